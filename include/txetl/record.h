@@ -1,0 +1,116 @@
+/* record.h - the extract's columns, one CSV record's validation into a binary record, reject
+ * reasons. Pure functions, no MPI, no I/O: the unit of SPEC §2. */
+#ifndef TXETL_RECORD_H
+#define TXETL_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "txetl/error.h"
+
+/* The columns txetl knows (SPEC §2). Order is fixed: it is the order of the rejects' and the
+ * staging tables' columns. */
+typedef enum tx_col {
+    TX_COL_TRANSACTION_ID = 0,
+    TX_COL_CUSTOMER_ID,
+    TX_COL_TRANSACTION_DATE,
+    TX_COL_TRANSACTION_AMOUNT,
+    TX_COL_TRANSACTION_CATEGORY,
+    TX_COL_PAYMENT_METHOD,
+    TX_COL_CURRENCY,
+    TX_COL_LAST_UPDATED,
+    TX_COL_OP,
+    TX_NCOLS
+} tx_col;
+
+#define TX_CATEGORY_MAX 64
+#define TX_PAYMENT_MAX 32
+/* A record (all its lines) longer than this is rejected as record_too_long. */
+#define TX_RECORD_MAX (1u << 20)
+/* Header lines longer than this, or with more columns, fail the file. */
+#define TX_HEADER_MAX_COLS 4096
+
+/* Stable reject reason codes (SPEC §2). tx_reject_name gives the snake_case code. */
+typedef enum tx_reject {
+    TX_REJ_NONE = 0,
+    TX_REJ_FIELD_COUNT,          /* field_count: not as many fields as the header */
+    TX_REJ_BAD_QUOTE,            /* bad_quote: '"' inside an unquoted field, or text after a
+                                    closing quote */
+    TX_REJ_UNTERMINATED_QUOTE,   /* unterminated_quote: a quote still open at end of file */
+    TX_REJ_RECORD_TOO_LONG,      /* record_too_long: over TX_RECORD_MAX bytes */
+    TX_REJ_MISSING_FIELD,        /* missing_field: a required field is empty */
+    TX_REJ_BAD_TRANSACTION_ID,   /* bad_transaction_id: not a decimal integer */
+    TX_REJ_TRANSACTION_ID_RANGE, /* transaction_id_range: 0 or > 9223372036854775807 */
+    TX_REJ_BAD_CUSTOMER_ID,      /* bad_customer_id */
+    TX_REJ_CUSTOMER_ID_RANGE,    /* customer_id_range */
+    TX_REJ_BAD_DATE,             /* bad_date: not YYYY-MM-DD or not a calendar date */
+    TX_REJ_DATE_RANGE,           /* date_range: outside 1970-01-01 .. 2099-12-31 */
+    TX_REJ_BAD_AMOUNT,           /* bad_amount: not [+-]digits[.d[d]] */
+    TX_REJ_AMOUNT_RANGE,         /* amount_range: more than 12 integer digits */
+    TX_REJ_CATEGORY_TOO_LONG,    /* category_too_long: over 64 bytes */
+    TX_REJ_PAYMENT_TOO_LONG,     /* payment_method_too_long: over 32 bytes */
+    TX_REJ_BAD_UTF8,             /* bad_utf8: a text field is not valid UTF-8 */
+    TX_REJ_NUL_BYTE,             /* nul_byte: a NUL byte in a text field */
+    TX_REJ_BAD_CURRENCY,         /* bad_currency: not three letters A-Z */
+    TX_REJ_BAD_LAST_UPDATED,     /* bad_last_updated */
+    TX_REJ_BAD_OP,               /* bad_op: not U or D */
+    TX_NREJECTS
+} tx_reject;
+
+/* The validated, binary form of one record. Fixed size, no pointers: it is sent between ranks
+ * as bytes. Text is not NUL-terminated; *_len gives its length. */
+typedef struct tx_record {
+    uint64_t transaction_id;
+    uint64_t customer_id;
+    int64_t amount_cents;    /* negative = refund */
+    int64_t last_updated_us; /* microseconds since 1970-01-01T00:00:00Z */
+    uint64_t offset;         /* input position: byte offset of the record's first byte ... */
+    uint32_t file_index;     /* ... in the file at this index of the command line */
+    int32_t date;            /* transaction_date, days since 1970-01-01 */
+    char currency[3];
+    char op; /* 'U' or 'D' */
+    uint8_t category_len;
+    uint8_t payment_len;
+    char category[TX_CATEGORY_MAX];
+    char payment[TX_PAYMENT_MAX];
+} tx_record;
+
+/* A file's header: which column of the file feeds which tx_col. */
+typedef struct tx_header {
+    int nfields;               /* number of fields in the header line */
+    int col_of[TX_NCOLS];      /* file field index of each tx_col, or -1 if absent */
+    char unknown[512];         /* comma-separated unknown column names (truncated), for the
+                                  run summary; empty when none */
+} tx_header;
+
+/* Local. Parses a header line (without its line end; a leading UTF-8 BOM must already be
+ * skipped by the caller). Names match case-insensitively, in any order, after trimming spaces
+ * and tabs; quoted names are allowed. Returns TX_OK, or TX_EUSAGE with a message naming `path`
+ * and the missing required column, a duplicated column, or an over-long header. */
+int tx_header_parse(const char *line, size_t len, const char *path, tx_header *h, tx_error *err);
+
+/* Local. Validates one record: the bytes from its first byte up to (not including) the '\n'
+ * that ends it, or up to end of file. A trailing '\r' is a CRLF line end and ignored.
+ * Quoting (RFC 4180): a field is quoted when its first byte is '"' (for non-text columns, after
+ * leading spaces/tabs); inside, '""' is a quote and commas, CR and LF are data. On success fills
+ * *out (all fields but offset and file_index, which the caller sets) and returns TX_REJ_NONE;
+ * otherwise returns the reason. `unterminated` tells that the record runs to end of file inside
+ * an open quote (the caller knows it from the quote parity). Needs no allocation. */
+tx_reject tx_record_parse(const tx_header *h, const char *rec, size_t len, int unterminated,
+                          tx_record *out);
+
+/* Local. The snake_case code of a reason, e.g. "bad_date"; "none" for TX_REJ_NONE. */
+const char *tx_reject_name(tx_reject r);
+
+/* Local. Date helpers: days since 1970-01-01 <-> civil date (proleptic Gregorian). */
+int32_t tx_days_from_civil(int y, int m, int d);
+void tx_civil_from_days(int32_t days, int *y, int *m, int *d);
+
+/* Local. Formats days as "YYYY-MM-DD" into buf (at least 11 bytes). Returns buf. */
+char *tx_format_date(int32_t days, char *buf);
+
+/* Local. Formats microseconds since epoch as "YYYY-MM-DD HH:MM:SS.ffffff" into buf (at least
+ * 27 bytes). Returns buf. */
+char *tx_format_timestamp(int64_t us, char *buf);
+
+#endif

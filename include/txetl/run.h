@@ -1,0 +1,32 @@
+/* run.h - what identifies a run and the counts it reports (SPEC §4), shared by load, the
+ * shards' etl_runs rows, the summary and the snapshot. */
+#ifndef TXETL_RUN_H
+#define TXETL_RUN_H
+
+#include <stdint.h>
+
+/* The §4 counts. They reconcile:
+ * read = rejected + inserted + updated + moved + deleted + stale + superseded. */
+typedef struct tx_run_counts {
+    uint64_t read, rejected, inserted, updated, moved, deleted, stale, superseded;
+} tx_run_counts;
+
+/* Analytics options (SPEC §5, §7). */
+typedef struct tx_analytics_opts {
+    int32_t as_of;        /* days since epoch; INT32_MIN = latest stored transaction date */
+    int unit_week;        /* 0 = day, 1 = week (days / 7) */
+    int horizon_days;     /* default 30 */
+    int clv_months;       /* default 12 */
+    double discount_rate; /* monthly, default 0.01 */
+} tx_analytics_opts;
+
+/* A run as the snapshot's root attributes describe it. */
+typedef struct tx_run_info {
+    char run_id[64];      /* unique across runs, e.g. "20261125T211500Z-3f2a9c" */
+    int64_t created_unix; /* seconds since epoch, UTC */
+    int ranks;
+    int shards;
+    tx_run_counts counts;
+} tx_run_info;
+
+#endif

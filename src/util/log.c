@@ -1,0 +1,37 @@
+/* log.c - rank-aware log lines. The rank and level are set once at start-up. */
+#include "txetl/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+static int log_rank = 0;
+static tx_log_level log_max = TX_LOG_INFO;
+
+void tx_log_init(int rank, tx_log_level max_level)
+{
+    log_rank = rank;
+    log_max = max_level;
+}
+
+tx_log_level tx_log_level_max(void)
+{
+    return log_max;
+}
+
+void tx_log_write(tx_log_level level, const char *fmt, ...)
+{
+    static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s [%d] %-5s %s\n", stamp, log_rank, names[level], line);
+}
