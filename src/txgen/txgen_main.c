@@ -1,0 +1,2 @@
+/* placeholder until txgen lands */
+int main(void) { return 0; }
