@@ -27,7 +27,7 @@ typedef enum tx_col {
 #define TX_PAYMENT_MAX 32
 /* A record (all its lines) longer than this is rejected as record_too_long. */
 #define TX_RECORD_MAX (1u << 20)
-/* Header lines longer than this, or with more columns, fail the file. */
+/* A header with more columns than this fails the file (its line may be up to TX_RECORD_MAX bytes). */
 #define TX_HEADER_MAX_COLS 4096
 
 /* Stable reject reason codes (SPEC §2). tx_reject_name gives the snake_case code. */

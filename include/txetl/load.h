@@ -1,0 +1,34 @@
+/* load.h - `txetl load` and `txetl snapshot`: the phases of a run over the shards of a shard
+ * file (SPEC §2-§4, §7), ending in the reduce step and the snapshot (SPEC §5-§6). */
+#ifndef TXETL_LOAD_H
+#define TXETL_LOAD_H
+
+#include <mpi.h>
+
+#include "txetl/error.h"
+#include "txetl/run.h"
+
+typedef struct tx_load_opts {
+    const char *shards_path;   /* --shards */
+    const char *snapshot_dir;  /* --snapshot-dir (default "snapshots") */
+    const char *rejects_path;  /* --rejects (default "rejects.csv") */
+    const char *summary_json;  /* --summary-json, or NULL */
+    double max_reject_rate;    /* --max-reject-rate (default 0.01) */
+    int no_snapshot;           /* --no-snapshot */
+    int dry_run;               /* --dry-run: parse, validate, route; write no shard */
+    int audit_inserts;         /* --audit-inserts */
+    int quiet;                 /* --quiet: no progress lines */
+    tx_analytics_opts analytics;
+    char *const *files;
+    int nfiles;
+} tx_load_opts;
+
+/* Collective. Runs `txetl load`. On return every rank holds the same status and, on success,
+ * the run's global counts in *counts and its info in *run. Errors name the file, line, shard or
+ * option at fault (err). */
+int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error *err);
+
+/* Collective. Runs `txetl snapshot`: the reduce step over what the shards hold now. */
+int tx_snapshot_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error *err);
+
+#endif

@@ -1,0 +1,151 @@
+-- txetl shard schema (SPEC §3). One copy per shard, in the database named by the shard's
+-- option group (default Customer). txetl runs this on every shard at the start of every run
+-- (statements are idempotent); it also runs with the mariadb/mysql client:
+--   mariadb --defaults-file=shards.cnf --defaults-group-suffix=... < sql/schema.sql
+-- Statements end with ';' at the end of a line.
+
+-- The transactions of the dates this shard owns. Partitions: one per calendar month present
+-- (p<YYYYMM>), created on demand by splitting the gap partitions (g<YYYYMMDD>, empty) that
+-- cover the months not present yet. The primary key's prefix finds a transaction_id.
+CREATE TABLE IF NOT EXISTS TransactionsOptimized (
+  transaction_id       BIGINT UNSIGNED NOT NULL,
+  customer_id          BIGINT UNSIGNED NOT NULL,
+  transaction_date     DATE            NOT NULL,
+  transaction_amount   DECIMAL(14,2)   NOT NULL,
+  transaction_category VARCHAR(64)     NOT NULL DEFAULT '',
+  payment_method       VARCHAR(32)     NOT NULL DEFAULT '',
+  currency             CHAR(3)         NOT NULL DEFAULT 'USD',
+  last_updated         DATETIME(6)     NOT NULL,
+  PRIMARY KEY (transaction_id, transaction_date),
+  KEY idx_customer_date (customer_id, transaction_date)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+  PARTITION BY RANGE COLUMNS(transaction_date) (PARTITION gmin VALUES LESS THAN (MAXVALUE));
+
+-- One row per counted insert (with --audit-inserts), update, move and delete, across all
+-- shards: it is written by the shard that holds the transaction's directory entry.
+CREATE TABLE IF NOT EXISTS audit_log (
+  audit_id         BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  run_id           VARCHAR(64)     NOT NULL,
+  transaction_id   BIGINT UNSIGNED NOT NULL,
+  action           ENUM('insert','update','move','delete') NOT NULL,
+  old_date         DATE            NULL,
+  new_date         DATE            NULL,
+  old_amount       DECIMAL(14,2)   NULL,
+  new_amount       DECIMAL(14,2)   NULL,
+  old_category     VARCHAR(64)     NULL,
+  new_category     VARCHAR(64)     NULL,
+  old_last_updated DATETIME(6)     NULL,
+  new_last_updated DATETIME(6)     NULL,
+  applied_at       DATETIME(6)     NOT NULL,
+  KEY idx_audit_run (run_id),
+  KEY idx_audit_txn (transaction_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- One row per run, in every shard, with the run's global counts (SPEC §4).
+CREATE TABLE IF NOT EXISTS etl_runs (
+  run_id          VARCHAR(64)     NOT NULL PRIMARY KEY,
+  started_at      DATETIME(6)     NOT NULL,
+  finished_at     DATETIME(6)     NULL,
+  status          ENUM('running','succeeded','failed') NOT NULL,
+  ranks           INT             NOT NULL,
+  shards          INT             NOT NULL,
+  input_files     TEXT            NOT NULL,
+  rows_read       BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  rows_rejected   BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  rows_inserted   BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  rows_updated    BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  rows_moved      BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  rows_deleted    BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  rows_stale      BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  rows_superseded BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  message         TEXT            NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Per date held by this shard: revenue, transactions, distinct customers. Recomputed for every
+-- date a load touches.
+CREATE TABLE IF NOT EXISTS revenue_daily (
+  transaction_date DATE            NOT NULL PRIMARY KEY,
+  revenue          DECIMAL(20,2)   NOT NULL,
+  transactions     BIGINT UNSIGNED NOT NULL,
+  customers        BIGINT UNSIGNED NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Date ownership, identical in every shard, written once at the first load: shard i holds
+-- dates in [lower_date, upper_date) (NULL = unbounded).
+CREATE TABLE IF NOT EXISTS shard_map (
+  shard_index INT         NOT NULL PRIMARY KEY,
+  shard_count INT         NOT NULL,
+  lower_date  DATE        NULL,
+  upper_date  DATE        NULL,
+  created_run VARCHAR(64) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The version directory: for each transaction_id whose directory home is this shard
+-- (a hash of the id), the current version: where it lives (date), its last_updated, whether it
+-- is deleted (a tombstone), and the values the audit log needs. Deciding a version costs a
+-- primary-key look-up here, never a scan of TransactionsOptimized.
+CREATE TABLE IF NOT EXISTS txn_directory (
+  transaction_id   BIGINT UNSIGNED NOT NULL PRIMARY KEY,
+  transaction_date DATE            NOT NULL,
+  last_updated     DATETIME(6)     NOT NULL,
+  deleted          TINYINT         NOT NULL,
+  amount           DECIMAL(14,2)   NOT NULL,
+  category         VARCHAR(64)     NOT NULL,
+  run_id           VARCHAR(64)     NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Per-run working tables (emptied at the start of each run; the run lock keeps one run at a
+-- time). Versions routed here by transaction_id hash:
+CREATE TABLE IF NOT EXISTS stage_versions (
+  transaction_id       BIGINT UNSIGNED NOT NULL,
+  customer_id          BIGINT UNSIGNED NOT NULL,
+  transaction_date     DATE            NOT NULL,
+  transaction_amount   DECIMAL(14,2)   NOT NULL,
+  transaction_category VARCHAR(64)     NOT NULL,
+  payment_method       VARCHAR(32)     NOT NULL,
+  currency             CHAR(3)         NOT NULL,
+  last_updated         DATETIME(6)     NOT NULL,
+  op                   CHAR(1)         NOT NULL,
+  file_index           INT UNSIGNED    NOT NULL,
+  file_offset          BIGINT UNSIGNED NOT NULL,
+  KEY (transaction_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The decided winners of this shard's directory ids, with the action and the stored version.
+CREATE TABLE IF NOT EXISTS stage_winners (
+  transaction_id       BIGINT UNSIGNED NOT NULL PRIMARY KEY,
+  customer_id          BIGINT UNSIGNED NOT NULL,
+  transaction_date     DATE            NOT NULL,
+  transaction_amount   DECIMAL(14,2)   NOT NULL,
+  transaction_category VARCHAR(64)     NOT NULL,
+  payment_method       VARCHAR(32)     NOT NULL,
+  currency             CHAR(3)         NOT NULL,
+  last_updated         DATETIME(6)     NOT NULL,
+  op                   CHAR(1)         NOT NULL,
+  action               ENUM('insert','update','move','delete') NOT NULL,
+  old_date             DATE            NULL,
+  old_amount           DECIMAL(14,2)   NULL,
+  old_category         VARCHAR(64)     NULL,
+  old_last_updated     DATETIME(6)     NULL,
+  old_live             TINYINT         NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Rows to store in this shard (winners whose date this shard owns) ...
+CREATE TABLE IF NOT EXISTS stage_apply (
+  transaction_id       BIGINT UNSIGNED NOT NULL,
+  customer_id          BIGINT UNSIGNED NOT NULL,
+  transaction_date     DATE            NOT NULL,
+  transaction_amount   DECIMAL(14,2)   NOT NULL,
+  transaction_category VARCHAR(64)     NOT NULL,
+  payment_method       VARCHAR(32)     NOT NULL,
+  currency             CHAR(3)         NOT NULL,
+  last_updated         DATETIME(6)     NOT NULL,
+  PRIMARY KEY (transaction_id, transaction_date)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- ... and stored copies to remove from it (moved away or deleted).
+CREATE TABLE IF NOT EXISTS stage_remove (
+  transaction_id   BIGINT UNSIGNED NOT NULL,
+  transaction_date DATE            NOT NULL,
+  PRIMARY KEY (transaction_id, transaction_date)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

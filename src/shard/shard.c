@@ -1,0 +1,355 @@
+/* shard.c - one shard connection (see shard.h). */
+#include "txetl/shard.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "txetl/log.h"
+
+#define STREAM_NAME "txetl-stream"
+#define MAX_SHARDS 4096
+
+struct tx_shard {
+    MYSQL *m;
+    int index;
+    char database[65];
+    /* what the local-infile handler serves: only this buffer, only under STREAM_NAME */
+    const char *src;
+    size_t src_len, src_pos;
+    int refused;
+    char refused_name[256];
+};
+
+int tx_shardfile_count(const char *path, int *nshards, tx_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+        TX_LOG(TX_LOG_WARN, "shard file %s is readable by group or others (mode %03o); it may hold "
+               "passwords: chmod 600 it", path, (unsigned)(st.st_mode & 0777));
+    static unsigned char seen[MAX_SHARDS];
+    memset(seen, 0, sizeof seen);
+    int max = -1;
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        char *p = line;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (strncmp(p, "[shard", 6) != 0)
+            continue;
+        char *end;
+        long v = strtol(p + 6, &end, 10);
+        if (end == p + 6 || *end != ']' || v < 0 || v >= MAX_SHARDS)
+            continue;
+        seen[v] = 1;
+        if (v > max)
+            max = (int)v;
+    }
+    fclose(f);
+    if (max < 0)
+        return tx_error_set(err, TX_EUSAGE, "shard file %s has no [shard0] group", path);
+    for (int i = 0; i <= max; i++)
+        if (!seen[i])
+            return tx_error_set(err, TX_EUSAGE,
+                                "shard file %s: group [shard%d] is missing (groups must be "
+                                "[shard0] .. [shard%d] without gaps)", path, i, max);
+    *nshards = max + 1;
+    return TX_OK;
+}
+
+static int li_init(void **ptr, const char *filename, void *userdata)
+{
+    tx_shard *s = userdata;
+    *ptr = s;
+    if (strcmp(filename, STREAM_NAME) != 0 || s->src == NULL) {
+        s->refused = 1;
+        snprintf(s->refused_name, sizeof s->refused_name, "%s", filename);
+        return 1;
+    }
+    s->src_pos = 0;
+    return 0;
+}
+
+static int li_read(void *ptr, char *buf, unsigned int len)
+{
+    tx_shard *s = ptr;
+    size_t n = s->src_len - s->src_pos;
+    if (n > len)
+        n = len;
+    memcpy(buf, s->src + s->src_pos, n);
+    s->src_pos += n;
+    return (int)n;
+}
+
+static void li_end(void *ptr)
+{
+    (void)ptr;
+}
+
+static int li_error(void *ptr, char *msg, unsigned int len)
+{
+    tx_shard *s = ptr;
+    snprintf(msg, len, "txetl refused the server's request for local file '%s'",
+             s->refused_name);
+    return 2000;
+}
+
+static int valid_identifier(const char *s)
+{
+    if (!*s || strlen(s) > 64)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '$')
+            return 0;
+    return 1;
+}
+
+int tx_shard_open(const char *path, int index, tx_shard **out, tx_error *err)
+{
+    *out = NULL;
+    tx_shard *s = calloc(1, sizeof *s);
+    if (!s)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    s->index = index;
+    s->m = mysql_init(NULL);
+    if (!s->m) {
+        free(s);
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    }
+    char group[32];
+    snprintf(group, sizeof group, "shard%d", index);
+    unsigned int connect_timeout = 10, rw_timeout = 3600;
+    const char *env = getenv("TXETL_SQL_TIMEOUT");
+    if (env && atoi(env) > 0)
+        rw_timeout = (unsigned)atoi(env);
+    unsigned int local_infile = 1;
+    mysql_optionsv(s->m, MYSQL_READ_DEFAULT_FILE, path);
+    mysql_optionsv(s->m, MYSQL_READ_DEFAULT_GROUP, group);
+    mysql_optionsv(s->m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+    mysql_optionsv(s->m, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
+    mysql_optionsv(s->m, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
+    mysql_optionsv(s->m, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+    mysql_optionsv(s->m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    /* Connect to information_schema (always there) and take our database from the options:
+     * it may not exist yet. REMEMBER_OPTIONS keeps the option-file values readable. */
+    if (!mysql_real_connect(s->m, NULL, NULL, NULL, "information_schema", 0, NULL,
+                            CLIENT_LOCAL_FILES | CLIENT_REMEMBER_OPTIONS)) {
+        tx_error_set(err, TX_ERR, "shard %d ([%s] in %s): cannot connect: %s", index, group, path,
+                     mysql_error(s->m));
+        tx_shard_close(&s);
+        return TX_ERR;
+    }
+    mysql_set_local_infile_handler(s->m, li_init, li_read, li_end, li_error, s);
+    /* The option file's `database`, kept by CLIENT_REMEMBER_OPTIONS (Connector/C has no getter
+     * for it once an explicit database was passed to connect). */
+    const char *db = s->m->options.db;
+    if (db == NULL || !*db)
+        db = "Customer";
+    if (!valid_identifier(db)) {
+        tx_error_set(err, TX_EUSAGE, "shard %d ([%s] in %s): database name '%s' is not a plain "
+                     "identifier", index, group, path, db);
+        tx_shard_close(&s);
+        return TX_EUSAGE;
+    }
+    snprintf(s->database, sizeof s->database, "%s", db);
+    int rc = tx_shard_execf(s, err, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4",
+                            s->database);
+    if (rc == TX_OK)
+        rc = tx_shard_execf(s, err, "USE `%s`", s->database);
+    if (rc == TX_OK)
+        rc = tx_shard_exec(s, "SET SESSION time_zone = '+00:00', "
+                              "sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
+                              "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'", err);
+    if (rc != TX_OK) {
+        tx_shard_close(&s);
+        return rc;
+    }
+    *out = s;
+    return TX_OK;
+}
+
+void tx_shard_close(tx_shard **sp)
+{
+    tx_shard *s = *sp;
+    if (!s)
+        return;
+    if (s->m)
+        mysql_close(s->m);
+    free(s);
+    *sp = NULL;
+}
+
+int tx_shard_index(const tx_shard *s) { return s->index; }
+const char *tx_shard_database(const tx_shard *s) { return s->database; }
+MYSQL *tx_shard_mysql(tx_shard *s) { return s->m; }
+
+static int fail(tx_shard *s, tx_error *err, const char *sql)
+{
+    char head[160];
+    snprintf(head, sizeof head, "%s", sql);
+    for (char *p = head; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    return tx_error_set(err, TX_ERR, "shard %d: %s (error %u) in: %.120s%s", s->index,
+                        mysql_error(s->m), mysql_errno(s->m), head,
+                        strlen(sql) > 120 ? "..." : "");
+}
+
+int tx_shard_exec(tx_shard *s, const char *sql, tx_error *err)
+{
+    if (mysql_real_query(s->m, sql, strlen(sql)) != 0)
+        return fail(s, err, sql);
+    /* drain any result sets */
+    do {
+        MYSQL_RES *r = mysql_store_result(s->m);
+        if (r)
+            mysql_free_result(r);
+        else if (mysql_field_count(s->m) != 0)
+            return fail(s, err, sql);
+    } while (mysql_next_result(s->m) == 0);
+    if (mysql_errno(s->m))
+        return fail(s, err, sql);
+    return TX_OK;
+}
+
+int tx_shard_execf(tx_shard *s, tx_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *sql = NULL;
+    int n = vasprintf(&sql, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    int rc = tx_shard_exec(s, sql, err);
+    free(sql);
+    return rc;
+}
+
+int tx_shard_query(tx_shard *s, const char *sql, int stream, MYSQL_RES **res, tx_error *err)
+{
+    *res = NULL;
+    if (mysql_real_query(s->m, sql, strlen(sql)) != 0)
+        return fail(s, err, sql);
+    *res = stream ? mysql_use_result(s->m) : mysql_store_result(s->m);
+    if (!*res)
+        return fail(s, err, sql);
+    return TX_OK;
+}
+
+int tx_shard_query_u64(tx_shard *s, const char *sql, uint64_t *out, int *is_null, tx_error *err)
+{
+    MYSQL_RES *r;
+    int rc = tx_shard_query(s, sql, 0, &r, err);
+    if (rc != TX_OK)
+        return rc;
+    MYSQL_ROW row = mysql_fetch_row(r);
+    *out = 0;
+    if (is_null)
+        *is_null = 1;
+    if (row && row[0]) {
+        *out = strtoull(row[0], NULL, 10);
+        if (is_null)
+            *is_null = 0;
+    }
+    mysql_free_result(r);
+    return TX_OK;
+}
+
+int tx_shard_load(tx_shard *s, const char *table, const char *columns, const char *buf,
+                  size_t len, uint64_t rows, tx_error *err)
+{
+    if (rows == 0)
+        return TX_OK;
+    char *sql = NULL;
+    if (asprintf(&sql, "LOAD DATA LOCAL INFILE '" STREAM_NAME "' INTO TABLE %s CHARACTER SET "
+                       "utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED "
+                       "BY '\\n' %s", table, columns) < 0)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    s->src = buf;
+    s->src_len = len;
+    s->src_pos = 0;
+    s->refused = 0;
+    int rc = TX_OK;
+    if (mysql_real_query(s->m, sql, strlen(sql)) != 0) {
+        rc = s->refused ? tx_error_set(err, TX_ERR, "shard %d: the server asked for local file "
+                                       "'%s', which txetl refuses to send", s->index,
+                                       s->refused_name)
+                        : fail(s, err, sql);
+        goto out;
+    }
+    uint64_t got = mysql_affected_rows(s->m);
+    unsigned warnings = mysql_warning_count(s->m);
+    if (warnings != 0 || got != rows) {
+        char first[512] = "";
+        MYSQL_RES *r;
+        tx_error ignore = {0};
+        if (warnings && tx_shard_query(s, "SHOW WARNINGS LIMIT 1", 0, &r, &ignore) == TX_OK) {
+            MYSQL_ROW row = mysql_fetch_row(r);
+            if (row && row[2])
+                snprintf(first, sizeof first, ": %s", row[2]);
+            mysql_free_result(r);
+        }
+        rc = tx_error_set(err, TX_ERR, "shard %d: LOAD DATA into %s stored %llu of %llu rows "
+                          "with %u warnings%s", s->index, table, (unsigned long long)got,
+                          (unsigned long long)rows, warnings, first);
+    }
+out:
+    s->src = NULL;
+    free(sql);
+    return rc;
+}
+
+void tx_shard_escape(tx_shard *s, char *out, const char *in, size_t len)
+{
+    mysql_real_escape_string(s->m, out, in, (unsigned long)len);
+}
+
+int tx_buf_reserve(tx_buf *b, size_t extra)
+{
+    if (b->len + extra <= b->cap)
+        return TX_OK;
+    size_t nc = b->cap ? b->cap : 1 << 16;
+    while (nc < b->len + extra)
+        nc *= 2;
+    char *np = realloc(b->p, nc);
+    if (!np)
+        return TX_ENOMEM;
+    b->p = np;
+    b->cap = nc;
+    return TX_OK;
+}
+
+void tx_buf_free(tx_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+int tx_tsv_text(tx_buf *b, const char *s, size_t len)
+{
+    if (tx_buf_reserve(b, 2 * len) != TX_OK)
+        return TX_ENOMEM;
+    char *o = b->p + b->len;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        switch (c) {
+        case '\\': *o++ = '\\'; *o++ = '\\'; break;
+        case '\t': *o++ = '\\'; *o++ = 't'; break;
+        case '\n': *o++ = '\\'; *o++ = 'n'; break;
+        case '\r': *o++ = '\\'; *o++ = 'r'; break;
+        case '\0': *o++ = '\\'; *o++ = '0'; break;
+        default: *o++ = c;
+        }
+    }
+    b->len = (size_t)(o - b->p);
+    return TX_OK;
+}

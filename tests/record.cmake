@@ -1,0 +1,2 @@
+# record: SPEC §2 header matching and record validation (pure C, no MPI).
+tx_add_unit_test(test_record SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_record.c LIBS tx_record)
