@@ -1,0 +1,519 @@
+/* report_html.c - the dashboard page: header, KPIs, run counts, revenue, RFM segments, CLV and
+ * model parameters, as one self-contained HTML document (inline CSS, inline SVG, no script,
+ * nothing fetched). Text from the snapshot is always escaped. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_internal.h"
+
+#ifndef TXETL_VERSION
+#define TXETL_VERSION "dev"
+#endif
+#ifndef TXETL_GIT_SHA
+#define TXETL_GIT_SHA "unknown"
+#endif
+
+enum { TOP_N = 20 };
+
+static const char CSS[] =
+    ":root{--bg:#f3f5f9;--card:#fff;--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;"
+    "--rev:#2563eb;--avg:#f59e0b;--tx:#7c3aed;--cust:#0d9488;--new:#f59e0b;--clv:#4f46e5;"
+    "--good:#15803d;--bad:#b91c1c}\n"
+    "*{box-sizing:border-box}\n"
+    "body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 system-ui,-apple-system,"
+    "'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}\n"
+    "main{max-width:1280px;margin:0 auto;padding:20px 24px 40px}\n"
+    "header.top{background:#0f172a;color:#e2e8f0;padding:18px 24px}\n"
+    "header.top .in{max-width:1232px;margin:0 auto;display:flex;flex-wrap:wrap;gap:8px 40px;"
+    "align-items:baseline}\n"
+    "header.top h1{margin:0;font-size:22px;font-weight:650;color:#fff;margin-right:auto}\n"
+    "header.top dl{display:flex;flex-wrap:wrap;gap:4px 28px;margin:0}\n"
+    "header.top dt{font-size:11px;text-transform:uppercase;letter-spacing:.06em;color:#94a3b8}\n"
+    "header.top dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums}\n"
+    "nav{max-width:1232px;margin:10px auto 0;display:flex;gap:18px;font-size:13px}\n"
+    "nav a{color:#93c5fd;text-decoration:none}\n"
+    "section{background:var(--card);border:1px solid var(--line);border-radius:10px;"
+    "padding:18px 22px;margin:18px 0;box-shadow:0 1px 2px rgba(15,23,42,.04)}\n"
+    "h2{font-size:17px;margin:0 0 4px}\n"
+    "h3{font-size:14px;margin:18px 0 8px;color:#374151}\n"
+    "p.note{margin:0 0 12px;color:var(--muted);font-size:13px}\n"
+    ".kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(148px,1fr));gap:12px}\n"
+    ".kpi{border:1px solid var(--line);border-radius:8px;padding:10px 14px;background:#fafbfd}\n"
+    ".kpi .k{font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}\n"
+    ".kpi .v{font-size:19px;font-weight:650;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    ".kpi .s{font-size:12px;color:var(--muted)}\n"
+    ".kpis.small{grid-template-columns:repeat(auto-fit,minmax(122px,1fr))}"
+    ".kpis.small .v{font-size:17px}\n"
+    ".two{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:26px;"
+    "align-items:start}\n"
+    ".three{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:18px;align-items:start}\n"
+    "@media (max-width:1000px){.two,.three{grid-template-columns:minmax(0,1fr)}}\n"
+    "svg.chart{display:block;width:100%;height:auto;margin:6px 0 4px;font-family:inherit}\n"
+    "svg .grid{stroke:#eef0f4}svg .axis{stroke:#9ca3af}svg .vgrid{stroke:#f1f3f7}\n"
+    "svg .tick{font-size:12px;fill:#6b7280}svg .legend{font-size:13px;fill:#374151}\n"
+    "svg .val{font-size:12px;fill:#374151;font-weight:600}svg .seg{font-size:13px;fill:#1f2937}\n"
+    "svg .nodata{font-size:16px;fill:#9ca3af}svg .axis-title{font-size:12px;fill:#6b7280}\n"
+    "svg .line{fill:none;stroke-width:2;stroke-linejoin:round}svg .dashed{stroke-dasharray:6 4}\n"
+    "svg .area.rev{fill:var(--rev);opacity:.10}svg .line.rev{stroke:var(--rev)}\n"
+    "svg .line.avg{stroke:var(--avg);stroke-width:2.5}svg .line.tx{stroke:var(--tx)}\n"
+    "svg .line.cust{stroke:var(--cust)}\n"
+    "svg rect.rev{fill:var(--rev)}svg rect.cust{fill:var(--cust)}svg rect.new{fill:var(--new)}\n"
+    "svg rect.clv{fill:var(--clv)}svg rect.clv.tail{fill:#a5b4fc}\n"
+    "svg line.avg,svg line.rev{stroke:var(--avg);stroke-width:2.5}\n"
+    "svg line.tx{stroke:var(--tx);stroke-width:2.5}svg line.cust{stroke:var(--cust);"
+    "stroke-width:2.5}\n"
+    "svg line.median{stroke:#0f172a;stroke-width:1.5}svg line.mean{stroke:#dc2626;"
+    "stroke-width:1.5}\n"
+    "svg rect.hit{fill:transparent}svg rect.hit:hover{fill:rgba(37,99,235,.08)}\n"
+    "svg rect:not(.hit):hover{opacity:.8}\n"
+    ".two>div{min-width:0;overflow-x:auto}\n"
+    "table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}\n"
+    "th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;"
+    "white-space:nowrap}\n"
+    "th{font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);"
+    "font-weight:600;background:#f9fafb}\n"
+    "td.n,th.n{text-align:right}tbody tr:hover{background:#f8fafc}\n"
+    "tfoot td{font-weight:650;border-top:2px solid #d1d5db}\n"
+    "td.empty{text-align:center;color:var(--muted);padding:18px}\n"
+    ".badge{display:inline-block;padding:2px 9px;border-radius:999px;font-size:12px;"
+    "font-weight:650}\n"
+    ".ok{background:#dcfce7;color:var(--good)}.bad{background:#fee2e2;color:var(--bad)}\n"
+    "tr.bad td,td.bad{color:var(--bad);font-weight:650;background:#fef2f2}\n"
+    ".alert{background:#fef2f2;border:1px solid #fca5a5;color:var(--bad);border-radius:10px;"
+    "padding:12px 18px;margin:18px 0;font-weight:600}\n"
+    ".card h3{margin-top:4px;display:flex;justify-content:space-between;align-items:center}\n"
+    ".scroll{overflow-x:auto}.pos{color:var(--good)}.neg{color:var(--bad)}\n"
+    "footer{color:var(--muted);font-size:12px;text-align:center;margin-top:24px}\n";
+
+/* Sums over the snapshot that several sections use. */
+typedef struct totals {
+    int64_t revenue_cents;   /* from /revenue/daily */
+    uint64_t transactions;   /* from /revenue/daily */
+    double clv, expected, p_alive_sum;
+    size_t nclv;             /* customers with a finite CLV */
+    double *clv_sorted;      /* finite CLVs, ascending */
+    size_t *top;             /* indices of the top customers by CLV */
+    size_t ntop;
+    rpt_segstat *seg;        /* nseg named segments, plus one "Unknown" when needed */
+    size_t nseg;
+} totals;
+
+/* A customer's sort key for the top-N table. */
+typedef struct rank_key {
+    double clv;
+    uint64_t id;
+    size_t index;
+} rank_key;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* CLV descending (non-finite last), then customer_id ascending. */
+static int cmp_top(const void *a, const void *b)
+{
+    const rank_key *p = a, *q = b;
+    int fx = isfinite(p->clv), fy = isfinite(q->clv);
+    if (fx != fy)
+        return fy - fx;
+    if (fx && p->clv != q->clv)
+        return p->clv < q->clv ? 1 : -1;
+    return (p->id > q->id) - (p->id < q->id);
+}
+
+static void totals_free(totals *t)
+{
+    free(t->clv_sorted);
+    free(t->top);
+    free(t->seg);
+    memset(t, 0, sizeof *t);
+}
+
+static int totals_compute(const rpt_snapshot *s, totals *t, tx_error *err)
+{
+    const rpt_customers *c = &s->cust;
+    memset(t, 0, sizeof *t);
+    for (size_t i = 0; i < s->daily.n; i++) {
+        t->revenue_cents += s->daily.revenue_cents[i];
+        t->transactions += s->daily.transactions[i];
+    }
+    int unknown = 0;
+    for (size_t i = 0; i < c->n; i++)
+        unknown |= c->segment[i] >= c->nseg;
+    t->nseg = c->nseg + (size_t)unknown;
+    t->clv_sorted = malloc((c->n ? c->n : 1) * sizeof *t->clv_sorted);
+    rank_key *keys = malloc((c->n ? c->n : 1) * sizeof *keys);
+    t->top = malloc(TOP_N * sizeof *t->top);
+    t->seg = calloc(t->nseg ? t->nseg : 1, sizeof *t->seg);
+    if (t->clv_sorted == NULL || keys == NULL || t->top == NULL || t->seg == NULL) {
+        free(keys);
+        totals_free(t);
+        return tx_error_set(err, TX_ENOMEM, "out of memory rendering the report");
+    }
+    for (size_t k = 0; k < c->nseg; k++)
+        t->seg[k].name = c->segment_names[k];
+    if (unknown)
+        t->seg[c->nseg].name = "Unknown segment";
+    for (size_t i = 0; i < c->n; i++) {
+        rpt_segstat *g = &t->seg[c->segment[i] < c->nseg ? c->segment[i] : c->nseg];
+        g->customers++;
+        g->revenue_cents += c->revenue_cents[i];
+        if (isfinite(c->clv[i])) {
+            g->clv += c->clv[i];
+            t->clv += c->clv[i];
+            t->clv_sorted[t->nclv++] = c->clv[i];
+        }
+        if (isfinite(c->expected_purchases[i]))
+            t->expected += c->expected_purchases[i];
+        if (isfinite(c->p_alive[i]))
+            t->p_alive_sum += c->p_alive[i];
+        keys[i] = (rank_key){.clv = c->clv[i], .id = c->customer_id[i], .index = i};
+    }
+    qsort(t->clv_sorted, t->nclv, sizeof *t->clv_sorted, cmp_double);
+    qsort(keys, c->n, sizeof *keys, cmp_top);
+    t->ntop = c->n < TOP_N ? c->n : TOP_N;
+    for (size_t k = 0; k < t->ntop; k++)
+        t->top[k] = keys[k].index;
+    free(keys);
+    return TX_OK;
+}
+
+static void kpi(FILE *o, const char *label, const char *value, const char *sub)
+{
+    fputs("<div class=\"kpi\"><div class=\"k\">", o);
+    rpt_esc(o, label);
+    fputs("</div><div class=\"v\">", o);
+    rpt_esc(o, value);
+    fputs("</div>", o);
+    if (sub != NULL && *sub) {
+        fputs("<div class=\"s\">", o);
+        rpt_esc(o, sub);
+        fputs("</div>", o);
+    }
+    fputs("</div>\n", o);
+}
+
+static void write_header(FILE *o, const rpt_snapshot *s)
+{
+    char r[32], sh[32];
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<title>txetl finance dashboard \xe2\x80\x93 ", o);
+    rpt_esc(o, s->run_id);
+    fprintf(o, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", CSS);
+    fputs("<header class=\"top\"><div class=\"in\"><h1>Finance dashboard</h1><dl>", o);
+    const char *labels[] = {"Run", "As of", "Created (UTC)"};
+    const char *values[] = {s->run_id, s->as_of, s->created_utc};
+    for (int i = 0; i < 3; i++) {
+        fprintf(o, "<div><dt>%s</dt><dd%s>", labels[i], i == 0 ? " id=\"run-id\"" : "");
+        rpt_esc(o, values[i]);
+        fputs("</dd></div>", o);
+    }
+    fprintf(o, "<div><dt>Ranks / shards</dt><dd>%s / %s</dd></div></dl></div>\n",
+            rpt_fmt_u64(r, sizeof r, s->ranks), rpt_fmt_u64(sh, sizeof sh, s->shards));
+    fputs("<nav><a href=\"#overview\">Overview</a><a href=\"#run\">Run</a>"
+          "<a href=\"#revenue\">Revenue</a><a href=\"#segments\">Segments</a>"
+          "<a href=\"#clv\">Customer value</a><a href=\"#model\">Model</a></nav></header>\n<main>\n",
+          o);
+}
+
+static void write_alert(FILE *o, const rpt_model *m)
+{
+    if (m->bg_converged && m->gg_converged)
+        return;
+    fputs("<div class=\"alert\" id=\"fit-warning\">Model fit NOT converged: ", o);
+    if (!m->bg_converged)
+        fputs("BG/NBD (P(alive), expected purchases) ", o);
+    if (!m->bg_converged && !m->gg_converged)
+        fputs("and ", o);
+    if (!m->gg_converged)
+        fputs("Gamma-Gamma (expected order value) ", o);
+    fputs("did not converge. CLV, P(alive) and expected purchases in this report are not "
+          "reliable results.</div>\n", o);
+}
+
+static void write_overview(FILE *o, const rpt_snapshot *s, const totals *t)
+{
+    char v[64], sub[128], a[48];
+    const rpt_customers *c = &s->cust;
+    fputs("<section id=\"overview\"><h2>Overview</h2><p class=\"note\">All amounts in the "
+          "transactions' currency units; revenue is net of refunds.</p><div class=\"kpis\">\n", o);
+    snprintf(sub, sizeof sub, "%zu days, %zu months", s->daily.n, s->monthly.n);
+    kpi(o, "Revenue", rpt_fmt_cents(v, sizeof v, t->revenue_cents), sub);
+    kpi(o, "Customers", rpt_fmt_u64(v, sizeof v, c->n), "");
+    kpi(o, "Transactions", rpt_fmt_u64(v, sizeof v, t->transactions), "");
+    kpi(o, "Avg order value",
+        t->transactions ? rpt_fmt_money(v, sizeof v, (double)t->revenue_cents / 100.0 /
+                                                        (double)t->transactions)
+                        : "\xe2\x80\x93",
+        "revenue / transactions");
+    snprintf(sub, sizeof sub, "next %.0f months, discounted", s->model.clv_months);
+    kpi(o, "Predicted CLV", rpt_fmt_money(v, sizeof v, t->clv), sub);
+    snprintf(sub, sizeof sub, "next %.0f days", s->model.horizon_days);
+    kpi(o, "Expected purchases", rpt_fmt_num(v, sizeof v, t->expected, 0), sub);
+    snprintf(sub, sizeof sub, "mean P(alive); %s customers",
+             rpt_fmt_u64(a, sizeof a, c->n));
+    kpi(o, "Customers alive", c->n ? rpt_fmt_pct(v, sizeof v, t->p_alive_sum / (double)c->n, 1)
+                                   : "\xe2\x80\x93",
+        sub);
+    fputs("</div></section>\n", o);
+}
+
+static void write_run(FILE *o, const rpt_snapshot *s)
+{
+    static const char *const labels[RPT_NCOUNTS] = {"Read", "Rejected", "Inserted", "Updated",
+                                                    "Moved", "Deleted", "Stale", "Superseded"};
+    char v[64], sub[64];
+    fputs("<section id=\"run\"><h2>Load run</h2><p class=\"note\">Records of this run "
+          "(SPEC \xc2\xa7" "4 counts). ", o);
+    uint64_t sum = 0;
+    for (int i = 1; i < RPT_NCOUNTS; i++)
+        sum += s->counts[i];
+    if (sum == s->counts[0])
+        fputs("<span class=\"badge ok\" id=\"counts-reconcile\">read = rejected + inserted + "
+              "updated + moved + deleted + stale + superseded \xe2\x9c\x93</span>", o);
+    else
+        fprintf(o, "<span class=\"badge bad\" id=\"counts-reconcile\">counts do NOT reconcile: "
+                   "read %s, outcomes sum to %s</span>",
+                rpt_fmt_u64(v, sizeof v, s->counts[0]), rpt_fmt_u64(sub, sizeof sub, sum));
+    fputs("</p><div class=\"kpis small\" id=\"run-counts\">\n", o);
+    for (int i = 0; i < RPT_NCOUNTS; i++) {
+        sub[0] = '\0';
+        if (i > 0 && s->counts[0] > 0) {
+            char p[32];
+            snprintf(sub, sizeof sub, "%s of read",
+                     rpt_fmt_pct(p, sizeof p, (double)s->counts[i] / (double)s->counts[0], 2));
+        }
+        kpi(o, labels[i], rpt_fmt_u64(v, sizeof v, s->counts[i]), sub);
+    }
+    fputs("</div></section>\n", o);
+}
+
+static void write_revenue(FILE *o, const rpt_snapshot *s)
+{
+    const rpt_monthly *m = &s->monthly;
+    fputs("<section id=\"revenue\"><h2>Revenue</h2><h3>Daily revenue, transactions and "
+          "customers</h3>\n", o);
+    rpt_chart_daily(o, &s->daily);
+    fputs("<h3>Monthly revenue and customers</h3>\n", o);
+    rpt_chart_monthly(o, m);
+    fputs("<table id=\"monthly\"><thead><tr><th>Month</th><th class=\"n\">Revenue</th>"
+          "<th class=\"n\">vs. previous</th><th class=\"n\">Transactions</th>"
+          "<th class=\"n\">Avg order value</th><th class=\"n\">Active customers</th>"
+          "<th class=\"n\">New customers</th></tr></thead><tbody>\n", o);
+    if (m->n == 0)
+        fputs("<tr><td class=\"empty\" colspan=\"7\">No transactions in this snapshot</td></tr>\n",
+              o);
+    for (size_t i = 0; i < m->n; i++) {
+        char mon[32], rev[48], chg[48] = "\xe2\x80\x93", tx[32], aov[48] = "\xe2\x80\x93", act[32],
+             nw[32];
+        const char *cls = "";
+        if (i > 0 && m->revenue_cents[i - 1] > 0) {
+            double g = (double)m->revenue_cents[i] / (double)m->revenue_cents[i - 1] - 1.0;
+            char p[40];
+            snprintf(chg, sizeof chg, "%s%s", g > 0 ? "+" : "", rpt_fmt_pct(p, sizeof p, g, 1));
+            cls = g >= 0 ? " pos" : " neg";
+        }
+        if (m->transactions[i] > 0)
+            rpt_fmt_money(aov, sizeof aov,
+                          (double)m->revenue_cents[i] / 100.0 / (double)m->transactions[i]);
+        fprintf(o, "<tr><td>%s</td><td class=\"n\">%s</td><td class=\"n%s\">%s</td>"
+                   "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+                   "<td class=\"n\">%s</td></tr>\n",
+                rpt_fmt_month(mon, sizeof mon, m->month[i]),
+                rpt_fmt_cents(rev, sizeof rev, m->revenue_cents[i]), cls, chg,
+                rpt_fmt_u64(tx, sizeof tx, m->transactions[i]), aov,
+                rpt_fmt_u64(act, sizeof act, m->active_customers[i]),
+                rpt_fmt_u64(nw, sizeof nw, m->new_customers[i]));
+    }
+    fputs("</tbody></table></section>\n", o);
+}
+
+static void write_segments(FILE *o, const rpt_snapshot *s, const totals *t)
+{
+    uint64_t ncust = s->cust.n;
+    int64_t rev = 0;
+    double clv = 0;
+    for (size_t k = 0; k < t->nseg; k++) {
+        rev += t->seg[k].revenue_cents;
+        clv += t->seg[k].clv;
+    }
+    fputs("<section id=\"segments\"><h2>RFM segments</h2><p class=\"note\">Customers by "
+          "recency and frequency score (1\xe2\x80\x93" "5 quintiles); revenue to date and "
+          "predicted CLV per segment.</p><div class=\"two\"><div>\n", o);
+    rpt_chart_segments(o, t->seg, t->nseg);
+    fputs("</div><div><table id=\"segment-table\"><thead><tr><th>Segment</th>"
+          "<th class=\"n\">Customers</th><th class=\"n\">Share</th><th class=\"n\">Revenue</th>"
+          "<th class=\"n\">Share</th><th class=\"n\">Avg CLV</th></tr></thead><tbody>\n", o);
+    for (size_t k = 0; k < t->nseg; k++) {
+        const rpt_segstat *g = &t->seg[k];
+        char c[32], cs[32], r[48], rs[32], ac[48] = "\xe2\x80\x93";
+        if (g->customers)
+            rpt_fmt_money(ac, sizeof ac, g->clv / (double)g->customers);
+        fputs("<tr><td>", o);
+        rpt_esc(o, g->name);
+        fprintf(o, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+                   "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+                rpt_fmt_u64(c, sizeof c, g->customers),
+                ncust ? rpt_fmt_pct(cs, sizeof cs, (double)g->customers / (double)ncust, 1)
+                      : "\xe2\x80\x93",
+                rpt_fmt_cents(r, sizeof r, g->revenue_cents),
+                rev > 0 ? rpt_fmt_pct(rs, sizeof rs, (double)g->revenue_cents / (double)rev, 1)
+                        : "\xe2\x80\x93",
+                ac);
+    }
+    char c[32], r[48], ac[48] = "\xe2\x80\x93";
+    if (ncust)
+        rpt_fmt_money(ac, sizeof ac, clv / (double)ncust);
+    fprintf(o, "</tbody><tfoot><tr><td>All customers</td><td class=\"n\">%s</td>"
+               "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+               "<td class=\"n\">%s</td></tr></tfoot></table></div></div></section>\n",
+            rpt_fmt_u64(c, sizeof c, ncust), ncust ? "100.0%" : "\xe2\x80\x93",
+            rpt_fmt_cents(r, sizeof r, rev), rev > 0 ? "100.0%" : "\xe2\x80\x93", ac);
+}
+
+static void write_clv(FILE *o, const rpt_snapshot *s, const totals *t)
+{
+    const rpt_customers *c = &s->cust;
+    const rpt_model *m = &s->model;
+    int ok = m->bg_converged && m->gg_converged;
+    char v[64];
+    fprintf(o, "<section id=\"clv\"><h2>Customer lifetime value%s</h2><p class=\"note\">"
+               "Predicted value of each customer's purchases over the next %.0f months "
+               "(BG/NBD \xc3\x97 Gamma-Gamma, discounted at %.2f%% a month).</p>\n",
+            ok ? "" : " <span class=\"badge bad\">fit NOT converged: not reliable</span>",
+            m->clv_months, m->discount_rate * 100.0);
+    rpt_chart_clv_hist(o, t->clv_sorted, t->nclv);
+    fputs("<div class=\"kpis small\" id=\"clv-stats\">\n", o);
+    const double qs[] = {0.5, 0.9, 0.99};
+    const char *qn[] = {"Median CLV", "90th percentile", "99th percentile"};
+    kpi(o, "Mean CLV", t->nclv ? rpt_fmt_money(v, sizeof v, t->clv / (double)t->nclv)
+                               : "\xe2\x80\x93", "");
+    for (int k = 0; k < 3; k++) {
+        size_t i = t->nclv ? (size_t)floor(qs[k] * (double)(t->nclv - 1) + 0.5) : 0;
+        kpi(o, qn[k], t->nclv ? rpt_fmt_money(v, sizeof v, t->clv_sorted[i]) : "\xe2\x80\x93",
+            "");
+    }
+    kpi(o, "Highest CLV", t->nclv ? rpt_fmt_money(v, sizeof v, t->clv_sorted[t->nclv - 1])
+                                  : "\xe2\x80\x93", "");
+    double top_share = 0;
+    for (size_t k = 0; k < t->ntop; k++)
+        top_share += isfinite(c->clv[t->top[k]]) ? c->clv[t->top[k]] : 0;
+    kpi(o, "Top 20 share of CLV",
+        t->clv > 0 ? rpt_fmt_pct(v, sizeof v, top_share / t->clv, 1) : "\xe2\x80\x93", "");
+    fprintf(o, "</div>\n<h3>Top %d customers by CLV</h3>\n<div class=\"scroll\">"
+               "<table id=\"top-customers\"><thead><tr>"
+               "<th class=\"n\">#</th><th>Customer ID</th><th>Segment</th><th class=\"n\">Orders"
+               "</th><th class=\"n\">Revenue</th><th class=\"n\">P(alive)</th>"
+               "<th class=\"n\">Expected purchases (%.0f d)</th><th class=\"n\">Expected order "
+               "value</th><th class=\"n\">CLV</th></tr></thead><tbody>\n",
+            TOP_N, m->horizon_days);
+    if (t->ntop == 0)
+        fputs("<tr><td class=\"empty\" colspan=\"9\">No customers in this snapshot</td></tr>\n", o);
+    for (size_t k = 0; k < t->ntop; k++) {
+        size_t i = t->top[k];
+        char ord[32], rev[48], pa[32], ep[32], eav[48], clv[48];
+        fprintf(o, "<tr><td class=\"n\">%zu</td><td>%llu</td><td>", k + 1,
+                (unsigned long long)c->customer_id[i]);
+        rpt_esc(o, c->segment[i] < c->nseg ? c->segment_names[c->segment[i]] : "Unknown segment");
+        fprintf(o, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+                   "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\"><b>%s</b></td>"
+                   "</tr>\n",
+                rpt_fmt_u64(ord, sizeof ord, c->orders[i]),
+                rpt_fmt_cents(rev, sizeof rev, c->revenue_cents[i]),
+                rpt_fmt_pct(pa, sizeof pa, c->p_alive[i], 1),
+                rpt_fmt_num(ep, sizeof ep, c->expected_purchases[i], 2),
+                rpt_fmt_money(eav, sizeof eav, c->expected_avg_value[i]),
+                rpt_fmt_money(clv, sizeof clv, c->clv[i]));
+    }
+    fputs("</tbody></table></div></section>\n", o);
+}
+
+static void param_row(FILE *o, const char *name, const char *value)
+{
+    fputs("<tr><td>", o);
+    rpt_esc(o, name);
+    fputs("</td><td class=\"n\">", o);
+    rpt_esc(o, value);
+    fputs("</td></tr>\n", o);
+}
+
+static void status_row(FILE *o, const char *id, int converged)
+{
+    fprintf(o, "<tr class=\"%s\" id=\"%s\"><td>converged</td><td class=\"n\">%s</td></tr>\n",
+            converged ? "" : "bad", id, converged ? "yes" : "NOT converged");
+}
+
+static void param_num(FILE *o, const char *name, double v, const char *fmt)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, fmt, v);
+    param_row(o, name, isfinite(v) ? buf : "\xe2\x80\x93");
+}
+
+static void write_model(FILE *o, const rpt_model *m)
+{
+    char v[64];
+    fputs("<section id=\"model\"><h2>Model parameters</h2><p class=\"note\">Maximum-likelihood "
+          "fits behind P(alive), expected purchases and CLV.</p><div class=\"three\">\n", o);
+    fprintf(o, "<div class=\"card\" id=\"model-bgnbd\"><h3>BG/NBD (purchase frequency) "
+               "<span class=\"badge %s\">%s</span></h3><table><tbody>\n",
+            m->bg_converged ? "ok" : "bad", m->bg_converged ? "converged" : "NOT converged");
+    param_num(o, "r", m->r, "%.6g");
+    param_num(o, "alpha", m->alpha, "%.6g");
+    param_num(o, "a", m->a, "%.6g");
+    param_num(o, "b", m->b, "%.6g");
+    param_row(o, "log-likelihood", rpt_fmt_num(v, sizeof v, m->bg_loglik, 3));
+    param_num(o, "gradient norm", m->bg_grad_norm, "%.3g");
+    status_row(o, "bgnbd-converged", m->bg_converged);
+    param_row(o, "customers (n)", rpt_fmt_u64(v, sizeof v, m->bg_n));
+    param_row(o, "time unit", m->unit);
+    fputs("</tbody></table></div>\n", o);
+    fprintf(o, "<div class=\"card\" id=\"model-gamma-gamma\"><h3>Gamma-Gamma (order value) "
+               "<span class=\"badge %s\">%s</span></h3><table><tbody>\n",
+            m->gg_converged ? "ok" : "bad", m->gg_converged ? "converged" : "NOT converged");
+    param_num(o, "p", m->p, "%.6g");
+    param_num(o, "q", m->q, "%.6g");
+    param_num(o, "v", m->v, "%.6g");
+    param_row(o, "log-likelihood", rpt_fmt_num(v, sizeof v, m->gg_loglik, 3));
+    param_num(o, "gradient norm", m->gg_grad_norm, "%.3g");
+    status_row(o, "gamma-gamma-converged", m->gg_converged);
+    param_row(o, "customers (n)", rpt_fmt_u64(v, sizeof v, m->gg_n));
+    if (m->q > 1)
+        param_row(o, "population mean order value",
+                  rpt_fmt_money(v, sizeof v, m->v * m->p / (m->q - 1)));
+    fputs("</tbody></table></div>\n", o);
+    fputs("<div class=\"card\" id=\"model-settings\"><h3>Prediction settings</h3><table><tbody>\n",
+          o);
+    param_num(o, "horizon (expected purchases)", m->horizon_days, "%.0f days");
+    param_num(o, "CLV horizon", m->clv_months, "%.0f months");
+    param_num(o, "discount rate", m->discount_rate * 100.0, "%.2f%% per month");
+    fputs("</tbody></table></div></div></section>\n", o);
+}
+
+int rpt_render_html(FILE *o, const char *out_name, const rpt_snapshot *s, tx_error *err)
+{
+    totals t;
+    int rc = totals_compute(s, &t, err);
+    if (rc != TX_OK)
+        return rc;
+    write_header(o, s);
+    write_alert(o, &s->model);
+    write_overview(o, s, &t);
+    write_run(o, s);
+    write_revenue(o, s);
+    write_segments(o, s, &t);
+    write_clv(o, s, &t);
+    write_model(o, &s->model);
+    fputs("<footer>txetl " TXETL_VERSION " (" TXETL_GIT_SHA ") \xc2\xb7 snapshot ", o);
+    rpt_esc(o, s->source ? s->source : "");
+    fputs("</footer>\n</main>\n</body>\n</html>\n", o);
+    totals_free(&t);
+    if (ferror(o))
+        return tx_error_set(err, TX_ERR, "%s: write failed: %s", out_name, strerror(errno));
+    return TX_OK;
+}

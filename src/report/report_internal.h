@@ -1,0 +1,107 @@
+/* report_internal.h - the snapshot as the report sees it, shared by the reader (report.c) and
+ * the HTML renderer (report_html.c). Not a public header. */
+#ifndef TXETL_REPORT_INTERNAL_H
+#define TXETL_REPORT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "txetl/error.h"
+
+enum { RPT_NCOUNTS = 8 };
+extern const char *const rpt_count_names[RPT_NCOUNTS]; /* read, rejected, ... superseded */
+
+typedef struct rpt_customers {
+    size_t n;
+    uint64_t *customer_id;
+    uint32_t *orders;
+    int64_t *revenue_cents;
+    uint8_t *segment;
+    double *p_alive;
+    double *expected_purchases;
+    double *expected_avg_value;
+    double *clv;
+    char **segment_names; /* nseg strings */
+    size_t nseg;
+} rpt_customers;
+
+typedef struct rpt_daily {
+    size_t n;
+    int32_t *date; /* days since 1970-01-01 */
+    int64_t *revenue_cents;
+    uint64_t *transactions;
+    uint64_t *customers;
+} rpt_daily;
+
+typedef struct rpt_monthly {
+    size_t n;
+    int32_t *month; /* YYYYMM */
+    int64_t *revenue_cents;
+    uint64_t *transactions;
+    uint64_t *active_customers;
+    uint64_t *new_customers;
+} rpt_monthly;
+
+typedef struct rpt_model {
+    double r, alpha, a, b, bg_loglik, bg_grad_norm;
+    int bg_converged;
+    uint64_t bg_n;
+    char unit[32];
+    double p, q, v, gg_loglik, gg_grad_norm;
+    int gg_converged;
+    uint64_t gg_n;
+    double horizon_days, clv_months, discount_rate;
+} rpt_model;
+
+typedef struct rpt_snapshot {
+    const char *source; /* the snapshot's path, for the footer */
+    char run_id[256];
+    char created_utc[64];
+    char as_of[64];
+    uint64_t ranks, shards;
+    uint64_t counts[RPT_NCOUNTS];
+    rpt_customers cust;
+    rpt_daily daily;
+    rpt_monthly monthly;
+    rpt_model model;
+} rpt_snapshot;
+
+/* One RFM segment's totals (report_html.c computes them, the segment chart draws them). */
+typedef struct rpt_segstat {
+    const char *name;
+    uint64_t customers;
+    int64_t revenue_cents;
+    double clv;
+} rpt_segstat;
+
+/* Formatting (report_fmt.c). Each writes into buf (cap bytes) and returns buf. Non-finite
+ * values print as an en dash. */
+const char *rpt_fmt_u64(char *buf, size_t cap, uint64_t v);        /* 1,234,567 */
+const char *rpt_fmt_i64(char *buf, size_t cap, int64_t v);         /* -1,234 */
+const char *rpt_fmt_cents(char *buf, size_t cap, int64_t cents);   /* 1,234.56 */
+const char *rpt_fmt_money(char *buf, size_t cap, double units);    /* 1,234.56 */
+const char *rpt_fmt_pct(char *buf, size_t cap, double frac, int decimals); /* 12.5% */
+const char *rpt_fmt_num(char *buf, size_t cap, double v, int decimals);    /* 1,234.5 */
+const char *rpt_fmt_compact(char *buf, size_t cap, double v);      /* 1.2k, 15M: axis ticks */
+const char *rpt_fmt_date(char *buf, size_t cap, int32_t days);     /* 2024-01-05 */
+const char *rpt_fmt_month(char *buf, size_t cap, int32_t yyyymm);  /* Jan 2024 */
+void rpt_date_parts(int32_t days, int *year, int *month, int *day);
+extern const char *const rpt_month_abbr[12];
+/* Writes s HTML-escaped (& < > " '), so it is safe in text and in quoted attributes. */
+void rpt_esc(FILE *out, const char *s);
+/* A "nice" step (1, 2, 2.5 or 5 times a power of ten) cutting [0, range] into about n parts. */
+double rpt_nice_step(double range, int n);
+
+/* SVG charts (report_charts.c), each one <svg class="chart"> with a stable id. */
+void rpt_chart_daily(FILE *out, const rpt_daily *d);                 /* chart-daily-revenue */
+void rpt_chart_monthly(FILE *out, const rpt_monthly *m);             /* chart-monthly-revenue */
+void rpt_chart_segments(FILE *out, const rpt_segstat *s, size_t n);  /* chart-segments */
+/* sorted: the finite CLV values in ascending order. */
+void rpt_chart_clv_hist(FILE *out, const double *sorted, size_t n);  /* chart-clv-hist */
+
+/* Local. Writes the whole dashboard for snap to out. Returns TX_OK, TX_ENOMEM, or TX_ERR when
+ * the stream reports a write error (the message names out_name). */
+int rpt_render_html(FILE *out, const char *out_name, const rpt_snapshot *snap, tx_error *err);
+
+#endif

@@ -1,0 +1,13 @@
+# Report tests: render the dashboard from a fixture snapshot (tests/report/make_snapshot.py)
+# through the report_cli driver, then check the HTML and the DOM headless chromium builds.
+
+add_executable(report_cli ${CMAKE_SOURCE_DIR}/tests/report/report_cli.c)
+target_link_libraries(report_cli PRIVATE tx_report tx_util)
+
+set(TX_REPORT_TEST ${CMAKE_SOURCE_DIR}/tests/report/report_test.sh)
+foreach(mode renders empty_snapshot unconverged_fit_flagged missing_dataset_fails)
+  add_test(NAME report_${mode}
+           COMMAND bash ${TX_REPORT_TEST} ${mode} $<TARGET_FILE:report_cli>
+                   ${CMAKE_SOURCE_DIR}/tests/report/make_snapshot.py ${TX_TEST_WORK}/report)
+  set_tests_properties(report_${mode} PROPERTIES TIMEOUT 180)
+endforeach()

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# report_test.sh MODE REPORT_CLI MAKE_SNAPSHOT WORKDIR - the report tests (tests/report.cmake).
+#   renders                  fixture -> HTML: ids, run_id, top customer, nothing remote; then
+#                            headless chromium: the DOM holds drawn charts; a screenshot is kept
+#   empty_snapshot           0 customers renders, with every chart and table present
+#   unconverged_fit_flagged  an unconverged fit is shown as NOT converged; text is escaped
+#   missing_dataset_fails    a missing dataset / attribute fails (status 1) naming file and
+#                            object, and leaves no report behind
+# Chromium missing is a failure, not a skip: CI installs it (scripts/install-deps.sh).
+set -euo pipefail
+mode=$1 cli=$2 mksnap=$3 work=$4/$1
+PY=/usr/bin/python3
+rm -rf "$work" && mkdir -p "$work"
+cd "$work"
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+has() { grep -qF -- "$1" "$2" || fail "$2 lacks: $1"; }
+lacks() { ! grep -qF -- "$1" "$2" || fail "$2 contains: $1"; }
+
+common_html_checks() { # FILE
+    local f=$1 id
+    for id in 'id="chart-daily-revenue"' 'id="chart-monthly-revenue"' 'id="chart-segments"' \
+              'id="chart-clv-hist"' 'id="top-customers"' 'class="chart"'; do
+        has "$id" "$f"
+    done
+    # self-contained: nothing loaded from anywhere
+    if grep -Eiq "(src|href)[[:space:]]*=[[:space:]]*[\"']?[[:space:]]*(https?:|//)" "$f"; then
+        fail "$f loads a remote resource"
+    fi
+    if grep -Eiq "<script|<link|@import|url\(" "$f"; then
+        fail "$f has script, link, @import or url()"
+    fi
+    head -c 15 "$f" | grep -q '<!DOCTYPE html>' || fail "$f does not start with a doctype"
+    tail -c 20 "$f" | grep -q '</html>' || fail "$f is not complete"
+}
+
+case $mode in
+renders)
+    "$PY" "$mksnap" fixture.h5
+    "$cli" fixture.h5 report.html
+    common_html_checks report.html
+    has '20240401T020000Z-7f3a9c' report.html
+    top=$("$PY" -c "
+import h5py, numpy as np
+c = h5py.File('fixture.h5', 'r')['customers']
+clv, ids = c['clv'][:], c['customer_id'][:]
+print(ids[np.lexsort((ids, -clv))[0]])")
+    has "<td class=\"n\">1</td><td>$top</td>" report.html
+    has 'Champions' report.html
+    has 'Cannot lose them' report.html
+    lacks 'NOT converged' report.html
+
+    chrome=$(command -v chromium || command -v chromium-browser || true)
+    if [[ -z $chrome ]]; then
+        fail "chromium not installed (apt-get install -y --no-install-recommends chromium)"
+        exit 1
+    fi
+    flags=(--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking
+           --disable-component-update --disable-sync --disable-quic)
+    timeout 120 "$chrome" "${flags[@]}" --user-data-dir="$(mktemp -d)" --dump-dom \
+        "file://$work/report.html" > report.dom.html 2> chromium-dom.log ||
+        fail "chromium --dump-dom failed (chromium-dom.log)"
+    # Each chart, as chromium parsed it, holds drawn elements; the table has 20 rows.
+    "$PY" - report.dom.html <<'PYEOF' || fail "DOM check"
+import sys
+from html.parser import HTMLParser
+need = {"chart-daily-revenue": ("path", 5), "chart-monthly-revenue": ("rect", 9),
+        "chart-segments": ("rect", 22), "chart-clv-hist": ("rect", 6)}
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.svg = None; self.counts = {}; self.table = False; self.rows = 0
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "svg":
+            self.svg = a.get("id"); self.counts.setdefault(self.svg, {})
+        elif self.svg is not None:
+            self.counts[self.svg][tag] = self.counts[self.svg].get(tag, 0) + 1
+        if tag == "table" and a.get("id") == "top-customers":
+            self.table = True
+        if self.table and tag == "tr":
+            self.rows += 1
+    def handle_endtag(self, tag):
+        if tag == "svg":
+            self.svg = None
+        if tag == "table":
+            self.table = False
+p = P(); p.feed(open(sys.argv[1], encoding="utf-8").read())
+bad = 0
+for svg, (tag, n) in need.items():
+    got = p.counts.get(svg, {}).get(tag, 0)
+    print(f"{svg}: {got} <{tag}> (need >= {n})")
+    bad += got < n
+print(f"top-customers: {p.rows} rows (need 21 with the header)")
+bad += p.rows != 21
+sys.exit(1 if bad else 0)
+PYEOF
+    timeout 120 "$chrome" "${flags[@]}" --user-data-dir="$(mktemp -d)" --hide-scrollbars \
+        --screenshot="$work/report.png" --window-size=1400,2000 "file://$work/report.html" \
+        > chromium-shot.log 2>&1 || fail "chromium --screenshot failed (chromium-shot.log)"
+    [[ -s report.png && $(stat -c %s report.png) -gt 20000 ]] || fail "no screenshot"
+    echo "screenshot: $work/report.png"
+    ;;
+empty_snapshot)
+    "$PY" "$mksnap" --empty empty.h5
+    "$cli" empty.h5 report.html
+    common_html_checks report.html
+    has 'No customers in this snapshot' report.html
+    has 'No transactions in this snapshot' report.html
+    ;;
+unconverged_fit_flagged)
+    "$PY" "$mksnap" --unconverged --nasty-run-id bad.h5
+    "$cli" bad.h5 report.html
+    common_html_checks report.html
+    has 'id="fit-warning"' report.html
+    has '<tr class="bad" id="gamma-gamma-converged"><td>converged</td><td class="n">NOT converged' \
+        report.html
+    has '<tr class="" id="bgnbd-converged"><td>converged</td><td class="n">yes' report.html
+    has 'run&lt;&amp;&gt;&quot;nasty&#39;' report.html
+    lacks 'run<&>' report.html
+    ;;
+missing_dataset_fails)
+    check_fails() { # SNAPSHOT EXPECTED-STATUS TEXT...
+        local snap=$1 want=$2 rc=0
+        shift 2
+        rm -f out.html
+        "$cli" "$snap" out.html 2> err.txt || rc=$?
+        [[ $rc == "$want" ]] || fail "$snap: status $rc, want $want"
+        local t
+        for t in "$@"; do grep -qF -- "$t" err.txt || fail "$snap: message lacks '$t': $(cat err.txt)"; done
+        [[ ! -e out.html ]] || fail "$snap: a report was written"
+        ls out.html.tmp.* > /dev/null 2>&1 && fail "$snap: temporary file left behind"
+        return 0
+    }
+    "$PY" "$mksnap" --drop /customers/clv noclv.h5
+    check_fails noclv.h5 1 noclv.h5 /customers/clv
+    "$PY" "$mksnap" --drop /model/bgnbd@loglik noll.h5
+    check_fails noll.h5 1 noll.h5 /model/bgnbd/loglik
+    "$PY" "$mksnap" --drop /revenue/monthly nomonthly.h5
+    check_fails nomonthly.h5 1 nomonthly.h5 /revenue/monthly
+    check_fails does-not-exist.h5 1 does-not-exist.h5
+    echo "not hdf5" > text.h5
+    check_fails text.h5 1 text.h5
+    rc=0
+    "$cli" noclv.h5 "" 2> err.txt || rc=$?
+    [[ $rc == 2 ]] || fail "empty --out: status $rc, want 2"
+    ;;
+*)
+    echo "unknown mode $mode" >&2
+    exit 2
+    ;;
+esac
+
+if ((fails)); then
+    echo "$mode: $fails check(s) failed" >&2
+    exit 1
+fi
+echo "$mode: ok"
