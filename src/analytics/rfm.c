@@ -1,0 +1,166 @@
+/* rfm.c - RFM scores exactly as SQL's NTILE(5) over all customers (SPEC §5), by a distributed
+ * sort of (key, customer_id) pairs: a pair's global row = rows on lower ranks + its local row.
+ * The scores travel back to the customer's rank by (rank, row) origin. */
+#include <stddef.h>
+#include <string.h>
+
+#include "analytics_internal.h"
+
+/* The §5 segments, in enum order; `segment` in the snapshot indexes this list. */
+enum {
+    SEG_CHAMPIONS,
+    SEG_LOYAL,
+    SEG_POTENTIAL_LOYALIST,
+    SEG_NEW_CUSTOMERS,
+    SEG_PROMISING,
+    SEG_NEED_ATTENTION,
+    SEG_ABOUT_TO_SLEEP,
+    SEG_AT_RISK,
+    SEG_CANNOT_LOSE_THEM,
+    SEG_HIBERNATING,
+    SEG_LOST,
+    NSEGMENTS
+};
+
+const char *const txa_segment_names[] = {
+    "Champions",      "Loyal",    "Potential loyalist", "New customers",
+    "Promising",      "Need attention", "About to sleep", "At risk",
+    "Cannot lose them", "Hibernating", "Lost",
+};
+const int txa_nsegments = NSEGMENTS;
+
+/* [R-1][F-1]. The §5 table covers all 25 cells exactly once:
+ *        F1              F2              F3              F4         F5
+ *   R5   New customers   Potential loy.  Potential loy.  Champions  Champions
+ *   R4   Promising       Potential loy.  Potential loy.  Loyal      Loyal
+ *   R3   About to sleep  About to sleep  Need attention  Loyal      Loyal
+ *   R2   Hibernating     Hibernating     At risk         At risk    Cannot lose them
+ *   R1   Lost            Lost            At risk         At risk    Cannot lose them */
+static const uint8_t segment_of[5][5] = {
+    {SEG_LOST, SEG_LOST, SEG_AT_RISK, SEG_AT_RISK, SEG_CANNOT_LOSE_THEM},
+    {SEG_HIBERNATING, SEG_HIBERNATING, SEG_AT_RISK, SEG_AT_RISK, SEG_CANNOT_LOSE_THEM},
+    {SEG_ABOUT_TO_SLEEP, SEG_ABOUT_TO_SLEEP, SEG_NEED_ATTENTION, SEG_LOYAL, SEG_LOYAL},
+    {SEG_PROMISING, SEG_POTENTIAL_LOYALIST, SEG_POTENTIAL_LOYALIST, SEG_LOYAL, SEG_LOYAL},
+    {SEG_NEW_CUSTOMERS, SEG_POTENTIAL_LOYALIST, SEG_POTENTIAL_LOYALIST, SEG_CHAMPIONS,
+     SEG_CHAMPIONS},
+};
+
+uint8_t txa_segment(int r, int f)
+{
+    return segment_of[r - 1][f - 1];
+}
+
+uint8_t txa_ntile5(uint64_t pos, uint64_t n)
+{
+    uint64_t q = n / 5, rem = n % 5, big = rem * (q + 1);
+    if (pos < big)
+        return (uint8_t)(pos / (q + 1) + 1);
+    return (uint8_t)(rem + (pos - big) / q + 1);
+}
+
+/* One customer in one ordering. */
+typedef struct key_rec {
+    int64_t key;
+    uint64_t id;
+    uint32_t src_rank;
+    uint32_t src_row;
+} key_rec;
+
+/* The score going home. */
+typedef struct score_rec {
+    uint32_t row;
+    uint32_t score;
+} score_rec;
+
+static int key_cmp(const void *pa, const void *pb)
+{
+    const key_rec *a = pa, *b = pb;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static void key_sort(void *base, size_t n)
+{
+    static const txa_radix_key keys[] = {{offsetof(key_rec, key), 8, 1},
+                                         {offsetof(key_rec, id), 8, 0}};
+    txa_radix_sort(base, n, sizeof(key_rec), keys, 2);
+}
+
+/* Collective. NTILE(5) over (key ascending, customer_id ascending) into score[]. */
+static int ntile(MPI_Comm comm, const txa_customers *c, const int64_t *key, uint8_t *score,
+                 tx_error *err)
+{
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    key_rec *recs = txa_xmalloc(c->n * sizeof *recs);
+    for (size_t i = 0; i < c->n; i++)
+        recs[i] = (key_rec){key[i], c->customer_id[i], (uint32_t)rank, (uint32_t)i};
+    key_sort(recs, c->n);
+    key_rec *mine = NULL;
+    size_t nmine = 0;
+    int st = txa_sample_sort(comm, recs, c->n, sizeof *recs, key_cmp, key_cmp, key_sort,
+                             (void **)&mine,
+                             &nmine, err);
+    free(recs);
+    if (st != TX_OK)
+        return st;
+
+    uint64_t first = 0, nm = nmine;
+    MPI_Exscan(&nm, &first, 1, MPI_UINT64_T, MPI_SUM, comm);
+    if (rank == 0)
+        first = 0;
+
+    /* Group the scores by origin rank and send them home. */
+    int *cnt = txa_xcalloc((size_t)nranks * 4, sizeof(int));
+    int *displ = cnt + nranks, *rcnt = cnt + 2 * nranks, *rdispl = cnt + 3 * nranks;
+    for (size_t i = 0; i < nmine; i++)
+        cnt[mine[i].src_rank]++;
+    for (int r = 1; r < nranks; r++)
+        displ[r] = displ[r - 1] + cnt[r - 1];
+    score_rec *send = txa_xmalloc(nmine * sizeof *send);
+    int *fill = txa_xmalloc((size_t)nranks * sizeof(int));
+    memcpy(fill, displ, (size_t)nranks * sizeof(int));
+    for (size_t i = 0; i < nmine; i++)
+        send[fill[mine[i].src_rank]++] =
+            (score_rec){mine[i].src_row, txa_ntile5(first + i, c->total)};
+    free(fill);
+    free(mine);
+    MPI_Alltoall(cnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm);
+    for (int r = 1; r < nranks; r++)
+        rdispl[r] = rdispl[r - 1] + rcnt[r - 1];
+    score_rec *back = txa_xmalloc(c->n * sizeof *back);
+    MPI_Datatype elem;
+    MPI_Type_contiguous((int)sizeof(score_rec), MPI_BYTE, &elem);
+    MPI_Type_commit(&elem);
+    MPI_Alltoallv(send, cnt, displ, elem, back, rcnt, rdispl, elem, comm);
+    MPI_Type_free(&elem);
+    for (size_t i = 0; i < c->n; i++)
+        score[back[i].row] = (uint8_t)back[i].score;
+    free(back);
+    free(send);
+    free(cnt);
+    return TX_OK;
+}
+
+int txa_rfm(MPI_Comm comm, txa_customers *c, tx_error *err)
+{
+    int64_t *key = txa_xmalloc(c->n * sizeof *key);
+    /* R: recency_days DESC = last_purchase ASC, ties by customer_id. */
+    for (size_t i = 0; i < c->n; i++)
+        key[i] = c->last_purchase[i];
+    int st = ntile(comm, c, key, c->r_score, err);
+    /* F: orders ASC. */
+    for (size_t i = 0; i < c->n && st == TX_OK; i++)
+        key[i] = c->orders[i];
+    if (st == TX_OK)
+        st = ntile(comm, c, key, c->f_score, err);
+    /* M: revenue ASC. */
+    if (st == TX_OK)
+        st = ntile(comm, c, c->revenue_cents, c->m_score, err);
+    free(key);
+    for (size_t i = 0; i < c->n && st == TX_OK; i++)
+        c->segment[i] = txa_segment(c->r_score[i], c->f_score[i]);
+    return st;
+}

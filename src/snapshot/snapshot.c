@@ -1,0 +1,428 @@
+/* snapshot.c - the SPEC §6 snapshot writer: parallel HDF5, collective transfers, one
+ * hyperslab per rank, temporary name + rename + latest.h5 symlink.
+ *
+ * Error discipline: every rank makes the same sequence of HDF5 calls (identical arguments for
+ * every group, dataset and attribute). A phase is local work that collects a status, then
+ * `agree` (MPI_Allreduce MINLOC + broadcast of the failing rank's message); every rank takes
+ * the same branch, so no rank waits in a collective the others skipped. The phases are: make
+ * the directory, create the file, the metadata (groups and attributes), each dataset (create,
+ * agree, write, agree), close, rename. */
+#include "txetl/snapshot.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Collective. Agrees on the minimum status over comm; on failure every rank gets the first
+ * failing rank's message in err. Returns the agreed status. */
+static int agree(MPI_Comm comm, int status, tx_error *err)
+{
+    struct {
+        int status;
+        int rank;
+    } in, out;
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    in.status = status;
+    in.rank = rank;
+    if (MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MINLOC, comm) != MPI_SUCCESS)
+        MPI_Abort(comm, 1); /* a broken communicator: no way to agree */
+    if (out.status == TX_OK)
+        return TX_OK;
+    char msg[sizeof err->msg];
+    memset(msg, 0, sizeof msg);
+    if (rank == out.rank && err)
+        snprintf(msg, sizeof msg, "%s", err->msg);
+    MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, out.rank, comm);
+    if (rank != out.rank)
+        tx_error_set(err, out.status, "%s", msg);
+    return out.status;
+}
+
+/* mkdir -p. Returns 0 or -1 with errno set. */
+static int mkdir_p(const char *dir)
+{
+    char buf[PATH_MAX];
+    size_t len = strlen(dir);
+    if (len == 0 || len >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, dir, len + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return -1;
+    struct stat st;
+    if (stat(buf, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- attributes (identical on every rank) ---- */
+
+static hid_t vlen_str_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0)
+        return -1;
+    if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+/* Writes one attribute of `n` elements (scalar when n is 0). */
+static int attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype, hsize_t n,
+                      const void *val)
+{
+    hid_t sp = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_SCALAR);
+    if (sp < 0)
+        return -1;
+    hid_t a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a < 0 || H5Awrite(a, mtype, val) < 0 ? -1 : 0;
+    if (a >= 0 && H5Aclose(a) < 0)
+        rc = -1;
+    H5Sclose(sp);
+    return rc;
+}
+
+static int attr_str(hid_t obj, const char *name, const char *value)
+{
+    hid_t t = vlen_str_type();
+    if (t < 0)
+        return -1;
+    int rc = attr_write(obj, name, t, t, 0, &value);
+    H5Tclose(t);
+    return rc;
+}
+
+static int attr_strs(hid_t obj, const char *name, const char *const *values, int n)
+{
+    hid_t t = vlen_str_type();
+    if (t < 0)
+        return -1;
+    int rc = attr_write(obj, name, t, t, (hsize_t)n, values);
+    H5Tclose(t);
+    return rc;
+}
+
+static int attr_i32(hid_t obj, const char *name, int32_t v)
+{
+    return attr_write(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, 0, &v);
+}
+
+static int attr_u64(hid_t obj, const char *name, uint64_t v)
+{
+    return attr_write(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &v);
+}
+
+static int attr_f64(hid_t obj, const char *name, double v)
+{
+    return attr_write(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &v);
+}
+
+/* ---- the writer ---- */
+
+typedef struct writer {
+    MPI_Comm comm;
+    int rank;
+    const char *tmp; /* temporary path, for messages */
+    hid_t file, dxpl, dcpl;
+    tx_error *err;
+} writer;
+
+static int h5fail(writer *w, const char *what, const char *name)
+{
+    return tx_error_set(w->err, TX_ERR, "snapshot %s: HDF5 %s failed for %s", w->tmp, what, name);
+}
+
+/* Collective. Creates dataset `name` in group g of `total` elements and writes this rank's
+ * `n` elements at `offset`; a rank with n = 0 still takes part with an empty selection. */
+static int column(writer *w, hid_t g, const char *gname, const char *name, hid_t ftype,
+                  hid_t mtype, uint64_t total, uint64_t offset, size_t n, const void *buf)
+{
+    char full[256];
+    snprintf(full, sizeof full, "%s/%s", gname, name);
+    int st = TX_OK;
+    hsize_t dims = (hsize_t)total, cnt = (hsize_t)n, start = (hsize_t)offset;
+    hid_t fsp = -1, msp = -1, d = -1;
+    if ((fsp = H5Screate_simple(1, &dims, NULL)) < 0)
+        st = h5fail(w, "H5Screate_simple", full);
+    if (st == TX_OK && (d = H5Dcreate2(g, name, ftype, fsp, H5P_DEFAULT, w->dcpl, H5P_DEFAULT)) < 0)
+        st = h5fail(w, "H5Dcreate2", full);
+    if (st == TX_OK && (msp = H5Screate_simple(1, &cnt, NULL)) < 0)
+        st = h5fail(w, "H5Screate_simple", full);
+    if (st == TX_OK) {
+        herr_t e = n ? H5Sselect_hyperslab(fsp, H5S_SELECT_SET, &start, NULL, &cnt, NULL)
+                     : H5Sselect_none(fsp);
+        if (e < 0 || (!n && H5Sselect_none(msp) < 0))
+            st = h5fail(w, "selection", full);
+    }
+    st = agree(w->comm, st, w->err);
+    if (st == TX_OK && total > 0) { /* an empty dataset has no storage to write to */
+        static const uint64_t dummy = 0; /* some HDF5 versions reject a NULL buffer */
+        if (H5Dwrite(d, mtype, msp, fsp, w->dxpl, n ? buf : (const void *)&dummy) < 0)
+            st = h5fail(w, "H5Dwrite", full);
+        st = agree(w->comm, st, w->err);
+    }
+    if (msp >= 0)
+        H5Sclose(msp);
+    if (d >= 0 && H5Dclose(d) < 0 && st == TX_OK)
+        st = h5fail(w, "H5Dclose", full);
+    if (fsp >= 0)
+        H5Sclose(fsp);
+    return agree(w->comm, st, w->err);
+}
+
+static int write_root_attrs(writer *w, const tx_snapshot *s)
+{
+    const tx_run_info *run = s->run;
+    char created[32], as_of[32];
+    time_t t = (time_t)run->created_unix;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        return tx_error_set(w->err, TX_ERR, "snapshot: bad created time %lld",
+                            (long long)run->created_unix);
+    t = (time_t)s->as_of * 86400;
+    if (!gmtime_r(&t, &tm) || !strftime(as_of, sizeof as_of, "%Y-%m-%d", &tm))
+        return tx_error_set(w->err, TX_ERR, "snapshot: bad as-of day %d", (int)s->as_of);
+    const tx_run_counts *c = &run->counts;
+    hid_t f = w->file;
+    if (attr_str(f, "format", "txetl-snapshot") < 0 || attr_i32(f, "format_version", 1) < 0 ||
+        attr_str(f, "run_id", run->run_id) < 0 || attr_str(f, "created_utc", created) < 0 ||
+        attr_str(f, "as_of", as_of) < 0 || attr_i32(f, "ranks", run->ranks) < 0 ||
+        attr_i32(f, "shards", run->shards) < 0 || attr_u64(f, "read", c->read) < 0 ||
+        attr_u64(f, "rejected", c->rejected) < 0 || attr_u64(f, "inserted", c->inserted) < 0 ||
+        attr_u64(f, "updated", c->updated) < 0 || attr_u64(f, "moved", c->moved) < 0 ||
+        attr_u64(f, "deleted", c->deleted) < 0 || attr_u64(f, "stale", c->stale) < 0 ||
+        attr_u64(f, "superseded", c->superseded) < 0)
+        return h5fail(w, "attribute write", "/");
+    return TX_OK;
+}
+
+static int write_model_attrs(writer *w, hid_t model, hid_t bg, hid_t gg, const tx_snapshot *s)
+{
+    const tx_analytics_opts *o = s->opts;
+    const tx_bgnbd_fit *b = &s->bgnbd;
+    const tx_gg_fit *g = &s->gg;
+    if (attr_i32(model, "horizon_days", o->horizon_days) < 0 ||
+        attr_i32(model, "clv_months", o->clv_months) < 0 ||
+        attr_f64(model, "discount_rate", o->discount_rate) < 0)
+        return h5fail(w, "attribute write", "/model");
+    if (attr_f64(bg, "r", b->r) < 0 || attr_f64(bg, "alpha", b->alpha) < 0 ||
+        attr_f64(bg, "a", b->a) < 0 || attr_f64(bg, "b", b->b) < 0 ||
+        attr_f64(bg, "loglik", b->loglik) < 0 || attr_f64(bg, "grad_norm", b->grad_norm) < 0 ||
+        attr_i32(bg, "converged", b->converged) < 0 || attr_u64(bg, "n", b->n) < 0 ||
+        attr_str(bg, "unit", o->unit_week ? "week" : "day") < 0)
+        return h5fail(w, "attribute write", "/model/bgnbd");
+    if (attr_f64(gg, "p", g->p) < 0 || attr_f64(gg, "q", g->q) < 0 ||
+        attr_f64(gg, "v", g->v) < 0 || attr_f64(gg, "loglik", g->loglik) < 0 ||
+        attr_f64(gg, "grad_norm", g->grad_norm) < 0 ||
+        attr_i32(gg, "converged", g->converged) < 0 || attr_u64(gg, "n", g->n) < 0)
+        return h5fail(w, "attribute write", "/model/gamma_gamma");
+    return TX_OK;
+}
+
+enum { G_CUST, G_REV, G_DAILY, G_MONTHLY, G_MODEL, G_BGNBD, G_GG, NGROUPS };
+static const char *const group_path[NGROUPS] = {"/customers", "/revenue", "/revenue/daily",
+                                                "/revenue/monthly", "/model", "/model/bgnbd",
+                                                "/model/gamma_gamma"};
+
+/* Collective. The file's contents; w->file is open. */
+static int write_contents(writer *w, const tx_snapshot *s)
+{
+    hid_t g[NGROUPS];
+    int st = TX_OK;
+    for (int i = 0; i < NGROUPS; i++)
+        g[i] = -1;
+    for (int i = 0; i < NGROUPS && st == TX_OK; i++)
+        if ((g[i] = H5Gcreate2(w->file, group_path[i], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+            st = h5fail(w, "H5Gcreate2", group_path[i]);
+    const tx_snapshot_customers *c = &s->customers;
+    if (st == TX_OK)
+        st = write_root_attrs(w, s);
+    if (st == TX_OK && attr_strs(g[G_CUST], "segment_names", c->segment_names, c->nsegments) < 0)
+        st = h5fail(w, "attribute write", "/customers segment_names");
+    if (st == TX_OK)
+        st = write_model_attrs(w, g[G_MODEL], g[G_BGNBD], g[G_GG], s);
+    st = agree(w->comm, st, w->err);
+
+    /* The customer columns: this rank's rows. */
+    const struct {
+        const char *name;
+        hid_t ftype, mtype;
+        const void *buf;
+    } cols[] = {
+        {"customer_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, c->customer_id},
+        {"first_purchase", H5T_STD_I32LE, H5T_NATIVE_INT32, c->first_purchase},
+        {"last_purchase", H5T_STD_I32LE, H5T_NATIVE_INT32, c->last_purchase},
+        {"orders", H5T_STD_U32LE, H5T_NATIVE_UINT32, c->orders},
+        {"revenue_cents", H5T_STD_I64LE, H5T_NATIVE_INT64, c->revenue_cents},
+        {"recency_days", H5T_STD_I32LE, H5T_NATIVE_INT32, c->recency_days},
+        {"r_score", H5T_STD_U8LE, H5T_NATIVE_UINT8, c->r_score},
+        {"f_score", H5T_STD_U8LE, H5T_NATIVE_UINT8, c->f_score},
+        {"m_score", H5T_STD_U8LE, H5T_NATIVE_UINT8, c->m_score},
+        {"segment", H5T_STD_U8LE, H5T_NATIVE_UINT8, c->segment},
+        {"frequency", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->frequency},
+        {"recency", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->recency},
+        {"T", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->T},
+        {"monetary_value", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->monetary_value},
+        {"p_alive", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->p_alive},
+        {"expected_purchases", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->expected_purchases},
+        {"expected_avg_value", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->expected_avg_value},
+        {"clv", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->clv},
+    };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0] && st == TX_OK; i++)
+        st = column(w, g[G_CUST], group_path[G_CUST], cols[i].name, cols[i].ftype, cols[i].mtype,
+                    c->total, c->offset, c->n, cols[i].buf);
+
+    /* The revenue tables: global, identical everywhere; rank 0 writes them. */
+    const tx_snapshot_revenue *r = &s->revenue;
+    const struct {
+        int group;
+        const char *name;
+        hid_t ftype, mtype;
+        size_t n;
+        const void *buf;
+    } rev[] = {
+        {G_DAILY, "date", H5T_STD_I32LE, H5T_NATIVE_INT32, r->ndaily, r->daily_date},
+        {G_DAILY, "revenue_cents", H5T_STD_I64LE, H5T_NATIVE_INT64, r->ndaily,
+         r->daily_revenue_cents},
+        {G_DAILY, "transactions", H5T_STD_U64LE, H5T_NATIVE_UINT64, r->ndaily,
+         r->daily_transactions},
+        {G_DAILY, "customers", H5T_STD_U64LE, H5T_NATIVE_UINT64, r->ndaily, r->daily_customers},
+        {G_MONTHLY, "month", H5T_STD_I32LE, H5T_NATIVE_INT32, r->nmonthly, r->monthly_month},
+        {G_MONTHLY, "revenue_cents", H5T_STD_I64LE, H5T_NATIVE_INT64, r->nmonthly,
+         r->monthly_revenue_cents},
+        {G_MONTHLY, "transactions", H5T_STD_U64LE, H5T_NATIVE_UINT64, r->nmonthly,
+         r->monthly_transactions},
+        {G_MONTHLY, "active_customers", H5T_STD_U64LE, H5T_NATIVE_UINT64, r->nmonthly,
+         r->monthly_active_customers},
+        {G_MONTHLY, "new_customers", H5T_STD_U64LE, H5T_NATIVE_UINT64, r->nmonthly,
+         r->monthly_new_customers},
+    };
+    for (size_t i = 0; i < sizeof rev / sizeof rev[0] && st == TX_OK; i++)
+        st = column(w, g[rev[i].group], group_path[rev[i].group], rev[i].name, rev[i].ftype,
+                    rev[i].mtype, rev[i].n, 0, w->rank == 0 ? rev[i].n : 0, rev[i].buf);
+
+    int cst = TX_OK;
+    for (int i = NGROUPS - 1; i >= 0; i--)
+        if (g[i] >= 0 && H5Gclose(g[i]) < 0)
+            cst = h5fail(w, "H5Gclose", group_path[i]);
+    if (st == TX_OK)
+        st = agree(w->comm, cst, w->err);
+    return st;
+}
+
+/* Local (rank 0). Renames tmp to final and points dir/latest.h5 at it. */
+static int publish(const char *dir, const char *tmp, const char *final, const char *base,
+                   const char *run_id, tx_error *err)
+{
+    char link_tmp[PATH_MAX], latest[PATH_MAX];
+    if (snprintf(link_tmp, sizeof link_tmp, "%s/.latest.h5.%s.tmp", dir, run_id) >=
+            (int)sizeof link_tmp ||
+        snprintf(latest, sizeof latest, "%s/latest.h5", dir) >= (int)sizeof latest)
+        return tx_error_set(err, TX_ERR, "snapshot dir %s: path too long", dir);
+    if (rename(tmp, final) != 0)
+        return tx_error_set(err, TX_ERR, "snapshot: rename %s -> %s: %s", tmp, final,
+                            strerror(errno));
+    if ((unlink(link_tmp) != 0 && errno != ENOENT) || symlink(base, link_tmp) != 0 ||
+        rename(link_tmp, latest) != 0) {
+        int e = errno;
+        unlink(link_tmp);
+        unlink(final); /* a failed run leaves nothing at the final path */
+        return tx_error_set(err, TX_ERR, "snapshot: cannot point %s at %s: %s", latest, base,
+                            strerror(e));
+    }
+    return TX_OK;
+}
+
+int tx_snapshot_write(MPI_Comm comm, const char *dir, const tx_snapshot *s, char *path_out,
+                      size_t path_len, tx_error *err)
+{
+    writer w = {.comm = comm, .file = -1, .dxpl = -1, .dcpl = -1, .err = err};
+    MPI_Comm_rank(comm, &w.rank);
+    char tmp[PATH_MAX], final[PATH_MAX], base[128];
+    int st = TX_OK;
+    const char *id = s->run->run_id;
+    if (!id[0] || strchr(id, '/') || strlen(id) > 100 || !strcmp(id, ".") || !strcmp(id, ".."))
+        st = tx_error_set(err, TX_EUSAGE, "snapshot: run id '%s' cannot be a file name", id);
+    else if (snprintf(tmp, sizeof tmp, "%s/.snapshot-%s.h5.tmp", dir, id) >= (int)sizeof tmp ||
+             snprintf(final, sizeof final, "%s/snapshot-%s.h5", dir, id) >= (int)sizeof final)
+        st = tx_error_set(err, TX_EUSAGE, "snapshot dir %s: path too long", dir);
+    snprintf(base, sizeof base, "snapshot-%s.h5", id);
+    w.tmp = tmp;
+    if (st == TX_OK && w.rank == 0 && mkdir_p(dir) != 0)
+        st = tx_error_set(err, TX_ERR, "snapshot dir %s: %s", dir, strerror(errno));
+    if (agree(comm, st, err) != TX_OK)
+        return err ? err->status : TX_ERR;
+
+    /* HDF5 prints its error stack on failure by default; our messages say what failed. */
+    H5E_auto2_t old_func = NULL;
+    void *old_data = NULL;
+    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0 ||
+        H5Pset_all_coll_metadata_ops(fapl, 1) < 0 || H5Pset_coll_metadata_write(fapl, 1) < 0)
+        st = h5fail(&w, "file access properties", tmp);
+    if ((w.dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
+        H5Pset_dxpl_mpio(w.dxpl, H5FD_MPIO_COLLECTIVE) < 0)
+        st = h5fail(&w, "transfer properties", tmp);
+    if ((w.dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
+        H5Pset_fill_time(w.dcpl, H5D_FILL_TIME_NEVER) < 0 ||
+        H5Pset_alloc_time(w.dcpl, H5D_ALLOC_TIME_EARLY) < 0)
+        st = h5fail(&w, "dataset properties", tmp);
+    st = agree(comm, st, err);
+    if (st == TX_OK) {
+        w.file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+        if (w.file < 0)
+            st = tx_error_set(err, TX_ERR, "snapshot %s: cannot create the file", tmp);
+        st = agree(comm, st, err);
+    }
+    if (st == TX_OK)
+        st = write_contents(&w, s);
+    if (w.file >= 0) { /* collective: every rank that opened it closes it */
+        int cst = H5Fclose(w.file) < 0 ? h5fail(&w, "H5Fclose", tmp) : TX_OK;
+        st = agree(comm, st != TX_OK ? st : cst, err);
+    }
+    if (w.dcpl >= 0)
+        H5Pclose(w.dcpl);
+    if (w.dxpl >= 0)
+        H5Pclose(w.dxpl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+
+    if (w.rank == 0) {
+        if (st == TX_OK)
+            st = publish(dir, tmp, final, base, id, err);
+        if (st != TX_OK)
+            unlink(tmp);
+    }
+    st = agree(comm, st, err);
+    if (st == TX_OK && path_out && path_len) {
+        if (snprintf(path_out, path_len, "%s", final) >= (int)path_len)
+            path_out[0] = '\0';
+    }
+    return st;
+}

@@ -1,0 +1,32 @@
+# The reduce step and its snapshot (SPEC §5, §6): tx_analytics, tx_snapshot.
+
+# snapcmp A.h5 B.h5: equal snapshots (integers exact, floats within 1e-9 relative).
+add_executable(snapcmp ${CMAKE_CURRENT_SOURCE_DIR}/mpi/snapcmp.c)
+target_link_libraries(snapcmp PRIVATE tx_hdf5 MPI::MPI_C ${MATH_LIBRARY})
+
+# The reduce against a serial reference, at 1, 2 and 3 ranks; each writes
+# test-work/reduce-{day,week,empty}-np<N>/.
+foreach(np 1 2 3)
+  tx_add_mpi_test(test_reduce ${np} SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/mpi/test_reduce.c
+                  LIBS tx_analytics tx_hdf5 ${MATH_LIBRARY})
+  set_tests_properties(test_reduce_np${np} PROPERTIES FIXTURES_SETUP reduce_np${np})
+endforeach()
+
+# Rank-count independence: the snapshots of 2 and 3 ranks equal the one of 1 rank.
+foreach(kind day week empty)
+  foreach(np 2 3)
+    add_test(NAME reduce_snapshot_${kind}_np1_equals_np${np}
+             COMMAND snapcmp reduce-${kind}-np1/snapshot-test-${kind}.h5
+                             reduce-${kind}-np${np}/snapshot-test-${kind}.h5
+             WORKING_DIRECTORY ${TX_TEST_WORK})
+    set_tests_properties(reduce_snapshot_${kind}_np1_equals_np${np} PROPERTIES
+                         FIXTURES_REQUIRED "reduce_np1;reduce_np${np}")
+  endforeach()
+endforeach()
+
+# h5py (Debian's python3-h5py) reads a snapshot through latest.h5: str attributes, §6 types.
+add_test(NAME reduce_snapshot_reads_with_h5py
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/mpi/test_reduce_h5py.py
+                 reduce-day-np2/latest.h5 reduce-empty-np2/latest.h5
+         WORKING_DIRECTORY ${TX_TEST_WORK})
+set_tests_properties(reduce_snapshot_reads_with_h5py PROPERTIES FIXTURES_REQUIRED reduce_np2)
