@@ -94,56 +94,8 @@ CREATE TABLE IF NOT EXISTS txn_directory (
   run_id           VARCHAR(64)     NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- Per-run working tables (emptied at the start of each run; the run lock keeps one run at a
--- time). Versions routed here by transaction_id hash:
-CREATE TABLE IF NOT EXISTS stage_versions (
-  transaction_id       BIGINT UNSIGNED NOT NULL,
-  customer_id          BIGINT UNSIGNED NOT NULL,
-  transaction_date     DATE            NOT NULL,
-  transaction_amount   DECIMAL(14,2)   NOT NULL,
-  transaction_category VARCHAR(64)     NOT NULL,
-  payment_method       VARCHAR(32)     NOT NULL,
-  currency             CHAR(3)         NOT NULL,
-  last_updated         DATETIME(6)     NOT NULL,
-  op                   CHAR(1)         NOT NULL,
-  file_index           INT UNSIGNED    NOT NULL,
-  file_offset          BIGINT UNSIGNED NOT NULL,
-  KEY (transaction_id)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-
--- The decided winners of this shard's directory ids, with the action and the stored version.
-CREATE TABLE IF NOT EXISTS stage_winners (
-  transaction_id       BIGINT UNSIGNED NOT NULL PRIMARY KEY,
-  customer_id          BIGINT UNSIGNED NOT NULL,
-  transaction_date     DATE            NOT NULL,
-  transaction_amount   DECIMAL(14,2)   NOT NULL,
-  transaction_category VARCHAR(64)     NOT NULL,
-  payment_method       VARCHAR(32)     NOT NULL,
-  currency             CHAR(3)         NOT NULL,
-  last_updated         DATETIME(6)     NOT NULL,
-  op                   CHAR(1)         NOT NULL,
-  action               ENUM('insert','update','move','delete') NOT NULL,
-  old_date             DATE            NULL,
-  old_amount           DECIMAL(14,2)   NULL,
-  old_category         VARCHAR(64)     NULL,
-  old_last_updated     DATETIME(6)     NULL,
-  old_live             TINYINT         NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-
--- Rows to store in this shard (winners whose date this shard owns) ...
-CREATE TABLE IF NOT EXISTS stage_apply (
-  transaction_id       BIGINT UNSIGNED NOT NULL,
-  customer_id          BIGINT UNSIGNED NOT NULL,
-  transaction_date     DATE            NOT NULL,
-  transaction_amount   DECIMAL(14,2)   NOT NULL,
-  transaction_category VARCHAR(64)     NOT NULL,
-  payment_method       VARCHAR(32)     NOT NULL,
-  currency             CHAR(3)         NOT NULL,
-  last_updated         DATETIME(6)     NOT NULL,
-  PRIMARY KEY (transaction_id, transaction_date)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-
--- ... and stored copies to remove from it (moved away or deleted).
+-- Per-run working table (emptied at the start of each run; the run lock keeps one run at a
+-- time): stored copies to remove from this shard (moved away or deleted).
 CREATE TABLE IF NOT EXISTS stage_remove (
   transaction_id   BIGINT UNSIGNED NOT NULL,
   transaction_date DATE            NOT NULL,

@@ -42,11 +42,12 @@ int tx_shard_query_u64(tx_shard *s, const char *sql, uint64_t *out, int *is_null
 int tx_shard_query(tx_shard *s, const char *sql, int stream, MYSQL_RES **res, tx_error *err);
 
 /* Local. LOAD DATA LOCAL INFILE of `len` bytes of tab-separated rows (txetl's escaping: see
- * tx_tsv_text) into `table` (`columns` = the column list, with @vars/SET allowed after it).
- * Checks that the server stored exactly `rows` rows with no warnings; otherwise TX_ERR naming
- * the shard, table and the first warning. */
-int tx_shard_load(tx_shard *s, const char *table, const char *columns, const char *buf,
-                  size_t len, uint64_t rows, tx_error *err);
+ * tx_tsv_text; \N is NULL) into `table` (`columns` = the column list, with a SET clause
+ * allowed after it); `replace` = 1 replaces rows with the same primary key. Checks that the
+ * server read exactly `rows` records, skipped none and warned of nothing; otherwise TX_ERR
+ * naming the shard, the table and the first warning. */
+int tx_shard_load(tx_shard *s, const char *table, int replace, const char *columns,
+                  const char *buf, size_t len, uint64_t rows, tx_error *err);
 
 /* Local. Escapes a string literal for SQL on this connection into out (2*len+1 bytes). */
 void tx_shard_escape(tx_shard *s, char *out, const char *in, size_t len);

@@ -44,6 +44,14 @@ static void progress(tx_job *j, const char *phase, uint64_t done, uint64_t total
            phase, pct, rows, rate, eta);
 }
 
+/* Rank 0 notes a finished phase with the time since the start (after an agreement, so it is
+ * the time of the slowest rank). */
+static void log_phase(const tx_job *j, const char *what)
+{
+    if (j->rank == 0 && !j->o->quiet)
+        TX_LOG(TX_LOG_INFO, "%s at %.2f s", what, MPI_Wtime() - j->t0);
+}
+
 /* ---- phase 0: preflight ----------------------------------------------------------------- */
 
 static void make_run_id(tx_job *j)
@@ -95,10 +103,11 @@ static int preflight(tx_job *j, tx_error *err)
     if (rc != TX_OK)
         return rc;
     j->mine = calloc((size_t)j->nshards, sizeof *j->mine);
+    j->homes = calloc((size_t)j->nshards, sizeof *j->homes);
     j->bound = malloc(((size_t)j->nshards + 1) * sizeof *j->bound);
     int32_t *mx = malloc(((size_t)j->nshards + 1) * sizeof *mx);
     int32_t *mn = malloc(((size_t)j->nshards + 1) * sizeof *mn);
-    if (!j->mine || !j->bound || !mx || !mn)
+    if (!j->mine || !j->homes || !j->bound || !mx || !mn)
         MPI_Abort(j->comm, 3);
     for (int i = 0; i <= j->nshards; i++) {
         mx[i] = INT32_MIN;
@@ -297,127 +306,44 @@ static int join_rejects(tx_job *j, tx_error *err)
     return tx_agree(j->comm, rc, err);
 }
 
-/* ---- phases 2 and 4: routed loads into staging tables ------------------------------------ */
+/* ---- phases 2-4: routed rounds -------------------------------------------------------- */
 
-/* Messages between ranks: a tag and a record. */
+/* Messages between ranks: a tag, the shard it is for, a record. */
 enum { MSG_VERSION = 1, MSG_APPLY = 2, MSG_REMOVE = 3 };
 typedef struct msg {
     uint32_t tag;
-    int32_t shard; /* the destination shard */
+    int32_t shard;
     tx_record rec;
 } msg;
 
-/* Per owned shard, the LOAD DATA payloads of one round. */
-typedef struct stage_bufs {
-    tx_buf *rows;    /* [nshards] stage_versions or stage_apply */
-    tx_buf *removes; /* [nshards] stage_remove */
-    uint64_t *nrows, *nremoves;
-} stage_bufs;
-
-static int deliver(tx_job *j, const char *recv, size_t len, stage_bufs *sb, tx_error *err)
-{
-    int rc = TX_OK;
-    for (size_t off = 0; off + sizeof(msg) <= len && rc == TX_OK; off += sizeof(msg)) {
-        msg m;
-        memcpy(&m, recv + off, sizeof m);
-        int s = m.shard;
-        if (m.tag == MSG_REMOVE) {
-            tx_buf *b = &sb->removes[s];
-            if (tx_buf_reserve(b, 64) != TX_OK)
-                return tx_error_set(err, TX_ENOMEM, "out of memory");
-            b->len += (size_t)tx_fmt_u64(b->p + b->len, m.rec.transaction_id);
-            b->p[b->len++] = '\t';
-            char d[11];
-            memcpy(b->p + b->len, tx_format_date(m.rec.date, d), 10);
-            b->len += 10;
-            b->p[b->len++] = '\n';
-            sb->nremoves[s]++;
-        } else {
-            if (tx_fmt_row(&sb->rows[s], &m.rec, m.tag == MSG_VERSION) != TX_OK)
-                return tx_error_set(err, TX_ENOMEM, "out of memory");
-            sb->nrows[s]++;
-        }
-    }
-    if (j->o->dry_run) /* routed, counted, never loaded */
-        for (int s = 0; s < j->nshards; s++) {
-            sb->rows[s].len = sb->removes[s].len = 0;
-            sb->nrows[s] = sb->nremoves[s] = 0;
-        }
-    return rc;
-}
-
-static int flush_stage(tx_job *j, stage_bufs *sb, int versions, tx_error *err)
-{
-    int rc = TX_OK;
-    for (int s = 0; s < j->nshards && rc == TX_OK; s++) {
-        if (!j->mine[s])
-            continue;
-        rc = tx_shard_load(j->mine[s], versions ? "stage_versions" : "stage_apply",
-                           versions ? tx_cols_versions : tx_cols_rows, sb->rows[s].p,
-                           sb->rows[s].len, sb->nrows[s], err);
-        if (rc == TX_OK)
-            rc = tx_shard_load(j->mine[s], "stage_remove", "(transaction_id, transaction_date)",
-                               sb->removes[s].p, sb->removes[s].len, sb->nremoves[s], err);
-        sb->rows[s].len = sb->removes[s].len = 0;
-        sb->nrows[s] = sb->nremoves[s] = 0;
-    }
-    return rc;
-}
-
-static int stage_bufs_new(tx_job *j, stage_bufs *sb)
-{
-    sb->rows = calloc((size_t)j->nshards, sizeof *sb->rows);
-    sb->removes = calloc((size_t)j->nshards, sizeof *sb->removes);
-    sb->nrows = calloc((size_t)j->nshards, sizeof *sb->nrows);
-    sb->nremoves = calloc((size_t)j->nshards, sizeof *sb->nremoves);
-    return sb->rows && sb->removes && sb->nrows && sb->nremoves ? TX_OK : TX_ENOMEM;
-}
-
-static void stage_bufs_free(tx_job *j, stage_bufs *sb)
-{
-    for (int s = 0; sb->rows && s < j->nshards; s++) {
-        tx_buf_free(&sb->rows[s]);
-        tx_buf_free(&sb->removes[s]);
-    }
-    free(sb->rows);
-    free(sb->removes);
-    free(sb->nrows);
-    free(sb->nremoves);
-}
-
-/* A source of messages for one routed phase: fills the outbox up to the round budget and
- * says whether it has more. */
+/* A source fills the outbox up to the round budget and says whether it has more; a sink takes
+ * the messages a round delivered to this rank. */
 typedef int (*source_fn)(tx_job *j, void *ctx, tx_outbox *ob, int *more, tx_error *err);
+typedef int (*sink_fn)(tx_job *j, void *ctx, const msg *m, size_t n, tx_error *err);
 
-/* Collective. Runs exchange rounds until no rank has more; received messages go into the
- * staging tables of the owned shards. A local failure stops local work but not the rounds. */
-static int routed_phase(tx_job *j, source_fn src, void *ctx, int versions, tx_error *err)
+/* Collective. Exchange rounds until no rank has more. A local failure stops local work but not
+ * the rounds; the phase ends in one agreement. */
+static int routed_phase(tx_job *j, source_fn src, void *sctx, sink_fn sink, void *kctx,
+                        tx_error *err)
 {
     tx_outbox *ob = NULL;
-    stage_bufs sb = {0};
     char *recv = NULL;
     size_t recv_cap = 0, recv_len = 0;
-    int rc = tx_outbox_new(j->nranks, &ob, err);
-    if (rc == TX_OK && stage_bufs_new(j, &sb) != TX_OK)
-        rc = tx_error_set(err, TX_ENOMEM, "out of memory");
-    if (rc != TX_OK)
+    if (tx_outbox_new(j->nranks, &ob, err) != TX_OK)
         MPI_Abort(j->comm, 3);
-    int any_more = 1;
+    int rc = TX_OK, any_more = 1;
     while (any_more) {
         int more = 0;
         if (rc == TX_OK)
-            rc = src(j, ctx, ob, &more, err);
+            rc = src(j, sctx, ob, &more, err);
         int xrc = tx_exchange(j->comm, ob, rc == TX_OK && more, &recv, &recv_cap, &recv_len,
                               &any_more, err);
         if (rc == TX_OK)
             rc = xrc;
         if (rc == TX_OK)
-            rc = deliver(j, recv, recv_len, &sb, err);
-        if (rc == TX_OK && !j->o->dry_run)
-            rc = flush_stage(j, &sb, versions, err);
+            rc = sink(j, kctx, (const msg *)recv, recv_len / sizeof(msg), err);
     }
     free(recv);
-    stage_bufs_free(j, &sb);
     tx_outbox_free(&ob);
     return tx_agree(j->comm, rc, err);
 }
@@ -458,79 +384,263 @@ static int versions_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_e
     return TX_OK;
 }
 
-/* Phase 4 source: winners of the owned directory shards, read in primary-key pages. */
-typedef struct winners_src {
-    int shard;        /* owned shard being read */
-    uint64_t after;   /* last transaction_id read */
-} winners_src;
-
-static int winners_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_error *err)
+/* Phase 2 sink: versions into the sorter (a dry run only counts them). */
+static int versions_sink(tx_job *j, void *ctx, const msg *m, size_t n, tx_error *err)
 {
-    winners_src *ws = vctx;
-    *more = 0;
-    while (tx_outbox_bytes(ob) < TX_ROUND_BYTES) {
-        while (ws->shard < j->nshards && !j->mine[ws->shard])
-            ws->shard++;
-        if (ws->shard >= j->nshards)
-            return TX_OK;
-        char sql[768];
-        snprintf(sql, sizeof sql,
-                 "SELECT transaction_id, customer_id, DATEDIFF(transaction_date, '1970-01-01'), "
-                 "CAST(transaction_amount * 100 AS SIGNED), transaction_category, payment_method, "
-                 "currency, TIMESTAMPDIFF(MICROSECOND, '1970-01-01', last_updated), op, action, "
-                 "DATEDIFF(old_date, '1970-01-01'), old_live FROM stage_winners WHERE "
-                 "transaction_id > %" PRIu64 " ORDER BY transaction_id LIMIT 50000", ws->after);
-        MYSQL_RES *res;
-        int rc = tx_shard_query(j->mine[ws->shard], sql, 0, &res, err);
+    tx_sorter *sorter = ctx;
+    if (j->o->dry_run)
+        return TX_OK;
+    for (size_t i = 0; i < n; i++) {
+        int rc = tx_sorter_add(sorter, m[i].shard, &m[i].rec, err);
         if (rc != TX_OK)
             return rc;
-        if (mysql_num_rows(res) == 0) {
-            mysql_free_result(res);
-            ws->shard++;
-            ws->after = 0;
-            continue;
+    }
+    return TX_OK;
+}
+
+/* Phase 3 source: the sorted versions in blocks of whole transactions of one directory shard;
+ * one directory look-up per block; decisions become row and removal messages for the shards
+ * of the dates, and directory and audit rows kept for the commit. */
+#define BLOCK_IDS 2048
+
+typedef struct decide_src {
+    tx_sorter *sorter;
+    tx_record *blk;
+    size_t blk_n, blk_cap;
+    uint64_t ids[BLOCK_IDS];
+    size_t start[BLOCK_IDS + 1];
+    tx_stored st[BLOCK_IDS];
+    tx_run_counts counts;
+} decide_src;
+
+static const char *action_name[] = {"insert", "update", "move", "delete"};
+enum { ACT_INSERT, ACT_UPDATE, ACT_MOVE, ACT_DELETE };
+
+static int put_text(tx_buf *b, const char *s, size_t len)
+{
+    return tx_tsv_text(b, s, len);
+}
+
+static int dir_row(tx_job *j, tx_home *h, const tx_record *v, tx_error *err)
+{
+    tx_buf *b = &h->dir.mem;
+    if (tx_buf_reserve(b, 256 + 2 * TX_CATEGORY_MAX) != TX_OK)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    char *o = b->p + b->len;
+    o += tx_fmt_u64(o, v->transaction_id);
+    *o++ = '\t';
+    o += tx_fmt_date(o, v->date);
+    *o++ = '\t';
+    o += tx_fmt_timestamp(o, v->last_updated_us);
+    *o++ = '\t';
+    *o++ = v->op == 'D' ? '1' : '0';
+    *o++ = '\t';
+    o += tx_fmt_cents(o, v->amount_cents);
+    *o++ = '\t';
+    b->len = (size_t)(o - b->p);
+    put_text(b, v->category, v->category_len);
+    b->p[b->len++] = '\t';
+    size_t rl = strlen(j->run_id);
+    memcpy(b->p + b->len, j->run_id, rl);
+    b->len += rl;
+    b->p[b->len++] = '\n';
+    h->dir.lines++;
+    return tx_spill_settle(&h->dir, err);
+}
+
+static int audit_row(tx_job *j, tx_home *h, const tx_record *v, const tx_stored *st, int act,
+                     tx_error *err)
+{
+    tx_buf *b = &h->audit.mem;
+    if (tx_buf_reserve(b, 512 + 4 * TX_CATEGORY_MAX) != TX_OK)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    int old = st->found && !st->deleted, neu = act != ACT_DELETE;
+    char *o = b->p + b->len;
+    size_t rl = strlen(j->run_id);
+    memcpy(o, j->run_id, rl);
+    o += rl;
+    *o++ = '\t';
+    o += tx_fmt_u64(o, v->transaction_id);
+    *o++ = '\t';
+    size_t al = strlen(action_name[act]);
+    memcpy(o, action_name[act], al);
+    o += al;
+#define NUL_OR(cond, expr)                                                                         \
+    do {                                                                                           \
+        *o++ = '\t';                                                                               \
+        if (cond) {                                                                                \
+            expr;                                                                                  \
+        } else {                                                                                   \
+            *o++ = '\\';                                                                           \
+            *o++ = 'N';                                                                            \
+        }                                                                                          \
+    } while (0)
+    NUL_OR(old, o += tx_fmt_date(o, st->date));
+    NUL_OR(neu, o += tx_fmt_date(o, v->date));
+    NUL_OR(old, o += tx_fmt_cents(o, st->amount_cents));
+    NUL_OR(neu, o += tx_fmt_cents(o, v->amount_cents));
+    b->len = (size_t)(o - b->p);
+    b->p[b->len++] = '\t';
+    if (old)
+        put_text(b, st->category, st->category_len);
+    else
+        b->len += (size_t)snprintf(b->p + b->len, 3, "\\N");
+    b->p[b->len++] = '\t';
+    if (neu)
+        put_text(b, v->category, v->category_len);
+    else
+        b->len += (size_t)snprintf(b->p + b->len, 3, "\\N");
+    o = b->p + b->len;
+    NUL_OR(old, o += tx_fmt_timestamp(o, st->last_updated_us));
+    *o++ = '\t';
+    o += tx_fmt_timestamp(o, v->last_updated_us);
+    *o++ = '\n';
+#undef NUL_OR
+    b->len = (size_t)(o - b->p);
+    h->audit.lines++;
+    return tx_spill_settle(&h->audit, err);
+}
+
+/* Decides one transaction: versions v[0..k) best first, stored version st. */
+static int decide_one(tx_job *j, decide_src *ds, int shard, const tx_record *v, size_t k,
+                      const tx_stored *st, tx_outbox *ob, tx_error *err)
+{
+    for (size_t i = 1; i < k; i++) {
+        if (st->found && v[i].last_updated_us <= st->last_updated_us)
+            ds->counts.stale++;
+        else
+            ds->counts.superseded++;
+    }
+    if (st->found && v[0].last_updated_us <= st->last_updated_us) {
+        ds->counts.stale++;
+        return TX_OK;
+    }
+    int act = v[0].op == 'D'                 ? ACT_DELETE
+              : !st->found || st->deleted    ? ACT_INSERT
+              : st->date == v[0].date        ? ACT_UPDATE
+                                             : ACT_MOVE;
+    uint64_t *counter[] = {&ds->counts.inserted, &ds->counts.updated, &ds->counts.moved,
+                           &ds->counts.deleted};
+    (*counter[act])++;
+    msg m;
+    memset(&m, 0, sizeof m);
+    int rc = TX_OK;
+    if (act != ACT_DELETE) {
+        m.tag = MSG_APPLY;
+        m.rec = v[0];
+        m.shard = tx_job_shard_of_date(j, v[0].date);
+        rc = tx_outbox_put(ob, tx_job_owner(j, m.shard), &m, sizeof m, err);
+    }
+    if (rc == TX_OK && st->found && !st->deleted && (act == ACT_MOVE || act == ACT_DELETE)) {
+        m.tag = MSG_REMOVE;
+        m.rec.transaction_id = v[0].transaction_id;
+        m.rec.date = st->date;
+        m.shard = tx_job_shard_of_date(j, st->date);
+        rc = tx_outbox_put(ob, tx_job_owner(j, m.shard), &m, sizeof m, err);
+    }
+    tx_home *h = &j->homes[shard];
+    if (rc == TX_OK)
+        rc = dir_row(j, h, &v[0], err);
+    if (rc == TX_OK && (act != ACT_INSERT || j->o->audit_inserts))
+        rc = audit_row(j, h, &v[0], st, act, err);
+    return rc;
+}
+
+static int decide_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_error *err)
+{
+    decide_src *ds = vctx;
+    *more = 0;
+    while (tx_outbox_bytes(ob) < TX_ROUND_BYTES) {
+        /* a block: up to BLOCK_IDS whole transactions of one directory shard */
+        size_t ng = 0;
+        int shard = -1, ps;
+        const tx_record *peek;
+        ds->blk_n = 0;
+        for (;;) {
+            int got = tx_sorter_peek(ds->sorter, &ps, &peek, err);
+            if (got < 0)
+                return got;
+            if (got == 0 || (shard >= 0 && ps != shard))
+                break;
+            int new_id = ng == 0 || peek->transaction_id != ds->ids[ng - 1];
+            if (new_id && ng == BLOCK_IDS)
+                break;
+            if (ds->blk_n == ds->blk_cap) {
+                size_t nc = ds->blk_cap ? 2 * ds->blk_cap : 4 * BLOCK_IDS;
+                tx_record *nb = realloc(ds->blk, nc * sizeof *nb);
+                if (!nb)
+                    return tx_error_set(err, TX_ENOMEM, "out of memory");
+                ds->blk = nb;
+                ds->blk_cap = nc;
+            }
+            if (new_id) {
+                ds->ids[ng] = peek->transaction_id;
+                ds->start[ng++] = ds->blk_n;
+            }
+            shard = ps;
+            if (tx_sorter_next(ds->sorter, &ps, &ds->blk[ds->blk_n++], err) < 0)
+                return TX_ERR;
         }
-        MYSQL_ROW row;
-        while ((row = mysql_fetch_row(res))) {
-            unsigned long *len = mysql_fetch_lengths(res);
-            msg m;
-            memset(&m, 0, sizeof m);
-            tx_record *r = &m.rec;
-            r->transaction_id = strtoull(row[0], NULL, 10);
-            r->customer_id = strtoull(row[1], NULL, 10);
-            r->date = (int32_t)atol(row[2]);
-            r->amount_cents = strtoll(row[3], NULL, 10);
-            r->category_len = (uint8_t)(len[4] > TX_CATEGORY_MAX ? TX_CATEGORY_MAX : len[4]);
-            memcpy(r->category, row[4], r->category_len);
-            r->payment_len = (uint8_t)(len[5] > TX_PAYMENT_MAX ? TX_PAYMENT_MAX : len[5]);
-            memcpy(r->payment, row[5], r->payment_len);
-            memcpy(r->currency, row[6], 3);
-            r->last_updated_us = strtoll(row[7], NULL, 10);
-            r->op = row[8][0];
-            ws->after = r->transaction_id;
-            const char *action = row[9];
-            int old_live = atoi(row[11]);
-            if (strcmp(action, "delete") != 0) {
-                m.tag = MSG_APPLY;
-                m.shard = tx_job_shard_of_date(j, r->date);
-                rc = tx_outbox_put(ob, tx_job_owner(j, m.shard), &m, sizeof m, err);
-            }
-            if (rc == TX_OK && old_live && row[10] &&
-                (!strcmp(action, "move") || !strcmp(action, "delete"))) {
-                m.tag = MSG_REMOVE;
-                m.rec.date = (int32_t)atol(row[10]);
-                m.shard = tx_job_shard_of_date(j, m.rec.date);
-                rc = tx_outbox_put(ob, tx_job_owner(j, m.shard), &m, sizeof m, err);
-            }
-            if (rc != TX_OK) {
-                mysql_free_result(res);
-                return rc;
-            }
-        }
-        mysql_free_result(res);
+        if (ng == 0)
+            return TX_OK; /* all decided */
+        ds->start[ng] = ds->blk_n;
+        int rc = tx_apply_lookup(j, shard, ds->ids, ng, ds->st, err);
+        for (size_t g = 0; g < ng && rc == TX_OK; g++)
+            rc = decide_one(j, ds, shard, &ds->blk[ds->start[g]], ds->start[g + 1] - ds->start[g],
+                            &ds->st[g], ob, err);
+        if (rc != TX_OK)
+            return rc;
     }
     *more = 1;
     return TX_OK;
+}
+
+/* Phase 3 sink: rows and removals into the owned shards, one LOAD DATA each per round. */
+static int rows_sink(tx_job *j, void *ctx, const msg *m, size_t n, tx_error *err)
+{
+    (void)ctx;
+    for (size_t i = 0; i < n; i++) {
+        tx_home *h = &j->homes[m[i].shard];
+        const tx_record *r = &m[i].rec;
+        h->touched[r->date] = 1;
+        if (m[i].tag == MSG_APPLY) {
+            int y, mo, d;
+            tx_civil_from_days(r->date, &y, &mo, &d);
+            h->round_months[(y - 1970) * 12 + mo - 1] = 1;
+            if (tx_fmt_row(&h->rows, r) != TX_OK)
+                return tx_error_set(err, TX_ENOMEM, "out of memory");
+            h->nrows++;
+        } else {
+            tx_buf *b = &h->removes;
+            if (tx_buf_reserve(b, 40) != TX_OK)
+                return tx_error_set(err, TX_ENOMEM, "out of memory");
+            b->len += (size_t)tx_fmt_u64(b->p + b->len, r->transaction_id);
+            b->p[b->len++] = '\t';
+            b->len += (size_t)tx_fmt_date(b->p + b->len, r->date);
+            b->p[b->len++] = '\n';
+            h->nremoves++;
+        }
+    }
+    int rc = TX_OK;
+    for (int s = 0; s < j->nshards && rc == TX_OK; s++) {
+        if (!j->mine[s])
+            continue;
+        tx_home *h = &j->homes[s];
+        int months[TX_NMONTHS];
+        size_t nm = 0;
+        for (int k = 0; k < TX_NMONTHS; k++)
+            if (h->round_months[k]) {
+                months[nm++] = (1970 + k / 12) * 100 + k % 12 + 1;
+                h->round_months[k] = 0;
+            }
+        if (h->nrows)
+            rc = tx_apply_rows(j, s, &h->rows, h->nrows, months, nm, err);
+        if (rc == TX_OK && h->nremoves)
+            rc = tx_apply_removals(j, s, &h->removes, h->nremoves, err);
+        h->rows.len = h->removes.len = 0;
+        h->nrows = h->nremoves = 0;
+    }
+    return rc;
 }
 
 /* ---- the run ---------------------------------------------------------------------------- */
@@ -615,6 +725,16 @@ static void job_close(tx_job *j)
 {
     for (int s = 0; j->mine && s < j->nshards; s++)
         tx_shard_close(&j->mine[s]);
+    for (int s = 0; j->homes && s < j->nshards; s++) {
+        tx_home *h = &j->homes[s];
+        free(h->touched);
+        tx_spill_free(&h->dir);
+        tx_spill_free(&h->audit);
+        tx_buf_free(&h->rows);
+        tx_buf_free(&h->removes);
+    }
+    free(j->homes);
+    j->homes = NULL;
     free(j->mine);
     free(j->bound);
     j->mine = NULL;
@@ -688,34 +808,47 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
             goto out;
     }
 
-    /* phase 2: versions to their directory shards */
+    /* phase 2: versions to their directory shards, sorted there */
     scan_src ss = {.in = in, .last = MPI_Wtime()};
-    rc = tx_cursor_new(in, &ss.cur, err);
-    if (rc != TX_OK)
+    tx_sorter *sorter = NULL;
+    if (tx_cursor_new(in, &ss.cur, err) != TX_OK || tx_sorter_new(TX_SORT_RECORDS, &sorter, err))
         MPI_Abort(comm, 3);
-    rc = routed_phase(j, versions_source, &ss, 1, err);
+    rc = routed_phase(j, versions_source, &ss, versions_sink, sorter, err);
     tx_cursor_free(&ss.cur);
-    if (rc != TX_OK || o->dry_run)
+    if (rc == TX_OK && !o->dry_run)
+        rc = tx_agree(comm, tx_sorter_finish(sorter, err), err);
+    if (rc != TX_OK || o->dry_run) {
+        tx_sorter_free(&sorter);
         goto out;
+    }
+    log_phase(j, "routed");
 
-    /* phase 3: decide */
-    tx_run_counts local = {0};
-    rc = tx_apply_decide(j, &local, err);
-    rc = tx_agree(comm, rc, err);
+    /* phase 3: decide, rows and removals to the shards of their dates */
+    decide_src *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        MPI_Abort(comm, 3);
+    ds->sorter = sorter;
+    rc = tx_agree(comm, tx_apply_begin(j, err), err);
+    if (rc == TX_OK)
+        rc = routed_phase(j, decide_source, ds, rows_sink, NULL, err);
+    tx_run_counts local = ds->counts;
+    free(ds->blk);
+    free(ds);
+    tx_sorter_free(&sorter);
     if (rc != TX_OK)
         goto out;
     sum_counts(j, &local);
     j->counts.inserted = local.inserted, j->counts.updated = local.updated;
     j->counts.moved = local.moved, j->counts.deleted = local.deleted;
     j->counts.stale = local.stale, j->counts.superseded = local.superseded;
+    log_phase(j, "applied rows");
 
-    /* phases 4-6: distribute, apply rows, commit the directory */
-    winners_src ws = {0};
-    rc = routed_phase(j, winners_source, &ws, 0, err);
+    /* phase 4: removals, indexes, revenue; then the directory and audit commit */
+    rc = tx_agree(comm, tx_apply_finish(j, err), err);
     if (rc == TX_OK)
-        rc = tx_agree(comm, tx_apply_commit_rows(j, err), err);
+        log_phase(j, "finished shards");
     if (rc == TX_OK)
-        rc = tx_agree(comm, tx_apply_commit_directory(j, err), err);
+        rc = tx_agree(comm, tx_apply_directory(j, err), err);
     if (rc == TX_OK)
         rc = tx_agree(comm, tx_apply_runs_row(j, "running", NULL, err), err);
     if (rc != TX_OK)

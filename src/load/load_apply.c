@@ -1,11 +1,11 @@
-/* load_apply.c - the SQL of a run on the shards this rank owns: schema and run lock, version
- * decisions against the directory, applying rows, committing the directory and audit log.
+/* load_apply.c - the SQL of a run on the shards this rank owns: run lock and schema, directory
+ * look-ups, rows into TransactionsOptimized, removals, revenue_daily, the directory and audit.
  *
- * Order makes reruns converge: rows are applied (idempotently: delete-then-insert by primary
- * key) on every shard before any directory entry changes; a directory entry and its audit row
- * commit together. A run that dies after applying rows but before its directory commit is
- * re-decided identically by the rerun; one that dies after some directory commits finds those
- * versions stale (already applied) on the rerun. */
+ * Order makes reruns converge: rows are applied (idempotently: LOAD DATA REPLACE by primary
+ * key; removals by primary key) on every shard before any directory entry changes; a shard's
+ * directory entries and audit rows commit in one transaction. A run that dies before its
+ * directory commit is decided identically by the rerun, which applies the same rows again; one
+ * that dies after some directory commits finds those versions stale (already applied). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +49,26 @@ static int run_schema(tx_shard *s, tx_error *err)
     return rc;
 }
 
+static int months_present(tx_shard *sh, tx_home *h, tx_error *err)
+{
+    MYSQL_RES *res;
+    int rc = tx_shard_query(sh, "SELECT PARTITION_NAME FROM information_schema.PARTITIONS WHERE "
+                                "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = "
+                                "'TransactionsOptimized' AND PARTITION_NAME LIKE 'p%'",
+                            0, &res, err);
+    if (rc != TX_OK)
+        return rc;
+    memset(h->months, 0, sizeof h->months);
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res))) {
+        int ym = atoi(row[0] + 1), y = ym / 100, m = ym % 100;
+        if (y >= 1970 && y < 2100 && m >= 1 && m <= 12)
+            h->months[(y - 1970) * 12 + m - 1] = 1;
+    }
+    mysql_free_result(res);
+    return TX_OK;
+}
+
 int tx_apply_prepare(tx_job *j, tx_error *err)
 {
     for (int s = 0; s < j->nshards; s++) {
@@ -66,77 +86,102 @@ int tx_apply_prepare(tx_job *j, tx_error *err)
                                 "'txetl_run' held); try again when it has finished", s);
         if ((rc = run_schema(sh, err)) != TX_OK)
             return rc;
-        if (!j->o->dry_run) {
-            static const char *const stages[] = {"stage_versions", "stage_winners", "stage_apply",
-                                                 "stage_remove"};
-            for (size_t i = 0; i < sizeof stages / sizeof *stages; i++)
-                if ((rc = tx_shard_execf(sh, err, "TRUNCATE TABLE %s", stages[i])) != TX_OK)
-                    return rc;
-        }
+        /* A run that died between dropping and rebuilding the secondary index left it out. */
+        if ((rc = tx_shard_query_u64(sh, "SELECT COUNT(*) FROM information_schema.STATISTICS "
+                                         "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = "
+                                         "'TransactionsOptimized' AND INDEX_NAME = "
+                                         "'idx_customer_date'", &got, &null, err)) != TX_OK)
+            return rc;
+        if (got == 0 && !j->o->dry_run &&
+            (rc = tx_shard_exec(sh, "ALTER TABLE TransactionsOptimized ADD INDEX "
+                                    "idx_customer_date (customer_id, transaction_date)", err)))
+            return rc;
+        tx_home *h = &j->homes[s];
+        if (!(h->touched = calloc(TX_NDAYS, 1)))
+            return tx_error_set(err, TX_ENOMEM, "out of memory");
+        tx_spill_init(&h->dir, TX_SPILL_BYTES);
+        tx_spill_init(&h->audit, TX_SPILL_BYTES);
+        if ((rc = months_present(sh, h, err)) != TX_OK)
+            return rc;
+        if ((rc = tx_shard_query_u64(sh, "SELECT EXISTS (SELECT 1 FROM txn_directory)", &got,
+                                     &null, err)) != TX_OK)
+            return rc;
+        h->dir_empty = got == 0;
+        if ((rc = tx_shard_query_u64(sh, "SELECT EXISTS (SELECT 1 FROM TransactionsOptimized)",
+                                     &got, &null, err)) != TX_OK)
+            return rc;
+        h->fast = got == 0;
     }
     return TX_OK;
 }
 
-/* The per-version ranking of stage_versions: later last_updated, then later input position. */
-#define RANKED                                                                                     \
-    "(SELECT s.*, ROW_NUMBER() OVER (PARTITION BY s.transaction_id ORDER BY s.last_updated DESC, " \
-    "s.file_index DESC, s.file_offset DESC) AS rn FROM stage_versions s)"
-
-int tx_apply_decide(tx_job *j, tx_run_counts *local, tx_error *err)
+int tx_apply_begin(tx_job *j, tx_error *err)
 {
     for (int s = 0; s < j->nshards; s++) {
         tx_shard *sh = j->mine[s];
         if (!sh)
             continue;
-        /* stale: not newer than the stored version; superseded: newer, but lost in this run */
-        MYSQL_RES *res;
-        int rc = tx_shard_query(
-            sh,
-            "SELECT COALESCE(SUM(stale), 0), COALESCE(SUM(NOT stale AND rn > 1), 0) FROM "
-            "(SELECT (d.transaction_id IS NOT NULL AND v.last_updated <= d.last_updated) AS stale, "
-            "v.rn FROM " RANKED " v LEFT JOIN txn_directory d ON d.transaction_id = "
-            "v.transaction_id) x",
-            0, &res, err);
+        int rc = tx_shard_exec(sh, "TRUNCATE TABLE stage_remove", err);
+        if (rc == TX_OK && j->homes[s].fast)
+            rc = tx_shard_exec(sh, "ALTER TABLE TransactionsOptimized DROP INDEX "
+                                   "idx_customer_date", err);
         if (rc != TX_OK)
             return rc;
-        MYSQL_ROW row = mysql_fetch_row(res);
-        local->stale += row && row[0] ? strtoull(row[0], NULL, 10) : 0;
-        local->superseded += row && row[1] ? strtoull(row[1], NULL, 10) : 0;
-        mysql_free_result(res);
-
-        rc = tx_shard_exec(
-            sh,
-            "INSERT INTO stage_winners (transaction_id, customer_id, transaction_date, "
-            "transaction_amount, transaction_category, payment_method, currency, last_updated, "
-            "op, action, old_date, old_amount, old_category, old_last_updated, old_live) "
-            "SELECT v.transaction_id, v.customer_id, v.transaction_date, v.transaction_amount, "
-            "v.transaction_category, v.payment_method, v.currency, v.last_updated, v.op, "
-            "CASE WHEN v.op = 'D' THEN 'delete' "
-            "     WHEN d.transaction_id IS NULL OR d.deleted = 1 THEN 'insert' "
-            "     WHEN d.transaction_date = v.transaction_date THEN 'update' ELSE 'move' END, "
-            "d.transaction_date, d.amount, d.category, d.last_updated, "
-            "(d.transaction_id IS NOT NULL AND d.deleted = 0) "
-            "FROM " RANKED " v LEFT JOIN txn_directory d ON d.transaction_id = v.transaction_id "
-            "WHERE v.rn = 1 AND (d.transaction_id IS NULL OR v.last_updated > d.last_updated)",
-            err);
-        if (rc != TX_OK)
-            return rc;
-        if ((rc = tx_shard_query(sh, "SELECT action, COUNT(*) FROM stage_winners GROUP BY action",
-                                 0, &res, err)) != TX_OK)
-            return rc;
-        while ((row = mysql_fetch_row(res))) {
-            uint64_t n = strtoull(row[1], NULL, 10);
-            if (!strcmp(row[0], "insert"))
-                local->inserted += n;
-            else if (!strcmp(row[0], "update"))
-                local->updated += n;
-            else if (!strcmp(row[0], "move"))
-                local->moved += n;
-            else
-                local->deleted += n;
-        }
-        mysql_free_result(res);
     }
+    return TX_OK;
+}
+
+int tx_apply_lookup(tx_job *j, int shard, const uint64_t *ids, size_t n, tx_stored *out,
+                    tx_error *err)
+{
+    memset(out, 0, n * sizeof *out);
+    if (n == 0 || j->homes[shard].dir_empty)
+        return TX_OK;
+    tx_buf q = {0};
+    static const char head[] =
+        "SELECT transaction_id, DATEDIFF(transaction_date, '1970-01-01'), "
+        "TIMESTAMPDIFF(MICROSECOND, '1970-01-01', last_updated), deleted, "
+        "CAST(amount * 100 AS SIGNED), category FROM txn_directory WHERE transaction_id IN (";
+    if (tx_buf_reserve(&q, sizeof head + 21 * n + 2) != TX_OK)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    memcpy(q.p, head, sizeof head - 1);
+    q.len = sizeof head - 1;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            q.p[q.len++] = ',';
+        q.len += (size_t)tx_fmt_u64(q.p + q.len, ids[i]);
+    }
+    q.p[q.len++] = ')';
+    q.p[q.len] = '\0';
+    MYSQL_RES *res;
+    int rc = tx_shard_query(j->mine[shard], q.p, 0, &res, err);
+    tx_buf_free(&q);
+    if (rc != TX_OK)
+        return rc;
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res))) {
+        unsigned long *len = mysql_fetch_lengths(res);
+        uint64_t id = strtoull(row[0], NULL, 10);
+        size_t lo = 0, hi = n; /* ids are sorted */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (ids[mid] < id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == n || ids[lo] != id)
+            continue;
+        tx_stored *st = &out[lo];
+        st->found = 1;
+        st->date = (int32_t)atol(row[1]);
+        st->last_updated_us = strtoll(row[2], NULL, 10);
+        st->deleted = atoi(row[3]);
+        st->amount_cents = strtoll(row[4], NULL, 10);
+        st->category_len = (uint8_t)(len[5] > TX_CATEGORY_MAX ? TX_CATEGORY_MAX : len[5]);
+        memcpy(st->category, row[5], st->category_len);
+    }
+    mysql_free_result(res);
     return TX_OK;
 }
 
@@ -186,39 +231,22 @@ static void piece(char *out, size_t size, int32_t lo, int32_t hi, int month)
     snprintf(out, size, "PARTITION %s VALUES LESS THAN (%s)", name, bound);
 }
 
-/* Gives every month in stage_apply its own partition: each gap partition (g*, empty) that
- * covers needed months is split into month partitions and the gaps between them. */
-static int ensure_partitions(tx_shard *sh, tx_error *err)
+/* Gives every month of `months` (YYYYMM, sorted) its own partition: each gap partition (g*,
+ * empty) that covers needed months is split into month partitions and the gaps between them. */
+static int ensure_partitions(tx_shard *sh, const int *months, size_t nm, tx_error *err)
 {
-    MYSQL_RES *res;
-    int rc = tx_shard_query(sh, "SELECT DISTINCT YEAR(transaction_date) * 100 + "
-                                "MONTH(transaction_date) AS ym FROM stage_apply ORDER BY ym",
-                            0, &res, err);
-    if (rc != TX_OK)
-        return rc;
-    size_t nm = (size_t)mysql_num_rows(res);
-    int *months = malloc((nm ? nm : 1) * sizeof *months);
-    if (!months) {
-        mysql_free_result(res);
-        return tx_error_set(err, TX_ENOMEM, "out of memory");
-    }
-    MYSQL_ROW row;
-    for (size_t i = 0; (row = mysql_fetch_row(res)); i++)
-        months[i] = atoi(row[0]);
-    mysql_free_result(res);
-    if (nm == 0) {
-        free(months);
+    if (nm == 0)
         return TX_OK;
-    }
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    int rc;
     rc = tx_shard_query(sh, "SELECT PARTITION_NAME, PARTITION_DESCRIPTION FROM "
                             "information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND "
                             "TABLE_NAME = 'TransactionsOptimized' ORDER BY "
                             "PARTITION_ORDINAL_POSITION",
                         0, &res, err);
-    if (rc != TX_OK) {
-        free(months);
+    if (rc != TX_OK)
         return rc;
-    }
     int32_t lo = INT32_MIN;
     size_t mi = 0;
     char *sql = NULL;
@@ -276,9 +304,8 @@ static int ensure_partitions(tx_shard *sh, tx_error *err)
                 res = NULL;
                 rc = tx_shard_exec(sh, sql, err);
                 free(sql);
-                free(months);
-                /* there may be needed months in later partitions: look again */
-                return rc == TX_OK ? ensure_partitions(sh, err) : rc;
+                /* needed months in later partitions: look again for the rest */
+                return rc == TX_OK ? ensure_partitions(sh, months + mi, nm - mi, err) : rc;
             }
         }
         lo = hi;
@@ -286,81 +313,143 @@ static int ensure_partitions(tx_shard *sh, tx_error *err)
     if (res)
         mysql_free_result(res);
     free(sql);
-    free(months);
     return rc;
 }
 
-int tx_apply_commit_rows(tx_job *j, tx_error *err)
+int tx_apply_rows(tx_job *j, int s, const tx_buf *rows, uint64_t nrows, const int *months,
+                  size_t nmonths, tx_error *err)
+{
+    tx_home *h = &j->homes[s];
+    int need[64];
+    size_t nneed = 0;
+    for (size_t i = 0; i < nmonths; i++) {
+        int idx = (months[i] / 100 - 1970) * 12 + months[i] % 100 - 1;
+        if (!h->months[idx]) {
+            if (nneed == sizeof need / sizeof *need) {
+                int rc = ensure_partitions(j->mine[s], need, nneed, err);
+                if (rc != TX_OK)
+                    return rc;
+                nneed = 0;
+            }
+            need[nneed++] = months[i];
+        }
+    }
+    int rc = ensure_partitions(j->mine[s], need, nneed, err);
+    if (rc != TX_OK)
+        return rc;
+    for (size_t i = 0; i < nneed; i++)
+        h->months[(need[i] / 100 - 1970) * 12 + need[i] % 100 - 1] = 1;
+    return tx_shard_load(j->mine[s], "TransactionsOptimized", 1, tx_cols_rows, rows->p,
+                         rows->len, nrows, err);
+}
+
+int tx_apply_removals(tx_job *j, int s, const tx_buf *rows, uint64_t nrows, tx_error *err)
+{
+    return tx_shard_load(j->mine[s], "stage_remove", 1, "(transaction_id, transaction_date)",
+                         rows->p, rows->len, nrows, err);
+}
+
+/* revenue_daily again for the touched dates, in slices of at most 512 dates. */
+static int revenue(tx_shard *sh, const uint8_t *touched, int all, tx_error *err)
+{
+    if (all) {
+        int rc = tx_shard_exec(sh, "DELETE FROM revenue_daily", err);
+        if (rc == TX_OK)
+            rc = tx_shard_exec(sh, "INSERT INTO revenue_daily (transaction_date, revenue, "
+                                   "transactions, customers) SELECT transaction_date, "
+                                   "SUM(transaction_amount), COUNT(*), COUNT(DISTINCT "
+                                   "customer_id) FROM TransactionsOptimized GROUP BY "
+                                   "transaction_date", err);
+        return rc;
+    }
+    tx_buf list = {0};
+    int rc = TX_OK, d = 0;
+    while (rc == TX_OK && d < TX_NDAYS) {
+        list.len = 0;
+        int n = 0;
+        for (; d < TX_NDAYS && n < 512; d++) {
+            if (!touched[d])
+                continue;
+            if (tx_buf_reserve(&list, 16) != TX_OK) {
+                rc = tx_error_set(err, TX_ENOMEM, "out of memory");
+                break;
+            }
+            list.p[list.len++] = n ? ',' : '(';
+            list.p[list.len++] = '\'';
+            list.len += (size_t)tx_fmt_date(list.p + list.len, d);
+            list.p[list.len++] = '\'';
+            n++;
+        }
+        if (rc != TX_OK || n == 0)
+            break;
+        list.p[list.len++] = ')';
+        list.p[list.len] = '\0';
+        rc = tx_shard_execf(sh, err, "DELETE FROM revenue_daily WHERE transaction_date IN %s",
+                            list.p);
+        if (rc == TX_OK)
+            rc = tx_shard_execf(sh, err, "INSERT INTO revenue_daily (transaction_date, revenue, "
+                                "transactions, customers) SELECT transaction_date, "
+                                "SUM(transaction_amount), COUNT(*), COUNT(DISTINCT customer_id) "
+                                "FROM TransactionsOptimized WHERE transaction_date IN %s GROUP "
+                                "BY transaction_date", list.p);
+    }
+    tx_buf_free(&list);
+    return rc;
+}
+
+int tx_apply_finish(tx_job *j, tx_error *err)
 {
     for (int s = 0; s < j->nshards; s++) {
         tx_shard *sh = j->mine[s];
         if (!sh)
             continue;
-        int rc = ensure_partitions(sh, err);
+        tx_home *h = &j->homes[s];
+        int rc = tx_shard_exec(sh, "DELETE t FROM TransactionsOptimized t JOIN stage_remove r ON "
+                                   "t.transaction_id = r.transaction_id AND t.transaction_date = "
+                                   "r.transaction_date", err);
+        if (rc == TX_OK && h->fast)
+            rc = tx_shard_exec(sh, "ALTER TABLE TransactionsOptimized ADD INDEX "
+                                   "idx_customer_date (customer_id, transaction_date)", err);
+        if (rc == TX_OK)
+            rc = revenue(sh, h->touched, h->fast, err);
         if (rc != TX_OK)
             return rc;
-        static const char *const steps[] = {
-            "START TRANSACTION",
-            "DELETE t FROM TransactionsOptimized t JOIN stage_remove r ON "
-            "t.transaction_id = r.transaction_id AND t.transaction_date = r.transaction_date",
-            "DELETE t FROM TransactionsOptimized t JOIN stage_apply a ON "
-            "t.transaction_id = a.transaction_id AND t.transaction_date = a.transaction_date",
-            "INSERT INTO TransactionsOptimized (transaction_id, customer_id, transaction_date, "
-            "transaction_amount, transaction_category, payment_method, currency, last_updated) "
-            "SELECT transaction_id, customer_id, transaction_date, transaction_amount, "
-            "transaction_category, payment_method, currency, last_updated FROM stage_apply "
-            "ORDER BY transaction_id, transaction_date",
-            "DELETE rd FROM revenue_daily rd JOIN (SELECT transaction_date FROM stage_apply UNION "
-            "SELECT transaction_date FROM stage_remove) x ON x.transaction_date = "
-            "rd.transaction_date",
-            "INSERT INTO revenue_daily (transaction_date, revenue, transactions, customers) "
-            "SELECT t.transaction_date, SUM(t.transaction_amount), COUNT(*), "
-            "COUNT(DISTINCT t.customer_id) FROM TransactionsOptimized t JOIN (SELECT "
-            "transaction_date FROM stage_apply UNION SELECT transaction_date FROM stage_remove) x "
-            "ON x.transaction_date = t.transaction_date GROUP BY t.transaction_date",
-            "COMMIT",
-        };
-        for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
-            if ((rc = tx_shard_exec(sh, steps[i], err)) != TX_OK) {
-                tx_error ignore = {0};
-                tx_shard_exec(sh, "ROLLBACK", &ignore);
-                return rc;
-            }
-        }
     }
     return TX_OK;
 }
 
-int tx_apply_commit_directory(tx_job *j, tx_error *err)
+static int load_spill(tx_shard *sh, tx_spill *sp, const char *table, int replace,
+                      const char *cols, tx_error *err)
+{
+    for (;;) {
+        const char *p;
+        size_t len;
+        uint64_t lines;
+        int rc = tx_spill_next(sp, &p, &len, &lines, err);
+        if (rc != TX_OK || len == 0)
+            return rc;
+        if ((rc = tx_shard_load(sh, table, replace, cols, p, len, lines, err)) != TX_OK)
+            return rc;
+    }
+}
+
+int tx_apply_directory(tx_job *j, tx_error *err)
 {
     for (int s = 0; s < j->nshards; s++) {
         tx_shard *sh = j->mine[s];
         if (!sh)
             continue;
+        tx_home *h = &j->homes[s];
         int rc = tx_shard_exec(sh, "START TRANSACTION", err);
         if (rc == TX_OK)
-            rc = tx_shard_execf(
-                sh, err,
-                "INSERT INTO audit_log (run_id, transaction_id, action, old_date, new_date, "
-                "old_amount, new_amount, old_category, new_category, old_last_updated, "
-                "new_last_updated, applied_at) SELECT '%s', transaction_id, action, "
-                "IF(old_live, old_date, NULL), IF(op = 'D', NULL, transaction_date), "
-                "IF(old_live, old_amount, NULL), IF(op = 'D', NULL, transaction_amount), "
-                "IF(old_live, old_category, NULL), IF(op = 'D', NULL, transaction_category), "
-                "IF(old_live, old_last_updated, NULL), last_updated, UTC_TIMESTAMP(6) "
-                "FROM stage_winners WHERE action <> 'insert' OR %d ORDER BY transaction_id",
-                j->run_id, j->o->audit_inserts ? 1 : 0);
+            rc = load_spill(sh, &h->dir, "txn_directory", 1,
+                            "(transaction_id, transaction_date, last_updated, deleted, amount, "
+                            "category, run_id)", err);
         if (rc == TX_OK)
-            rc = tx_shard_exec(sh, "DELETE d FROM txn_directory d JOIN stage_winners w ON "
-                                   "w.transaction_id = d.transaction_id", err);
-        if (rc == TX_OK)
-            rc = tx_shard_execf(
-                sh, err,
-                "INSERT INTO txn_directory (transaction_id, transaction_date, last_updated, "
-                "deleted, amount, category, run_id) SELECT transaction_id, transaction_date, "
-                "last_updated, op = 'D', transaction_amount, transaction_category, '%s' "
-                "FROM stage_winners ORDER BY transaction_id",
-                j->run_id);
+            rc = load_spill(sh, &h->audit, "audit_log", 0,
+                            "(run_id, transaction_id, action, old_date, new_date, old_amount, "
+                            "new_amount, old_category, new_category, old_last_updated, "
+                            "new_last_updated) SET applied_at = UTC_TIMESTAMP(6)", err);
         if (rc == TX_OK)
             rc = tx_shard_exec(sh, "COMMIT", err);
         if (rc != TX_OK) {

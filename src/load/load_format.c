@@ -3,9 +3,6 @@
 
 #include "load_internal.h"
 
-const char *const tx_cols_versions =
-    "(transaction_id, customer_id, transaction_date, transaction_amount, transaction_category, "
-    "payment_method, currency, last_updated, op, file_index, file_offset)";
 const char *const tx_cols_rows =
     "(transaction_id, customer_id, transaction_date, transaction_amount, transaction_category, "
     "payment_method, currency, last_updated)";
@@ -52,7 +49,7 @@ static int fmt2(char *o, int v)
     return 2;
 }
 
-static int fmt_date(char *o, int32_t days)
+int tx_fmt_date(char *o, int32_t days)
 {
     int y, m, d;
     tx_civil_from_days(days, &y, &m, &d);
@@ -67,13 +64,13 @@ static int fmt_date(char *o, int32_t days)
     return 10;
 }
 
-static int fmt_ts(char *o, int64_t us)
+int tx_fmt_timestamp(char *o, int64_t us)
 {
     int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
     int64_t frac = us - secs * 1000000;
     int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
     int64_t sod = secs - days * 86400;
-    int n = fmt_date(o, (int32_t)days);
+    int n = tx_fmt_date(o, (int32_t)days);
     o[n++] = ' ';
     n += fmt2(o + n, (int)(sod / 3600));
     o[n++] = ':';
@@ -88,7 +85,7 @@ static int fmt_ts(char *o, int64_t us)
     return n + 6;
 }
 
-int tx_fmt_row(tx_buf *b, const tx_record *r, int versions)
+int tx_fmt_row(tx_buf *b, const tx_record *r)
 {
     /* fixed-width parts: at most ~140 bytes; text escapes at most doubling */
     if (tx_buf_reserve(b, 200 + 2 * (TX_CATEGORY_MAX + TX_PAYMENT_MAX)) != TX_OK)
@@ -98,7 +95,7 @@ int tx_fmt_row(tx_buf *b, const tx_record *r, int versions)
     *o++ = '\t';
     o += tx_fmt_u64(o, r->customer_id);
     *o++ = '\t';
-    o += fmt_date(o, r->date);
+    o += tx_fmt_date(o, r->date);
     *o++ = '\t';
     o += tx_fmt_cents(o, r->amount_cents);
     *o++ = '\t';
@@ -111,15 +108,7 @@ int tx_fmt_row(tx_buf *b, const tx_record *r, int versions)
     memcpy(o, r->currency, 3);
     o += 3;
     *o++ = '\t';
-    o += fmt_ts(o, r->last_updated_us);
-    if (versions) {
-        *o++ = '\t';
-        *o++ = r->op;
-        *o++ = '\t';
-        o += tx_fmt_u64(o, r->file_index);
-        *o++ = '\t';
-        o += tx_fmt_u64(o, r->offset);
-    }
+    o += tx_fmt_timestamp(o, r->last_updated_us);
     *o++ = '\n';
     b->len = (size_t)(o - b->p);
     return TX_OK;

@@ -10,11 +10,39 @@
 #include "txetl/record.h"
 #include "txetl/run.h"
 #include "txetl/shard.h"
+#include "spill.h"
 
 /* Bytes a rank queues before an exchange round: bounds memory per round. */
 #define TX_ROUND_BYTES (32u << 20)
 /* Days since epoch of 1970-01-01 .. 2099-12-31: the histogram's size. */
 #define TX_NDAYS 47482
+/* Months 1970-01 .. 2099-12. */
+#define TX_NMONTHS (130 * 12)
+/* Versions a rank sorts in memory before spilling a sorted run (~160 bytes each). */
+#define TX_SORT_RECORDS (512u * 1024u)
+/* Bytes of directory/audit rows kept in memory before spilling, and a LOAD DATA chunk. */
+#define TX_SPILL_BYTES (16u << 20)
+
+/* What a rank keeps per shard it owns, as the home of dates and as a directory shard. */
+typedef struct tx_home {
+    uint8_t months[TX_NMONTHS]; /* month partitions present */
+    uint8_t *touched;           /* [TX_NDAYS]: dates whose rows this run changed */
+    int fast;                   /* the table was empty: its secondary index is built after */
+    int dir_empty;              /* the directory was empty: no look-ups needed */
+    tx_spill dir, audit;        /* directory and audit rows decided here, committed last */
+    uint8_t round_months[TX_NMONTHS]; /* months of the rows of the current round */
+    tx_buf rows, removes;       /* LOAD DATA text of the current round */
+    uint64_t nrows, nremoves;
+} tx_home;
+
+/* The stored version of a transaction, from the directory. */
+typedef struct tx_stored {
+    int found, deleted;
+    int32_t date;
+    int64_t last_updated_us, amount_cents;
+    uint8_t category_len;
+    char category[TX_CATEGORY_MAX];
+} tx_stored;
 
 typedef struct tx_job {
     MPI_Comm comm;
@@ -27,6 +55,7 @@ typedef struct tx_job {
     int32_t *bound;    /* [nshards + 1]: shard s holds dates in [bound[s], bound[s + 1]) */
     int fresh;         /* no shard had a shard map: this run chooses the boundaries */
     int runs_row;      /* an etl_runs row of this run exists in the owned shards */
+    tx_home *homes;    /* [nshards]: state of the owned shards (NULL entries elsewhere) */
     tx_run_counts counts;
 } tx_job;
 
@@ -63,20 +92,33 @@ static inline int tx_job_dir_shard(const tx_job *j, uint64_t id)
 int tx_fmt_u64(char *out, uint64_t v);
 int tx_fmt_i64(char *out, int64_t v);
 int tx_fmt_cents(char *out, int64_t cents); /* -12.30 */
-/* Appends one full row (TransactionsOptimized columns, tab-separated, '\n'-ended), and with
- * `versions` = 1 also op, file_index, file_offset (the stage_versions layout). */
-int tx_fmt_row(tx_buf *b, const tx_record *r, int versions);
+int tx_fmt_date(char *out, int32_t days);       /* YYYY-MM-DD */
+int tx_fmt_timestamp(char *out, int64_t us);    /* YYYY-MM-DD HH:MM:SS.ffffff */
+/* Appends one row of TransactionsOptimized's columns, tab-separated, '\n'-ended. */
+int tx_fmt_row(tx_buf *b, const tx_record *r);
 
-/* Phases on the shards (load_apply.c). Each is Local: it works on the owned shards and
- * returns this rank's status; callers agree. */
-int tx_apply_prepare(tx_job *j, tx_error *err);              /* schema, run lock, stage reset */
-int tx_apply_decide(tx_job *j, tx_run_counts *local, tx_error *err); /* versions -> winners */
-int tx_apply_commit_rows(tx_job *j, tx_error *err);          /* stage_apply/remove -> table */
-int tx_apply_commit_directory(tx_job *j, tx_error *err);     /* directory + audit */
+/* Work on the shards (load_apply.c). Each is Local: it works on the owned shards and returns
+ * this rank's status; callers agree. */
+/* Run lock, schema (and repairs), the state of j->homes. */
+int tx_apply_prepare(tx_job *j, tx_error *err);
+/* Before the first row: drops the secondary index of empty tables (built again at the end). */
+int tx_apply_begin(tx_job *j, tx_error *err);
+/* Stored versions of n ids (sorted) of directory shard `shard`. */
+int tx_apply_lookup(tx_job *j, int shard, const uint64_t *ids, size_t n, tx_stored *out,
+                    tx_error *err);
+/* Rows into TransactionsOptimized of shard s (REPLACE: idempotent), creating the month
+ * partitions `months` (YYYYMM, sorted) first when missing. */
+int tx_apply_rows(tx_job *j, int s, const tx_buf *rows, uint64_t nrows, const int *months,
+                  size_t nmonths, tx_error *err);
+/* Stored copies to remove, into stage_remove of shard s. */
+int tx_apply_removals(tx_job *j, int s, const tx_buf *rows, uint64_t nrows, tx_error *err);
+/* After the last row: removals, the secondary index, revenue_daily of the touched dates. */
+int tx_apply_finish(tx_job *j, tx_error *err);
+/* Directory entries and audit rows of the owned shards, one transaction each. */
+int tx_apply_directory(tx_job *j, tx_error *err);
 int tx_apply_runs_row(tx_job *j, const char *status, const char *message, tx_error *err);
 
-/* Column lists of the staging tables, for tx_shard_load. */
-extern const char *const tx_cols_versions;
+/* Column lists for tx_shard_load. */
 extern const char *const tx_cols_rows;
 
 #endif

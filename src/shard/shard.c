@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "txetl/log.h"
 
@@ -202,10 +203,19 @@ static int fail(tx_shard *s, tx_error *err, const char *sql)
                         strlen(sql) > 120 ? "..." : "");
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 int tx_shard_exec(tx_shard *s, const char *sql, tx_error *err)
 {
+    double t0 = now_s();
     if (mysql_real_query(s->m, sql, strlen(sql)) != 0)
         return fail(s, err, sql);
+    TX_LOG(TX_LOG_DEBUG, "shard %d: %.3f s: %.90s", s->index, now_s() - t0, sql);
     /* drain any result sets */
     do {
         MYSQL_RES *r = mysql_store_result(s->m);
@@ -236,8 +246,10 @@ int tx_shard_execf(tx_shard *s, tx_error *err, const char *fmt, ...)
 int tx_shard_query(tx_shard *s, const char *sql, int stream, MYSQL_RES **res, tx_error *err)
 {
     *res = NULL;
+    double t0 = now_s();
     if (mysql_real_query(s->m, sql, strlen(sql)) != 0)
         return fail(s, err, sql);
+    TX_LOG(TX_LOG_DEBUG, "shard %d: %.3f s: %.90s", s->index, now_s() - t0, sql);
     *res = stream ? mysql_use_result(s->m) : mysql_store_result(s->m);
     if (!*res)
         return fail(s, err, sql);
@@ -263,21 +275,22 @@ int tx_shard_query_u64(tx_shard *s, const char *sql, uint64_t *out, int *is_null
     return TX_OK;
 }
 
-int tx_shard_load(tx_shard *s, const char *table, const char *columns, const char *buf,
-                  size_t len, uint64_t rows, tx_error *err)
+int tx_shard_load(tx_shard *s, const char *table, int replace, const char *columns,
+                  const char *buf, size_t len, uint64_t rows, tx_error *err)
 {
     if (rows == 0)
         return TX_OK;
     char *sql = NULL;
-    if (asprintf(&sql, "LOAD DATA LOCAL INFILE '" STREAM_NAME "' INTO TABLE %s CHARACTER SET "
+    if (asprintf(&sql, "LOAD DATA LOCAL INFILE '" STREAM_NAME "' %sINTO TABLE %s CHARACTER SET "
                        "utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED "
-                       "BY '\\n' %s", table, columns) < 0)
+                       "BY '\\n' %s", replace ? "REPLACE " : "", table, columns) < 0)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     s->src = buf;
     s->src_len = len;
     s->src_pos = 0;
     s->refused = 0;
     int rc = TX_OK;
+    double t0 = now_s();
     if (mysql_real_query(s->m, sql, strlen(sql)) != 0) {
         rc = s->refused ? tx_error_set(err, TX_ERR, "shard %d: the server asked for local file "
                                        "'%s', which txetl refuses to send", s->index,
@@ -285,9 +298,17 @@ int tx_shard_load(tx_shard *s, const char *table, const char *columns, const cha
                         : fail(s, err, sql);
         goto out;
     }
-    uint64_t got = mysql_affected_rows(s->m);
+    TX_LOG(TX_LOG_DEBUG, "shard %d: %.3f s: LOAD DATA of %zu bytes into %s", s->index,
+           now_s() - t0, len, table);
+    /* "Records: N  Deleted: D  Skipped: S  Warnings: W" (REPLACE counts replaced rows in
+     * affected rows, so the records read are what must match) */
+    unsigned long long got = 0, deleted = 0, skipped = 0, warns = 0;
+    const char *info = mysql_info(s->m);
+    if (!info || sscanf(info, "Records: %llu Deleted: %llu Skipped: %llu Warnings: %llu", &got,
+                        &deleted, &skipped, &warns) != 4)
+        got = mysql_affected_rows(s->m);
     unsigned warnings = mysql_warning_count(s->m);
-    if (warnings != 0 || got != rows) {
+    if (warnings != 0 || got != rows || skipped != 0) {
         char first[512] = "";
         MYSQL_RES *r;
         tx_error ignore = {0};

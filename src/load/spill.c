@@ -1,0 +1,286 @@
+/* spill.c - spilling line streams and the version sorter (see spill.h). */
+#include "spill.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- line streams ----------------------------------------------------------------------- */
+
+void tx_spill_init(tx_spill *s, size_t limit)
+{
+    memset(s, 0, sizeof *s);
+    s->limit = limit;
+}
+
+void tx_spill_free(tx_spill *s)
+{
+    tx_buf_free(&s->mem);
+    tx_buf_free(&s->chunk);
+    if (s->file)
+        fclose(s->file);
+    s->file = NULL;
+}
+
+int tx_spill_settle(tx_spill *s, tx_error *err)
+{
+    if (s->mem.len < s->limit)
+        return TX_OK;
+    if (!s->file && !(s->file = tmpfile()))
+        return tx_error_set(err, TX_ERR, "cannot create a temporary file (TMPDIR): %m");
+    if (fwrite(s->mem.p, 1, s->mem.len, s->file) != s->mem.len)
+        return tx_error_set(err, TX_ERR, "cannot write a temporary file (TMPDIR): %m");
+    s->mem.len = 0;
+    return TX_OK;
+}
+
+static uint64_t count_lines(const char *p, size_t len)
+{
+    uint64_t n = 0;
+    for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + len - q))) != NULL; q++)
+        n++;
+    return n;
+}
+
+int tx_spill_next(tx_spill *s, const char **p, size_t *len, uint64_t *lines, tx_error *err)
+{
+    *len = 0;
+    *lines = 0;
+    if (s->file && !s->file_done) {
+        if (!s->started) {
+            s->started = 1;
+            if (fflush(s->file) != 0 || fseek(s->file, 0, SEEK_SET) != 0)
+                return tx_error_set(err, TX_ERR, "temporary file: %m");
+            if (tx_buf_reserve(&s->chunk, s->limit + 1) != TX_OK)
+                return tx_error_set(err, TX_ENOMEM, "out of memory");
+        }
+        /* carry the partial line after what was handed out last time */
+        memmove(s->chunk.p, s->chunk.p + s->handed, s->filled - s->handed);
+        s->filled -= s->handed;
+        s->handed = 0;
+        s->filled += fread(s->chunk.p + s->filled, 1, s->chunk.cap - s->filled, s->file);
+        if (ferror(s->file))
+            return tx_error_set(err, TX_ERR, "cannot read a temporary file: %m");
+        char *last = s->filled ? memrchr(s->chunk.p, '\n', s->filled) : NULL;
+        if (last) {
+            s->handed = (size_t)(last - s->chunk.p) + 1;
+            *p = s->chunk.p;
+            *len = s->handed;
+            *lines = count_lines(s->chunk.p, s->handed);
+            return TX_OK;
+        }
+        if (s->filled)
+            return tx_error_set(err, TX_ERR, "temporary file ends inside a line");
+        s->file_done = 1;
+    }
+    if (s->mem.len) {
+        *p = s->mem.p;
+        *len = s->mem.len;
+        *lines = count_lines(s->mem.p, s->mem.len);
+        s->mem.len = 0; /* handed out once; valid until the next append */
+    }
+    return TX_OK;
+}
+
+/* ---- the version sorter ----------------------------------------------------------------- */
+
+typedef struct entry {
+    int32_t shard;
+    int32_t pad;
+    tx_record rec;
+} entry;
+
+#define RUN_BUF 2048 /* entries buffered per run while merging */
+
+typedef struct run {
+    FILE *f;         /* NULL for the in-memory last run */
+    entry *buf;
+    size_t n, pos;   /* entries in buf, next to hand out */
+    const entry *mem;
+    size_t mem_n, mem_pos;
+} run;
+
+struct tx_sorter {
+    entry *e;
+    size_t n, cap;
+    run *runs;
+    int nruns;
+    uint64_t count;
+    int finished;
+};
+
+static int cmp_entry(const void *pa, const void *pb)
+{
+    const entry *a = pa, *b = pb;
+    if (a->shard != b->shard)
+        return a->shard < b->shard ? -1 : 1;
+    if (a->rec.transaction_id != b->rec.transaction_id)
+        return a->rec.transaction_id < b->rec.transaction_id ? -1 : 1;
+    if (a->rec.last_updated_us != b->rec.last_updated_us)
+        return a->rec.last_updated_us > b->rec.last_updated_us ? -1 : 1;
+    if (a->rec.file_index != b->rec.file_index)
+        return a->rec.file_index > b->rec.file_index ? -1 : 1;
+    if (a->rec.offset != b->rec.offset)
+        return a->rec.offset > b->rec.offset ? -1 : 1;
+    return 0;
+}
+
+int tx_sorter_new(size_t max_records, tx_sorter **out, tx_error *err)
+{
+    tx_sorter *s = calloc(1, sizeof *s);
+    if (!s)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    s->cap = max_records < 1024 ? 1024 : max_records;
+    *out = s;
+    return TX_OK;
+}
+
+void tx_sorter_free(tx_sorter **sp)
+{
+    tx_sorter *s = *sp;
+    if (!s)
+        return;
+    for (int i = 0; i < s->nruns; i++) {
+        if (s->runs[i].f)
+            fclose(s->runs[i].f);
+        free(s->runs[i].buf);
+    }
+    free(s->runs);
+    free(s->e);
+    free(s);
+    *sp = NULL;
+}
+
+static int add_run(tx_sorter *s, tx_error *err)
+{
+    run *nr = realloc(s->runs, ((size_t)s->nruns + 1) * sizeof *nr);
+    if (!nr)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    s->runs = nr;
+    memset(&s->runs[s->nruns], 0, sizeof *s->runs);
+    s->nruns++;
+    return TX_OK;
+}
+
+/* Sorts the entries in memory and writes them as a run to a temporary file. */
+static int spill_run(tx_sorter *s, tx_error *err)
+{
+    qsort(s->e, s->n, sizeof *s->e, cmp_entry);
+    if (add_run(s, err) != TX_OK)
+        return TX_ENOMEM;
+    run *r = &s->runs[s->nruns - 1];
+    if (!(r->f = tmpfile()))
+        return tx_error_set(err, TX_ERR, "cannot create a temporary file (TMPDIR): %m");
+    if (fwrite(s->e, sizeof *s->e, s->n, r->f) != s->n || fflush(r->f) != 0 ||
+        fseek(r->f, 0, SEEK_SET) != 0)
+        return tx_error_set(err, TX_ERR, "cannot write a temporary file (TMPDIR): %m");
+    s->n = 0;
+    return TX_OK;
+}
+
+int tx_sorter_add(tx_sorter *s, int shard, const tx_record *r, tx_error *err)
+{
+    if (!s->e) {
+        if (!(s->e = malloc(s->cap * sizeof *s->e)))
+            return tx_error_set(err, TX_ENOMEM, "out of memory");
+    }
+    if (s->n == s->cap) {
+        int rc = spill_run(s, err);
+        if (rc != TX_OK)
+            return rc;
+    }
+    entry *e = &s->e[s->n++];
+    e->shard = shard;
+    e->pad = 0;
+    e->rec = *r;
+    s->count++;
+    return TX_OK;
+}
+
+uint64_t tx_sorter_count(const tx_sorter *s)
+{
+    return s->count;
+}
+
+int tx_sorter_finish(tx_sorter *s, tx_error *err)
+{
+    s->finished = 1;
+    if (s->n) {
+        qsort(s->e, s->n, sizeof *s->e, cmp_entry);
+        if (add_run(s, err) != TX_OK)
+            return TX_ENOMEM;
+        run *r = &s->runs[s->nruns - 1];
+        r->mem = s->e;
+        r->mem_n = s->n;
+    }
+    for (int i = 0; i < s->nruns; i++)
+        if (s->runs[i].f && !(s->runs[i].buf = malloc(RUN_BUF * sizeof(entry))))
+            return tx_error_set(err, TX_ENOMEM, "out of memory");
+    return TX_OK;
+}
+
+/* The head entry of run r, or NULL when it is exhausted. */
+static const entry *head(run *r, tx_error *err)
+{
+    if (!r->f)
+        return r->mem_pos < r->mem_n ? &r->mem[r->mem_pos] : NULL;
+    if (r->pos == r->n) {
+        r->n = fread(r->buf, sizeof(entry), RUN_BUF, r->f);
+        r->pos = 0;
+        if (r->n == 0) {
+            if (ferror(r->f))
+                tx_error_set(err, TX_ERR, "cannot read a temporary file: %m");
+            return NULL;
+        }
+    }
+    return &r->buf[r->pos];
+}
+
+static int pick(tx_sorter *s, const entry **best_out, run **from, tx_error *err)
+{
+    const entry *best = NULL;
+    run *bestr = NULL;
+    for (int i = 0; i < s->nruns; i++) {
+        const entry *h = head(&s->runs[i], err);
+        if (err->status != TX_OK)
+            return err->status;
+        if (h && (!best || cmp_entry(h, best) < 0)) {
+            best = h;
+            bestr = &s->runs[i];
+        }
+    }
+    *best_out = best;
+    *from = bestr;
+    return TX_OK;
+}
+
+int tx_sorter_peek(tx_sorter *s, int *shard, const tx_record **r, tx_error *err)
+{
+    const entry *e;
+    run *from;
+    int rc = pick(s, &e, &from, err);
+    if (rc != TX_OK)
+        return rc;
+    if (!e)
+        return 0;
+    *shard = e->shard;
+    *r = &e->rec;
+    return 1;
+}
+
+int tx_sorter_next(tx_sorter *s, int *shard, tx_record *r, tx_error *err)
+{
+    const entry *e;
+    run *from;
+    int rc = pick(s, &e, &from, err);
+    if (rc != TX_OK)
+        return rc;
+    if (!e)
+        return 0;
+    *shard = e->shard;
+    *r = e->rec;
+    if (from->f)
+        from->pos++;
+    else
+        from->mem_pos++;
+    return 1;
+}
