@@ -64,3 +64,24 @@ void tx_buf_free(tx_buf *b);
 int tx_tsv_text(tx_buf *b, const char *s, size_t len);
 
 #endif
+
+/* A loader: a second connection to a shard and a thread that runs jobs on it in order, so the
+ * server inserts while the caller prepares the next batch. Jobs never call MPI. */
+typedef struct tx_loader tx_loader;
+
+/* A job runs on the loader's thread with the loader's connection; it owns ctx and frees it. */
+typedef int (*tx_loader_fn)(tx_shard *s, void *ctx, tx_error *err);
+
+/* Local. Connects (like tx_shard_open) and starts the thread. At most `depth` jobs wait at
+ * once: tx_loader_submit blocks beyond that, which bounds the memory they hold. */
+int tx_loader_start(const char *path, int index, int depth, tx_loader **out, tx_error *err);
+
+/* Local. Queues a job; after an earlier job failed, runs nothing more and returns its error
+ * (the job's ctx is then released by calling fn with s = NULL). */
+int tx_loader_submit(tx_loader *l, tx_loader_fn fn, void *ctx, tx_error *err);
+
+/* Local. Waits until every queued job has run; returns the first failure (err set). */
+int tx_loader_wait(tx_loader *l, tx_error *err);
+
+/* Local. Waits, stops the thread, closes the connection (an open transaction rolls back). */
+void tx_loader_stop(tx_loader **l);

@@ -308,7 +308,9 @@ int main(int argc, char **argv)
         return tx_status_exit_code(rc);
     }
 
-    MPI_Init(&argc, &argv);
+    /* Loader threads talk to shards only; MPI stays on the main thread. */
+    int provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);

@@ -421,9 +421,10 @@ static int put_text(tx_buf *b, const char *s, size_t len)
     return tx_tsv_text(b, s, len);
 }
 
-static int dir_row(tx_job *j, tx_home *h, const tx_record *v, tx_error *err)
+static int dir_row(tx_job *j, int shard, const tx_record *v, tx_error *err)
 {
-    tx_buf *b = &h->dir.mem;
+    tx_home *h = &j->homes[shard];
+    tx_buf *b = &h->dir;
     if (tx_buf_reserve(b, 256 + 2 * TX_CATEGORY_MAX) != TX_OK)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     char *o = b->p + b->len;
@@ -444,14 +445,15 @@ static int dir_row(tx_job *j, tx_home *h, const tx_record *v, tx_error *err)
     memcpy(b->p + b->len, j->run_id, rl);
     b->len += rl;
     b->p[b->len++] = '\n';
-    h->dir.lines++;
-    return tx_spill_settle(&h->dir, err);
+    h->ndir++;
+    return tx_apply_dir_rows(j, shard, 0, err);
 }
 
-static int audit_row(tx_job *j, tx_home *h, const tx_record *v, const tx_stored *st, int act,
+static int audit_row(tx_job *j, int shard, const tx_record *v, const tx_stored *st, int act,
                      tx_error *err)
 {
-    tx_buf *b = &h->audit.mem;
+    tx_home *h = &j->homes[shard];
+    tx_buf *b = &h->audit;
     if (tx_buf_reserve(b, 512 + 4 * TX_CATEGORY_MAX) != TX_OK)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     int old = st->found && !st->deleted, neu = act != ACT_DELETE;
@@ -497,8 +499,8 @@ static int audit_row(tx_job *j, tx_home *h, const tx_record *v, const tx_stored 
     *o++ = '\n';
 #undef NUL_OR
     b->len = (size_t)(o - b->p);
-    h->audit.lines++;
-    return tx_spill_settle(&h->audit, err);
+    h->naudit++;
+    return tx_apply_dir_rows(j, shard, 0, err);
 }
 
 /* Decides one transaction: versions v[0..k) best first, stored version st. */
@@ -538,11 +540,10 @@ static int decide_one(tx_job *j, decide_src *ds, int shard, const tx_record *v, 
         m.shard = tx_job_shard_of_date(j, st->date);
         rc = tx_outbox_put(ob, tx_job_owner(j, m.shard), &m, sizeof m, err);
     }
-    tx_home *h = &j->homes[shard];
     if (rc == TX_OK)
-        rc = dir_row(j, h, &v[0], err);
+        rc = dir_row(j, shard, &v[0], err);
     if (rc == TX_OK && (act != ACT_INSERT || j->o->audit_inserts))
-        rc = audit_row(j, h, &v[0], st, act, err);
+        rc = audit_row(j, shard, &v[0], st, act, err);
     return rc;
 }
 
@@ -622,24 +623,9 @@ static int rows_sink(tx_job *j, void *ctx, const msg *m, size_t n, tx_error *err
         }
     }
     int rc = TX_OK;
-    for (int s = 0; s < j->nshards && rc == TX_OK; s++) {
-        if (!j->mine[s])
-            continue;
-        tx_home *h = &j->homes[s];
-        int months[TX_NMONTHS];
-        size_t nm = 0;
-        for (int k = 0; k < TX_NMONTHS; k++)
-            if (h->round_months[k]) {
-                months[nm++] = (1970 + k / 12) * 100 + k % 12 + 1;
-                h->round_months[k] = 0;
-            }
-        if (h->nrows)
-            rc = tx_apply_rows(j, s, &h->rows, h->nrows, months, nm, err);
-        if (rc == TX_OK && h->nremoves)
-            rc = tx_apply_removals(j, s, &h->removes, h->nremoves, err);
-        h->rows.len = h->removes.len = 0;
-        h->nrows = h->nremoves = 0;
-    }
+    for (int s = 0; s < j->nshards && rc == TX_OK; s++)
+        if (j->mine[s] && (j->homes[s].nrows || j->homes[s].nremoves))
+            rc = tx_apply_rows(j, s, err);
     return rc;
 }
 
@@ -727,9 +713,11 @@ static void job_close(tx_job *j)
         tx_shard_close(&j->mine[s]);
     for (int s = 0; j->homes && s < j->nshards; s++) {
         tx_home *h = &j->homes[s];
+        tx_loader_stop(&h->rows_loader);
+        tx_loader_stop(&h->dir_loader);
         free(h->touched);
-        tx_spill_free(&h->dir);
-        tx_spill_free(&h->audit);
+        tx_buf_free(&h->dir);
+        tx_buf_free(&h->audit);
         tx_buf_free(&h->rows);
         tx_buf_free(&h->removes);
     }

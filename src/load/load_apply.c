@@ -99,8 +99,6 @@ int tx_apply_prepare(tx_job *j, tx_error *err)
         tx_home *h = &j->homes[s];
         if (!(h->touched = calloc(TX_NDAYS, 1)))
             return tx_error_set(err, TX_ENOMEM, "out of memory");
-        tx_spill_init(&h->dir, TX_SPILL_BYTES);
-        tx_spill_init(&h->audit, TX_SPILL_BYTES);
         if ((rc = months_present(sh, h, err)) != TX_OK)
             return rc;
         if ((rc = tx_shard_query_u64(sh, "SELECT EXISTS (SELECT 1 FROM txn_directory)", &got,
@@ -115,16 +113,38 @@ int tx_apply_prepare(tx_job *j, tx_error *err)
     return TX_OK;
 }
 
+static int exec_job(tx_shard *sh, void *ctx, tx_error *err)
+{
+    int rc = sh ? tx_shard_exec(sh, ctx, err) : TX_OK;
+    free(ctx);
+    return rc;
+}
+
+static int submit_sql(tx_loader *l, const char *sql, tx_error *err)
+{
+    char *copy = strdup(sql);
+    if (!copy)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    return tx_loader_submit(l, exec_job, copy, err);
+}
+
 int tx_apply_begin(tx_job *j, tx_error *err)
 {
     for (int s = 0; s < j->nshards; s++) {
         tx_shard *sh = j->mine[s];
         if (!sh)
             continue;
+        tx_home *h = &j->homes[s];
         int rc = tx_shard_exec(sh, "TRUNCATE TABLE stage_remove", err);
-        if (rc == TX_OK && j->homes[s].fast)
+        if (rc == TX_OK && h->fast)
             rc = tx_shard_exec(sh, "ALTER TABLE TransactionsOptimized DROP INDEX "
                                    "idx_customer_date", err);
+        if (rc == TX_OK)
+            rc = tx_loader_start(j->o->shards_path, s, TX_LOADER_DEPTH, &h->rows_loader, err);
+        if (rc == TX_OK)
+            rc = tx_loader_start(j->o->shards_path, s, TX_LOADER_DEPTH, &h->dir_loader, err);
+        if (rc == TX_OK)
+            rc = submit_sql(h->dir_loader, "START TRANSACTION", err);
         if (rc != TX_OK)
             return rc;
     }
@@ -316,37 +336,105 @@ static int ensure_partitions(tx_shard *sh, const int *months, size_t nm, tx_erro
     return rc;
 }
 
-int tx_apply_rows(tx_job *j, int s, const tx_buf *rows, uint64_t nrows, const int *months,
-                  size_t nmonths, tx_error *err)
+/* A LOAD DATA job: its text, and for rows the months whose partitions must exist. */
+typedef struct load_job {
+    const char *table, *cols;
+    int replace;
+    tx_buf text;
+    uint64_t lines;
+    uint8_t *present; /* the shard's month partitions (touched only by its row loader) */
+    int months[TX_NMONTHS];
+    size_t nmonths;
+} load_job;
+
+static int load_job_run(tx_shard *sh, void *ctx, tx_error *err)
 {
-    tx_home *h = &j->homes[s];
-    int need[64];
-    size_t nneed = 0;
-    for (size_t i = 0; i < nmonths; i++) {
-        int idx = (months[i] / 100 - 1970) * 12 + months[i] % 100 - 1;
-        if (!h->months[idx]) {
-            if (nneed == sizeof need / sizeof *need) {
-                int rc = ensure_partitions(j->mine[s], need, nneed, err);
-                if (rc != TX_OK)
-                    return rc;
-                nneed = 0;
-            }
-            need[nneed++] = months[i];
+    load_job *lj = ctx;
+    int rc = TX_OK;
+    if (sh) {
+        int need[TX_NMONTHS] = {0};
+        size_t nneed = 0;
+        for (size_t i = 0; i < lj->nmonths; i++) {
+            int idx = (lj->months[i] / 100 - 1970) * 12 + lj->months[i] % 100 - 1;
+            if (!lj->present[idx])
+                need[nneed++] = lj->months[i];
         }
+        rc = ensure_partitions(sh, need, nneed, err);
+        for (size_t i = 0; rc == TX_OK && i < nneed; i++)
+            lj->present[(need[i] / 100 - 1970) * 12 + need[i] % 100 - 1] = 1;
+        if (rc == TX_OK)
+            rc = tx_shard_load(sh, lj->table, lj->replace, lj->cols, lj->text.p, lj->text.len,
+                               lj->lines, err);
     }
-    int rc = ensure_partitions(j->mine[s], need, nneed, err);
-    if (rc != TX_OK)
-        return rc;
-    for (size_t i = 0; i < nneed; i++)
-        h->months[(need[i] / 100 - 1970) * 12 + need[i] % 100 - 1] = 1;
-    return tx_shard_load(j->mine[s], "TransactionsOptimized", 1, tx_cols_rows, rows->p,
-                         rows->len, nrows, err);
+    tx_buf_free(&lj->text);
+    free(lj);
+    return rc;
 }
 
-int tx_apply_removals(tx_job *j, int s, const tx_buf *rows, uint64_t nrows, tx_error *err)
+/* Moves *text (lines of it) into a new job for loader l. */
+static int submit_load(tx_loader *l, const char *table, int replace, const char *cols,
+                       tx_buf *text, uint64_t lines, load_job **made, tx_error *err)
 {
-    return tx_shard_load(j->mine[s], "stage_remove", 1, "(transaction_id, transaction_date)",
-                         rows->p, rows->len, nrows, err);
+    load_job *lj = calloc(1, sizeof *lj);
+    if (!lj)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    lj->table = table;
+    lj->replace = replace;
+    lj->cols = cols;
+    lj->text = *text;
+    lj->lines = lines;
+    memset(text, 0, sizeof *text);
+    if (made) {
+        *made = lj; /* the caller fills months before it is submitted */
+        return TX_OK;
+    }
+    return tx_loader_submit(l, load_job_run, lj, err);
+}
+
+int tx_apply_rows(tx_job *j, int s, tx_error *err)
+{
+    tx_home *h = &j->homes[s];
+    int rc = TX_OK;
+    if (h->nrows) {
+        load_job *lj = NULL;
+        rc = submit_load(h->rows_loader, "TransactionsOptimized", 1, tx_cols_rows, &h->rows,
+                         h->nrows, &lj, err);
+        if (rc == TX_OK) {
+            lj->present = h->months;
+            for (int k = 0; k < TX_NMONTHS; k++)
+                if (h->round_months[k]) {
+                    lj->months[lj->nmonths++] = (1970 + k / 12) * 100 + k % 12 + 1;
+                    h->round_months[k] = 0;
+                }
+            rc = tx_loader_submit(h->rows_loader, load_job_run, lj, err);
+        }
+    }
+    if (rc == TX_OK && h->nremoves)
+        rc = submit_load(h->rows_loader, "stage_remove", 1, "(transaction_id, transaction_date)",
+                         &h->removes, h->nremoves, NULL, err);
+    h->nrows = h->nremoves = 0;
+    return rc;
+}
+
+int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err)
+{
+    tx_home *h = &j->homes[s];
+    int rc = TX_OK;
+    if (h->ndir && (all || h->dir.len >= TX_DIR_CHUNK)) {
+        rc = submit_load(h->dir_loader, "txn_directory", 1,
+                         "(transaction_id, transaction_date, last_updated, deleted, amount, "
+                         "category, run_id)", &h->dir, h->ndir, NULL, err);
+        h->ndir = 0;
+    }
+    if (rc == TX_OK && h->naudit && (all || h->audit.len >= TX_DIR_CHUNK)) {
+        rc = submit_load(h->dir_loader, "audit_log", 0,
+                         "(run_id, transaction_id, action, old_date, new_date, old_amount, "
+                         "new_amount, old_category, new_category, old_last_updated, "
+                         "new_last_updated) SET applied_at = UTC_TIMESTAMP(6)",
+                         &h->audit, h->naudit, NULL, err);
+        h->naudit = 0;
+    }
+    return rc;
 }
 
 /* revenue_daily again for the touched dates, in slices of at most 512 dates. */
@@ -404,7 +492,11 @@ int tx_apply_finish(tx_job *j, tx_error *err)
         if (!sh)
             continue;
         tx_home *h = &j->homes[s];
-        int rc = tx_shard_exec(sh, "DELETE t FROM TransactionsOptimized t JOIN stage_remove r ON "
+        int rc = tx_apply_dir_rows(j, s, 1, err);
+        if (rc == TX_OK)
+            rc = tx_loader_wait(h->rows_loader, err);
+        if (rc == TX_OK)
+            rc = tx_shard_exec(sh, "DELETE t FROM TransactionsOptimized t JOIN stage_remove r ON "
                                    "t.transaction_id = r.transaction_id AND t.transaction_date = "
                                    "r.transaction_date", err);
         if (rc == TX_OK && h->fast)
@@ -412,51 +504,25 @@ int tx_apply_finish(tx_job *j, tx_error *err)
                                    "idx_customer_date (customer_id, transaction_date)", err);
         if (rc == TX_OK)
             rc = revenue(sh, h->touched, h->fast, err);
+        if (rc == TX_OK)
+            rc = tx_loader_wait(h->dir_loader, err);
         if (rc != TX_OK)
             return rc;
     }
     return TX_OK;
 }
 
-static int load_spill(tx_shard *sh, tx_spill *sp, const char *table, int replace,
-                      const char *cols, tx_error *err)
-{
-    for (;;) {
-        const char *p;
-        size_t len;
-        uint64_t lines;
-        int rc = tx_spill_next(sp, &p, &len, &lines, err);
-        if (rc != TX_OK || len == 0)
-            return rc;
-        if ((rc = tx_shard_load(sh, table, replace, cols, p, len, lines, err)) != TX_OK)
-            return rc;
-    }
-}
-
 int tx_apply_directory(tx_job *j, tx_error *err)
 {
     for (int s = 0; s < j->nshards; s++) {
-        tx_shard *sh = j->mine[s];
-        if (!sh)
+        if (!j->mine[s])
             continue;
-        tx_home *h = &j->homes[s];
-        int rc = tx_shard_exec(sh, "START TRANSACTION", err);
+        tx_loader *l = j->homes[s].dir_loader;
+        int rc = submit_sql(l, "COMMIT", err);
         if (rc == TX_OK)
-            rc = load_spill(sh, &h->dir, "txn_directory", 1,
-                            "(transaction_id, transaction_date, last_updated, deleted, amount, "
-                            "category, run_id)", err);
-        if (rc == TX_OK)
-            rc = load_spill(sh, &h->audit, "audit_log", 0,
-                            "(run_id, transaction_id, action, old_date, new_date, old_amount, "
-                            "new_amount, old_category, new_category, old_last_updated, "
-                            "new_last_updated) SET applied_at = UTC_TIMESTAMP(6)", err);
-        if (rc == TX_OK)
-            rc = tx_shard_exec(sh, "COMMIT", err);
-        if (rc != TX_OK) {
-            tx_error ignore = {0};
-            tx_shard_exec(sh, "ROLLBACK", &ignore);
+            rc = tx_loader_wait(l, err);
+        if (rc != TX_OK)
             return rc;
-        }
     }
     return TX_OK;
 }

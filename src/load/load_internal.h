@@ -20,8 +20,10 @@
 #define TX_NMONTHS (130 * 12)
 /* Versions a rank sorts in memory before spilling a sorted run (~160 bytes each). */
 #define TX_SORT_RECORDS (512u * 1024u)
-/* Bytes of directory/audit rows kept in memory before spilling, and a LOAD DATA chunk. */
-#define TX_SPILL_BYTES (16u << 20)
+/* Bytes of directory or audit rows per LOAD DATA handed to a loader thread. */
+#define TX_DIR_CHUNK (8u << 20)
+/* LOAD DATA jobs a loader holds at once (bounds their memory). */
+#define TX_LOADER_DEPTH 2
 
 /* What a rank keeps per shard it owns, as the home of dates and as a directory shard. */
 typedef struct tx_home {
@@ -29,7 +31,10 @@ typedef struct tx_home {
     uint8_t *touched;           /* [TX_NDAYS]: dates whose rows this run changed */
     int fast;                   /* the table was empty: its secondary index is built after */
     int dir_empty;              /* the directory was empty: no look-ups needed */
-    tx_spill dir, audit;        /* directory and audit rows decided here, committed last */
+    tx_loader *rows_loader;     /* rows and removals, on a connection of their own */
+    tx_loader *dir_loader;      /* directory + audit rows, one open transaction till commit */
+    tx_buf dir, audit;          /* directory and audit rows not yet handed to dir_loader */
+    uint64_t ndir, naudit;
     uint8_t round_months[TX_NMONTHS]; /* months of the rows of the current round */
     tx_buf rows, removes;       /* LOAD DATA text of the current round */
     uint64_t nrows, nremoves;
@@ -101,20 +106,23 @@ int tx_fmt_row(tx_buf *b, const tx_record *r);
  * this rank's status; callers agree. */
 /* Run lock, schema (and repairs), the state of j->homes. */
 int tx_apply_prepare(tx_job *j, tx_error *err);
-/* Before the first row: drops the secondary index of empty tables (built again at the end). */
+/* Before the first row: drops the secondary index of empty tables (built again at the end),
+ * starts the loaders, opens the directory transaction. */
 int tx_apply_begin(tx_job *j, tx_error *err);
 /* Stored versions of n ids (sorted) of directory shard `shard`. */
 int tx_apply_lookup(tx_job *j, int shard, const uint64_t *ids, size_t n, tx_stored *out,
                     tx_error *err);
-/* Rows into TransactionsOptimized of shard s (REPLACE: idempotent), creating the month
- * partitions `months` (YYYYMM, sorted) first when missing. */
-int tx_apply_rows(tx_job *j, int s, const tx_buf *rows, uint64_t nrows, const int *months,
-                  size_t nmonths, tx_error *err);
-/* Stored copies to remove, into stage_remove of shard s. */
-int tx_apply_removals(tx_job *j, int s, const tx_buf *rows, uint64_t nrows, tx_error *err);
-/* After the last row: removals, the secondary index, revenue_daily of the touched dates. */
+/* Hands the round's rows of shard s (h->rows, months in h->round_months) and removals
+ * (h->removes) to its row loader: REPLACE into TransactionsOptimized (idempotent), creating
+ * missing month partitions first; removals into stage_remove. Empties them. */
+int tx_apply_rows(tx_job *j, int s, tx_error *err);
+/* Hands shard s's directory/audit rows to its directory loader when over TX_DIR_CHUNK (or
+ * all of them when `all`). */
+int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err);
+/* After the last row: waits for the row loaders; removals, the secondary index, revenue_daily
+ * of the touched dates; hands the last directory rows over. */
 int tx_apply_finish(tx_job *j, tx_error *err);
-/* Directory entries and audit rows of the owned shards, one transaction each. */
+/* Commits the directory transaction of each owned shard (call when every shard has its rows). */
 int tx_apply_directory(tx_job *j, tx_error *err);
 int tx_apply_runs_row(tx_job *j, const char *status, const char *message, tx_error *err);
 

@@ -1,85 +1,8 @@
-/* spill.c - spilling line streams and the version sorter (see spill.h). */
+/* spill.c - the version sorter (see spill.h). */
 #include "spill.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- line streams ----------------------------------------------------------------------- */
-
-void tx_spill_init(tx_spill *s, size_t limit)
-{
-    memset(s, 0, sizeof *s);
-    s->limit = limit;
-}
-
-void tx_spill_free(tx_spill *s)
-{
-    tx_buf_free(&s->mem);
-    tx_buf_free(&s->chunk);
-    if (s->file)
-        fclose(s->file);
-    s->file = NULL;
-}
-
-int tx_spill_settle(tx_spill *s, tx_error *err)
-{
-    if (s->mem.len < s->limit)
-        return TX_OK;
-    if (!s->file && !(s->file = tmpfile()))
-        return tx_error_set(err, TX_ERR, "cannot create a temporary file (TMPDIR): %m");
-    if (fwrite(s->mem.p, 1, s->mem.len, s->file) != s->mem.len)
-        return tx_error_set(err, TX_ERR, "cannot write a temporary file (TMPDIR): %m");
-    s->mem.len = 0;
-    return TX_OK;
-}
-
-static uint64_t count_lines(const char *p, size_t len)
-{
-    uint64_t n = 0;
-    for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + len - q))) != NULL; q++)
-        n++;
-    return n;
-}
-
-int tx_spill_next(tx_spill *s, const char **p, size_t *len, uint64_t *lines, tx_error *err)
-{
-    *len = 0;
-    *lines = 0;
-    if (s->file && !s->file_done) {
-        if (!s->started) {
-            s->started = 1;
-            if (fflush(s->file) != 0 || fseek(s->file, 0, SEEK_SET) != 0)
-                return tx_error_set(err, TX_ERR, "temporary file: %m");
-            if (tx_buf_reserve(&s->chunk, s->limit + 1) != TX_OK)
-                return tx_error_set(err, TX_ENOMEM, "out of memory");
-        }
-        /* carry the partial line after what was handed out last time */
-        memmove(s->chunk.p, s->chunk.p + s->handed, s->filled - s->handed);
-        s->filled -= s->handed;
-        s->handed = 0;
-        s->filled += fread(s->chunk.p + s->filled, 1, s->chunk.cap - s->filled, s->file);
-        if (ferror(s->file))
-            return tx_error_set(err, TX_ERR, "cannot read a temporary file: %m");
-        char *last = s->filled ? memrchr(s->chunk.p, '\n', s->filled) : NULL;
-        if (last) {
-            s->handed = (size_t)(last - s->chunk.p) + 1;
-            *p = s->chunk.p;
-            *len = s->handed;
-            *lines = count_lines(s->chunk.p, s->handed);
-            return TX_OK;
-        }
-        if (s->filled)
-            return tx_error_set(err, TX_ERR, "temporary file ends inside a line");
-        s->file_done = 1;
-    }
-    if (s->mem.len) {
-        *p = s->mem.p;
-        *len = s->mem.len;
-        *lines = count_lines(s->mem.p, s->mem.len);
-        s->mem.len = 0; /* handed out once; valid until the next append */
-    }
-    return TX_OK;
-}
 
 /* ---- the version sorter ----------------------------------------------------------------- */
 

@@ -1,5 +1,5 @@
-/* spill.h - bounded-memory buffers of the load (src/load/ only): a line stream that spills to
- * an unlinked temporary file, and a record sorter that spills sorted runs and merges them. */
+/* spill.h - the version sorter of the load (src/load/ only): bounded memory, sorted runs
+ * spilled to unlinked temporary files and merged. */
 #ifndef TXETL_SPILL_H
 #define TXETL_SPILL_H
 
@@ -10,27 +10,6 @@
 #include "txetl/error.h"
 #include "txetl/record.h"
 #include "txetl/shard.h"
-
-/* Lines of LOAD DATA text kept in memory up to a limit, then in a temporary file. */
-typedef struct tx_spill {
-    tx_buf mem;
-    FILE *file;      /* NULL until the first spill */
-    size_t limit;    /* bytes kept in memory before spilling */
-    uint64_t lines;  /* lines appended */
-    /* reading: chunk.p[0, filled) read from the file, [0, handed) handed out last time */
-    tx_buf chunk;
-    size_t filled, handed;
-    int started, file_done;
-} tx_spill;
-
-/* Local. Ready to append (zeroed struct + limit). */
-void tx_spill_init(tx_spill *s, size_t limit);
-void tx_spill_free(tx_spill *s);
-/* Local. Spills mem to the file when it is over the limit (call after appending lines). */
-int tx_spill_settle(tx_spill *s, tx_error *err);
-/* Local. Next chunk of whole lines (at most ~limit bytes) for a LOAD DATA: p, len, lines;
- * *len = 0 at the end. Reads the file part first, then what is still in memory. */
-int tx_spill_next(tx_spill *s, const char **p, size_t *len, uint64_t *lines, tx_error *err);
 
 /* Versions sorted by (directory shard, transaction_id, last_updated desc, input position
  * desc): so each transaction's versions come together, best first. */
