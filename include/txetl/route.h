@@ -21,11 +21,19 @@ int tx_outbox_put(tx_outbox *ob, int dest, const void *bytes, size_t len, tx_err
 /* Local. Bytes queued in all destinations. */
 size_t tx_outbox_bytes(const tx_outbox *ob);
 
-/* Collective. Sends every queued byte to its destination and empties the outbox. On return
- * *recv (grown as needed, owned by the caller, free() it) holds *recv_len bytes: the parts from
- * rank 0, 1, ... in rank order. Also agrees whether any rank has more to send: *any_more is the
- * OR over ranks of `more` (so every rank runs the same number of rounds). */
-int tx_exchange(MPI_Comm comm, tx_outbox *ob, int more, char **recv, size_t *recv_cap,
-                size_t *recv_len, int *any_more, tx_error *err);
+/* What one round delivered to this rank: the parts from the other ranks (in rank order) in
+ * `recv`, and this rank's own part, which never goes through MPI, in `self`. Both stay valid
+ * until the next round. */
+typedef struct tx_delivery {
+    const char *recv, *self;
+    size_t recv_len, self_len;
+} tx_delivery;
+
+/* Collective. Sends every queued byte to its destination; the outbox is emptied at the start
+ * of the next round (the self part is read from it). Also agrees whether any rank has more to
+ * send: *any_more is the OR over ranks of `more` (so every rank runs the same number of
+ * rounds). Buffers are kept by the outbox between rounds. */
+int tx_exchange(MPI_Comm comm, tx_outbox *ob, int more, tx_delivery *got, int *any_more,
+                tx_error *err);
 
 #endif

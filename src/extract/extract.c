@@ -159,7 +159,7 @@ static int count_piece(struct infile *f, uint64_t *quotes, uint64_t *lines, tx_e
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     uint64_t q = 0, l = 0;
     for (uint64_t off = f->a; off < f->b;) {
-        size_t want = (size_t)((f->b - off) < READ_CHUNK ? (f->b - off) : READ_CHUNK), got;
+        size_t want = (size_t)((f->b - off) < READ_CHUNK ? (f->b - off) : READ_CHUNK), got = 0;
         if (read_full(f->fd, buf, want, off, &got) != 0 || got != want) {
             free(buf);
             return tx_error_set(err, TX_ERR, "%s: read error at byte %llu: %s", f->path,
@@ -316,7 +316,7 @@ static int64_t window(tx_cursor *cur, struct infile *f, uint64_t off, size_t nee
     }
     if (off + want > f->size)
         want = (size_t)(f->size - off);
-    size_t got;
+    size_t got = 0;
     if (read_full(f->fd, cur->buf, want, off, &got) != 0 || got != want) {
         tx_error_set(err, TX_ERR, "%s: read error at byte %llu: %s", f->path,
                      (unsigned long long)off, got != want ? "file shrank" : strerror(errno));

@@ -227,48 +227,6 @@ static char *part_path(const tx_job *j, int rank)
     return p;
 }
 
-static int scan(tx_job *j, tx_input *in, uint64_t *hist, tx_error *err)
-{
-    tx_cursor *cur = NULL;
-    char *ppath = part_path(j, j->rank);
-    FILE *rej = NULL;
-    int rc = ppath ? TX_OK : tx_error_set(err, TX_ENOMEM, "out of memory");
-    if (rc == TX_OK && !(rej = fopen(ppath, "w")))
-        rc = tx_error_set(err, TX_ERR, "%s: cannot write rejects: %m", ppath);
-    if (rc == TX_OK)
-        rc = tx_cursor_new(in, &cur, err);
-    double last = MPI_Wtime();
-    tx_raw raw;
-    tx_record rec;
-    while (rc == TX_OK) {
-        int got = tx_cursor_next(cur, &raw, &rec, err);
-        if (got < 0)
-            rc = got;
-        if (got <= 0)
-            break;
-        j->counts.read++;
-        if (raw.reject == TX_REJ_NONE) {
-            hist[rec.date]++;
-        } else {
-            j->counts.rejected++;
-            const char *path = tx_input_path(in, (int)raw.file_index);
-            write_csv_field(rej, path, strlen(path));
-            fprintf(rej, ",%" PRIu64 ",%" PRIu64 ",%s,", raw.line, raw.offset,
-                    tx_reject_name(raw.reject));
-            write_csv_field(rej, raw.bytes, raw.len < 4096 ? raw.len : 4096);
-            fputc('\n', rej);
-        }
-        if ((j->counts.read & 0xffff) == 0)
-            progress(j, "scan", tx_cursor_done_bytes(cur), tx_input_share_bytes(in),
-                     j->counts.read * (uint64_t)j->nranks, &last);
-    }
-    if (rej && fclose(rej) != 0 && rc == TX_OK)
-        rc = tx_error_set(err, TX_ERR, "%s: cannot write rejects: %m", ppath);
-    tx_cursor_free(&cur);
-    free(ppath);
-    return rc;
-}
-
 /* Rank 0 joins the per-rank reject parts (each sorted, ranks in input order). */
 static int join_rejects(tx_job *j, tx_error *err)
 {
@@ -327,8 +285,6 @@ static int routed_phase(tx_job *j, source_fn src, void *sctx, sink_fn sink, void
                         tx_error *err)
 {
     tx_outbox *ob = NULL;
-    char *recv = NULL;
-    size_t recv_cap = 0, recv_len = 0;
     if (tx_outbox_new(j->nranks, &ob, err) != TX_OK)
         MPI_Abort(j->comm, 3);
     int rc = TX_OK, any_more = 1;
@@ -336,23 +292,28 @@ static int routed_phase(tx_job *j, source_fn src, void *sctx, sink_fn sink, void
         int more = 0;
         if (rc == TX_OK)
             rc = src(j, sctx, ob, &more, err);
-        int xrc = tx_exchange(j->comm, ob, rc == TX_OK && more, &recv, &recv_cap, &recv_len,
-                              &any_more, err);
+        tx_delivery got;
+        int xrc = tx_exchange(j->comm, ob, rc == TX_OK && more, &got, &any_more, err);
         if (rc == TX_OK)
             rc = xrc;
+        /* messages are plain structs; the sinks do not depend on their order */
         if (rc == TX_OK)
-            rc = sink(j, kctx, (const msg *)recv, recv_len / sizeof(msg), err);
+            rc = sink(j, kctx, (const msg *)got.self, got.self_len / sizeof(msg), err);
+        if (rc == TX_OK)
+            rc = sink(j, kctx, (const msg *)got.recv, got.recv_len / sizeof(msg), err);
     }
-    free(recv);
     tx_outbox_free(&ob);
     return tx_agree(j->comm, rc, err);
 }
 
-/* Phase 2 source: this rank's valid records, to the rank owning their directory shard. */
+/* Phase 1 source: one parse of this rank's share. Rejects go to this rank's part of the rejects
+ * file, valid records count in the date histogram and are sent, as versions, to the rank
+ * owning their directory shard (which needs only the id, so no second parse is needed). */
 typedef struct scan_src {
     tx_cursor *cur;
     tx_input *in;
-    uint64_t sent;
+    FILE *rej;
+    uint64_t *hist;
     double last;
 } scan_src;
 
@@ -370,16 +331,27 @@ static int versions_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_e
             return got;
         if (got == 0)
             return TX_OK;
-        if (raw.reject != TX_REJ_NONE)
+        j->counts.read++;
+        if (raw.reject != TX_REJ_NONE) {
+            j->counts.rejected++;
+            const char *path = tx_input_path(ss->in, (int)raw.file_index);
+            write_csv_field(ss->rej, path, strlen(path));
+            fprintf(ss->rej, ",%" PRIu64 ",%" PRIu64 ",%s,", raw.line, raw.offset,
+                    tx_reject_name(raw.reject));
+            write_csv_field(ss->rej, raw.bytes, raw.len < 4096 ? raw.len : 4096);
+            if (fputc('\n', ss->rej) == EOF)
+                return tx_error_set(err, TX_ERR, "%s: cannot write rejects: %m",
+                                    j->o->rejects_path);
             continue;
+        }
+        ss->hist[m.rec.date]++;
         m.shard = tx_job_dir_shard(j, m.rec.transaction_id);
         int rc = tx_outbox_put(ob, tx_job_owner(j, m.shard), &m, sizeof m, err);
         if (rc != TX_OK)
             return rc;
-        ss->sent++;
     }
-    progress(j, j->o->dry_run ? "route" : "load", tx_cursor_done_bytes(ss->cur),
-             tx_input_share_bytes(ss->in), ss->sent * (uint64_t)j->nranks, &ss->last);
+    progress(j, "scan", tx_cursor_done_bytes(ss->cur), tx_input_share_bytes(ss->in),
+             j->counts.read * (uint64_t)j->nranks, &ss->last);
     *more = 1;
     return TX_OK;
 }
@@ -750,6 +722,7 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     make_run_id(j);
     tx_input *in = NULL;
     uint64_t *hist = NULL;
+    tx_sorter *sorter = NULL;
 
     int rc = preflight(j, err);
     if (rc == TX_OK)
@@ -761,12 +734,25 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
             TX_LOG(TX_LOG_INFO, "%s: ignoring unknown columns: %s", tx_input_path(in, f),
                    tx_input_header(in, f)->unknown);
 
-    /* phase 1: scan */
+    /* phase 1: scan, validate, route versions to their directory shards (sorted there) */
     hist = calloc(TX_NDAYS, sizeof *hist);
-    if (!hist)
+    scan_src ss = {.in = in, .hist = hist, .last = MPI_Wtime()};
+    char *ppath = part_path(j, j->rank);
+    if (!hist || !ppath || tx_cursor_new(in, &ss.cur, err) != TX_OK ||
+        tx_sorter_new(TX_SORT_RECORDS, &sorter, err) != TX_OK)
         MPI_Abort(comm, 3);
-    rc = scan(j, in, hist, err);
+    if (!(ss.rej = fopen(ppath, "w")))
+        rc = tx_error_set(err, TX_ERR, "%s: cannot write rejects: %m", ppath);
     rc = tx_agree(comm, rc, err);
+    if (rc == TX_OK)
+        rc = routed_phase(j, versions_source, &ss, versions_sink, sorter, err);
+    if (ss.rej && fclose(ss.rej) != 0 && rc == TX_OK)
+        rc = tx_error_set(err, TX_ERR, "%s: cannot write rejects: %m", ppath);
+    free(ppath);
+    tx_cursor_free(&ss.cur);
+    rc = tx_agree(comm, rc, err);
+    if (rc == TX_OK && !o->dry_run)
+        rc = tx_agree(comm, tx_sorter_finish(sorter, err), err);
     if (rc != TX_OK)
         goto out;
     sum_counts(j, &j->counts);
@@ -784,31 +770,17 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
                           o->rejects_path);
         goto out;
     }
+    if (o->dry_run)
+        goto out;
     if (j->fresh)
         choose_bounds(j, hist);
-    if (!o->dry_run) {
-        rc = tx_apply_runs_row(j, "running", NULL, err);
-        if (rc == TX_OK)
-            rc = write_map(j, err);
-        rc = tx_agree(comm, rc, err);
-        j->runs_row = 1;
-        if (rc != TX_OK)
-            goto out;
-    }
-
-    /* phase 2: versions to their directory shards, sorted there */
-    scan_src ss = {.in = in, .last = MPI_Wtime()};
-    tx_sorter *sorter = NULL;
-    if (tx_cursor_new(in, &ss.cur, err) != TX_OK || tx_sorter_new(TX_SORT_RECORDS, &sorter, err))
-        MPI_Abort(comm, 3);
-    rc = routed_phase(j, versions_source, &ss, versions_sink, sorter, err);
-    tx_cursor_free(&ss.cur);
-    if (rc == TX_OK && !o->dry_run)
-        rc = tx_agree(comm, tx_sorter_finish(sorter, err), err);
-    if (rc != TX_OK || o->dry_run) {
-        tx_sorter_free(&sorter);
+    rc = tx_apply_runs_row(j, "running", NULL, err);
+    if (rc == TX_OK)
+        rc = write_map(j, err);
+    rc = tx_agree(comm, rc, err);
+    j->runs_row = 1;
+    if (rc != TX_OK)
         goto out;
-    }
     log_phase(j, "routed");
 
     /* phase 3: decide, rows and removals to the shards of their dates */
@@ -857,6 +829,7 @@ out:
         tx_apply_runs_row(j, "failed", err->msg, &ignore);
     }
     fill_run(j, run);
+    tx_sorter_free(&sorter);
     free(hist);
     tx_input_free(&in);
     job_close(j);

@@ -6,10 +6,13 @@
 #include <string.h>
 
 struct tx_outbox {
-    int n;
+    int n, rank;
     char **buf;
     size_t *len, *cap;
     size_t total;
+    int delivered; /* the last round's self part is still being read: empty it first */
+    char *send, *recv;
+    size_t send_cap, recv_cap;
 };
 
 int tx_outbox_new(int nranks, tx_outbox **out, tx_error *err)
@@ -36,6 +39,8 @@ void tx_outbox_free(tx_outbox **obp)
         return;
     for (int i = 0; ob->buf && i < ob->n; i++)
         free(ob->buf[i]);
+    free(ob->send);
+    free(ob->recv);
     free(ob->buf);
     free(ob->len);
     free(ob->cap);
@@ -43,8 +48,17 @@ void tx_outbox_free(tx_outbox **obp)
     *obp = NULL;
 }
 
+static void reset(tx_outbox *ob)
+{
+    if (ob->delivered) {
+        ob->len[ob->rank] = 0;
+        ob->delivered = 0;
+    }
+}
+
 int tx_outbox_put(tx_outbox *ob, int dest, const void *bytes, size_t len, tx_error *err)
 {
+    reset(ob);
     if (ob->len[dest] + len > ob->cap[dest]) {
         size_t nc = ob->cap[dest] ? ob->cap[dest] * 2 : 1 << 16;
         while (nc < ob->len[dest] + len)
@@ -63,61 +77,68 @@ int tx_outbox_put(tx_outbox *ob, int dest, const void *bytes, size_t len, tx_err
 
 size_t tx_outbox_bytes(const tx_outbox *ob)
 {
-    return ob->total;
+    return ob->delivered ? 0 : ob->total;
 }
 
-int tx_exchange(MPI_Comm comm, tx_outbox *ob, int more, char **recv, size_t *recv_cap,
-                size_t *recv_len, int *any_more, tx_error *err)
+static void *grow(void *p, size_t *cap, size_t need, MPI_Comm comm)
 {
+    if (need <= *cap)
+        return p;
+    size_t nc = *cap ? *cap : 1 << 16;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(p, nc);
+    if (!np)
+        MPI_Abort(comm, 3); /* out of memory mid-collective: no safe way on */
+    *cap = nc;
+    return np;
+}
+
+int tx_exchange(MPI_Comm comm, tx_outbox *ob, int more, tx_delivery *got, int *any_more,
+                tx_error *err)
+{
+    reset(ob);
     int n = ob->n, rc = TX_OK;
-    /* counts[0..n-1] bytes to each rank, counts[n] = more flag */
-    int *sc = calloc((size_t)n + 1, sizeof *sc), *rcnt = calloc((size_t)n + 1, sizeof *rcnt);
+    MPI_Comm_rank(comm, &ob->rank);
+    int *sc = calloc((size_t)n, sizeof *sc), *rcnt = calloc((size_t)n, sizeof *rcnt);
     int *sd = calloc((size_t)n, sizeof *sd), *rd = calloc((size_t)n, sizeof *rd);
-    char *send = NULL;
     /* Out of memory or a round over the MPI count limit (callers cap rounds far below it)
      * cannot be agreed on without the collectives below: abort. */
-    send = malloc(ob->total ? ob->total : 1);
-    if (!sc || !rcnt || !sd || !rd || !send || ob->total > INT_MAX)
+    if (!sc || !rcnt || !sd || !rd || ob->total > INT_MAX)
         MPI_Abort(comm, 3);
-    size_t off = 0;
+    size_t off = 0, others = ob->total - ob->len[ob->rank];
+    ob->send = grow(ob->send, &ob->send_cap, others ? others : 1, comm);
     for (int i = 0; i < n; i++) {
-        sc[i] = (int)ob->len[i];
         sd[i] = (int)off;
-        memcpy(send + off, ob->buf[i], ob->len[i]);
+        if (i == ob->rank)
+            continue; /* the self part stays in the outbox */
+        sc[i] = (int)ob->len[i];
+        memcpy(ob->send + off, ob->buf[i], ob->len[i]);
         off += ob->len[i];
         ob->len[i] = 0;
     }
-    ob->total = 0;
-    /* Alltoall of counts; the more-flag rides along as an Allreduce. */
-    if (MPI_Alltoall(sc, 1, MPI_INT, rcnt, 1, MPI_INT, comm) != MPI_SUCCESS) {
+    if (MPI_Alltoall(sc, 1, MPI_INT, rcnt, 1, MPI_INT, comm) != MPI_SUCCESS)
         rc = tx_error_set(err, TX_ERR, "MPI_Alltoall of byte counts failed");
-        goto out;
-    }
     size_t total = 0;
     for (int i = 0; i < n; i++) {
         rd[i] = (int)total;
         total += (size_t)rcnt[i];
     }
-    if (total > INT_MAX) {
-        rc = tx_error_set(err, TX_ERR, "exchange round receives %zu bytes, over the MPI limit", total);
-        /* fall through: every rank must still take part in the collectives below */
-    }
-    if (total > *recv_cap) {
-        char *nb = realloc(*recv, total);
-        if (!nb)
-            MPI_Abort(comm, 3); /* out of memory mid-collective: no safe way on */
-        *recv = nb;
-        *recv_cap = total;
-    }
-    if (MPI_Alltoallv(send, sc, sd, MPI_BYTE, *recv ? *recv : send, rcnt, rd, MPI_BYTE, comm) !=
-        MPI_SUCCESS)
+    if (total > INT_MAX)
+        MPI_Abort(comm, 3);
+    ob->recv = grow(ob->recv, &ob->recv_cap, total ? total : 1, comm);
+    if (n > 1 && MPI_Alltoallv(ob->send, sc, sd, MPI_BYTE, ob->recv, rcnt, rd, MPI_BYTE, comm) !=
+                     MPI_SUCCESS)
         rc = tx_error_set(err, TX_ERR, "MPI_Alltoallv of records failed");
-    *recv_len = total;
+    got->recv = ob->recv;
+    got->recv_len = total;
+    got->self = ob->buf[ob->rank];
+    got->self_len = ob->len[ob->rank];
+    ob->total = ob->len[ob->rank];
+    ob->delivered = 1;
     int m = more ? 1 : 0;
     if (MPI_Allreduce(&m, any_more, 1, MPI_INT, MPI_LOR, comm) != MPI_SUCCESS)
         rc = tx_error_set(err, TX_ERR, "MPI_Allreduce of the more-flag failed");
-out:
-    free(send);
     free(sc);
     free(rcnt);
     free(sd);

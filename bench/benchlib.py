@@ -1,0 +1,354 @@
+#!/usr/bin/python3
+"""benchlib.py - helpers of bench/run.sh (Python 3 stdlib only).
+
+  benchlib.py partitions FILE       the ALTER TABLE ... REORGANIZE PARTITION gmin INTO (...)
+                                    that pre-creates the month partitions FILE needs, in the
+                                    layout txetl uses (gmin < first month, p<YYYYMM> per month
+                                    present, g<YYYYMMDD> gaps, last g... up to MAXVALUE)
+  benchlib.py loaddata FILE         the LOAD DATA LOCAL INFILE statement for FILE (columns from
+                                    its header; last_updated normalised: T -> space, Z dropped)
+  benchlib.py report RESULTS.jsonl META.json OUTDIR
+                                    aggregate the measurements (min/median/max over reps),
+                                    print the human report, write OUTDIR/latest.json and
+                                    OUTDIR/latest.md from the same structure
+"""
+import csv
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+
+KNOWN = ["transaction_id", "customer_id", "transaction_date", "transaction_amount",
+         "transaction_category", "payment_method", "currency", "last_updated"]
+
+
+# ----------------------------------------------------------------------------- peers' DDL
+def file_months(path):
+    months = set()
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        r = csv.reader(f)
+        hdr = [h.strip().lower() for h in next(r, [])]
+        i = hdr.index("transaction_date")
+        for row in r:
+            if len(row) > i:
+                d = row[i].strip()
+                if len(d) >= 7:
+                    months.add(d[:7])
+    return sorted(months)
+
+
+def next_month(ym):
+    y, m = int(ym[:4]), int(ym[5:7])
+    return f"{y + (m == 12):04d}-{m % 12 + 1:02d}"
+
+
+def partitions(path):
+    months = file_months(path)
+    if not months:
+        return ""
+    parts = [f"PARTITION gmin VALUES LESS THAN ('{months[0]}-01')"]
+    prev_end = months[0]
+    for ym in months:
+        if ym != prev_end:  # a gap of months not present
+            parts.append(f"PARTITION g{prev_end.replace('-', '')}01 VALUES LESS THAN ('{ym}-01')")
+        end = next_month(ym)
+        parts.append(f"PARTITION p{ym.replace('-', '')} VALUES LESS THAN ('{end}-01')")
+        prev_end = end
+    parts.append(f"PARTITION g{prev_end.replace('-', '')}01 VALUES LESS THAN (MAXVALUE)")
+    return ("ALTER TABLE TransactionsOptimized REORGANIZE PARTITION gmin INTO (\n  "
+            + ",\n  ".join(parts) + ");")
+
+
+def loaddata(path):
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        hdr = [h.strip().lower() for h in next(csv.reader(f), [])]
+    cols, sets, n = [], [], 0
+    for h in hdr:
+        if h == "last_updated":
+            cols.append("@lu")
+            sets.append("last_updated = REPLACE(REPLACE(@lu, 'T', ' '), 'Z', '')")
+        elif h in KNOWN:
+            cols.append(h)
+        else:
+            n += 1
+            cols.append(f"@ignored{n}")
+    if "last_updated" not in hdr:
+        sets.append("last_updated = CAST(transaction_date AS DATETIME(6))")
+    p = os.path.abspath(path).replace("\\", "\\\\").replace("'", "\\'")
+    return (f"LOAD DATA LOCAL INFILE '{p}' INTO TABLE TransactionsOptimized "
+            "CHARACTER SET utf8mb4 "
+            "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' "
+            "LINES TERMINATED BY '\\n' IGNORE 1 LINES "
+            f"({', '.join(cols)}) SET {', '.join(sets)}")
+
+
+# ----------------------------------------------------------------------------- report
+def stats(xs):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return None
+    return {"min": min(xs), "median": statistics.median(xs), "max": max(xs), "n": len(xs)}
+
+
+def fmt(x, nd=2):
+    if x is None:
+        return "-"
+    if isinstance(x, float) and abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if isinstance(x, int):
+        return f"{x:,}"
+    return f"{x:.{nd}f}"
+
+
+def aggregate(results, meta):
+    rows = {}
+    order = []
+    for r in results:
+        key = r["id"]
+        if key not in rows:
+            rows[key] = {k: v for k, v in r.items() if k not in ("wall_s", "rss_kb", "rep", "internal_s")}
+            rows[key]["_wall"], rows[key]["_rss"], rows[key]["_int"] = [], [], []
+            order.append(key)
+        rows[key]["_wall"].append(r.get("wall_s"))
+        rss = r.get("rss_kb") or []
+        rows[key]["_rss"].append(max(rss) if rss else None)
+        rows[key]["_int"].append(r.get("internal_s"))
+    out = []
+    for key in order:
+        x = rows[key]
+        w = stats(x.pop("_wall"))
+        rss = stats(x.pop("_rss"))
+        it = stats(x.pop("_int"))
+        x["wall_s"] = w
+        x["failed_reps"] = sum(1 for r in results if r["id"] == key and r.get("error"))
+        x["internal_s"] = it
+        x["peak_rss_per_rank_mib"] = ({k: (v / 1024 if k != "n" else v) for k, v in rss.items()}
+                                      if rss else None)
+        scale = x.get("extrapolate_factor", 1.0) or 1.0
+        med = w["median"] * scale if w else None
+        x["wall_s_median_full"] = med  # at the full row count (extrapolated if scale != 1)
+        rows_n = x.get("rows_full", x.get("rows"))
+        x["rows_per_s"] = (rows_n / med) if med and rows_n else None
+        bytes_n = x.get("bytes_full", x.get("bytes"))
+        x["mb_per_s"] = (bytes_n / 1e6 / med) if med and bytes_n else None
+        out.append(x)
+    return out
+
+
+def ratios_and_targets(rows):
+    by = {r["id"]: r for r in rows}
+
+    def med(i):
+        r = by.get(i)
+        return r["wall_s_median_full"] if r else None
+
+    def div(a, b):
+        return a / b if a is not None and b else None
+
+    ratios, targets = [], []
+
+    def ratio(name, num, den, value, target=None, ok=None, note=""):
+        ratios.append({"name": name, "numerator": num, "denominator": den, "value": value,
+                       "target": target, "ok": ok, "note": note})
+
+    load, ld, seed = med("load_1r1s"), med("loaddata"), med("seed_executemany")
+    v = div(load, ld)
+    ratio("txetl load / plain LOAD DATA (wall)", "load_1r1s", "loaddata", v,
+          "< 1.0 (goal <= 0.6)", None if v is None else v < 1.0,
+          "" if v is None else ("goal met" if v <= 0.6 else "goal 0.6 not met"))
+    v = div(load, seed)
+    sr = by.get("seed_executemany")
+    ratio("txetl load / seed executemany (wall)", "load_1r1s", "seed_executemany", v,
+          "<= 0.25", None if v is None else v <= 0.25,
+          "seed EXTRAPOLATED linearly from a smaller file" if sr and sr.get("extrapolate_factor", 1) != 1 else "")
+    dry, bare = by.get("dry_1r"), by.get("csvbare")
+    if dry:
+        m = dry.get("mb_per_s")
+        ratio("txetl --dry-run throughput, 1 rank (MB/s)", "dry_1r", "-", m, ">= 250",
+              None if m is None else m >= 250)
+    if dry and dry.get("internal_s") and dry.get("bytes"):
+        m = dry["bytes"] / 1e6 / dry["internal_s"]["median"]
+        ratio("  same, by txetl's own run time (no process/MPI start-up)", "dry_1r", "-", m, "(info)", None,
+              "summary 'seconds'")
+    if dry and bare:
+        v = div(dry.get("mb_per_s"), bare.get("mb_per_s"))
+        ratio("txetl --dry-run / libcsv bare parse (throughput)", "dry_1r", "csvbare", v, ">= 0.7",
+              None if v is None else v >= 0.7)
+    dry2 = by.get("dry_2r")
+    if dry2:
+        m = dry2.get("mb_per_s")
+        ratio("txetl --dry-run throughput, 2 ranks, per rank (MB/s)", "dry_2r", "-",
+              m / 2 if m else None, ">= 250", None if not m else m / 2 >= 250,
+              "aggregate/2; ranks share 2 cores with each other")
+    r1, r4 = by.get("load_1r1s"), by.get("rss_4x")
+    if r1 and r4 and r1.get("peak_rss_per_rank_mib") and r4.get("peak_rss_per_rank_mib"):
+        a, b = r1["peak_rss_per_rank_mib"]["max"], r4["peak_rss_per_rank_mib"]["max"]
+        g = b / a - 1
+        ratio(f"peak RSS per rank growth {fmt(r1.get('rows'))} -> {fmt(r4.get('rows'))} rows (%)",
+              "rss_4x", "load_1r1s", 100 * g, "< +10%", g < 0.10,
+              f"{a:.1f} MiB -> {b:.1f} MiB (max over reps)")
+    v = div(med("load_1r1s"), med("load_2r2s"))
+    if v is not None:
+        ratio("speed-up 2 ranks/2 shards vs 1 rank/1 shard (load)", "load_1r1s", "load_2r2s", v,
+              None, None, "parallel efficiency %.0f%%" % (100 * v / 2))
+    # rank scaling (same shard count as ranks), if measured
+    scaling = []
+    base = med("load_1r1s")
+    for r in rows:
+        if r.get("group") == "scaling" or r["id"] in ("load_1r1s", "load_2r2s"):
+            R = r.get("ranks")
+            m = r["wall_s_median_full"]
+            scaling.append({"ranks": R, "shards": r.get("shards"), "wall_s": m,
+                            "rows_per_s": r.get("rows_per_s"),
+                            "speedup": div(base, m), "efficiency": (div(base, m) / R) if base and m else None})
+    scaling.sort(key=lambda s: s["ranks"])
+    return ratios, scaling
+
+
+def render(meta, rows, ratios, scaling):
+    L = []
+    L.append(f"txetl bench  {meta['date']}")
+    for k in ("git", "command", "host", "cpu", "cores", "mem", "mariadb", "mpi", "txetl"):
+        if meta.get(k):
+            L.append(f"  {k:<9}: {meta[k]}")
+    L.append("settings:")
+    for k, v in meta.get("settings", {}).items():
+        L.append(f"  {k:<22}: {v}")
+    for n in meta.get("notes", []):
+        L.append(f"note: {n}")
+    L.append("")
+    hdr = ["row", "ranks", "shards", "rows", "MB", "wall_min(s)", "wall_med(s)", "wall_max(s)",
+           "reps", "txetl_s(med)", "rows/s(med)", "MB/s(med)", "RSS/rank_max(MiB)", "stored_rows"]
+    tab = []
+    for r in rows:
+        w = r["wall_s"] or {}
+        rss = r.get("peak_rss_per_rank_mib")
+        tab.append([r["id"], fmt(r.get("ranks")), fmt(r.get("shards")), fmt(r.get("rows")),
+                    fmt(r["bytes"] / 1e6, 1) if r.get("bytes") else "-",
+                    fmt(w.get("min"), 3), fmt(w.get("median"), 3), fmt(w.get("max"), 3),
+                    str(w.get("n", 0)), fmt((r.get("internal_s") or {}).get("median"), 3),
+                    fmt(r.get("rows_per_s"), 0), fmt(r.get("mb_per_s"), 1),
+                    fmt(rss["max"], 1) if rss else "-", stored_cell(r)])
+    L += table_text(hdr, tab)
+    L.append("")
+    L.append("rows:")
+    for r in rows:
+        L.append(f"  {r['id']:<17} {r.get('label', '')}")
+        if r.get("extrapolate_factor", 1) != 1:
+            L.append(f"  {'':<17} ** measured on {fmt(r.get('rows'))} rows; rows/s and ratios use wall x "
+                     f"{r['extrapolate_factor']:.3f} (LINEAR EXTRAPOLATION to {fmt(r.get('rows_full'))} rows)")
+    L.append("")
+    L.append("ratios (medians, same run, same server and schema):")
+    rt = [[x["name"], fmt(x["value"], 3), x["target"] or "", {True: "PASS", False: "FAIL", None: ""}[x["ok"]],
+           x["note"]] for x in ratios]
+    L += table_text(["ratio", "value", "target", "", "note"], rt)
+    if len(scaling) > 1:
+        L.append("")
+        L.append(f"rank scaling (R ranks, R shards, load; {meta.get('cores')} cores: ranks > cores oversubscribe):")
+        st = [[str(s["ranks"]), str(s["shards"]), fmt(s["wall_s"], 3), fmt(s["rows_per_s"], 0),
+               fmt(s["speedup"], 2), "-" if s["efficiency"] is None else f"{100 * s['efficiency']:.0f}%"]
+              for s in scaling]
+        L += table_text(["ranks", "shards", "wall_med(s)", "rows/s", "speed-up", "efficiency"], st)
+    return L
+
+
+def stored_cell(r):
+    """Rows in TransactionsOptimized after the row's last rep ('!' = not the file's row count)."""
+    st = r.get("stored")
+    if st is None:
+        return "FAILED" if r.get("error") else "-"
+    return fmt(st) + ("" if st == r.get("rows") else " (!)")
+
+
+def table_text(hdr, rows):
+    w = [max(len(str(c)) for c in col) for col in zip(hdr, *rows)] if rows else [len(h) for h in hdr]
+    out = ["  ".join(h.ljust(w[i]) if i == 0 else h.rjust(w[i]) for i, h in enumerate(hdr))]
+    out.append("  ".join("-" * x for x in w))
+    for r in rows:
+        out.append("  ".join(str(c).ljust(w[i]) if i == 0 else str(c).rjust(w[i]) for i, c in enumerate(r)))
+    return out
+
+
+def md_table(hdr, rows):
+    out = ["| " + " | ".join(hdr) + " |", "|" + "|".join("---" for _ in hdr) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
+    return out
+
+
+def render_md(meta, rows, ratios, scaling):
+    L = [f"# txetl bench — {meta['date']}", ""]
+    for k in ("git", "command", "host", "cpu", "cores", "mem", "mariadb", "mpi", "txetl"):
+        if meta.get(k):
+            L.append(f"- **{k}**: `{meta[k]}`")
+    for k, v in meta.get("settings", {}).items():
+        L.append(f"- {k}: {v}")
+    for n in meta.get("notes", []):
+        L.append(f"- note: {n}")
+    L.append("")
+    hdr = ["row", "what", "ranks", "shards", "rows", "MB", "wall min (s)", "wall median (s)",
+           "wall max (s)", "reps", "txetl own time median (s)", "rows/s (median)", "MB/s (median)",
+           "peak RSS/rank (MiB)", "stored rows"]
+    tab = []
+    for r in rows:
+        w = r["wall_s"] or {}
+        rss = r.get("peak_rss_per_rank_mib")
+        lab = r.get("label", "")
+        if r.get("extrapolate_factor", 1) != 1:
+            lab += f" **(rows/s extrapolated linearly to {fmt(r.get('rows_full'))} rows)**"
+        tab.append([r["id"], lab, fmt(r.get("ranks")), fmt(r.get("shards")), fmt(r.get("rows")),
+                    fmt(r["bytes"] / 1e6, 1) if r.get("bytes") else "-",
+                    fmt(w.get("min"), 3), fmt(w.get("median"), 3), fmt(w.get("max"), 3), str(w.get("n", 0)),
+                    fmt((r.get("internal_s") or {}).get("median"), 3),
+                    fmt(r.get("rows_per_s"), 0), fmt(r.get("mb_per_s"), 1), fmt(rss["max"], 1) if rss else "-",
+                    stored_cell(r)])
+    L += md_table(hdr, tab)
+    L += ["", "## Ratios (medians, same run)", ""]
+    L += md_table(["ratio", "value", "target", "result", "note"],
+                  [[x["name"], fmt(x["value"], 3), x["target"] or "",
+                    {True: "PASS", False: "FAIL", None: ""}[x["ok"]], x["note"]] for x in ratios])
+    if len(scaling) > 1:
+        L += ["", f"## Rank scaling (R ranks, R shards; {meta.get('cores')} cores)", ""]
+        L += md_table(["ranks", "shards", "wall median (s)", "rows/s", "speed-up", "efficiency"],
+                      [[s["ranks"], s["shards"], fmt(s["wall_s"], 3), fmt(s["rows_per_s"], 0),
+                        fmt(s["speedup"], 2), "-" if s["efficiency"] is None else f"{100 * s['efficiency']:.0f}%"]
+                       for s in scaling])
+    return L
+
+
+def report(results_path, meta_path, outdir):
+    with open(meta_path) as f:
+        meta = json.load(f)
+    results = []
+    if os.path.exists(results_path):
+        with open(results_path) as f:
+            results = [json.loads(l) for l in f if l.strip()]
+    rows = aggregate(results, meta)
+    ratios, scaling = ratios_and_targets(rows)
+    doc = {"meta": meta, "rows": rows, "ratios": ratios, "scaling": scaling, "raw": results}
+    os.makedirs(outdir, exist_ok=True)
+    for name, text in (("latest.json", json.dumps(doc, indent=2) + "\n"),
+                       ("latest.md", "\n".join(render_md(meta, rows, ratios, scaling)) + "\n")):
+        tmp = os.path.join(outdir, name + ".tmp")
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(outdir, name))
+    print("\n".join(render(meta, rows, ratios, scaling)))
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[1] == "partitions":
+        print(partitions(argv[2]))
+    elif len(argv) >= 3 and argv[1] == "loaddata":
+        print(loaddata(argv[2]))
+    elif len(argv) >= 5 and argv[1] == "report":
+        report(argv[2], argv[3], argv[4])
+    else:
+        sys.stderr.write(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,399 @@
+#!/usr/bin/env bash
+# bench/run.sh — txetl load benchmark against its peers, measured in one run on the same
+# MariaDB server(s) and schema (issue "backfill", item 7).
+#
+#   bench/run.sh [--rows N] [--reps N] [--quick] [--skip-seed] [--seed-rows N]
+#                [--skip-rss] [--rss-rows N] [--scaling] [--workdir DIR]
+#                [--build-dir DIR] [--no-build] [--keep-shards]
+#
+#   --rows N        rows of the main extract (default 1000000; txgen ~7.04 rows/customer)
+#   --reps N        repetitions of every measured row (default 1); min/median/max printed
+#   --quick         smoke test: 100000 rows, reps 1, RSS at 100k vs 400k
+#   --skip-seed     skip the Python pandas/executemany peer
+#   --seed-rows N   run the Python peer on an N-row extract and EXTRAPOLATE linearly to
+#                   --rows (printed as such); default: the full extract
+#   --skip-rss      skip the 4x-rows load (peak RSS growth)
+#   --rss-rows N    rows of the RSS-growth extract (default 4 x --rows)
+#   --scaling       also measure the rank-scaling table: R ranks / R shards, R = 1 2 4
+#                   (--scale-ranks "1 2 4" to change the list)
+#   --workdir DIR   scratch: extracts, shards, logs (default bench/work; git-ignored)
+#   --build-dir DIR binaries (default build-bench); built with CMake Release first
+#   --no-build      use the binaries as they are
+#   --keep-shards   leave the shard servers running at exit (default: down --wipe)
+#
+# Rows measured (each --reps times; before every load the Customer database is dropped and
+# recreated, so every peer starts from the same empty server):
+#   load_1r1s         mpiexec -n 1 txetl load --no-snapshot, 1 shard (+ peak RSS per rank)
+#   loaddata          mariadb LOAD DATA LOCAL INFILE of the same file into sql/schema.sql
+#   seed_executemany  bench/seed_executemany.py (pandas chunks 50k, 4 threads, executemany
+#                     upserts of 1000 + commit)
+#   dry_1r / dry_2r   txetl load --dry-run, 1 and 2 ranks (warm page cache)
+#   csvbare           libcsv's bare parse of the same file (warm page cache)
+#   load_2r2s         mpiexec -n 2 txetl load --no-snapshot, 2 shards
+#   rss_4x            1 rank, 1 shard, --no-snapshot on the 4x extract (peak RSS growth)
+#   mpi_startup       mpiexec -n 1 /bin/true (the fixed cost inside every txetl wall time)
+#   scale_<R>r<R>s    (--scaling) R ranks, R shards
+# Output: the report on stdout, bench/results/latest.json and latest.md (one structure),
+# raw per-rep lines in WORKDIR/results.jsonl, logs in WORKDIR/logs/.
+set -euo pipefail
+
+PROG=bench/run.sh
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+PY=/usr/bin/python3          # Debian's: python3-pandas, python3-mysqldb live there
+LIB="$HERE/benchlib.py"
+
+die() { echo "$PROG: error: $*" >&2; exit 1; }
+note() { echo "$PROG: $*" >&2; }
+
+usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
+
+# ------------------------------------------------------------------------------------------ options
+ROWS=1000000 REPS=1 QUICK=0 SKIP_SEED=0 SEED_ROWS="" SKIP_RSS=0 RSS_ROWS="" SCALING=0
+SCALE_RANKS="1 2 4" WORK="$ROOT/bench/work" BUILD="$ROOT/build-bench" DO_BUILD=1 KEEP=0
+GEN_SEED=42 BUILD_NOTE=""
+ARGS=("$@")
+while (($#)); do
+  case $1 in
+    --rows) ROWS=${2:?}; shift 2 ;;
+    --reps) REPS=${2:?}; shift 2 ;;
+    --quick) QUICK=1; shift ;;
+    --skip-seed) SKIP_SEED=1; shift ;;
+    --seed-rows) SEED_ROWS=${2:?}; shift 2 ;;
+    --skip-rss) SKIP_RSS=1; shift ;;
+    --rss-rows) RSS_ROWS=${2:?}; shift 2 ;;
+    --scaling) SCALING=1; shift ;;
+    --scale-ranks) SCALE_RANKS=${2:?}; SCALING=1; shift 2 ;;
+    --workdir) WORK=${2:?}; shift 2 ;;
+    --build-dir) BUILD=${2:?}; shift 2 ;;
+    --no-build) DO_BUILD=0; shift ;;
+    --keep-shards) KEEP=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "$PROG: unknown option '$1'" >&2; echo "Try '$PROG --help'." >&2; exit 2 ;;
+  esac
+done
+if ((QUICK)); then ROWS=100000; REPS=1; fi
+[[ -z $RSS_ROWS ]] && RSS_ROWS=$((4 * ROWS))
+for v in ROWS REPS RSS_ROWS ${SEED_ROWS:+SEED_ROWS}; do
+  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "$PROG: --${v,,} must be a positive integer" | tr _ - >&2; exit 2; }
+done
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+LOGS="$WORK/logs"; DATA="$WORK/data"; RES="$WORK/results.jsonl"; META="$WORK/meta.json"
+mkdir -p "$LOGS" "$DATA"
+: >"$RES"
+
+# ------------------------------------------------------------------------------------------ tools
+[[ -x $PY ]] || die "$PY not found (Debian python3)"
+$PY -c 'import pandas, MySQLdb' 2>/dev/null || { ((SKIP_SEED)) ||
+  die "$PY lacks pandas/MySQLdb: apt-get install python3-pandas python3-mysqldb (or --skip-seed)"; }
+command -v mpiexec >/dev/null || die "mpiexec not found (openmpi-bin)"
+[[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install time)"
+command -v mariadb >/dev/null || die "mariadb client not found"
+if ((DO_BUILD)); then
+  note "building txetl txgen csvbare in $BUILD (Release)"
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$LOGS/cmake.log" 2>&1 &&
+    cmake --build "$BUILD" -j"$(nproc)" --target txetl txgen csvbare >>"$LOGS/cmake.log" 2>&1 ||
+    { tail -8 "$LOGS/cmake.log" >&2
+      note "WARNING: build failed (log $LOGS/cmake.log; the tree may be mid-edit): using the binaries already in $BUILD"
+      BUILD_NOTE="build failed at bench time: binaries in $BUILD as last built ($(date -u -r "$BUILD/txetl" +%FT%TZ 2>/dev/null || echo '?'))"; }
+fi
+TXETL="$BUILD/txetl" TXGEN="$BUILD/txgen" CSVBARE="$BUILD/csvbare"
+for b in "$TXETL" "$TXGEN" "$CSVBARE"; do [[ -x $b ]] || die "$b missing"; done
+
+if [[ $(id -u) == 0 ]]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+MPIEXEC=(mpiexec --oversubscribe --bind-to none)
+
+# ------------------------------------------------------------------------------------------ shards
+S1="$WORK/s1" S2="$WORK/s2" SCALE_DIRS=()
+cleanup() {
+  local rc=$?
+  if ((KEEP == 0)); then
+    for d in "$S1" "$S2" "${SCALE_DIRS[@]}"; do
+      [[ -d $d ]] && "$ROOT/scripts/shards.sh" down "$d" --wipe >>"$LOGS/shards.log" 2>&1 || true
+    done
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+shards_up() { # N DIR
+  note "starting $1 shard(s) in $2"
+  "$ROOT/scripts/shards.sh" up "$1" "$2" --fresh >>"$LOGS/shards.log" 2>&1 ||
+    { tail -20 "$LOGS/shards.log" >&2; die "shards.sh up $1 $2 failed"; }
+}
+sock() { echo "$1/shard$2/sock"; }
+nshards() { local n=0; while [[ -d $1/shard$n ]]; do n=$((n + 1)); done; echo $n; }
+sql() { # DIR i [args...]   (the bench owns these local servers: root over the unix socket)
+  local d=$1 i=$2; shift 2
+  mariadb --no-defaults --socket="$(sock "$d" "$i")" -uroot "$@"
+}
+# Same empty server for every peer: drop and recreate the Customer database on every shard.
+reset_db() { # DIR
+  local i n; n=$(nshards "$1")
+  for ((i = 0; i < n; i++)); do
+    sql "$1" "$i" -e "DROP DATABASE IF EXISTS Customer;
+      CREATE DATABASE Customer CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin"
+  done
+}
+# The txetl DDL for the non-txetl peers, plus the month partitions the file needs.
+peer_schema() { # DIR FILE
+  sql "$1" 0 Customer <"$ROOT/sql/schema.sql"
+  sql "$1" 0 Customer <"$2.partitions.sql"
+}
+stored_rows() { # DIR -> total rows in TransactionsOptimized over the shards
+  local i n t=0 c; n=$(nshards "$1")
+  for ((i = 0; i < n; i++)); do
+    c=$(sql "$1" "$i" -N -e "SELECT COUNT(*) FROM Customer.TransactionsOptimized" 2>/dev/null || echo 0)
+    t=$((t + c))
+  done
+  echo $t
+}
+
+# ------------------------------------------------------------------------------------------ data
+# gen ROWS -> sets GEN_FILE GEN_ROWS GEN_BYTES (cached in WORK/data by customer count and seed)
+gen() {
+  local rows=$1 cust f
+  cust=$(((rows * 142 + 500) / 1000))
+  ((cust >= 1)) || cust=1
+  f="$DATA/tx-c$cust-s$GEN_SEED.csv"
+  if [[ ! -s $f.ok ]]; then
+    note "generating $f (~$rows rows, $cust customers)"
+    local t0=$EPOCHREALTIME
+    "$TXGEN" --customers "$cust" --out "$f" --seed "$GEN_SEED" --shuffle >"$LOGS/txgen-c$cust.log" 2>&1 ||
+      { cat "$LOGS/txgen-c$cust.log" >&2; die "txgen failed"; }
+    local n
+    n=$(sed -n 's/.*: \([0-9][0-9]*\) records.*/\1/p' "$LOGS/txgen-c$cust.log" | head -1)
+    [[ -n $n ]] || n=$(($(wc -l <"$f") - 1))
+    $PY "$LIB" partitions "$f" >"$f.partitions.sql"
+    $PY "$LIB" loaddata "$f" >"$f.loaddata.sql"
+    echo "$n $(elapsed "$t0")" >"$f.ok"
+  fi
+  GEN_FILE=$f
+  GEN_ROWS=$(cut -d' ' -f1 "$f.ok")
+  GEN_BYTES=$(stat -c %s "$f")
+}
+warm() { cat "$1" >/dev/null; }
+
+# ------------------------------------------------------------------------------------------ timing
+elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.4f", b-a}'; }
+jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
+
+# record ID GROUP LABEL RANKS SHARDS ROWS BYTES WALL INTERNAL RSS_CSV REP EXTRA_JSON
+record() {
+  local rss="[${10}]" wall=$8 internal=$9
+  [[ -n $wall ]] || wall=null
+  [[ -n $internal ]] || internal=null
+  printf '{"id":%s,"group":%s,"label":%s,"ranks":%s,"shards":%s,"rows":%s,"bytes":%s,"wall_s":%s,"internal_s":%s,"rss_kb":%s,"rep":%s%s}\n' \
+    "$(jstr "$1")" "$(jstr "$2")" "$(jstr "$3")" "$4" "$5" "$6" "$7" "$wall" "$internal" "$rss" "${11}" \
+    "${12:+,${12}}" >>"$RES"
+}
+
+# run_txetl ID GROUP LABEL RANKS SHARD_DIR FILE ROWS BYTES REP [txetl load options...]
+# mpiexec -n R, each rank under /usr/bin/time -f %M (peak RSS, KiB); wall timed around mpiexec.
+run_txetl() {
+  local id=$1 group=$2 label=$3 R=$4 sd=$5 file=$6 rows=$7 bytes=$8 rep=$9; shift 9
+  local tag="$id.rep$rep" pfx="$WORK/rss.$id.rep$rep" sj="$WORK/summary.$id.rep$rep.json" t0 wall rc=0
+  rm -f "$pfx".* "$sj"
+  t0=$EPOCHREALTIME
+  "${MPIEXEC[@]}" -n "$R" sh -c 'exec /usr/bin/time -f %M -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$pfx" \
+    "$TXETL" load --shards "$sd/shards.cnf" --quiet --summary-json "$sj" \
+    --rejects "$WORK/rejects.$tag.csv" --snapshot-dir "$WORK/snapshots" "$@" "$file" \
+    >"$LOGS/$tag.log" 2>&1 || rc=$?
+  wall=$(elapsed "$t0")
+  local rss="" r
+  for ((r = 0; r < R; r++)); do
+    [[ -s $pfx.$r ]] && rss+="${rss:+,}$(tail -n1 "$pfx.$r")"
+  done
+  local internal=""
+  [[ -s $sj ]] && internal=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' "$sj" 2>/dev/null || true)
+  if ((rc != 0)); then
+    note "FAILED ($rc): $id rep $rep — log $LOGS/$tag.log"; tail -5 "$LOGS/$tag.log" >&2
+    record "$id" "$group" "$label" "$R" "$(nshards "$sd")" "$rows" "$bytes" "" "" "$rss" "$rep" "\"error\":\"exit $rc\""
+    return 0
+  fi
+  local extra=""
+  if [[ " $* " != *" --dry-run "* ]]; then extra="\"stored\":$(stored_rows "$sd")"; fi
+  record "$id" "$group" "$label" "$R" "$(nshards "$sd")" "$rows" "$bytes" "$wall" "$internal" "$rss" "$rep" "$extra"
+  note "$id rep $rep: ${wall}s (txetl ${internal:-?}s) rss/rank KiB [$rss]"
+}
+
+# ------------------------------------------------------------------------------------------ rows
+bench_txetl_load() { # 1 rank / 1 shard, --no-snapshot; its RSS is also the 1x RSS point
+  local rep
+  for ((rep = 1; rep <= REPS; rep++)); do
+    reset_db "$S1"
+    run_txetl load_1r1s load "txetl load --no-snapshot, mpiexec -n 1, 1 shard" 1 "$S1" "$F" "$FROWS" "$FBYTES" "$rep" --no-snapshot
+  done
+}
+
+bench_loaddata() {
+  local rep t0 wall rc
+  for ((rep = 1; rep <= REPS; rep++)); do
+    reset_db "$S1"; peer_schema "$S1" "$F"
+    warm "$F"; rc=0
+    t0=$EPOCHREALTIME
+    sql "$S1" 0 --local-infile=1 Customer <"$F.loaddata.sql" >"$LOGS/loaddata.rep$rep.log" 2>&1 || rc=$?
+    wall=$(elapsed "$t0")
+    if ((rc)); then
+      note "FAILED: LOAD DATA (log $LOGS/loaddata.rep$rep.log)"; cat "$LOGS/loaddata.rep$rep.log" >&2
+      record loaddata peer "plain LOAD DATA LOCAL INFILE (mariadb client), sql/schema.sql + month partitions" 1 1 "$FROWS" "$FBYTES" "" "" "" "$rep" '"error":"failed"'
+      continue
+    fi
+    record loaddata peer "plain LOAD DATA LOCAL INFILE (mariadb client), sql/schema.sql + month partitions" 1 1 "$FROWS" "$FBYTES" "$wall" "" "" "$rep" "\"stored\":$(stored_rows "$S1")"
+    note "loaddata rep $rep: ${wall}s"
+  done
+}
+
+bench_seed() {
+  ((SKIP_SEED)) && { note "seed peer skipped (--skip-seed)"; return 0; }
+  local file=$F rows=$FROWS bytes=$FBYTES factor=1
+  if [[ -n $SEED_ROWS && $SEED_ROWS -lt $ROWS ]]; then
+    gen "$SEED_ROWS"; file=$GEN_FILE rows=$GEN_ROWS bytes=$GEN_BYTES
+    factor=$(awk -v a="$FROWS" -v b="$rows" 'BEGIN{printf "%.6f", a/b}')
+    note "seed peer on $rows rows; wall will be EXTRAPOLATED linearly x$factor to $FROWS rows"
+  fi
+  local rep t0 wall rc internal
+  for ((rep = 1; rep <= REPS; rep++)); do
+    reset_db "$S1"; peer_schema "$S1" "$file"
+    warm "$file"; rc=0
+    t0=$EPOCHREALTIME
+    $PY "$HERE/seed_executemany.py" --socket "$(sock "$S1" 0)" "$file" >"$LOGS/seed.rep$rep.log" 2>&1 || rc=$?
+    wall=$(elapsed "$t0")
+    local lab="seed design: pandas read_csv chunks 50k, ThreadPoolExecutor 4 x MySQLdb, executemany upsert 1000 + commit"
+    local extra="\"rows_full\":$FROWS,\"bytes_full\":$FBYTES,\"extrapolate_factor\":$factor"
+    if ((rc)); then
+      note "FAILED: seed peer (log $LOGS/seed.rep$rep.log)"; tail -5 "$LOGS/seed.rep$rep.log" >&2
+      record seed_executemany peer "$lab" 1 1 "$rows" "$bytes" "" "" "" "$rep" "$extra,\"error\":\"failed\""
+      continue
+    fi
+    internal=$($PY -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["seconds"])' "$LOGS/seed.rep$rep.log" 2>/dev/null || true)
+    record seed_executemany peer "$lab" 1 1 "$rows" "$bytes" "$wall" "$internal" "" "$rep" "$extra,\"stored\":$(stored_rows "$S1")"
+    note "seed_executemany rep $rep: ${wall}s"
+  done
+}
+
+bench_parse() { # --dry-run (1 and 2 ranks) vs libcsv bare parse, warm cache
+  local rep t0 wall
+  for ((rep = 1; rep <= REPS; rep++)); do
+    warm "$F"
+    t0=$EPOCHREALTIME
+    "$CSVBARE" "$F" >"$LOGS/csvbare.rep$rep.log" 2>&1 || die "csvbare failed (log $LOGS/csvbare.rep$rep.log)"
+    wall=$(elapsed "$t0")
+    record csvbare parse "libcsv bare parse (csv_parse, count fields), warm cache" 1 0 "$FROWS" "$FBYTES" "$wall" "" "" "$rep" "\"bytes_full\":$FBYTES"
+    warm "$F"
+    run_txetl dry_1r parse "txetl load --dry-run, mpiexec -n 1 (wall incl. MPI start-up), warm cache" 1 "$S1" "$F" "$FROWS" "$FBYTES" "$rep" --dry-run --no-snapshot
+    warm "$F"
+    run_txetl dry_2r parse "txetl load --dry-run, mpiexec -n 2, 2 shards, warm cache" 2 "$S2" "$F" "$FROWS" "$FBYTES" "$rep" --dry-run --no-snapshot
+    t0=$EPOCHREALTIME
+    "${MPIEXEC[@]}" -n 1 /bin/true >/dev/null 2>&1 || true
+    wall=$(elapsed "$t0")
+    record mpi_startup info "mpiexec -n 1 /bin/true: fixed start-up cost inside every txetl wall time" 1 0 0 0 "$wall" "" "" "$rep"
+  done
+}
+
+bench_2r2s() {
+  local rep
+  for ((rep = 1; rep <= REPS; rep++)); do
+    reset_db "$S2"
+    run_txetl load_2r2s load "txetl load --no-snapshot, mpiexec -n 2, 2 shards" 2 "$S2" "$F" "$FROWS" "$FBYTES" "$rep" --no-snapshot
+  done
+}
+
+bench_rss() { # peak RSS per rank, 1 rank / 1 shard / --no-snapshot, at 4x rows (1x = load_1r1s)
+  ((SKIP_RSS)) && { note "RSS growth row skipped (--skip-rss)"; return 0; }
+  gen "$RSS_ROWS"
+  local f4=$GEN_FILE r4=$GEN_ROWS b4=$GEN_BYTES rep
+  for ((rep = 1; rep <= REPS; rep++)); do
+    reset_db "$S1"
+    run_txetl rss_4x rss "txetl load --no-snapshot, mpiexec -n 1, 1 shard, $((RSS_ROWS / ROWS))x extract (peak RSS)" 1 "$S1" "$f4" "$r4" "$b4" "$rep" --no-snapshot
+  done
+}
+
+bench_scaling() { # R ranks, R shards, load; 1 and 2 come from load_1r1s / load_2r2s
+  ((SCALING)) || return 0
+  local R rep d
+  for R in $SCALE_RANKS; do
+    ((R == 1 || R == 2)) && continue
+    d="$WORK/s$R"; SCALE_DIRS+=("$d")
+    shards_up "$R" "$d"
+    for ((rep = 1; rep <= REPS; rep++)); do
+      reset_db "$d"
+      run_txetl "scale_${R}r${R}s" scaling "txetl load --no-snapshot, mpiexec -n $R, $R shards" "$R" "$d" "$F" "$FROWS" "$FBYTES" "$rep" --no-snapshot
+    done
+    "$ROOT/scripts/shards.sh" down "$d" --wipe >>"$LOGS/shards.log" 2>&1 || true
+  done
+}
+
+# --- room for later rows (lead) -------------------------------------------------------------
+# Each function records rows with `record`/`run_txetl`; the report picks them up by id.
+bench_change_batch() {
+  # TODO(lead): "change batch 10k vs 1M/100k cluster": load the base extract, then time
+  # `txetl load` of a `txgen --changes 10000 --truth-in BASE.truth` batch into a cluster
+  # already holding 1M (and 100k) rows; ids change_10k_on_1m / change_10k_on_100k.
+  return 0
+}
+bench_reduce_snapshot() {
+  # TODO(lead): "reduce + snapshot time": after load_1r1s, time `txetl snapshot --shards ...
+  # --snapshot-dir DIR` (or load without --no-snapshot minus load_1r1s); id reduce_snapshot.
+  return 0
+}
+
+# ------------------------------------------------------------------------------------------ main
+gen "$ROWS"; F=$GEN_FILE FROWS=$GEN_ROWS FBYTES=$GEN_BYTES
+note "extract: $F ($FROWS rows, $FBYTES bytes)"
+shards_up 1 "$S1"
+shards_up 2 "$S2"
+
+GIT_SHA=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]]; then GIT_SHA+="+dirty"; fi
+export B_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) B_GIT=$GIT_SHA B_CMD="$PROG ${ARGS[*]}" B_HOST=$(hostname)
+export B_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+export B_CORES=$(nproc) B_MEM=$(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)
+export B_MARIADB=$(sql "$S1" 0 -N -e 'SELECT VERSION()') B_MPI=$(mpiexec --version 2>&1 | head -1)
+export B_BUILD_NOTE=$BUILD_NOTE
+export B_TXETL="$("$TXETL" --version 2>&1 | head -1) ($TXETL)"
+export B_SETTINGS=$(cat <<EOF
+{"rows": "$FROWS (txgen --customers $(((ROWS * 142 + 500) / 1000)) --seed $GEN_SEED --shuffle)",
+ "file": "$F ($(awk -v b="$FBYTES" 'BEGIN{printf "%.1f MB", b/1e6}'))",
+ "reps": "$REPS (min/median/max; ratios use medians)",
+ "rss_rows": "$( ((SKIP_RSS)) && echo skipped || echo "$RSS_ROWS requested")",
+ "seed_peer": "$( ((SKIP_SEED)) && echo skipped || echo "${SEED_ROWS:-full extract}")",
+ "mpiexec": "${MPIEXEC[*]} -n R sh -c 'exec /usr/bin/time -f %M ...' txetl load --quiet ...",
+ "shards": "scripts/shards.sh up 1 / up 2 (--fresh); innodb_buffer_pool_size ${TXETL_SHARD_BUFFER_POOL:-512M}",
+ "db_reset": "DROP + CREATE DATABASE Customer on every shard before every load row",
+ "peer_schema": "sql/schema.sql + ALTER TABLE TransactionsOptimized REORGANIZE PARTITION gmin INTO (month partitions of the file), untimed",
+ "wall": "external wall clock around the whole command (process + MPI start-up included)"}
+EOF
+)
+
+bench_txetl_load
+bench_loaddata
+bench_seed
+bench_parse
+bench_2r2s
+bench_rss
+bench_scaling
+bench_change_batch
+bench_reduce_snapshot
+
+$PY - "$META" <<'EOF'
+import json, os, sys
+e = os.environ
+meta = {"date": e["B_DATE"], "git": e["B_GIT"], "command": e["B_CMD"], "host": e["B_HOST"],
+        "cpu": e["B_CPU"], "cores": int(e["B_CORES"]), "mem": e["B_MEM"], "mariadb": e["B_MARIADB"],
+        "mpi": e["B_MPI"], "txetl": e["B_TXETL"], "settings": json.loads(e["B_SETTINGS"]),
+        "notes": ["plain LOAD DATA and the seed peer run on sql/schema.sql with the file's month "
+                  "partitions pre-created (one ALTER TABLE ... REORGANIZE PARTITION gmin INTO (...), "
+                  "untimed), so they do not fail for missing partitions; txetl creates its own.",
+                  "txetl rows use --no-snapshot (load only; reduce + snapshot is a separate row).",
+                  "peak RSS = /usr/bin/time %M per rank (KiB -> MiB), max over ranks."]}
+if e.get("B_BUILD_NOTE"):
+    meta["notes"].append("WARNING: " + e["B_BUILD_NOTE"])
+json.dump(meta, open(sys.argv[1], "w"), indent=1)
+EOF
+echo
+$PY "$LIB" report "$RES" "$META" "$ROOT/bench/results"
+echo
+echo "written: bench/results/latest.json bench/results/latest.md (raw: $RES, logs: $LOGS)"
