@@ -24,6 +24,12 @@ int tx_shardfile_count(const char *path, int *nshards, tx_error *err);
 int tx_shard_open(const char *path, int index, tx_shard **out, tx_error *err);
 void tx_shard_close(tx_shard **s);
 
+/* Local. Takes the run lock (GET_LOCK('txetl_run'), held by this connection until it closes,
+ * taken again after a reconnect). TX_ERR naming the shard when another run holds it.
+ * Statements on a shard retry transient failures (lock wait timeout 1205, deadlock 1213, a lost
+ * connection: reconnect) 3 times with backoff, but never inside an open transaction. */
+int tx_shard_run_lock(tx_shard *s, tx_error *err);
+
 int tx_shard_index(const tx_shard *s);
 const char *tx_shard_database(const tx_shard *s);
 MYSQL *tx_shard_mysql(tx_shard *s);

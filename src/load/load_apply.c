@@ -78,12 +78,9 @@ int tx_apply_prepare(tx_job *j, tx_error *err)
         uint64_t got = 0;
         int null;
         /* The run lock: held by this connection until it closes (also when txetl dies). */
-        int rc = tx_shard_query_u64(sh, "SELECT GET_LOCK('txetl_run', 0)", &got, &null, err);
+        int rc = tx_shard_run_lock(sh, err);
         if (rc != TX_OK)
             return rc;
-        if (got != 1)
-            return tx_error_set(err, TX_ERR, "shard %d is locked by another txetl run (lock "
-                                "'txetl_run' held); try again when it has finished", s);
         if ((rc = run_schema(sh, err)) != TX_OK)
             return rc;
         /* A run that died between dropping and rebuilding the secondary index left it out. */

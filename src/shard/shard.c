@@ -18,7 +18,10 @@
 struct tx_shard {
     MYSQL *m;
     int index;
+    char path[4096];
     char database[65];
+    int in_txn;  /* a transaction is open: a lost connection or deadlock cannot be retried */
+    int locked;  /* holds the run lock: taken again after a reconnect */
     /* what the local-infile handler serves: only this buffer, only under STREAM_NAME */
     const char *src;
     size_t src_len, src_pos;
@@ -35,34 +38,65 @@ int tx_shardfile_count(const char *path, int *nshards, tx_error *err)
     if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
         TX_LOG(TX_LOG_WARN, "shard file %s is readable by group or others (mode %03o); it may hold "
                "passwords: chmod 600 it", path, (unsigned)(st.st_mode & 0777));
-    static unsigned char seen[MAX_SHARDS];
-    memset(seen, 0, sizeof seen);
-    int max = -1;
+    /* A group the client library would read under another name than tx_shard_open asks for
+     * ([shard01], [shard 1], [shard+1], [shard-0]) is an error, not a silently counted or
+     * skipped shard: its options would be ignored and that shard reached with defaults. */
+    unsigned char *seen = calloc(MAX_SHARDS, 1);
+    if (!seen) {
+        fclose(f);
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    }
+    int max = -1, rc = TX_OK;
     char line[4096];
+    long lineno = 0;
+    int at_line_start = 1; /* fgets splits lines longer than the buffer: only line starts count */
     while (fgets(line, sizeof line, f)) {
+        const int starts = at_line_start;
+        at_line_start = strchr(line, '\n') != NULL;
+        if (!starts)
+            continue;
+        lineno++;
         char *p = line;
         while (isspace((unsigned char)*p))
             p++;
         if (strncmp(p, "[shard", 6) != 0)
             continue;
-        char *end;
-        long v = strtol(p + 6, &end, 10);
-        if (end == p + 6 || *end != ']' || v < 0 || v >= MAX_SHARDS)
+        /* the group name after "shard", up to ']' less trailing blanks (the library trims) */
+        const char *q = p + 6, *close = strchr(q, ']');
+        if (!close)
             continue;
+        const char *qe = close;
+        while (qe > q && (qe[-1] == ' ' || qe[-1] == '\t'))
+            qe--;
+        if (qe == q || !(isdigit((unsigned char)*q) || *q == ' ' || *q == '\t' || *q == '+' ||
+                         *q == '-'))
+            continue; /* [shard], [shards], [shard_x], ...: some other group */
+        long v = 0;
+        const char *d = q;
+        while (d < qe && isdigit((unsigned char)*d) && v < MAX_SHARDS)
+            v = v * 10 + (*d++ - '0');
+        if (d != qe || (qe - q > 1 && *q == '0') || v >= MAX_SHARDS) {
+            rc = tx_error_set(err, TX_EUSAGE, "shard file %s:%ld: group [shard%.*s] is not "
+                              "[shard<N>] with N in 0..%d written without leading zeros", path,
+                              lineno, (int)(qe - q > 40 ? 40 : qe - q), q, MAX_SHARDS - 1);
+            break;
+        }
         seen[v] = 1;
         if (v > max)
             max = (int)v;
     }
     fclose(f);
-    if (max < 0)
-        return tx_error_set(err, TX_EUSAGE, "shard file %s has no [shard0] group", path);
-    for (int i = 0; i <= max; i++)
+    if (rc == TX_OK && max < 0)
+        rc = tx_error_set(err, TX_EUSAGE, "shard file %s has no [shard0] group", path);
+    for (int i = 0; rc == TX_OK && i <= max; i++)
         if (!seen[i])
-            return tx_error_set(err, TX_EUSAGE,
-                                "shard file %s: group [shard%d] is missing (groups must be "
-                                "[shard0] .. [shard%d] without gaps)", path, i, max);
-    *nshards = max + 1;
-    return TX_OK;
+            rc = tx_error_set(err, TX_EUSAGE,
+                              "shard file %s: group [shard%d] is missing (groups must be "
+                              "[shard0] .. [shard%d] without gaps)", path, i, max);
+    free(seen);
+    if (rc == TX_OK)
+        *nshards = max + 1;
+    return rc;
 }
 
 static int li_init(void **ptr, const char *filename, void *userdata)
@@ -112,54 +146,48 @@ static int valid_identifier(const char *s)
     return 1;
 }
 
-int tx_shard_open(const char *path, int index, tx_shard **out, tx_error *err)
+/* (Re)connects s->m from the option file: timeouts, our local-infile handler, the database
+ * (created when absent) and the session settings. */
+static int connect_shard(tx_shard *s, tx_error *err)
 {
-    *out = NULL;
-    tx_shard *s = calloc(1, sizeof *s);
-    if (!s)
+    if (s->m)
+        mysql_close(s->m);
+    if (!(s->m = mysql_init(NULL)))
         return tx_error_set(err, TX_ENOMEM, "out of memory");
-    s->index = index;
-    s->m = mysql_init(NULL);
-    if (!s->m) {
-        free(s);
-        return tx_error_set(err, TX_ENOMEM, "out of memory");
-    }
     char group[32];
-    snprintf(group, sizeof group, "shard%d", index);
+    snprintf(group, sizeof group, "shard%d", s->index);
     unsigned int connect_timeout = 10, rw_timeout = 3600;
     const char *env = getenv("TXETL_SQL_TIMEOUT");
     if (env && atoi(env) > 0)
         rw_timeout = (unsigned)atoi(env);
     unsigned int local_infile = 1;
-    mysql_optionsv(s->m, MYSQL_READ_DEFAULT_FILE, path);
+    mysql_optionsv(s->m, MYSQL_READ_DEFAULT_FILE, s->path);
     mysql_optionsv(s->m, MYSQL_READ_DEFAULT_GROUP, group);
     mysql_optionsv(s->m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
     mysql_optionsv(s->m, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
     mysql_optionsv(s->m, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
     mysql_optionsv(s->m, MYSQL_OPT_LOCAL_INFILE, &local_infile);
     mysql_optionsv(s->m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    /* Our handler before connecting: the client library's default one would send the server
+     * any file it names in answer to a statement run during connect (an init-command of the
+     * shard file). */
+    mysql_set_local_infile_handler(s->m, li_init, li_read, li_end, li_error, s);
     /* Connect to information_schema (always there) and take our database from the options:
      * it may not exist yet. REMEMBER_OPTIONS keeps the option-file values readable. */
     if (!mysql_real_connect(s->m, NULL, NULL, NULL, "information_schema", 0, NULL,
-                            CLIENT_LOCAL_FILES | CLIENT_REMEMBER_OPTIONS)) {
-        tx_error_set(err, TX_ERR, "shard %d ([%s] in %s): cannot connect: %s", index, group, path,
-                     mysql_error(s->m));
-        tx_shard_close(&s);
-        return TX_ERR;
-    }
-    mysql_set_local_infile_handler(s->m, li_init, li_read, li_end, li_error, s);
+                            CLIENT_LOCAL_FILES | CLIENT_REMEMBER_OPTIONS))
+        return tx_error_set(err, TX_ERR, "shard %d ([%s] in %s): cannot connect: %s", s->index,
+                            group, s->path, mysql_error(s->m));
     /* The option file's `database`, kept by CLIENT_REMEMBER_OPTIONS (Connector/C has no getter
      * for it once an explicit database was passed to connect). */
     const char *db = s->m->options.db;
     if (db == NULL || !*db)
         db = "Customer";
-    if (!valid_identifier(db)) {
-        tx_error_set(err, TX_EUSAGE, "shard %d ([%s] in %s): database name '%s' is not a plain "
-                     "identifier", index, group, path, db);
-        tx_shard_close(&s);
-        return TX_EUSAGE;
-    }
+    if (!valid_identifier(db))
+        return tx_error_set(err, TX_EUSAGE, "shard %d ([%s] in %s): database name '%s' is not a "
+                            "plain identifier", s->index, group, s->path, db);
     snprintf(s->database, sizeof s->database, "%s", db);
+    s->in_txn = 0;
     int rc = tx_shard_execf(s, err, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4",
                             s->database);
     if (rc == TX_OK)
@@ -168,12 +196,68 @@ int tx_shard_open(const char *path, int index, tx_shard **out, tx_error *err)
         rc = tx_shard_exec(s, "SET SESSION time_zone = '+00:00', "
                               "sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
                               "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'", err);
+    return rc;
+}
+
+int tx_shard_open(const char *path, int index, tx_shard **out, tx_error *err)
+{
+    *out = NULL;
+    tx_shard *s = calloc(1, sizeof *s);
+    if (!s)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    s->index = index;
+    snprintf(s->path, sizeof s->path, "%s", path);
+    int rc = connect_shard(s, err);
     if (rc != TX_OK) {
         tx_shard_close(&s);
         return rc;
     }
     *out = s;
     return TX_OK;
+}
+
+int tx_shard_run_lock(tx_shard *s, tx_error *err)
+{
+    uint64_t got = 0;
+    int null;
+    int rc = tx_shard_query_u64(s, "SELECT GET_LOCK('txetl_run', 0)", &got, &null, err);
+    if (rc != TX_OK)
+        return rc;
+    if (got != 1)
+        return tx_error_set(err, TX_ERR, "shard %d is locked by another txetl run (lock "
+                            "'txetl_run' held); try again when it has finished", s->index);
+    s->locked = 1;
+    return TX_OK;
+}
+
+/* Runs a statement; transient failures outside a transaction (lock wait timeout, deadlock, a
+ * lost connection: reconnect, retake the run lock) are retried 3 times with backoff. */
+static int query_retry(tx_shard *s, const char *sql, size_t len)
+{
+    for (int attempt = 1;; attempt++) {
+        if (mysql_real_query(s->m, sql, len) == 0)
+            return 0;
+        unsigned e = mysql_errno(s->m);
+        int lost = e == 2006 || e == 2013 || e == 2055;
+        if ((!lost && e != 1205 && e != 1213) || s->in_txn || attempt > 3)
+            return -1;
+        double wait = 0.5 * (double)(1 << (attempt - 1));
+        TX_LOG(TX_LOG_WARN, "shard %d: %s (error %u); retry %d of 3 in %.1f s", s->index,
+               mysql_error(s->m), e, attempt, wait);
+        struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+        nanosleep(&ts, NULL);
+        if (lost) {
+            tx_error rerr = {0};
+            int locked = s->locked;
+            s->locked = 0;
+            if (connect_shard(s, &rerr) != TX_OK || (locked && tx_shard_run_lock(s, &rerr))) {
+                TX_LOG(TX_LOG_WARN, "%s", rerr.msg);
+                s->locked = locked;
+                if (attempt == 3)
+                    return -1;
+            }
+        }
+    }
 }
 
 void tx_shard_close(tx_shard **sp)
@@ -213,9 +297,13 @@ static double now_s(void)
 int tx_shard_exec(tx_shard *s, const char *sql, tx_error *err)
 {
     double t0 = now_s();
-    if (mysql_real_query(s->m, sql, strlen(sql)) != 0)
+    if (query_retry(s, sql, strlen(sql)) != 0)
         return fail(s, err, sql);
     TX_LOG(TX_LOG_DEBUG, "shard %d: %.3f s: %.90s", s->index, now_s() - t0, sql);
+    if (!strncmp(sql, "START TRANSACTION", 17))
+        s->in_txn = 1;
+    else if (!strcmp(sql, "COMMIT") || !strcmp(sql, "ROLLBACK"))
+        s->in_txn = 0;
     /* drain any result sets */
     do {
         MYSQL_RES *r = mysql_store_result(s->m);
@@ -247,7 +335,7 @@ int tx_shard_query(tx_shard *s, const char *sql, int stream, MYSQL_RES **res, tx
 {
     *res = NULL;
     double t0 = now_s();
-    if (mysql_real_query(s->m, sql, strlen(sql)) != 0)
+    if (query_retry(s, sql, strlen(sql)) != 0)
         return fail(s, err, sql);
     TX_LOG(TX_LOG_DEBUG, "shard %d: %.3f s: %.90s", s->index, now_s() - t0, sql);
     *res = stream ? mysql_use_result(s->m) : mysql_store_result(s->m);
@@ -291,7 +379,7 @@ int tx_shard_load(tx_shard *s, const char *table, int replace, const char *colum
     s->refused = 0;
     int rc = TX_OK;
     double t0 = now_s();
-    if (mysql_real_query(s->m, sql, strlen(sql)) != 0) {
+    if (query_retry(s, sql, strlen(sql)) != 0) {
         rc = s->refused ? tx_error_set(err, TX_ERR, "shard %d: the server asked for local file "
                                        "'%s', which txetl refuses to send", s->index,
                                        s->refused_name)
