@@ -52,8 +52,8 @@ static const struct optdef {
     {"discount-rate", 1, OPT_DISCOUNT_RATE, CMD_ANALYTICS, "X",
      "monthly CLV discount rate (default 0.01)"},
     {"out", 1, OPT_OUT, CMD_REPORT, "FILE", "the HTML report to write (required)"},
-    {"summary-json", 1, OPT_SUMMARY_JSON, CMD_ANALYTICS, "FILE",
-     "also write the run summary as JSON"},
+    {"summary-json", 1, OPT_SUMMARY_JSON, CMD_LOAD, "FILE",
+     "also write the run summary as JSON (counts, phase timings, rows per shard)"},
     {"quiet", 0, OPT_QUIET, CMD_ANALYTICS, NULL, "no progress lines"},
     {"verbose", 0, OPT_VERBOSE, CMD_ANALYTICS | CMD_STATUS, NULL, "debug messages"},
     {"help", 0, OPT_HELP, 0xff, NULL, "this help"},
@@ -246,22 +246,6 @@ static void print_summary(const cli *c, const tx_run_info *run, double secs)
            "  moved %" PRIu64 "  deleted %" PRIu64 "  stale %" PRIu64 "  superseded %" PRIu64 "\n",
            k->read, k->rejected, k->inserted, k->updated, k->moved, k->deleted, k->stale,
            k->superseded);
-    if (c->load.summary_json) {
-        FILE *f = fopen(c->load.summary_json, "w");
-        if (!f) {
-            TX_LOG(TX_LOG_ERROR, "%s: cannot write the JSON summary: %m", c->load.summary_json);
-            return;
-        }
-        fprintf(f, "{\"run_id\": \"%s\", \"dry_run\": %s, \"ranks\": %d, \"shards\": %d, "
-                   "\"seconds\": %.3f, \"rows_per_second\": %.1f, \"counts\": {\"read\": %" PRIu64
-                   ", \"rejected\": %" PRIu64 ", \"inserted\": %" PRIu64 ", \"updated\": %" PRIu64
-                   ", \"moved\": %" PRIu64 ", \"deleted\": %" PRIu64 ", \"stale\": %" PRIu64
-                   ", \"superseded\": %" PRIu64 "}}\n",
-                run->run_id, c->load.dry_run ? "true" : "false", run->ranks, run->shards, secs,
-                rate, k->read, k->rejected, k->inserted, k->updated, k->moved, k->deleted,
-                k->stale, k->superseded);
-        fclose(f);
-    }
 }
 
 int main(int argc, char **argv)

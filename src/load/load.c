@@ -27,29 +27,46 @@
 
 /* ---- progress --------------------------------------------------------------------------- */
 
+/* Rank 0's progress, from its own share (ranks hold equal shares): on a terminal one line
+ * updated in place about twice a second; in a log, a line every 5 seconds. */
 static void progress(tx_job *j, const char *phase, uint64_t done, uint64_t total,
                      uint64_t rows, double *last)
 {
     if (j->o->quiet || j->rank != 0)
         return;
     double now = MPI_Wtime();
-    if (now - *last < 5.0)
+    int tty = isatty(STDERR_FILENO);
+    if (now - *last < (tty ? 0.5 : 5.0))
         return;
     *last = now;
-    double el = now - j->t0;
+    double el = now - j->phase_t0;
     double pct = total ? 100.0 * (double)done / (double)total : 100.0;
     double rate = el > 0 ? (double)rows / el : 0;
     double eta = (pct > 0 && pct < 100) ? el * (100.0 - pct) / pct : 0;
-    TX_LOG(TX_LOG_INFO, "%s: %.1f%% of input, %" PRIu64 " rows, %.0f rows/s, ETA %.0f s",
-           phase, pct, rows, rate, eta);
+    if (tty) {
+        fprintf(stderr, "\r%-6s %5.1f%%  %" PRIu64 " rows  %.0f rows/s  ETA %.0f s   ", phase,
+                pct, rows, rate, eta);
+        j->progress_line = 1;
+    } else {
+        TX_LOG(TX_LOG_INFO, "%s: %.1f%% of input, %" PRIu64 " rows, %.0f rows/s, ETA %.0f s",
+               phase, pct, rows, rate, eta);
+    }
 }
 
-/* Rank 0 notes a finished phase with the time since the start (after an agreement, so it is
- * the time of the slowest rank). */
-static void log_phase(const tx_job *j, const char *what)
+/* Rank 0 notes a finished phase (after an agreement, so its time is the slowest rank's) and
+ * keeps its duration for the JSON summary. */
+static void log_phase(tx_job *j, int phase, const char *what)
 {
-    if (j->rank == 0 && !j->o->quiet)
-        TX_LOG(TX_LOG_INFO, "%s at %.2f s", what, MPI_Wtime() - j->t0);
+    double now = MPI_Wtime();
+    j->phase_s[phase] = now - j->phase_t0;
+    j->phase_t0 = now;
+    if (j->rank == 0 && !j->o->quiet) {
+        if (j->progress_line)
+            fputc('\n', stderr);
+        j->progress_line = 0;
+        TX_LOG(TX_LOG_INFO, "%s in %.2f s (%.2f s since start)", what, j->phase_s[phase],
+               now - j->t0);
+    }
 }
 
 /* ---- phase 0: preflight ----------------------------------------------------------------- */
@@ -104,10 +121,12 @@ static int preflight(tx_job *j, tx_error *err)
         return rc;
     j->mine = calloc((size_t)j->nshards, sizeof *j->mine);
     j->homes = calloc((size_t)j->nshards, sizeof *j->homes);
+    j->shard_rows = calloc((size_t)j->nshards, sizeof *j->shard_rows);
+    j->shard_removed = calloc((size_t)j->nshards, sizeof *j->shard_removed);
     j->bound = malloc(((size_t)j->nshards + 1) * sizeof *j->bound);
     int32_t *mx = malloc(((size_t)j->nshards + 1) * sizeof *mx);
     int32_t *mn = malloc(((size_t)j->nshards + 1) * sizeof *mn);
-    if (!j->mine || !j->homes || !j->bound || !mx || !mn)
+    if (!j->mine || !j->homes || !j->shard_rows || !j->shard_removed || !j->bound || !mx || !mn)
         MPI_Abort(j->comm, 3);
     for (int i = 0; i <= j->nshards; i++) {
         mx[i] = INT32_MIN;
@@ -377,6 +396,8 @@ static int versions_sink(tx_job *j, void *ctx, const msg *m, size_t n, tx_error 
 
 typedef struct decide_src {
     tx_sorter *sorter;
+    uint64_t decided; /* versions taken from the sorter */
+    double last;
     tx_record *blk;
     size_t blk_n, blk_cap;
     uint64_t ids[BLOCK_IDS];
@@ -557,6 +578,7 @@ static int decide_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_err
         if (ng == 0)
             return TX_OK; /* all decided */
         ds->start[ng] = ds->blk_n;
+        ds->decided += ds->blk_n;
         int rc = tx_apply_lookup(j, shard, ds->ids, ng, ds->st, err);
         for (size_t g = 0; g < ng && rc == TX_OK; g++)
             rc = decide_one(j, ds, shard, &ds->blk[ds->start[g]], ds->start[g + 1] - ds->start[g],
@@ -564,6 +586,8 @@ static int decide_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_err
         if (rc != TX_OK)
             return rc;
     }
+    progress(j, "apply", ds->decided, tx_sorter_count(ds->sorter),
+             ds->decided * (uint64_t)j->nranks, &ds->last);
     *more = 1;
     return TX_OK;
 }
@@ -576,6 +600,10 @@ static int rows_sink(tx_job *j, void *ctx, const msg *m, size_t n, tx_error *err
         tx_home *h = &j->homes[m[i].shard];
         const tx_record *r = &m[i].rec;
         h->touched[r->date] = 1;
+        if (m[i].tag == MSG_APPLY)
+            j->shard_rows[m[i].shard]++;
+        else
+            j->shard_removed[m[i].shard]++;
         if (m[i].tag == MSG_APPLY) {
             int y, mo, d;
             tx_civil_from_days(r->date, &y, &mo, &d);
@@ -694,11 +722,62 @@ static void job_close(tx_job *j)
         tx_buf_free(&h->removes);
     }
     free(j->homes);
+    free(j->shard_rows);
+    free(j->shard_removed);
     j->homes = NULL;
+    j->shard_rows = j->shard_removed = NULL;
     free(j->mine);
     free(j->bound);
     j->mine = NULL;
     j->bound = NULL;
+}
+
+/* Collective. Rank 0 writes --summary-json (also for a failed run): run id, status, the §4
+ * counts, phase timings and, per shard, the rows this run stored and removed. */
+static void write_summary(tx_job *j, int rc, const tx_error *err)
+{
+    if (!j->o->summary_json || !j->shard_rows)
+        return;
+    MPI_Allreduce(MPI_IN_PLACE, j->shard_rows, j->nshards, MPI_UINT64_T, MPI_SUM, j->comm);
+    MPI_Allreduce(MPI_IN_PLACE, j->shard_removed, j->nshards, MPI_UINT64_T, MPI_SUM, j->comm);
+    if (j->rank != 0)
+        return;
+    FILE *f = fopen(j->o->summary_json, "w");
+    if (!f) {
+        TX_LOG(TX_LOG_ERROR, "%s: cannot write the JSON summary: %m", j->o->summary_json);
+        return;
+    }
+    const tx_run_counts *k = &j->counts;
+    double secs = MPI_Wtime() - j->t0;
+    fprintf(f, "{\n  \"run_id\": \"%s\",\n  \"status\": \"%s\",\n  \"dry_run\": %s,\n",
+            j->run_id, rc == TX_OK ? "succeeded" : "failed", j->o->dry_run ? "true" : "false");
+    if (rc != TX_OK) {
+        fputs("  \"error\": \"", f);
+        for (const char *p = err->msg; *p; p++)
+            fprintf(f, (*p == '"' || *p == '\\') ? "\\%c" : ((unsigned char)*p < 0x20 ? "?" : "%c"),
+                    *p);
+        fputs("\",\n", f);
+    }
+    fprintf(f, "  \"ranks\": %d,\n  \"shards\": %d,\n  \"seconds\": %.3f,\n  "
+               "\"rows_per_second\": %.1f,\n", j->nranks, j->nshards, secs,
+            secs > 0 ? (double)k->read / secs : 0.0);
+    fprintf(f, "  \"counts\": {\"read\": %" PRIu64 ", \"rejected\": %" PRIu64 ", \"inserted\": %"
+               PRIu64 ", \"updated\": %" PRIu64 ", \"moved\": %" PRIu64 ", \"deleted\": %" PRIu64
+               ", \"stale\": %" PRIu64 ", \"superseded\": %" PRIu64 "},\n",
+            k->read, k->rejected, k->inserted, k->updated, k->moved, k->deleted, k->stale,
+            k->superseded);
+    static const char *names[TX_NPHASES] = {"scan_route", "decide_apply", "finish",
+                                            "commit", "reduce_snapshot"};
+    fputs("  \"phase_seconds\": {", f);
+    for (int p = 0; p < TX_NPHASES; p++)
+        fprintf(f, "%s\"%s\": %.3f", p ? ", " : "", names[p], j->phase_s[p]);
+    fputs("},\n  \"shard_rows\": [", f);
+    for (int s = 0; s < j->nshards; s++)
+        fprintf(f, "%s{\"shard\": %d, \"stored\": %" PRIu64 ", \"removed\": %" PRIu64 "}",
+                s ? ", " : "", s, j->shard_rows[s], j->shard_removed[s]);
+    fputs("]\n}\n", f);
+    if (fclose(f) != 0)
+        TX_LOG(TX_LOG_ERROR, "%s: cannot write the JSON summary: %m", j->o->summary_json);
 }
 
 static void fill_run(const tx_job *j, tx_run_info *run)
@@ -718,7 +797,7 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     j->o = o;
     MPI_Comm_rank(comm, &j->rank);
     MPI_Comm_size(comm, &j->nranks);
-    j->t0 = MPI_Wtime();
+    j->t0 = j->phase_t0 = MPI_Wtime();
     make_run_id(j);
     tx_input *in = NULL;
     uint64_t *hist = NULL;
@@ -759,9 +838,10 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     MPI_Allreduce(MPI_IN_PLACE, hist, TX_NDAYS, MPI_UINT64_T, MPI_SUM, comm);
     if ((rc = join_rejects(j, err)) != TX_OK)
         goto out;
+    log_phase(j, PH_SCAN, "scanned, validated and routed");
     if (j->rank == 0 && !o->quiet)
-        TX_LOG(TX_LOG_INFO, "scanned %" PRIu64 " records (%" PRIu64 " rejected, see %s) in %.2f s",
-               j->counts.read, j->counts.rejected, o->rejects_path, MPI_Wtime() - j->t0);
+        TX_LOG(TX_LOG_INFO, "%" PRIu64 " records read, %" PRIu64 " rejected (see %s)",
+               j->counts.read, j->counts.rejected, o->rejects_path);
     if ((double)j->counts.rejected > o->max_reject_rate * (double)j->counts.read) {
         rc = tx_error_set(err, TX_ERR, "%" PRIu64 " of %" PRIu64 " records rejected (%.4f), over "
                           "--max-reject-rate %g; nothing was written to the shards (see %s)",
@@ -781,13 +861,13 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     j->runs_row = 1;
     if (rc != TX_OK)
         goto out;
-    log_phase(j, "routed");
 
     /* phase 3: decide, rows and removals to the shards of their dates */
     decide_src *ds = calloc(1, sizeof *ds);
     if (!ds)
         MPI_Abort(comm, 3);
     ds->sorter = sorter;
+    ds->last = MPI_Wtime();
     rc = tx_agree(comm, tx_apply_begin(j, err), err);
     if (rc == TX_OK)
         rc = routed_phase(j, decide_source, ds, rows_sink, NULL, err);
@@ -801,25 +881,27 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     j->counts.inserted = local.inserted, j->counts.updated = local.updated;
     j->counts.moved = local.moved, j->counts.deleted = local.deleted;
     j->counts.stale = local.stale, j->counts.superseded = local.superseded;
-    log_phase(j, "applied rows");
+    log_phase(j, PH_APPLY, "decided and applied rows");
 
     /* phase 4: removals, indexes, revenue; then the directory and audit commit */
     rc = tx_agree(comm, tx_apply_finish(j, err), err);
     if (rc == TX_OK)
-        log_phase(j, "finished shards");
+        log_phase(j, PH_FINISH, "removals, indexes and revenue_daily");
     if (rc == TX_OK)
         rc = tx_agree(comm, tx_apply_directory(j, err), err);
     if (rc == TX_OK)
         rc = tx_agree(comm, tx_apply_runs_row(j, "running", NULL, err), err);
     if (rc != TX_OK)
         goto out;
+    log_phase(j, PH_COMMIT, "committed the directory and audit log");
     fill_run(j, run);
-    if (j->rank == 0 && !o->quiet)
-        TX_LOG(TX_LOG_INFO, "loaded in %.2f s", MPI_Wtime() - j->t0);
 
-    /* phase 7: reduce */
-    if (!o->no_snapshot)
+    /* phase 5: reduce */
+    if (!o->no_snapshot) {
         rc = reduce_phase(j, run, err);
+        if (rc == TX_OK)
+            log_phase(j, PH_REDUCE, "reduce and snapshot");
+    }
     if (rc == TX_OK)
         rc = tx_agree(comm, tx_apply_runs_row(j, "succeeded", NULL, err), err);
 
@@ -829,6 +911,7 @@ out:
         tx_apply_runs_row(j, "failed", err->msg, &ignore);
     }
     fill_run(j, run);
+    write_summary(j, rc, err);
     tx_sorter_free(&sorter);
     free(hist);
     tx_input_free(&in);
@@ -843,7 +926,7 @@ int tx_snapshot_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_e
     j->o = o;
     MPI_Comm_rank(comm, &j->rank);
     MPI_Comm_size(comm, &j->nranks);
-    j->t0 = MPI_Wtime();
+    j->t0 = j->phase_t0 = MPI_Wtime();
     make_run_id(j);
     int rc = tx_shardfile_count(o->shards_path, &j->nshards, err);
     rc = tx_agree(comm, rc, err);

@@ -49,12 +49,19 @@ typedef struct tx_stored {
     char category[TX_CATEGORY_MAX];
 } tx_stored;
 
+/* Phases with their own time in the summary. */
+enum { PH_SCAN, PH_APPLY, PH_FINISH, PH_COMMIT, PH_REDUCE, TX_NPHASES };
+
 typedef struct tx_job {
     MPI_Comm comm;
     int rank, nranks;
     const tx_load_opts *o;
     char run_id[64];
     double t0;         /* MPI_Wtime at start */
+    double phase_t0;   /* start of the current phase */
+    double phase_s[TX_NPHASES]; /* durations (rank 0, after each phase's agreement) */
+    int progress_line; /* a progress line is open on the terminal */
+    uint64_t *shard_rows, *shard_removed; /* [nshards]: rows this rank applied / removed */
     int nshards;
     tx_shard **mine;   /* [nshards]: the shards this rank owns (s % nranks == rank), else NULL */
     int32_t *bound;    /* [nshards + 1]: shard s holds dates in [bound[s], bound[s + 1]) */
