@@ -81,7 +81,9 @@ void txa_radix_sort(void *base, size_t n, size_t size, const txa_radix_key *keys
 typedef void (*txa_sorter_fn)(void *base, size_t n);
 
 /* Collective. Distributed sample sort. base holds n elements of `size` bytes, already sorted
- * by `sort`; `sorter` sorts in that same order (used on the received runs). Splitters come from weighted regular sampling (each rank's samples weigh its
+ * by `sort`; `sorter` sorts in that same order (no longer needed: the received runs, each
+ * sorted, are merged with `sort`; kept for the callers). Splitters come from weighted regular
+ * sampling (each rank's samples weigh its
  * element count), so ranks receive about equal element counts. `part` is the partition key
  * (a prefix of `sort`'s order): elements equal under `part` land on the same rank. On return
  * *out (malloc'd, caller frees) holds the *nout elements this rank owns, sorted by `sort`;

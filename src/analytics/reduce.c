@@ -29,32 +29,8 @@
 #include "analytics_internal.h"
 #include "txetl/clv.h"
 #include "txetl/log.h"
+#include "txetl/mpiutil.h"
 #include "txetl/snapshot.h"
-
-/* Collective. Agrees on the minimum status; on failure every rank gets the first failing
- * rank's message. */
-static int agree(MPI_Comm comm, int status, tx_error *err)
-{
-    struct {
-        int status;
-        int rank;
-    } in, out;
-    int rank;
-    MPI_Comm_rank(comm, &rank);
-    in.status = status;
-    in.rank = rank;
-    MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MINLOC, comm);
-    if (out.status == TX_OK)
-        return TX_OK;
-    char msg[sizeof err->msg];
-    memset(msg, 0, sizeof msg);
-    if (rank == out.rank && err)
-        snprintf(msg, sizeof msg, "%s", err->msg);
-    MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, out.rank, comm);
-    if (rank != out.rank)
-        tx_error_set(err, out.status, "%s", msg);
-    return out.status;
-}
 
 static int cday_cmp(const void *pa, const void *pb)
 {
@@ -205,12 +181,12 @@ static int models(MPI_Comm comm, txa_customers *c, const tx_analytics_opts *o,
     *gg = (tx_gg_fit){NAN, NAN, NAN, NAN, NAN, 0, 0};
     int st = TX_OK;
     if (cnt[0] > 0)
-        st = agree(comm, tx_bgnbd_fit_run(cc, c->n, sum_allreduce, &comm, bg, err), err);
+        st = tx_agree(comm, tx_bgnbd_fit_run(cc, c->n, sum_allreduce, &comm, bg, err), err);
     if (st == TX_OK && cnt[1] > 0) {
         size_t nrep = 0;
         for (size_t i = 0; i < c->n; i++)
             nrep += cc[i].x > 0 && cc[i].monetary > 0;
-        st = agree(comm, tx_gg_fit_run(rep, nrep, sum_allreduce, &comm, gg, err), err);
+        st = tx_agree(comm, tx_gg_fit_run(rep, nrep, sum_allreduce, &comm, gg, err), err);
     }
     const int have_bg = cnt[0] > 0, have_gg = cnt[1] > 0;
     const double horizon = (double)o->horizon_days / unit;
@@ -264,7 +240,7 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
         path_out[0] = '\0';
 
     /* 1. Input and the as-of date. */
-    int st = agree(comm, check_input(txns, n, opts, run, dir, err), err);
+    int st = tx_agree(comm, check_input(txns, n, opts, run, dir, err), err);
     if (st != TX_OK)
         return st;
     int32_t as_of = opts->as_of;
@@ -292,7 +268,7 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
     nlocal = collapse(local, nlocal);
     if (nlocal == SIZE_MAX)
         st = tx_error_set(err, TX_ERR, "reduce: over 2^32 transactions of one customer and day");
-    st = agree(comm, st, err);
+    st = tx_agree(comm, st, err);
 
     /* 3. Redistribution by customer. */
     txa_cday *days = NULL;
@@ -313,7 +289,7 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
     memset(&c, 0, sizeof c);
     if (st == TX_OK)
         st = customers_build(days, ndays, as_of, opts->unit_week ? 7.0 : 1.0, &c, err);
-    st = agree(comm, st, err);
+    st = tx_agree(comm, st, err);
     tx_snapshot_customers *sc = NULL;
     txa_revenue rev;
     memset(&rev, 0, sizeof rev);

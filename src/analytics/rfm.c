@@ -1,6 +1,8 @@
-/* rfm.c - RFM scores exactly as SQL's NTILE(5) over all customers (SPEC §5), by a distributed
- * sort of (key, customer_id) pairs: a pair's global row = rows on lower ranks + its local row.
- * The scores travel back to the customer's rank by (rank, row) origin. */
+/* rfm.c - RFM scores exactly as SQL's NTILE(5) over all customers (SPEC §5). R (a day) and F (an
+ * order count, when under 2^20) by a global histogram of the key: no sort at all. M (and F with
+ * huge order counts) by a distributed sort of (key, customer_id) pairs: a pair's global row =
+ * rows on lower ranks + its local row; the scores travel back to the customer's rank by
+ * (rank, row) origin. */
 #include <stddef.h>
 #include <string.h>
 
@@ -144,17 +146,57 @@ static int ntile(MPI_Comm comm, const txa_customers *c, const int64_t *key, uint
     return TX_OK;
 }
 
+/* Largest key range NTILE by histogram handles (8 MB of counts per array). */
+#define HIST_MAX_BINS (1u << 20)
+
+/* Collective. The same NTILE(5) as ntile() for keys in 0 .. nbins-1, without sorting: the
+ * ranks hold ascending customer_id ranges in rank order, each sorted, so a customer's row in
+ * the (key, customer_id) order is (customers with a smaller key) + (customers with its key on
+ * lower ranks) + (customers with its key before it on its rank). */
+static void ntile_hist(MPI_Comm comm, const txa_customers *c, const int64_t *key, size_t nbins,
+                       uint8_t *score)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    uint64_t *hist = txa_xcalloc(nbins, sizeof *hist);
+    uint64_t *at = txa_xcalloc(nbins, sizeof *at);
+    for (size_t i = 0; i < c->n; i++)
+        hist[key[i]]++;
+    /* at[k] = customers with key k on lower ranks; hist = the global histogram. */
+    MPI_Exscan(hist, at, (int)nbins, MPI_UINT64_T, MPI_SUM, comm);
+    if (rank == 0)
+        memset(at, 0, nbins * sizeof *at);
+    MPI_Allreduce(MPI_IN_PLACE, hist, (int)nbins, MPI_UINT64_T, MPI_SUM, comm);
+    uint64_t below = 0;
+    for (size_t k = 0; k < nbins; k++) {
+        at[k] += below;
+        below += hist[k];
+    }
+    for (size_t i = 0; i < c->n; i++)
+        score[i] = txa_ntile5(at[key[i]]++, c->total);
+    free(at);
+    free(hist);
+}
+
 int txa_rfm(MPI_Comm comm, txa_customers *c, tx_error *err)
 {
     int64_t *key = txa_xmalloc(c->n * sizeof *key);
-    /* R: recency_days DESC = last_purchase ASC, ties by customer_id. */
+    /* R: recency_days DESC = last_purchase ASC (a day 0 .. TXA_NDAYS-1), ties by customer_id. */
     for (size_t i = 0; i < c->n; i++)
         key[i] = c->last_purchase[i];
-    int st = ntile(comm, c, key, c->r_score, err);
-    /* F: orders ASC. */
-    for (size_t i = 0; i < c->n && st == TX_OK; i++)
+    ntile_hist(comm, c, key, TXA_NDAYS, c->r_score);
+    int st = TX_OK;
+    /* F: orders ASC; by histogram when the largest order count allows it. */
+    uint32_t most = 0;
+    for (size_t i = 0; i < c->n; i++) {
         key[i] = c->orders[i];
-    if (st == TX_OK)
+        if (c->orders[i] > most)
+            most = c->orders[i];
+    }
+    MPI_Allreduce(MPI_IN_PLACE, &most, 1, MPI_UINT32_T, MPI_MAX, comm);
+    if (most < HIST_MAX_BINS)
+        ntile_hist(comm, c, key, (size_t)most + 1, c->f_score);
+    else
         st = ntile(comm, c, key, c->f_score, err);
     /* M: revenue ASC. */
     if (st == TX_OK)

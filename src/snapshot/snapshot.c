@@ -3,7 +3,7 @@
  *
  * Error discipline: every rank makes the same sequence of HDF5 calls (identical arguments for
  * every group, dataset and attribute). A phase is local work that collects a status, then
- * `agree` (MPI_Allreduce MINLOC + broadcast of the failing rank's message); every rank takes
+ * `tx_agree` (mpiutil.h: the lowest failing rank's status and message); every rank takes
  * the same branch, so no rank waits in a collective the others skipped. The phases are: make
  * the directory, create the file, the metadata (groups and attributes), each dataset (create,
  * agree, write, agree), close, rename. */
@@ -19,31 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Collective. Agrees on the minimum status over comm; on failure every rank gets the first
- * failing rank's message in err. Returns the agreed status. */
-static int agree(MPI_Comm comm, int status, tx_error *err)
-{
-    struct {
-        int status;
-        int rank;
-    } in, out;
-    int rank = 0;
-    MPI_Comm_rank(comm, &rank);
-    in.status = status;
-    in.rank = rank;
-    if (MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MINLOC, comm) != MPI_SUCCESS)
-        MPI_Abort(comm, 1); /* a broken communicator: no way to agree */
-    if (out.status == TX_OK)
-        return TX_OK;
-    char msg[sizeof err->msg];
-    memset(msg, 0, sizeof msg);
-    if (rank == out.rank && err)
-        snprintf(msg, sizeof msg, "%s", err->msg);
-    MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, out.rank, comm);
-    if (rank != out.rank)
-        tx_error_set(err, out.status, "%s", msg);
-    return out.status;
-}
+#include "txetl/mpiutil.h"
 
 /* mkdir -p. Returns 0 or -1 with errno set. */
 static int mkdir_p(const char *dir)
@@ -176,12 +152,12 @@ static int column(writer *w, hid_t g, const char *gname, const char *name, hid_t
         if (e < 0 || (!n && H5Sselect_none(msp) < 0))
             st = h5fail(w, "selection", full);
     }
-    st = agree(w->comm, st, w->err);
+    st = tx_agree(w->comm, st, w->err);
     if (st == TX_OK && total > 0) { /* an empty dataset has no storage to write to */
         static const uint64_t dummy = 0; /* some HDF5 versions reject a NULL buffer */
         if (H5Dwrite(d, mtype, msp, fsp, w->dxpl, n ? buf : (const void *)&dummy) < 0)
             st = h5fail(w, "H5Dwrite", full);
-        st = agree(w->comm, st, w->err);
+        st = tx_agree(w->comm, st, w->err);
     }
     if (msp >= 0)
         H5Sclose(msp);
@@ -189,7 +165,7 @@ static int column(writer *w, hid_t g, const char *gname, const char *name, hid_t
         st = h5fail(w, "H5Dclose", full);
     if (fsp >= 0)
         H5Sclose(fsp);
-    return agree(w->comm, st, w->err);
+    return tx_agree(w->comm, st, w->err);
 }
 
 static int write_root_attrs(writer *w, const tx_snapshot *s)
@@ -263,7 +239,7 @@ static int write_contents(writer *w, const tx_snapshot *s)
         st = h5fail(w, "attribute write", "/customers segment_names");
     if (st == TX_OK)
         st = write_model_attrs(w, g[G_MODEL], g[G_BGNBD], g[G_GG], s);
-    st = agree(w->comm, st, w->err);
+    st = tx_agree(w->comm, st, w->err);
 
     /* The customer columns: this rank's rows. */
     const struct {
@@ -328,7 +304,7 @@ static int write_contents(writer *w, const tx_snapshot *s)
         if (g[i] >= 0 && H5Gclose(g[i]) < 0)
             cst = h5fail(w, "H5Gclose", group_path[i]);
     if (st == TX_OK)
-        st = agree(w->comm, cst, w->err);
+        st = tx_agree(w->comm, cst, w->err);
     return st;
 }
 
@@ -372,7 +348,7 @@ int tx_snapshot_write(MPI_Comm comm, const char *dir, const tx_snapshot *s, char
     w.tmp = tmp;
     if (st == TX_OK && w.rank == 0 && mkdir_p(dir) != 0)
         st = tx_error_set(err, TX_ERR, "snapshot dir %s: %s", dir, strerror(errno));
-    if (agree(comm, st, err) != TX_OK)
+    if (tx_agree(comm, st, err) != TX_OK)
         return err ? err->status : TX_ERR;
 
     /* HDF5 prints its error stack on failure by default; our messages say what failed. */
@@ -392,18 +368,18 @@ int tx_snapshot_write(MPI_Comm comm, const char *dir, const tx_snapshot *s, char
         H5Pset_fill_time(w.dcpl, H5D_FILL_TIME_NEVER) < 0 ||
         H5Pset_alloc_time(w.dcpl, H5D_ALLOC_TIME_EARLY) < 0)
         st = h5fail(&w, "dataset properties", tmp);
-    st = agree(comm, st, err);
+    st = tx_agree(comm, st, err);
     if (st == TX_OK) {
         w.file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
         if (w.file < 0)
             st = tx_error_set(err, TX_ERR, "snapshot %s: cannot create the file", tmp);
-        st = agree(comm, st, err);
+        st = tx_agree(comm, st, err);
     }
     if (st == TX_OK)
         st = write_contents(&w, s);
     if (w.file >= 0) { /* collective: every rank that opened it closes it */
         int cst = H5Fclose(w.file) < 0 ? h5fail(&w, "H5Fclose", tmp) : TX_OK;
-        st = agree(comm, st != TX_OK ? st : cst, err);
+        st = tx_agree(comm, st != TX_OK ? st : cst, err);
     }
     if (w.dcpl >= 0)
         H5Pclose(w.dcpl);
@@ -419,7 +395,7 @@ int tx_snapshot_write(MPI_Comm comm, const char *dir, const tx_snapshot *s, char
         if (st != TX_OK)
             unlink(tmp);
     }
-    st = agree(comm, st, err);
+    st = tx_agree(comm, st, err);
     if (st == TX_OK && path_out && path_len) {
         if (snprintf(path_out, path_len, "%s", final) >= (int)path_len)
             path_out[0] = '\0';

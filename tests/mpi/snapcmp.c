@@ -2,13 +2,16 @@
  * rank-count independence reads: same objects, same types and shapes, integers and strings
  * equal, floating point within a relative tolerance (NaN equals NaN).
  *
- *   snapcmp [--rel X] [--strict] A.h5 B.h5
+ *   snapcmp [--rel X] [--strict] [--data-only] A.h5 B.h5
  *
  * By default the root attributes that legitimately differ between runs (run_id, created_utc,
  * ranks) are ignored, and so is the fits' grad_norm: at an optimum the gradient is rounding
  * noise (1e-7 absolute, say), whose digits change with the order of the ranks' partial sums
  * while the parameters agree to 1e-12. --strict compares them too. --rel sets the tolerance (default 1e-9):
- * |a - b| <= rel * max(|a|, |b|). Exit 0 when equal, 1 at the first difference (printed),
+ * |a - b| <= rel * max(|a|, |b|). --data-only compares only what the data determines: the objects
+ * under /customers, /revenue and /model with their attributes, none of the root attributes (the
+ * run's identity and its §4 counts, which differ between, say, a change batch applied to a base
+ * load and a fresh load of the final state). Exit 0 when equal, 1 at the first difference (printed),
  * 2 for usage or unreadable files. */
 #include <hdf5.h>
 #include <math.h>
@@ -20,6 +23,19 @@
 
 static double rel_tol = 1e-9;
 static int strict = 0;
+static int data_only = 0;
+
+/* --data-only: the objects compared (a path equal to or under one of these). */
+static int in_data(const char *path)
+{
+    static const char *const roots[] = {"/customers", "/revenue", "/model"};
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+        size_t n = strlen(roots[i]);
+        if (!strncmp(path, roots[i], n) && (path[n] == '\0' || path[n] == '/'))
+            return 1;
+    }
+    return 0;
+}
 
 typedef struct side {
     hid_t file;
@@ -161,6 +177,8 @@ out:
 
 static int ignored(const char *obj, const char *attr)
 {
+    if (data_only && !strcmp(obj, "/"))
+        return 1;
     if (strict)
         return 0;
     if (!strcmp(attr, "grad_norm"))
@@ -204,6 +222,8 @@ static herr_t obj_cb(hid_t root, const char *name, const H5O_info_t *info, void 
     const side *other = v->check ? v->b : v->a;
     char path[1024];
     snprintf(path, sizeof path, "/%s", strcmp(name, ".") ? name : "");
+    if (data_only && strcmp(name, ".") && !in_data(path))
+        return 0;
     if (strcmp(name, ".") && H5Lexists(other->file, name, H5P_DEFAULT) <= 0) {
         v->diff = differ("%s: only in %s", path, v->check ? v->a->name : v->b->name);
         return 1;
@@ -234,6 +254,8 @@ int main(int argc, char **argv)
             rel_tol = strtod(argv[++i], NULL);
         else if (!strcmp(argv[i], "--strict"))
             strict = 1;
+        else if (!strcmp(argv[i], "--data-only"))
+            data_only = 1;
         else if (!fa)
             fa = argv[i];
         else if (!fb)
@@ -242,7 +264,7 @@ int main(int argc, char **argv)
             fa = NULL, fb = NULL, i = argc;
     }
     if (!fa || !fb) {
-        fprintf(stderr, "usage: snapcmp [--rel X] [--strict] A.h5 B.h5\n");
+        fprintf(stderr, "usage: snapcmp [--rel X] [--strict] [--data-only] A.h5 B.h5\n");
         return 2;
     }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);

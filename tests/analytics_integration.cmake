@@ -1,0 +1,22 @@
+# The issue-4 acceptance checks of the reduce step through the real pipeline (txetl load into
+# the 2 real shards of the shards2 fixture, tests/shards.cmake): RFM and revenue against SQL,
+# parameter recovery, rank-count independence, change batch = fresh load (analytics_test.sh), and
+# the published CDNOW results (cdnow_test.sh). Both scripts wipe the shards before and after.
+include(${CMAKE_CURRENT_LIST_DIR}/shards.cmake)
+
+add_test(NAME analytics_pipeline
+         COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/analytics_test.sh
+                 ${CMAKE_BINARY_DIR} ${TX_SHARDS2_CNF} ${TX_TEST_WORK}/analytics_pipeline)
+set_tests_properties(analytics_pipeline PROPERTIES
+  FIXTURES_REQUIRED shards2 RESOURCE_LOCK shards2 TIMEOUT 900 LABELS "integration;analytics"
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+
+# CI has the shared data beside the clone; exit 77 (skipped) when it is not there.
+add_test(NAME analytics_cdnow
+         COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/cdnow_test.sh
+                 ${CMAKE_BINARY_DIR} ${TX_SHARDS2_CNF} ${TX_TEST_WORK}/analytics_cdnow
+                 ${CMAKE_SOURCE_DIR}/../shared/data/cdnow/cdnowElog.csv)
+set_tests_properties(analytics_cdnow PROPERTIES
+  FIXTURES_REQUIRED shards2 RESOURCE_LOCK shards2 TIMEOUT 300 SKIP_RETURN_CODE 77
+  LABELS "integration;analytics"
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
