@@ -48,7 +48,7 @@ static void progress(tx_job *j, const char *phase, uint64_t done, uint64_t total
                 pct, rows, rate, eta);
         j->progress_line = 1;
     } else {
-        TX_LOG(TX_LOG_INFO, "%s: %.1f%% of input, %" PRIu64 " rows, %.0f rows/s, ETA %.0f s",
+        TX_LOG(TX_LOG_INFO, "%s: %.1f%%, %" PRIu64 " rows, %.0f rows/s, ETA %.0f s",
                phase, pct, rows, rate, eta);
     }
 }
@@ -607,10 +607,10 @@ static int rows_sink(tx_job *j, void *ctx, const msg *m, size_t n, tx_error *err
         if (m[i].tag == MSG_APPLY) {
             int y, mo, d;
             tx_civil_from_days(r->date, &y, &mo, &d);
-            h->round_months[(y - 1970) * 12 + mo - 1] = 1;
-            if (tx_fmt_row(&h->rows, r) != TX_OK)
+            int k = (y * 12 + mo) % TX_ROW_LOADERS; /* alternate months: disjoint partitions */
+            if (tx_fmt_row(&h->rows[k], r) != TX_OK)
                 return tx_error_set(err, TX_ENOMEM, "out of memory");
-            h->nrows++;
+            h->nrows[k]++;
         } else {
             tx_buf *b = &h->removes;
             if (tx_buf_reserve(b, 40) != TX_OK)
@@ -624,7 +624,7 @@ static int rows_sink(tx_job *j, void *ctx, const msg *m, size_t n, tx_error *err
     }
     int rc = TX_OK;
     for (int s = 0; s < j->nshards && rc == TX_OK; s++)
-        if (j->mine[s] && (j->homes[s].nrows || j->homes[s].nremoves))
+        if (j->mine[s])
             rc = tx_apply_rows(j, s, err);
     return rc;
 }
@@ -713,12 +713,14 @@ static void job_close(tx_job *j)
         tx_shard_close(&j->mine[s]);
     for (int s = 0; j->homes && s < j->nshards; s++) {
         tx_home *h = &j->homes[s];
-        tx_loader_stop(&h->rows_loader);
+        for (int k = 0; k < TX_ROW_LOADERS; k++) {
+            tx_loader_stop(&h->rows_loader[k]);
+            tx_buf_free(&h->rows[k]);
+        }
         tx_loader_stop(&h->dir_loader);
         free(h->touched);
         tx_buf_free(&h->dir);
         tx_buf_free(&h->audit);
-        tx_buf_free(&h->rows);
         tx_buf_free(&h->removes);
     }
     free(j->homes);
@@ -868,7 +870,7 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
         MPI_Abort(comm, 3);
     ds->sorter = sorter;
     ds->last = MPI_Wtime();
-    rc = tx_agree(comm, tx_apply_begin(j, err), err);
+    rc = tx_agree(comm, tx_apply_begin(j, hist, err), err);
     if (rc == TX_OK)
         rc = routed_phase(j, decide_source, ds, rows_sink, NULL, err);
     tx_run_counts local = ds->counts;

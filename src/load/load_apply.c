@@ -125,19 +125,39 @@ static int submit_sql(tx_loader *l, const char *sql, tx_error *err)
     return tx_loader_submit(l, exec_job, copy, err);
 }
 
-int tx_apply_begin(tx_job *j, tx_error *err)
+static int ensure_partitions(tx_shard *sh, const int *months, size_t nm, tx_error *err);
+
+int tx_apply_begin(tx_job *j, const uint64_t *hist, tx_error *err)
 {
     for (int s = 0; s < j->nshards; s++) {
         tx_shard *sh = j->mine[s];
         if (!sh)
             continue;
         tx_home *h = &j->homes[s];
-        int rc = tx_shard_exec(sh, "TRUNCATE TABLE stage_remove", err);
+        /* the months of this run's dates that this shard owns, without a partition yet */
+        int need[TX_NMONTHS];
+        size_t nneed = 0;
+        int lo = j->bound[s] < 0 ? 0 : j->bound[s];
+        int hi = j->bound[s + 1] > TX_NDAYS ? TX_NDAYS : j->bound[s + 1];
+        for (int d = lo; d < hi; d++) {
+            if (!hist[d])
+                continue;
+            int y, m, dd;
+            tx_civil_from_days(d, &y, &m, &dd);
+            int idx = (y - 1970) * 12 + m - 1;
+            if (!h->months[idx]) {
+                h->months[idx] = 1;
+                need[nneed++] = y * 100 + m;
+            }
+        }
+        int rc = ensure_partitions(sh, need, nneed, err);
+        if (rc == TX_OK)
+            rc = tx_shard_exec(sh, "TRUNCATE TABLE stage_remove", err);
         if (rc == TX_OK && h->fast)
             rc = tx_shard_exec(sh, "ALTER TABLE TransactionsOptimized DROP INDEX "
                                    "idx_customer_date", err);
-        if (rc == TX_OK)
-            rc = tx_loader_start(j->o->shards_path, s, TX_LOADER_DEPTH, &h->rows_loader, err);
+        for (int k = 0; k < TX_ROW_LOADERS && rc == TX_OK; k++)
+            rc = tx_loader_start(j->o->shards_path, s, TX_LOADER_DEPTH, &h->rows_loader[k], err);
         if (rc == TX_OK)
             rc = tx_loader_start(j->o->shards_path, s, TX_LOADER_DEPTH, &h->dir_loader, err);
         if (rc == TX_OK)
@@ -333,44 +353,28 @@ static int ensure_partitions(tx_shard *sh, const int *months, size_t nm, tx_erro
     return rc;
 }
 
-/* A LOAD DATA job: its text, and for rows the months whose partitions must exist. */
+/* A LOAD DATA job: the text it owns. */
 typedef struct load_job {
     const char *table, *cols;
     int replace;
     tx_buf text;
     uint64_t lines;
-    uint8_t *present; /* the shard's month partitions (touched only by its row loader) */
-    int months[TX_NMONTHS];
-    size_t nmonths;
 } load_job;
 
 static int load_job_run(tx_shard *sh, void *ctx, tx_error *err)
 {
     load_job *lj = ctx;
-    int rc = TX_OK;
-    if (sh) {
-        int need[TX_NMONTHS] = {0};
-        size_t nneed = 0;
-        for (size_t i = 0; i < lj->nmonths; i++) {
-            int idx = (lj->months[i] / 100 - 1970) * 12 + lj->months[i] % 100 - 1;
-            if (!lj->present[idx])
-                need[nneed++] = lj->months[i];
-        }
-        rc = ensure_partitions(sh, need, nneed, err);
-        for (size_t i = 0; rc == TX_OK && i < nneed; i++)
-            lj->present[(need[i] / 100 - 1970) * 12 + need[i] % 100 - 1] = 1;
-        if (rc == TX_OK)
-            rc = tx_shard_load(sh, lj->table, lj->replace, lj->cols, lj->text.p, lj->text.len,
-                               lj->lines, err);
-    }
+    int rc = sh ? tx_shard_load(sh, lj->table, lj->replace, lj->cols, lj->text.p, lj->text.len,
+                                lj->lines, err)
+                : TX_OK;
     tx_buf_free(&lj->text);
     free(lj);
     return rc;
 }
 
-/* Moves *text (lines of it) into a new job for loader l. */
+/* Moves *text (`lines` lines) into a new job for loader l. */
 static int submit_load(tx_loader *l, const char *table, int replace, const char *cols,
-                       tx_buf *text, uint64_t lines, load_job **made, tx_error *err)
+                       tx_buf *text, uint64_t lines, tx_error *err)
 {
     load_job *lj = calloc(1, sizeof *lj);
     if (!lj)
@@ -381,10 +385,6 @@ static int submit_load(tx_loader *l, const char *table, int replace, const char 
     lj->text = *text;
     lj->lines = lines;
     memset(text, 0, sizeof *text);
-    if (made) {
-        *made = lj; /* the caller fills months before it is submitted */
-        return TX_OK;
-    }
     return tx_loader_submit(l, load_job_run, lj, err);
 }
 
@@ -392,24 +392,16 @@ int tx_apply_rows(tx_job *j, int s, tx_error *err)
 {
     tx_home *h = &j->homes[s];
     int rc = TX_OK;
-    if (h->nrows) {
-        load_job *lj = NULL;
-        rc = submit_load(h->rows_loader, "TransactionsOptimized", 1, tx_cols_rows, &h->rows,
-                         h->nrows, &lj, err);
-        if (rc == TX_OK) {
-            lj->present = h->months;
-            for (int k = 0; k < TX_NMONTHS; k++)
-                if (h->round_months[k]) {
-                    lj->months[lj->nmonths++] = (1970 + k / 12) * 100 + k % 12 + 1;
-                    h->round_months[k] = 0;
-                }
-            rc = tx_loader_submit(h->rows_loader, load_job_run, lj, err);
-        }
+    for (int k = 0; k < TX_ROW_LOADERS && rc == TX_OK; k++) {
+        if (h->nrows[k])
+            rc = submit_load(h->rows_loader[k], "TransactionsOptimized", 1, tx_cols_rows,
+                             &h->rows[k], h->nrows[k], err);
+        h->nrows[k] = 0;
     }
     if (rc == TX_OK && h->nremoves)
-        rc = submit_load(h->rows_loader, "stage_remove", 1, "(transaction_id, transaction_date)",
-                         &h->removes, h->nremoves, NULL, err);
-    h->nrows = h->nremoves = 0;
+        rc = submit_load(h->rows_loader[0], "stage_remove", 1,
+                         "(transaction_id, transaction_date)", &h->removes, h->nremoves, err);
+    h->nremoves = 0;
     return rc;
 }
 
@@ -420,7 +412,7 @@ int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err)
     if (h->ndir && (all || h->dir.len >= TX_DIR_CHUNK)) {
         rc = submit_load(h->dir_loader, "txn_directory", 1,
                          "(transaction_id, transaction_date, last_updated, deleted, amount, "
-                         "category, run_id)", &h->dir, h->ndir, NULL, err);
+                         "category, run_id)", &h->dir, h->ndir, err);
         h->ndir = 0;
     }
     if (rc == TX_OK && h->naudit && (all || h->audit.len >= TX_DIR_CHUNK)) {
@@ -428,7 +420,7 @@ int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err)
                          "(run_id, transaction_id, action, old_date, new_date, old_amount, "
                          "new_amount, old_category, new_category, old_last_updated, "
                          "new_last_updated) SET applied_at = UTC_TIMESTAMP(6)",
-                         &h->audit, h->naudit, NULL, err);
+                         &h->audit, h->naudit, err);
         h->naudit = 0;
     }
     return rc;
@@ -490,8 +482,8 @@ int tx_apply_finish(tx_job *j, tx_error *err)
             continue;
         tx_home *h = &j->homes[s];
         int rc = tx_apply_dir_rows(j, s, 1, err);
-        if (rc == TX_OK)
-            rc = tx_loader_wait(h->rows_loader, err);
+        for (int k = 0; k < TX_ROW_LOADERS && rc == TX_OK; k++)
+            rc = tx_loader_wait(h->rows_loader[k], err);
         if (rc == TX_OK)
             rc = tx_shard_exec(sh, "DELETE t FROM TransactionsOptimized t JOIN stage_remove r ON "
                                    "t.transaction_id = r.transaction_id AND t.transaction_date = "

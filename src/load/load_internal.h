@@ -24,6 +24,8 @@
 #define TX_DIR_CHUNK (8u << 20)
 /* LOAD DATA jobs a loader holds at once (bounds their memory). */
 #define TX_LOADER_DEPTH 2
+/* Row loaders per shard, each on its own months' partitions. */
+#define TX_ROW_LOADERS 2
 
 /* What a rank keeps per shard it owns, as the home of dates and as a directory shard. */
 typedef struct tx_home {
@@ -31,13 +33,13 @@ typedef struct tx_home {
     uint8_t *touched;           /* [TX_NDAYS]: dates whose rows this run changed */
     int fast;                   /* the table was empty: its secondary index is built after */
     int dir_empty;              /* the directory was empty: no look-ups needed */
-    tx_loader *rows_loader;     /* rows and removals, on a connection of their own */
+    tx_loader *rows_loader[TX_ROW_LOADERS]; /* rows (alternate months: disjoint partitions)
+                                               and removals, on connections of their own */
     tx_loader *dir_loader;      /* directory + audit rows, one open transaction till commit */
     tx_buf dir, audit;          /* directory and audit rows not yet handed to dir_loader */
     uint64_t ndir, naudit;
-    uint8_t round_months[TX_NMONTHS]; /* months of the rows of the current round */
-    tx_buf rows, removes;       /* LOAD DATA text of the current round */
-    uint64_t nrows, nremoves;
+    tx_buf rows[TX_ROW_LOADERS], removes; /* LOAD DATA text of the current round */
+    uint64_t nrows[TX_ROW_LOADERS], nremoves;
 } tx_home;
 
 /* The stored version of a transaction, from the directory. */
@@ -113,15 +115,15 @@ int tx_fmt_row(tx_buf *b, const tx_record *r);
  * this rank's status; callers agree. */
 /* Run lock, schema (and repairs), the state of j->homes. */
 int tx_apply_prepare(tx_job *j, tx_error *err);
-/* Before the first row: drops the secondary index of empty tables (built again at the end),
- * starts the loaders, opens the directory transaction. */
-int tx_apply_begin(tx_job *j, tx_error *err);
+/* Before the first row: creates the month partitions of every date in `hist` (the run's global
+ * date histogram) that the shard owns, drops the secondary index of empty tables (built again
+ * at the end), starts the loaders, opens the directory transaction. */
+int tx_apply_begin(tx_job *j, const uint64_t *hist, tx_error *err);
 /* Stored versions of n ids (sorted) of directory shard `shard`. */
 int tx_apply_lookup(tx_job *j, int shard, const uint64_t *ids, size_t n, tx_stored *out,
                     tx_error *err);
-/* Hands the round's rows of shard s (h->rows, months in h->round_months) and removals
- * (h->removes) to its row loader: REPLACE into TransactionsOptimized (idempotent), creating
- * missing month partitions first; removals into stage_remove. Empties them. */
+/* Hands the round's rows of shard s (h->rows) and removals (h->removes) to its row loaders:
+ * REPLACE into TransactionsOptimized (idempotent); removals into stage_remove. */
 int tx_apply_rows(tx_job *j, int s, tx_error *err);
 /* Hands shard s's directory/audit rows to its directory loader when over TX_DIR_CHUNK (or
  * all of them when `all`). */
