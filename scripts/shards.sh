@@ -2,10 +2,13 @@
 # shards.sh — N local MariaDB servers ("shards") for txetl, each in its own
 # directory with its own config, unix socket and pid file.
 #
-#   scripts/shards.sh up N DIR [--tcp BASEPORT] [--fresh]
+#   scripts/shards.sh up N DIR [--tcp BASEPORT] [--tls CERTDIR] [--fresh]
 #                      start (creating if needed) N shards; keeps existing data
 #                      unless --fresh (stop and wipe DIR's shards first).
 #                      --tcp: also listen on 127.0.0.1:BASEPORT+i.
+#                      --tls: (with --tcp) serve TLS with CERTDIR/ca.pem,
+#                      CERTDIR/server-cert.pem, CERTDIR/server-key.pem (PEM);
+#                      shards.cnf stays on the unix socket.
 #   scripts/shards.sh down DIR [--wipe]
 #                      stop the servers it started (--wipe: also delete the data)
 #   scripts/shards.sh status DIR
@@ -101,7 +104,7 @@ log_tail() {
 
 # Server config for one shard. Every tuning choice is explained in the file itself.
 write_server_cnf() {
-  local sd=$1 i=$2 tcp=$3 fsys flush
+  local sd=$1 i=$2 tcp=$3 tls=${4:-} fsys flush
   fsys=$(stat -f -c %T "$sd" 2>/dev/null || echo unknown)
   flush=fsync
   cat >"$sd/my.cnf" <<EOF
@@ -118,6 +121,10 @@ $(if [[ -n $tcp ]]; then
     printf '# TCP requested (--tcp): loopback only.\nport = %s\nbind-address = 127.0.0.1\n' "$tcp"
   else
     printf '# No TCP: the unix socket is the only way in (no port clashes between\n# concurrent test runs, nothing exposed).\nskip-networking\n'
+  fi)
+$(if [[ -n $tls ]]; then
+    printf '# TLS requested (--tls): clients may (and users created REQUIRE SSL must) encrypt.\n'
+    printf 'ssl-ca = %s/ca.pem\nssl-cert = %s/server-cert.pem\nssl-key = %s/server-key.pem\n' "$tls" "$tls" "$tls"
   fi)
 # Reverse DNS on connect only adds latency (and hangs without network).
 skip-name-resolve
@@ -248,22 +255,32 @@ lock_dir() {
 }
 
 cmd_up() {
-  local n="" dir="" tcp="" fresh=0
+  local n="" dir="" tcp="" tls="" fresh=0
   while (($#)); do
     case $1 in
       --fresh) fresh=1; shift ;;
       --tcp) [[ $# -ge 2 ]] || usage_die "--tcp needs a port"; tcp=$2; shift 2 ;;
       --tcp=*) tcp=${1#--tcp=}; shift ;;
+      --tls) [[ $# -ge 2 ]] || usage_die "--tls needs a directory"; tls=$2; shift 2 ;;
+      --tls=*) tls=${1#--tls=}; shift ;;
       -h|--help) usage; exit 0 ;;
       -*) usage_die "up: unknown option '$1'" ;;
       *) if [[ -z $n ]]; then n=$1; elif [[ -z $dir ]]; then dir=$1; else usage_die "up: too many arguments"; fi; shift ;;
     esac
   done
-  [[ -n $n && -n $dir ]] || usage_die "usage: $PROG up N DIR [--tcp BASEPORT] [--fresh]"
+  [[ -n $n && -n $dir ]] || usage_die "usage: $PROG up N DIR [--tcp BASEPORT] [--tls CERTDIR] [--fresh]"
   [[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 64)) || usage_die "up: N must be an integer 1..64, got '$n'"
   if [[ -n $tcp ]]; then
     [[ $tcp =~ ^[0-9]+$ ]] && ((tcp >= 1024 && tcp + n - 1 <= 65535)) ||
       usage_die "--tcp: BASEPORT must be 1024..$((65535 - n + 1)), got '$tcp'"
+  fi
+  if [[ -n $tls ]]; then
+    [[ -n $tcp ]] || usage_die "--tls needs --tcp (TLS is for TCP clients)"
+    tls=$(abspath "$tls")
+    local f
+    for f in ca.pem server-cert.pem server-key.pem; do
+      [[ -r $tls/$f ]] || usage_die "--tls: $tls/$f is missing or unreadable"
+    done
   fi
   need mariadb-install-db; need mariadb-admin; need mariadb; need flock; need setsid
   local mysqld; mysqld=$(find_mariadbd)
@@ -296,7 +313,7 @@ cmd_up() {
       note "shard$i already running (pid $pid)"
       continue
     fi
-    write_server_cnf "$sd" "$i" "${tcp:+$((tcp + i))}"
+    write_server_cnf "$sd" "$i" "${tcp:+$((tcp + i))}" "$tls"
     [[ -d $sd/data/mysql ]] || to_init+=("$i")
     to_start+=("$i")
   done

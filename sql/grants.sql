@@ -1,0 +1,33 @@
+-- grants.sql - the least privileges txetl needs on a shard, as a role (MariaDB >= 10.0.5).
+--
+-- Run once per shard as an administrator, then give the role to the account named in the
+-- shard file (SPEC §3: user/password live only there, chmod 600), for example:
+--
+--   mariadb -uroot < sql/grants.sql
+--   CREATE USER 'txetl'@'10.0.%' IDENTIFIED BY '...' REQUIRE SSL;
+--   GRANT txetl_loader TO 'txetl'@'10.0.%';
+--   SET DEFAULT ROLE txetl_loader FOR 'txetl'@'10.0.%';
+--
+-- If the shard file names another database than the default Customer, replace `Customer` below.
+--
+-- What each privilege is for (all on the one database, nothing global):
+--   CREATE            CREATE DATABASE IF NOT EXISTS at connect (checked even when it exists),
+--                     CREATE TABLE of sql/schema.sql and of txetl's staging tables
+--   DROP              DROP TABLE of staging tables; TRUNCATE TABLE needs DROP too
+--   ALTER             partitions created on demand (ALTER TABLE ... REORGANIZE PARTITION),
+--   INDEX             secondary index built after a backfill (ALTER TABLE ... ADD INDEX)
+--   SELECT            reads: versions, shard map, status, the reduce step, information_schema
+--                     rows of our own tables (visible with any privilege on them)
+--   INSERT, DELETE    LOAD DATA LOCAL INFILE [REPLACE] (a REPLACE deletes the old row), runs,
+--                     audit rows; DELETE of deleted transactions
+--   UPDATE            etl_runs status, summaries
+-- Not needed, deliberately not granted:
+--   FILE              LOAD DATA *LOCAL* streams from the client (txetl's own buffer); FILE is
+--                     only for files on the server host
+--   GET_LOCK()        the per-shard advisory lock needs no privilege
+--   SUPER, PROCESS, RELOAD, LOCK TABLES, CREATE TEMPORARY TABLES, TRIGGER, CREATE VIEW,
+--   CREATE ROUTINE, EVENT, GRANT OPTION, and anything on other databases (mysql.*).
+-- The server itself must allow LOCAL INFILE (local_infile = 1, the MariaDB default).
+
+CREATE ROLE IF NOT EXISTS txetl_loader;
+GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX ON `Customer`.* TO txetl_loader;

@@ -1,0 +1,42 @@
+# libFuzzer targets (tests/fuzz/), built when TXETL_FUZZ=ON with clang; included from the top
+# CMakeLists.txt *before* the libraries are defined, so that the code under test (every
+# src/ library) is compiled with coverage instrumentation + ASan + UBSan.
+#
+#   CC=clang cmake -S . -B build-fuzz -DTXETL_FUZZ=ON
+#   cmake --build build-fuzz --target fuzz_record fuzz_shardfile
+#   build-fuzz/tests/fuzz/fuzz_record -max_total_time=60 corpus-dir tests/fuzz/corpus/fuzz_record
+#
+# scripts/test.sh runs each target for a bounded time on a copy of its seed corpus
+# (tests/fuzz/corpus/<target>/). The CTest tests fuzz_*_seeds replay the seed corpora only
+# (a few ms): a seed that crashes fails the suite even without a fuzzing run.
+if(NOT TXETL_FUZZ)
+  return() # tests/CMakeLists.txt globs tests/*.cmake: nothing here without the option
+endif()
+include_guard()
+if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+  message(FATAL_ERROR "TXETL_FUZZ=ON needs clang (libFuzzer): configure with CC=clang "
+                      "(Debian: clang libclang-rt-14-dev)")
+endif()
+add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                    -fno-sanitize-recover=undefined -g)
+add_link_options(-fsanitize=address,undefined)
+
+set(TX_FUZZ_DIR ${CMAKE_SOURCE_DIR}/tests/fuzz)
+# tx_add_fuzzer(NAME LIBS...): tests/fuzz/NAME.c linked with libFuzzer's main.
+function(tx_add_fuzzer name)
+  add_executable(${name} ${TX_FUZZ_DIR}/${name}.c)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/fuzz)
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/include)
+  target_link_libraries(${name} PRIVATE ${ARGN})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+endfunction()
+
+tx_add_fuzzer(fuzz_record tx_record tx_util)
+# fuzz_shardfile compiles src/cli/txetl_main.c in (main renamed) to reach its parse_args.
+tx_add_fuzzer(fuzz_shardfile txetl_core MPI::MPI_C)
+
+# Replay the seed corpora (no fuzzing): every seed must run clean.
+foreach(t fuzz_record fuzz_shardfile)
+  add_test(NAME ${t}_seeds COMMAND ${t} -runs=0 ${TX_FUZZ_DIR}/corpus/${t})
+  set_tests_properties(${t}_seeds PROPERTIES LABELS fuzz TIMEOUT 120)
+endforeach()
