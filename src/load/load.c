@@ -333,6 +333,7 @@ typedef struct scan_src {
     tx_input *in;
     FILE *rej;
     uint64_t *hist;
+    uint64_t *routed; /* [nranks]: versions per destination rank (--dry-run), in the job */
     double last;
 } scan_src;
 
@@ -365,6 +366,10 @@ static int versions_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_e
         }
         ss->hist[m.rec.date]++;
         m.shard = tx_job_dir_shard(j, m.rec.transaction_id);
+        if (j->o->dry_run) { /* routed (counted per destination), not shipped */
+            ss->routed[tx_job_owner(j, m.shard)]++;
+            continue;
+        }
         int rc = tx_outbox_put(ob, tx_job_owner(j, m.shard), &m, sizeof m, err);
         if (rc != TX_OK)
             return rc;
@@ -724,6 +729,8 @@ static void job_close(tx_job *j)
         tx_buf_free(&h->removes);
     }
     free(j->homes);
+    free(j->routed);
+    j->routed = NULL;
     free(j->shard_rows);
     free(j->shard_removed);
     j->homes = NULL;
@@ -818,8 +825,9 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     /* phase 1: scan, validate, route versions to their directory shards (sorted there) */
     hist = calloc(TX_NDAYS, sizeof *hist);
     scan_src ss = {.in = in, .hist = hist, .last = MPI_Wtime()};
+    ss.routed = j->routed = calloc((size_t)j->nranks, sizeof *j->routed);
     char *ppath = part_path(j, j->rank);
-    if (!hist || !ppath || tx_cursor_new(in, &ss.cur, err) != TX_OK ||
+    if (!hist || !ppath || !ss.routed || tx_cursor_new(in, &ss.cur, err) != TX_OK ||
         tx_sorter_new(TX_SORT_RECORDS, &sorter, err) != TX_OK)
         MPI_Abort(comm, 3);
     if (!(ss.rej = fopen(ppath, "w")))
@@ -852,8 +860,13 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
                           o->rejects_path);
         goto out;
     }
-    if (o->dry_run)
+    if (o->dry_run) {
+        MPI_Allreduce(MPI_IN_PLACE, ss.routed, j->nranks, MPI_UINT64_T, MPI_SUM, comm);
+        for (int r = 0; r < j->nranks && j->rank == 0 && !o->quiet; r++)
+            TX_LOG(TX_LOG_INFO, "dry run: rank %d would decide %" PRIu64 " versions", r,
+                   ss.routed[r]);
         goto out;
+    }
     if (j->fresh)
         choose_bounds(j, hist);
     rc = tx_apply_runs_row(j, "running", NULL, err);

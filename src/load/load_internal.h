@@ -64,6 +64,7 @@ typedef struct tx_job {
     double phase_s[TX_NPHASES]; /* durations (rank 0, after each phase's agreement) */
     int progress_line; /* a progress line is open on the terminal */
     uint64_t *shard_rows, *shard_removed; /* [nshards]: rows this rank applied / removed */
+    uint64_t *routed;  /* [nranks]: versions per destination (--dry-run) */
     int nshards;
     tx_shard **mine;   /* [nshards]: the shards this rank owns (s % nranks == rank), else NULL */
     int32_t *bound;    /* [nshards + 1]: shard s holds dates in [bound[s], bound[s + 1]) */
