@@ -799,15 +799,22 @@ static void fill_run(const tx_job *j, tx_run_info *run)
     run->counts = j->counts;
 }
 
-int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error *err)
+/* Collective. A job for this communicator with its run id. */
+static void job_init(tx_job *j, MPI_Comm comm, const tx_load_opts *o)
 {
-    tx_job job = {0}, *j = &job;
+    memset(j, 0, sizeof *j);
     j->comm = comm;
     j->o = o;
     MPI_Comm_rank(comm, &j->rank);
     MPI_Comm_size(comm, &j->nranks);
     j->t0 = j->phase_t0 = MPI_Wtime();
     make_run_id(j);
+}
+
+int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error *err)
+{
+    tx_job job, *j = &job;
+    job_init(j, comm, o);
     tx_input *in = NULL;
     uint64_t *hist = NULL;
     tx_sorter *sorter = NULL;
@@ -936,13 +943,8 @@ out:
 
 int tx_snapshot_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error *err)
 {
-    tx_job job = {0}, *j = &job;
-    j->comm = comm;
-    j->o = o;
-    MPI_Comm_rank(comm, &j->rank);
-    MPI_Comm_size(comm, &j->nranks);
-    j->t0 = j->phase_t0 = MPI_Wtime();
-    make_run_id(j);
+    tx_job job, *j = &job;
+    job_init(j, comm, o);
     int rc = tx_shardfile_count(o->shards_path, &j->nshards, err);
     rc = tx_agree(comm, rc, err);
     if (rc == TX_OK) {
