@@ -12,3 +12,4 @@ function(tx_add_shard_test name script)
 endfunction()
 
 tx_add_shard_test(load_backfill_1_2_3_ranks load_test.sh)
+tx_add_shard_test(hostile_input_corpus hostile_input_test.sh)
