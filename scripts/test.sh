@@ -22,7 +22,7 @@
 #              tests/fuzz/ for TXETL_FUZZ_SECONDS (default 60; 0 skips) on a
 #              copy of its seed corpus; crashes land in build-fuzz/fuzz-artifacts/.
 #
-# Environment: TXETL_CTEST_TIMEOUT (whole ctest run, seconds, default 720),
+# Environment: TXETL_CTEST_TIMEOUT (whole ctest run, seconds, default 2400),
 # TXETL_TEST_TIMEOUT (per test, default 300), TXETL_BUILD_DIR (absolute build
 # directory instead of build/ or build-asan/), TXETL_FUZZ_SECONDS.
 #
@@ -120,7 +120,7 @@ run_ctest() {
   local dir=$1 log=$2 line total f p rc
   shift 2
   set +e
-  (cd "$dir" && timeout -k 30 "${TXETL_CTEST_TIMEOUT:-720}" \
+  (cd "$dir" && timeout -k 30 "${TXETL_CTEST_TIMEOUT:-2400}" \
     ctest --output-on-failure -j1 --timeout "${TXETL_TEST_TIMEOUT:-300}" "$@") 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   set -e
@@ -136,7 +136,7 @@ run_ctest() {
     # ctest killed (timeout) or crashed: count the per-test result lines.
     p=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed' "$log" || true)
     f=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*|Not Run|Failed)' "$log" || true)
-    echo "test.sh: ctest did not finish (exit $rc; timeout ${TXETL_CTEST_TIMEOUT:-720}s?); counting the test still running as failed"
+    echo "test.sh: ctest did not finish (exit $rc; timeout ${TXETL_CTEST_TIMEOUT:-2400}s?); counting the test still running as failed"
     f=$((f + 1))
   fi
   if ((rc != 0 && f == 0)); then
