@@ -1,0 +1,24 @@
+# Change-data-capture semantics (SPEC §3-§4) and failure behaviour against real shards.
+# (This file sorts before integration.cmake, so it does not use tx_add_shard_test; it relies on
+# tests/CMakeLists.txt including shards.cmake first for TX_SHARDS2_CNF / TX_BASH.)
+include(${CMAKE_CURRENT_LIST_DIR}/shards.cmake)
+
+# Hand-written cases + two chained txgen change batches + rerun, 1/2/3 ranks, on the shared
+# 2-shard fixture; then base + batches = one load of the final rows.
+add_test(NAME cdc_changes_1_2_3_ranks
+         COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/cdc_test.sh
+                 ${CMAKE_BINARY_DIR} ${TX_SHARDS2_CNF} ${TX_TEST_WORK}/cdc_changes)
+set_tests_properties(cdc_changes_1_2_3_ranks PROPERTIES
+  FIXTURES_REQUIRED shards2 RESOURCE_LOCK shards2 TIMEOUT 900 LABELS integration
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+
+# Shard down at start, shard SIGKILLed mid-load, rank SIGKILLed mid-run, two runs at once. It
+# starts and kills its own 2 shards (under its work dir), so no fixture; it holds the shards2
+# lock and both CPUs anyway, as its kill timing and "fails within N s" limits assume an
+# otherwise idle box.
+add_test(NAME fault_shard_and_rank_kills
+         COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/fault_test.sh
+                 ${CMAKE_BINARY_DIR} ${TX_TEST_WORK}/fault)
+set_tests_properties(fault_shard_and_rank_kills PROPERTIES
+  RESOURCE_LOCK shards2 PROCESSORS 2 TIMEOUT 600 LABELS "integration;fault"
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
