@@ -71,6 +71,22 @@ static void log_phase(tx_job *j, int phase, const char *what)
 
 /* ---- phase 0: preflight ----------------------------------------------------------------- */
 
+/* Collective. Rank 0's clock as 'YYYY-MM-DD HH:MM:SS.ffffff' UTC, the same on every rank, so
+ * every shard's etl_runs row carries the same times. */
+static void utc_now_agreed(tx_job *j, char out[32])
+{
+    if (j->rank == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        char base[24];
+        strftime(base, sizeof base, "%Y-%m-%d %H:%M:%S", &tm);
+        snprintf(out, 32, "%.19s.%06d", base, (int)(ts.tv_nsec / 1000 % 1000000));
+    }
+    MPI_Bcast(out, 32, MPI_CHAR, 0, j->comm);
+}
+
 static void make_run_id(tx_job *j)
 {
     if (j->rank == 0) {
@@ -85,6 +101,7 @@ static void make_run_id(tx_job *j)
         snprintf(j->run_id, sizeof j->run_id, "%s-%06x", stamp, x);
     }
     MPI_Bcast(j->run_id, sizeof j->run_id, MPI_CHAR, 0, j->comm);
+    utc_now_agreed(j, j->started_utc);
 }
 
 /* Reads shard_map of an owned shard into bounds (nshards + 1), *has = 1 when present. */
@@ -147,6 +164,7 @@ static int preflight(tx_job *j, tx_error *err)
                 MPI_Abort(j->comm, 3);
             int has = 0;
             rc = read_map(j, j->mine[s], b, &has, err);
+            j->homes[s].has_map = has;
             if (rc == TX_OK && has) {
                 has_local++;
                 for (int i = 0; i <= j->nshards; i++) {
@@ -203,12 +221,14 @@ static void choose_bounds(tx_job *j, const uint64_t *hist)
     }
 }
 
+/* Writes the shard map to the owned shards that lack it: all of them at the first load, the
+ * ones a failed first load did not reach otherwise. A shard that has it is never touched. */
 static int write_map(tx_job *j, tx_error *err)
 {
     int rc = TX_OK;
     for (int s = 0; s < j->nshards && rc == TX_OK; s++) {
         tx_shard *sh = j->mine[s];
-        if (!sh)
+        if (!sh || j->homes[s].has_map)
             continue;
         rc = tx_shard_exec(sh, "DELETE FROM shard_map", err);
         for (int i = 0; i < j->nshards && rc == TX_OK; i++) {
@@ -876,7 +896,7 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     }
     if (j->fresh)
         choose_bounds(j, hist);
-    rc = tx_apply_runs_row(j, "running", NULL, err);
+    rc = tx_apply_runs_row(j, "running", NULL, NULL, err);
     if (rc == TX_OK)
         rc = write_map(j, err);
     rc = tx_agree(comm, rc, err);
@@ -912,7 +932,7 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     if (rc == TX_OK)
         rc = tx_agree(comm, tx_apply_directory(j, err), err);
     if (rc == TX_OK)
-        rc = tx_agree(comm, tx_apply_runs_row(j, "running", NULL, err), err);
+        rc = tx_agree(comm, tx_apply_runs_row(j, "running", NULL, NULL, err), err);
     if (rc != TX_OK)
         goto out;
     log_phase(j, PH_COMMIT, "committed the directory and audit log");
@@ -924,13 +944,17 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
         if (rc == TX_OK)
             log_phase(j, PH_REDUCE, "reduce and snapshot");
     }
+    char finished[32];
+    utc_now_agreed(j, finished);
     if (rc == TX_OK)
-        rc = tx_agree(comm, tx_apply_runs_row(j, "succeeded", NULL, err), err);
+        rc = tx_agree(comm, tx_apply_runs_row(j, "succeeded", finished, NULL, err), err);
 
 out:
-    if (rc != TX_OK && j->runs_row) {
+    if (rc != TX_OK && j->runs_row) { /* every rank is here: failures are agreed */
         tx_error ignore = {0};
-        tx_apply_runs_row(j, "failed", err->msg, &ignore);
+        char failed_at[32];
+        utc_now_agreed(j, failed_at);
+        tx_apply_runs_row(j, "failed", failed_at, err->msg, &ignore);
     }
     fill_run(j, run);
     write_summary(j, rc, err);

@@ -83,6 +83,12 @@ int tx_apply_prepare(tx_job *j, tx_error *err)
             return rc;
         if ((rc = run_schema(sh, err)) != TX_OK)
             return rc;
+        /* We hold the run lock: a run still marked running ended without finishing. */
+        if (!j->o->dry_run &&
+            (rc = tx_shard_exec(sh, "UPDATE etl_runs SET status = 'failed', message = "
+                                    "CONCAT('abandoned: the run ended without finishing; ', "
+                                    "COALESCE(message, '')) WHERE status = 'running'", err)))
+            return rc;
         /* A run that died between dropping and rebuilding the secondary index left it out. */
         if ((rc = tx_shard_query_u64(sh, "SELECT COUNT(*) FROM information_schema.STATISTICS "
                                          "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = "
@@ -516,7 +522,8 @@ int tx_apply_directory(tx_job *j, tx_error *err)
     return TX_OK;
 }
 
-int tx_apply_runs_row(tx_job *j, const char *status, const char *message, tx_error *err)
+int tx_apply_runs_row(tx_job *j, const char *status, const char *finished, const char *message,
+                      tx_error *err)
 {
     const tx_run_counts *c = &j->counts;
     int rc = TX_OK;
@@ -541,18 +548,20 @@ int tx_apply_runs_row(tx_job *j, const char *status, const char *message, tx_err
             sh, err,
             "INSERT INTO etl_runs (run_id, started_at, finished_at, status, ranks, shards, "
             "input_files, rows_read, rows_rejected, rows_inserted, rows_updated, rows_moved, "
-            "rows_deleted, rows_stale, rows_superseded, message) VALUES ('%s', UTC_TIMESTAMP(6), "
-            "%s, '%s', %d, %d, '%s', %llu, %llu, %llu, %llu, %llu, %llu, %llu, %llu, %s%s%s) "
-            "ON DUPLICATE KEY UPDATE finished_at = %s, status = '%s', rows_read = %llu, "
+            "rows_deleted, rows_stale, rows_superseded, message) VALUES ('%s', '%s', "
+            "%s%s%s, '%s', %d, %d, '%s', %llu, %llu, %llu, %llu, %llu, %llu, %llu, %llu, %s%s%s) "
+            "ON DUPLICATE KEY UPDATE finished_at = %s%s%s, status = '%s', rows_read = %llu, "
             "rows_rejected = %llu, rows_inserted = %llu, rows_updated = %llu, rows_moved = %llu, "
             "rows_deleted = %llu, rows_stale = %llu, rows_superseded = %llu, message = %s%s%s",
-            j->run_id, strcmp(status, "running") ? "UTC_TIMESTAMP(6)" : "NULL", status,
+            j->run_id, j->started_utc, finished ? "'" : "", finished ? finished : "NULL",
+            finished ? "'" : "", status,
             j->nranks, j->nshards, efiles, (unsigned long long)c->read,
             (unsigned long long)c->rejected, (unsigned long long)c->inserted,
             (unsigned long long)c->updated, (unsigned long long)c->moved,
             (unsigned long long)c->deleted, (unsigned long long)c->stale,
             (unsigned long long)c->superseded, message ? "'" : "", message ? emsg : "NULL",
-            message ? "'" : "", strcmp(status, "running") ? "UTC_TIMESTAMP(6)" : "NULL", status,
+            message ? "'" : "", finished ? "'" : "", finished ? finished : "NULL",
+            finished ? "'" : "", status,
             (unsigned long long)c->read, (unsigned long long)c->rejected,
             (unsigned long long)c->inserted, (unsigned long long)c->updated,
             (unsigned long long)c->moved, (unsigned long long)c->deleted,

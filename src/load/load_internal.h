@@ -33,6 +33,7 @@ typedef struct tx_home {
     uint8_t *touched;           /* [TX_NDAYS]: dates whose rows this run changed */
     int fast;                   /* the table was empty: its secondary index is built after */
     int dir_empty;              /* the directory was empty: no look-ups needed */
+    int has_map;                /* the shard holds the shard map */
     tx_loader *rows_loader[TX_ROW_LOADERS]; /* rows (alternate months: disjoint partitions)
                                                and removals, on connections of their own */
     tx_loader *dir_loader;      /* directory + audit rows, one open transaction till commit */
@@ -59,6 +60,7 @@ typedef struct tx_job {
     int rank, nranks;
     const tx_load_opts *o;
     char run_id[64];
+    char started_utc[32];  /* rank 0's start, 'YYYY-MM-DD HH:MM:SS.ffffff', the same on all */
     double t0;         /* MPI_Wtime at start */
     double phase_t0;   /* start of the current phase */
     double phase_s[TX_NPHASES]; /* durations (rank 0, after each phase's agreement) */
@@ -134,7 +136,10 @@ int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err);
 int tx_apply_finish(tx_job *j, tx_error *err);
 /* Commits the directory transaction of each owned shard (call when every shard has its rows). */
 int tx_apply_directory(tx_job *j, tx_error *err);
-int tx_apply_runs_row(tx_job *j, const char *status, const char *message, tx_error *err);
+/* The run's etl_runs row in every owned shard: status, global counts, `finished` (a UTC
+ * timestamp agreed by all ranks, or NULL while running), message (or NULL). */
+int tx_apply_runs_row(tx_job *j, const char *status, const char *finished, const char *message,
+                      tx_error *err);
 
 /* Column lists for tx_shard_load. */
 extern const char *const tx_cols_rows;
