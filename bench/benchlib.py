@@ -84,6 +84,9 @@ def loaddata(path):
 
 
 # ----------------------------------------------------------------------------- report
+HEADER_KEYS = ("git", "command", "host", "cpu", "cores", "mem", "load_avg", "mariadb", "mpi", "txetl")
+
+
 def stats(xs):
     xs = [x for x in xs if x is not None]
     if not xs:
@@ -192,6 +195,44 @@ def ratios_and_targets(rows):
     if v is not None:
         ratio("speed-up 2 ranks/2 shards vs 1 rank/1 shard (load)", "load_1r1s", "load_2r2s", v,
               None, None, "parallel efficiency %.0f%%" % (100 * v / 2))
+    # change batch: the same batch onto a 10x bigger cluster; by txetl's own time ("seconds")
+    def imed(i):
+        r = by.get(i)
+        return r["internal_s"]["median"] if r and r.get("internal_s") else None
+
+    c_s, c_b, base_b = by.get("change_10k_on_100k"), by.get("change_10k_on_1m"), by.get("cdc_base_1m")
+    if c_s or c_b:
+        rows_s = fmt(c_s.get("base_rows")) if c_s else "?"
+        rows_b = fmt(c_b.get("base_rows")) if c_b else "?"
+        v = div(imed("change_10k_on_1m"), imed("change_10k_on_100k"))
+        ratio(f"change batch on {rows_b} / on {rows_s} rows (txetl own time)", "change_10k_on_1m",
+              "change_10k_on_100k", v, "<= 1.5", None if v is None else v <= 1.5,
+              "summary 'seconds' (MPI start-up excluded); batch %s rows" % fmt((c_b or c_s).get("batch_rows")))
+        v = div(med("change_10k_on_1m"), med("change_10k_on_100k"))
+        ratio("  same, wall", "change_10k_on_1m", "change_10k_on_100k", v, "(info)", None, "incl. MPI start-up")
+        v = div(imed("change_10k_on_1m"), imed("cdc_base_1m"))
+        ratio(f"change batch on {rows_b} rows / backfill of those {rows_b} rows (txetl own time)",
+              "change_10k_on_1m", "cdc_base_1m", v, "<= 0.10", None if v is None else v <= 0.10,
+              "backfill = cdc_base_1m (same binary, same run)")
+        v = div(med("change_10k_on_1m"), med("cdc_base_1m"))
+        ratio("  same, wall", "change_10k_on_1m", "cdc_base_1m", v, "(info)", None, "incl. MPI start-up")
+    # reduce + snapshot vs the load of the same data, 2 ranks / 2 shards
+    rl, rsn = by.get("reduce_load"), by.get("reduce_snapshot")
+    if rl or rsn:
+        cust = fmt((rl or rsn).get("customers"))
+        nt = "" if (rl or rsn).get("customers") == 1000000 else \
+            f"measured at {cust} customers, not the issue's 1 M (not extrapolated)"
+        v = div(imed("reduce_snapshot"), imed("reduce_load"))
+        ratio(f"reduce + snapshot / load, {cust} customers, 2 ranks (txetl own time)", "reduce_snapshot",
+              "reduce_load", v, "<= 0.20", None if v is None else v <= 0.20, nt)
+        v = div(med("reduce_snapshot"), med("reduce_load"))
+        ratio("  same, wall", "reduce_snapshot", "reduce_load", v, "(info)", None, "incl. MPI start-up")
+    cf = by.get("clvfit")
+    if cf:
+        v = imed("clvfit")
+        ratio(f"clvfit_bench: BG/NBD + Gamma-Gamma fit time, {fmt(cf.get('customers'))} customers (s)",
+              "clvfit", "-", v, "<= 2 s (1 M customers)", None if v is None else v <= 2.0,
+              "bgnbd %s s, gg %s s (last rep); 1 process" % (fmt(cf.get("bgnbd_fit_s"), 3), fmt(cf.get("gg_fit_s"), 3)))
     # rank scaling (same shard count as ranks), if measured
     scaling = []
     base = med("load_1r1s")
@@ -199,8 +240,11 @@ def ratios_and_targets(rows):
         if r.get("group") == "scaling" or r["id"] in ("load_1r1s", "load_2r2s"):
             R = r.get("ranks")
             m = r["wall_s_median_full"]
-            scaling.append({"ranks": R, "shards": r.get("shards"), "wall_s": m,
+            it = (r.get("internal_s") or {}).get("median")
+            scaling.append({"ranks": R, "shards": r.get("shards"), "wall_s": m, "internal_s": it,
                             "rows_per_s": r.get("rows_per_s"),
+                            "rows_per_s_internal": (r["rows"] / it) if it and r.get("rows") else None,
+                            "measured_by_scaling": r.get("group") == "scaling",
                             "speedup": div(base, m), "efficiency": (div(base, m) / R) if base and m else None})
     scaling.sort(key=lambda s: s["ranks"])
     return ratios, scaling
@@ -209,7 +253,7 @@ def ratios_and_targets(rows):
 def render(meta, rows, ratios, scaling):
     L = []
     L.append(f"txetl bench  {meta['date']}")
-    for k in ("git", "command", "host", "cpu", "cores", "mem", "mariadb", "mpi", "txetl"):
+    for k in HEADER_KEYS:
         if meta.get(k):
             L.append(f"  {k:<9}: {meta[k]}")
     L.append("settings:")
@@ -246,11 +290,81 @@ def render(meta, rows, ratios, scaling):
     if len(scaling) > 1:
         L.append("")
         L.append(f"rank scaling (R ranks, R shards, load; {meta.get('cores')} cores: ranks > cores oversubscribe):")
-        st = [[str(s["ranks"]), str(s["shards"]), fmt(s["wall_s"], 3), fmt(s["rows_per_s"], 0),
-               fmt(s["speedup"], 2), "-" if s["efficiency"] is None else f"{100 * s['efficiency']:.0f}%"]
+        st = [[str(s["ranks"]), str(s["shards"]), fmt(s["wall_s"], 3), fmt(s.get("internal_s"), 3),
+               fmt(s["rows_per_s"], 0), fmt(s["speedup"], 2),
+               "-" if s["efficiency"] is None else f"{100 * s['efficiency']:.0f}%", scale_note(s, meta)]
               for s in scaling]
-        L += table_text(["ranks", "shards", "wall_med(s)", "rows/s", "speed-up", "efficiency"], st)
+        L += table_text(["ranks", "shards", "wall_med(s)", "txetl_s(med)", "rows/s", "speed-up", "efficiency",
+                         "note"], st)
     return L
+
+
+def scale_note(s, meta):
+    cores = meta.get("cores") or 0
+    if cores and s["ranks"] > cores:
+        return f"OVERSUBSCRIBED: {s['ranks']} ranks (+{s['shards']} shard servers) on {cores} cores"
+    return ""
+
+
+def scaling_chart(scaling, meta, outdir):
+    """bench/results/scaling.png with gnuplot: rows/s (wall and txetl own time) and parallel
+    efficiency vs ranks. Returns the file name, or None (no gnuplot / no --scaling rows)."""
+    png = os.path.join(outdir, "scaling.png")
+    if not any(s.get("measured_by_scaling") for s in scaling) or len(scaling) < 2:
+        if os.path.exists(png):
+            os.remove(png)  # a chart from an older run must not sit next to this report
+        return None
+    import shutil
+    import subprocess
+    gp = shutil.which("gnuplot")
+    if not gp:
+        sys.stderr.write("benchlib: gnuplot not found: no scaling chart (apt-get install gnuplot-nox)\n")
+        return None
+    dat = os.path.join(outdir, "scaling.dat")
+    with open(dat, "w") as f:
+        f.write("# ranks rows_per_s_wall rows_per_s_txetl efficiency_pct\n")
+        for s in scaling:
+            f.write("%d %s %s %s\n" % (s["ranks"], s["rows_per_s"] or "NaN", s.get("rows_per_s_internal") or "NaN",
+                                       100 * s["efficiency"] if s["efficiency"] is not None else "NaN"))
+    cores = meta.get("cores") or 0
+    maxr = max(s["ranks"] for s in scaling)
+    ranks = " ".join(str(s["ranks"]) for s in scaling)
+    effs = [100 * s["efficiency"] for s in scaling if s["efficiency"] is not None]
+    y2top = max([110] + [int(e * 1.1 / 10 + 1) * 10 for e in effs])  # > 100% is possible (noise)
+    over = ""
+    if cores and maxr > cores:
+        over = (f"set object 1 rect from {cores + 0.5},graph 0 to {maxr + 0.5},graph 1 back "
+                "fc rgb '#eeeeee' fs solid noborder\n"
+                f"set label 1 \"ranks > {cores} cores\\n(oversubscribed)\" at {cores + 0.6},graph 0.80 left\n")
+    script = f"""set terminal pngcairo size 900,560 noenhanced font ',10'
+set output '{png}'
+set title 'txetl load rank scaling (R ranks, R shards) - {meta.get("date", "")} {meta.get("git", "")}'
+set xlabel 'ranks (= shards)'
+set ylabel 'rows/s'
+set y2label 'parallel efficiency (%)'
+set xtics ({", ".join(f"'{r}' {r}" for r in ranks.split())})
+set xrange [0.5:{maxr + 0.5}]
+set yrange [0:*]
+set y2range [0:{y2top}]
+set ytics nomirror
+set y2tics 0,20
+set grid ytics
+set key outside bottom center horizontal
+{over}plot '{dat}' u 1:2 w linespoints lw 2 pt 7 t 'rows/s (wall)', \\
+     '' u 1:3 w linespoints lw 2 pt 5 dt 2 t 'rows/s (txetl own time)', \\
+     '' u 1:4 axes x1y2 w linespoints lw 2 pt 9 t 'efficiency % (right axis)'
+"""
+    with open(os.path.join(outdir, "scaling.gp"), "w") as f:
+        f.write(script)
+    r = subprocess.run([gp, os.path.join(outdir, "scaling.gp")], capture_output=True, text=True)
+    if r.returncode != 0:
+        # pngcairo missing in this gnuplot build: fall back to the gd png terminal
+        r = subprocess.run([gp], input=script.replace("set terminal pngcairo", "set terminal png"),
+                           capture_output=True, text=True)
+    if r.returncode != 0 or not os.path.exists(png):
+        sys.stderr.write("benchlib: gnuplot failed: %s\n" % r.stderr.strip()[-500:])
+        return None
+    return "scaling.png"
 
 
 def stored_cell(r):
@@ -258,7 +372,8 @@ def stored_cell(r):
     st = r.get("stored")
     if st is None:
         return "FAILED" if r.get("error") else "-"
-    return fmt(st) + ("" if st == r.get("rows") else " (!)")
+    exp = r.get("expect_stored", r.get("rows"))
+    return fmt(st) + ("" if st == exp else f" (! expected {fmt(exp)})")
 
 
 def table_text(hdr, rows):
@@ -279,7 +394,7 @@ def md_table(hdr, rows):
 
 def render_md(meta, rows, ratios, scaling):
     L = [f"# txetl bench — {meta['date']}", ""]
-    for k in ("git", "command", "host", "cpu", "cores", "mem", "mariadb", "mpi", "txetl"):
+    for k in HEADER_KEYS:
         if meta.get(k):
             L.append(f"- **{k}**: `{meta[k]}`")
     for k, v in meta.get("settings", {}).items():
@@ -310,10 +425,17 @@ def render_md(meta, rows, ratios, scaling):
                     {True: "PASS", False: "FAIL", None: ""}[x["ok"]], x["note"]] for x in ratios])
     if len(scaling) > 1:
         L += ["", f"## Rank scaling (R ranks, R shards; {meta.get('cores')} cores)", ""]
-        L += md_table(["ranks", "shards", "wall median (s)", "rows/s", "speed-up", "efficiency"],
-                      [[s["ranks"], s["shards"], fmt(s["wall_s"], 3), fmt(s["rows_per_s"], 0),
-                        fmt(s["speedup"], 2), "-" if s["efficiency"] is None else f"{100 * s['efficiency']:.0f}%"]
+        L += md_table(["ranks", "shards", "wall median (s)", "txetl own time median (s)", "rows/s (wall)",
+                       "speed-up", "efficiency", "note"],
+                      [[s["ranks"], s["shards"], fmt(s["wall_s"], 3), fmt(s.get("internal_s"), 3),
+                        fmt(s["rows_per_s"], 0), fmt(s["speedup"], 2),
+                        "-" if s["efficiency"] is None else f"{100 * s['efficiency']:.0f}%", scale_note(s, meta)]
                        for s in scaling])
+        L += ["", "Speed-up and efficiency = wall of `load_1r1s` / wall at R ranks (/ R). "
+              "Every rank has its own shard server, and all of them share the box's "
+              f"{meta.get('cores')} cores with the ranks."]
+        if meta.get("scaling_png"):
+            L += ["", f"![rows/s and parallel efficiency vs ranks]({meta['scaling_png']})"]
     return L
 
 
@@ -326,6 +448,8 @@ def report(results_path, meta_path, outdir):
             results = [json.loads(l) for l in f if l.strip()]
     rows = aggregate(results, meta)
     ratios, scaling = ratios_and_targets(rows)
+    os.makedirs(outdir, exist_ok=True)
+    meta["scaling_png"] = scaling_chart(scaling, meta, outdir)
     doc = {"meta": meta, "rows": rows, "ratios": ratios, "scaling": scaling, "raw": results}
     os.makedirs(outdir, exist_ok=True)
     for name, text in (("latest.json", json.dumps(doc, indent=2) + "\n"),
@@ -335,6 +459,8 @@ def report(results_path, meta_path, outdir):
             f.write(text)
         os.replace(tmp, os.path.join(outdir, name))
     print("\n".join(render(meta, rows, ratios, scaling)))
+    if meta.get("scaling_png"):
+        print(f"\nscaling chart: {os.path.join(outdir, meta['scaling_png'])}")
 
 
 def main(argv):

@@ -4,7 +4,8 @@
 #
 #   bench/run.sh [--rows N] [--reps N] [--quick] [--skip-seed] [--seed-rows N]
 #                [--skip-rss] [--rss-rows N] [--scaling] [--workdir DIR]
-#                [--build-dir DIR] [--no-build] [--keep-shards]
+#                [--build-dir DIR] [--no-build] [--keep-shards] [--skip-change]
+#                [--skip-reduce] [--reduce-customers N] [--clv-customers N]
 #
 #   --rows N        rows of the main extract (default 1000000; txgen ~7.04 rows/customer)
 #   --reps N        repetitions of every measured row (default 1); min/median/max printed
@@ -20,6 +21,12 @@
 #   --build-dir DIR binaries (default build-bench); built with CMake Release first
 #   --no-build      use the binaries as they are
 #   --keep-shards   leave the shard servers running at exit (default: down --wipe)
+#   --skip-change   skip the change-batch rows (cdc_base_*, change_*)
+#   --skip-reduce   skip the reduce + snapshot rows and the clvfit microbench
+#   --reduce-customers N  customers of the reduce + snapshot extract (default --rows/7.04,
+#                   i.e. the main extract; 1 M customers ~ 7 M rows is NOT the default:
+#                   too slow for a 2-core box)
+#   --clv-customers N     customers of the clvfit_bench model-fit microbench (default 1000000)
 #
 # Rows measured (each --reps times; before every load the Customer database is dropped and
 # recreated, so every peer starts from the same empty server):
@@ -32,7 +39,13 @@
 #   load_2r2s         mpiexec -n 2 txetl load --no-snapshot, 2 shards
 #   rss_4x            1 rank, 1 shard, --no-snapshot on the 4x extract (peak RSS growth)
 #   mpi_startup       mpiexec -n 1 /bin/true (the fixed cost inside every txetl wall time)
-#   scale_<R>r<R>s    (--scaling) R ranks, R shards
+#   scale_<R>r<R>s    (--scaling) R ranks, R shards; chart bench/results/scaling.png (gnuplot)
+#   cdc_base_100k / cdc_base_1m   1 rank, 1 shard: load of an unshuffled base of 10% / 100%
+#                     of --rows (untimed for the change rows; cdc_base_1m = the backfill ratio)
+#   change_10k_on_100k / change_10k_on_1m   txetl load of ONE change batch of 1% of --rows
+#                     (txgen --changes, ids of the 10% base) onto each base (base reloaded per rep)
+#   reduce_load / reduce_snapshot   2 ranks, 2 shards: load --no-snapshot, then txetl snapshot
+#   clvfit            build-bench/tests/clvfit_bench N (BG/NBD + Gamma-Gamma fits, 1 process)
 # Output: the report on stdout, bench/results/latest.json and latest.md (one structure),
 # raw per-rep lines in WORKDIR/results.jsonl, logs in WORKDIR/logs/.
 set -euo pipefail
@@ -51,7 +64,8 @@ usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 # ------------------------------------------------------------------------------------------ options
 ROWS=1000000 REPS=1 QUICK=0 SKIP_SEED=0 SEED_ROWS="" SKIP_RSS=0 RSS_ROWS="" SCALING=0
 SCALE_RANKS="1 2 4" WORK="$ROOT/bench/work" BUILD="$ROOT/build-bench" DO_BUILD=1 KEEP=0
-GEN_SEED=42 BUILD_NOTE=""
+GEN_SEED=42 BUILD_NOTE="" SKIP_CHANGE=0 SKIP_REDUCE=0 REDUCE_CUST="" CLV_CUST=1000000
+B_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 ARGS=("$@")
 while (($#)); do
   case $1 in
@@ -68,13 +82,18 @@ while (($#)); do
     --build-dir) BUILD=${2:?}; shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
     --keep-shards) KEEP=1; shift ;;
+    --skip-change) SKIP_CHANGE=1; shift ;;
+    --skip-reduce) SKIP_REDUCE=1; shift ;;
+    --reduce-customers) REDUCE_CUST=${2:?}; shift 2 ;;
+    --clv-customers) CLV_CUST=${2:?}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "$PROG: unknown option '$1'" >&2; echo "Try '$PROG --help'." >&2; exit 2 ;;
   esac
 done
 if ((QUICK)); then ROWS=100000; REPS=1; fi
 [[ -z $RSS_ROWS ]] && RSS_ROWS=$((4 * ROWS))
-for v in ROWS REPS RSS_ROWS ${SEED_ROWS:+SEED_ROWS}; do
+[[ -z $REDUCE_CUST ]] && REDUCE_CUST=$(((ROWS * 142 + 500) / 1000))
+for v in ROWS REPS RSS_ROWS REDUCE_CUST CLV_CUST ${SEED_ROWS:+SEED_ROWS}; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "$PROG: --${v,,} must be a positive integer" | tr _ - >&2; exit 2; }
 done
 mkdir -p "$WORK"
@@ -97,7 +116,14 @@ if ((DO_BUILD)); then
     { tail -8 "$LOGS/cmake.log" >&2
       note "WARNING: build failed (log $LOGS/cmake.log; the tree may be mid-edit): using the binaries already in $BUILD"
       BUILD_NOTE="build failed at bench time: binaries in $BUILD as last built ($(date -u -r "$BUILD/txetl" +%FT%TZ 2>/dev/null || echo '?'))"; }
+  # the model-fit microbench (tests/models.cmake); optional: its failure only skips the clvfit row
+  if ((SKIP_REDUCE == 0)); then
+    cmake --build "$BUILD" -j"$(nproc)" --target clvfit_bench >>"$LOGS/cmake.log" 2>&1 ||
+      note "WARNING: clvfit_bench did not build (log $LOGS/cmake.log): clvfit row uses what is there, if anything"
+  fi
 fi
+CLVFIT=""
+for b in "$BUILD/clvfit_bench" "$BUILD/tests/clvfit_bench"; do [[ -x $b ]] && { CLVFIT=$b; break; }; done
 TXETL="$BUILD/txetl" TXGEN="$BUILD/txgen" CSVBARE="$BUILD/csvbare"
 for b in "$TXETL" "$TXGEN" "$CSVBARE"; do [[ -x $b ]] || die "$b missing"; done
 
@@ -154,25 +180,37 @@ stored_rows() { # DIR -> total rows in TransactionsOptimized over the shards
 # ------------------------------------------------------------------------------------------ data
 # gen ROWS -> sets GEN_FILE GEN_ROWS GEN_BYTES (cached in WORK/data by customer count and seed)
 gen() {
-  local rows=$1 cust f
-  cust=$(((rows * 142 + 500) / 1000))
+  local cust=$((($1 * 142 + 500) / 1000))
+  gen_cust "$cust" shuffle
+}
+# gen_cust CUSTOMERS shuffle|plain -> GEN_FILE GEN_ROWS GEN_BYTES (+ GEN_TRUTH for plain)
+# plain = unshuffled ids in customer order + --truth: the first K customers of a bigger plain
+# extract with the same seed hold exactly the rows (and ids) of the K-customer plain extract.
+gen_cust() {
+  local cust=$1 mode=$2 f opt=(--shuffle) tag=""
   ((cust >= 1)) || cust=1
-  f="$DATA/tx-c$cust-s$GEN_SEED.csv"
+  if [[ $mode == plain ]]; then tag=-plain; fi
+  f="$DATA/tx$tag-c$cust-s$GEN_SEED.csv"
+  [[ $mode == plain ]] && opt=(--truth "$f.truth")
   if [[ ! -s $f.ok ]]; then
-    note "generating $f (~$rows rows, $cust customers)"
+    note "generating $f (~$((cust * 1000 / 142)) rows, $cust customers${tag:+, unshuffled + truth})"
     local t0=$EPOCHREALTIME
-    "$TXGEN" --customers "$cust" --out "$f" --seed "$GEN_SEED" --shuffle >"$LOGS/txgen-c$cust.log" 2>&1 ||
-      { cat "$LOGS/txgen-c$cust.log" >&2; die "txgen failed"; }
+    "$TXGEN" --customers "$cust" --out "$f" --seed "$GEN_SEED" "${opt[@]}" >"$LOGS/txgen$tag-c$cust.log" 2>&1 ||
+      { cat "$LOGS/txgen$tag-c$cust.log" >&2; die "txgen failed"; }
     local n
-    n=$(sed -n 's/.*: \([0-9][0-9]*\) records.*/\1/p' "$LOGS/txgen-c$cust.log" | head -1)
+    n=$(sed -n 's/.*: \([0-9][0-9]*\) records.*/\1/p' "$LOGS/txgen$tag-c$cust.log" | head -1)
     [[ -n $n ]] || n=$(($(wc -l <"$f") - 1))
-    $PY "$LIB" partitions "$f" >"$f.partitions.sql"
-    $PY "$LIB" loaddata "$f" >"$f.loaddata.sql"
+    if [[ $mode != plain ]]; then
+      $PY "$LIB" partitions "$f" >"$f.partitions.sql"
+      $PY "$LIB" loaddata "$f" >"$f.loaddata.sql"
+    fi
     echo "$n $(elapsed "$t0")" >"$f.ok"
   fi
   GEN_FILE=$f
   GEN_ROWS=$(cut -d' ' -f1 "$f.ok")
   GEN_BYTES=$(stat -c %s "$f")
+  GEN_TRUTH=""; [[ $mode == plain ]] && GEN_TRUTH=$f.truth
+  return 0
 }
 warm() { cat "$1" >/dev/null; }
 
@@ -194,6 +232,7 @@ record() {
 # mpiexec -n R, each rank under /usr/bin/time -f %M (peak RSS, KiB); wall timed around mpiexec.
 run_txetl() {
   local id=$1 group=$2 label=$3 R=$4 sd=$5 file=$6 rows=$7 bytes=$8 rep=$9; shift 9
+  RUN_RC=0   # the exit status, for callers (the function itself returns 0: set -e)
   local tag="$id.rep$rep" pfx="$WORK/rss.$id.rep$rep" sj="$WORK/summary.$id.rep$rep.json" t0 wall rc=0
   rm -f "$pfx".* "$sj"
   t0=$EPOCHREALTIME
@@ -211,10 +250,11 @@ run_txetl() {
   if ((rc != 0)); then
     note "FAILED ($rc): $id rep $rep — log $LOGS/$tag.log"; tail -5 "$LOGS/$tag.log" >&2
     record "$id" "$group" "$label" "$R" "$(nshards "$sd")" "$rows" "$bytes" "" "" "$rss" "$rep" "\"error\":\"exit $rc\""
+    RUN_RC=$rc
     return 0
   fi
-  local extra=""
-  if [[ " $* " != *" --dry-run "* ]]; then extra="\"stored\":$(stored_rows "$sd")"; fi
+  local extra=${RUN_EXTRA:-}   # caller's extra JSON fields for this row (e.g. expect_stored)
+  if [[ " $* " != *" --dry-run "* ]]; then extra+="${extra:+,}\"stored\":$(stored_rows "$sd")"; fi
   record "$id" "$group" "$label" "$R" "$(nshards "$sd")" "$rows" "$bytes" "$wall" "$internal" "$rss" "$rep" "$extra"
   note "$id rep $rep: ${wall}s (txetl ${internal:-?}s) rss/rank KiB [$rss]"
 }
@@ -326,18 +366,131 @@ bench_scaling() { # R ranks, R shards, load; 1 and 2 come from load_1r1s / load_
   done
 }
 
-# --- room for later rows (lead) -------------------------------------------------------------
-# Each function records rows with `record`/`run_txetl`; the report picks them up by id.
+# --- change batch and reduce + snapshot ---------------------------------------------------
+# Issue: "applying a 10 k-row change batch to a 1 M-row cluster takes <= 1.5x the time of the
+# same batch against a 100 k-row cluster, and <= 10% of the 1 M-row backfill time".
+# Bases: unshuffled extracts of 10% and 100% of --rows, same seed, so the small base's ids are
+# the first ids of the big one. ONE batch of 1% of --rows changes, from the small base's truth.
+# txgen numbers the batch's new ids after the last id of --truth-in, which would collide with
+# the big base's ids (inserts would become updates there); so --truth-in is the small base's
+# truth plus ONE sentinel line, the big base's last truth row: new ids then lie above both
+# bases. (At most that one row behaves differently between the two clusters.)
 bench_change_batch() {
-  # TODO(lead): "change batch 10k vs 1M/100k cluster": load the base extract, then time
-  # `txetl load` of a `txgen --changes 10000 --truth-in BASE.truth` batch into a cluster
-  # already holding 1M (and 100k) rows; ids change_10k_on_1m / change_10k_on_100k.
-  return 0
+  ((SKIP_CHANGE)) && { note "change-batch rows skipped (--skip-change)"; return 0; }
+  local cs=$((((ROWS / 10) * 142 + 500) / 1000)) cb=$(((ROWS * 142 + 500) / 1000)) nch=$((ROWS / 100))
+  ((nch >= 1)) || nch=1
+  gen_cust "$cs" plain; local fs=$GEN_FILE rs=$GEN_ROWS bs=$GEN_BYTES ts=$GEN_TRUTH
+  gen_cust "$cb" plain; local fb=$GEN_FILE rb=$GEN_ROWS bb=$GEN_BYTES tb=$GEN_TRUTH
+  head -n "$((rs + 1))" "$fb" | cmp -s - "$fs" ||
+    note "WARNING: the first $cs customers of $fb are not byte-identical to $fs (txgen changed?)"
+  local batch="$DATA/chg-n$nch-c$cs-c$cb-s$GEN_SEED.csv"
+  local tin="$batch.truth-in" tnew="$batch.truth"
+  if [[ ! -s $batch.ok ]]; then
+    note "generating change batch $batch ($nch changes on the $rs-row base's ids)"
+    { cat "$ts"; tail -n 1 "$tb"; } >"$tin"
+    "$TXGEN" --changes "$nch" --truth-in "$tin" --out "$batch" --truth "$tnew" --seed "$GEN_SEED" \
+      >"$LOGS/txgen-changes.log" 2>&1 || { cat "$LOGS/txgen-changes.log" >&2; die "txgen --changes failed"; }
+    echo "$(($(wc -l <"$batch") - 1))" >"$batch.ok"
+  fi
+  local nb; nb=$(cat "$batch.ok")
+  local bbytes; bbytes=$(stat -c %s "$batch")
+  # expected stored rows after the batch: new truth minus the sentinel (small cluster: only if
+  # the batch does not touch it); big cluster: big base + (new truth - truth-in)
+  # (the new truth keeps deleted ids with a last column deleted=1: count the live ones)
+  local sid n_new n_in e_small e_big
+  sid=$(tail -n 1 "$tb" | cut -d, -f1)
+  n_new=$(awk -F, 'NR > 1 && $NF == 0' "$tnew" | wc -l); n_in=$(($(wc -l <"$tin") - 1))
+  e_small=$n_new
+  if grep -q "^$sid,.*,0\$" "$tnew" && ! grep -q "^$sid," "$batch"; then e_small=$((n_new - 1)); fi
+  e_big=$((rb + n_new - n_in))
+  note "change batch: $nb rows; bases $rs / $rb rows"
+  local which f r b e lab rep
+  for which in 100k 1m; do
+    if [[ $which == 100k ]]; then f=$fs r=$rs b=$bs e=$e_small; else f=$fb r=$rb b=$bb e=$e_big; fi
+    for ((rep = 1; rep <= REPS; rep++)); do
+      reset_db "$S1"
+      run_txetl "cdc_base_$which" change "base for the change batch: txetl load --no-snapshot of $(fmtn "$r")-row unshuffled extract, 1 rank, 1 shard (backfill)" \
+        1 "$S1" "$f" "$r" "$b" "$rep" --no-snapshot
+      ((RUN_RC == 0)) || continue
+      RUN_EXTRA="\"expect_stored\":$e,\"batch_rows\":$nb,\"base_rows\":$r"
+      run_txetl "change_10k_on_$which" change "txetl load --no-snapshot of ONE $(fmtn "$nb")-row change batch (txgen --changes $nch) onto the $(fmtn "$r")-row cluster, 1 rank, 1 shard" \
+        1 "$S1" "$batch" "$nb" "$bbytes" "$rep" --no-snapshot
+      RUN_EXTRA=""
+    done
+  done
 }
+fmtn() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; }   # 1012385 -> 1,012,385
+
+# Issue: "the whole reduce + snapshot write for 1 M customers at 2 ranks takes <= 20% of that
+# load's time". 2 ranks / 2 shards: load --no-snapshot (reduce_load), then txetl snapshot
+# (reduce_snapshot: internal = its "reduce and snapshot in X s" log line). Default extract:
+# --rows/7.04 customers (the main extract's customers); 1 M customers (~7 M rows) is too slow
+# for a 2-core box, so that target is checked at --reduce-customers (printed), not at 1 M.
 bench_reduce_snapshot() {
-  # TODO(lead): "reduce + snapshot time": after load_1r1s, time `txetl snapshot --shards ...
-  # --snapshot-dir DIR` (or load without --no-snapshot minus load_1r1s); id reduce_snapshot.
-  return 0
+  ((SKIP_REDUCE)) && { note "reduce + snapshot rows skipped (--skip-reduce)"; return 0; }
+  gen_cust "$REDUCE_CUST" shuffle
+  local f=$GEN_FILE r=$GEN_ROWS b=$GEN_BYTES rep snapdir="$WORK/snapshots.reduce"
+  for ((rep = 1; rep <= REPS; rep++)); do
+    reset_db "$S2"
+    RUN_EXTRA="\"customers\":$REDUCE_CUST"
+    run_txetl reduce_load reduce "txetl load --no-snapshot, mpiexec -n 2, 2 shards, $(fmtn "$REDUCE_CUST") customers (load part of the reduce ratio)" \
+      2 "$S2" "$f" "$r" "$b" "$rep" --no-snapshot
+    RUN_EXTRA=""
+    ((RUN_RC == 0)) || continue
+    rm -rf "$snapdir"; mkdir -p "$snapdir"
+    local tag="reduce_snapshot.rep$rep" pfx="$WORK/rss.reduce_snapshot.rep$rep" t0 wall rc=0 internal rss="" k
+    rm -f "$pfx".*
+    t0=$EPOCHREALTIME
+    "${MPIEXEC[@]}" -n 2 sh -c 'exec /usr/bin/time -f %M -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$pfx" \
+      "$TXETL" snapshot --shards "$S2/shards.cnf" --snapshot-dir "$snapdir" >"$LOGS/$tag.log" 2>&1 || rc=$?
+    wall=$(elapsed "$t0")
+    for ((k = 0; k < 2; k++)); do [[ -s $pfx.$k ]] && rss+="${rss:+,}$(tail -n1 "$pfx.$k")"; done
+    internal=$(snapshot_seconds "$LOGS/$tag.log")
+    local lab="txetl snapshot (reduce + snapshot write), mpiexec -n 2, 2 shards, $(fmtn "$REDUCE_CUST") customers; own time = its log '(reduce X s)'"
+    if ((rc)); then
+      note "FAILED ($rc): reduce_snapshot rep $rep — log $LOGS/$tag.log"; tail -5 "$LOGS/$tag.log" >&2
+      record reduce_snapshot reduce "$lab" 2 2 "$r" "$b" "" "" "$rss" "$rep" "\"customers\":$REDUCE_CUST,\"error\":\"exit $rc\""
+      continue
+    fi
+    record reduce_snapshot reduce "$lab" 2 2 "$r" "$b" "$wall" "$internal" "$rss" "$rep" \
+      "\"customers\":$REDUCE_CUST,\"snapshot_bytes\":$(du -sb "$snapdir" | cut -f1)"
+    note "reduce_snapshot rep $rep: ${wall}s (txetl ${internal:-?}s) rss/rank KiB [$rss]"
+  done
+}
+
+# txetl's own reduce + snapshot time from a log: `txetl snapshot` ends with "snapshot written:
+# FILE (reduce X s)" (X = redistribute + rfm/revenue + fits + snapshot write, as its "reduce:"
+# line itemises); a load without --no-snapshot logs "reduce and snapshot in X s".
+snapshot_seconds() { # LOG
+  local x
+  x=$(sed -n 's/.*reduce and snapshot in \([0-9.][0-9.]*\) s.*/\1/p' "$1" | tail -1)
+  [[ -n $x ]] || x=$(sed -n 's/.*snapshot written: .*(reduce \([0-9.][0-9.]*\) s).*/\1/p' "$1" | tail -1)
+  echo "$x"
+}
+
+bench_clvfit() { # the model-fit microbench: BG/NBD + Gamma-Gamma fits of N customers, 1 process
+  ((SKIP_REDUCE)) && return 0
+  [[ -n $CLVFIT ]] || { note "clvfit_bench not built: clvfit row skipped"; return 0; }
+  local rep t0 wall rc out bg gg both pr
+  for ((rep = 1; rep <= REPS; rep++)); do
+    rc=0; t0=$EPOCHREALTIME
+    "$CLVFIT" "$CLV_CUST" >"$LOGS/clvfit.rep$rep.log" 2>&1 || rc=$?
+    wall=$(elapsed "$t0")
+    out=$(cat "$LOGS/clvfit.rep$rep.log")
+    local lab="$CLVFIT $CLV_CUST: BG/NBD + Gamma-Gamma fits (own time = both_fits_s; wall incl. simulation + CLV predict)"
+    if ((rc)); then
+      note "FAILED: clvfit_bench (log $LOGS/clvfit.rep$rep.log)"; tail -3 "$LOGS/clvfit.rep$rep.log" >&2
+      record clvfit models "$lab" 1 0 0 0 "" "" "" "$rep" "\"customers\":$CLV_CUST,\"error\":\"exit $rc\""
+      continue
+    fi
+    bg=$(sed -n 's/.*bgnbd_fit_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
+    gg=$(sed -n 's/.*gg_fit_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
+    both=$(sed -n 's/.*both_fits_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
+    pr=$(sed -n 's/.*clv_predict_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
+    record clvfit models "$lab" 1 0 0 0 "$wall" "$both" "" "$rep" \
+      "\"customers\":$CLV_CUST,\"bgnbd_fit_s\":${bg:-null},\"gg_fit_s\":${gg:-null},\"clv_predict_s\":${pr:-null}"
+    note "clvfit rep $rep: fits ${both:-?}s (bgnbd ${bg:-?}s, gg ${gg:-?}s), wall ${wall}s"
+  done
 }
 
 # ------------------------------------------------------------------------------------------ main
@@ -348,7 +501,7 @@ shards_up 2 "$S2"
 
 GIT_SHA=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 if [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]]; then GIT_SHA+="+dirty"; fi
-export B_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) B_GIT=$GIT_SHA B_CMD="$PROG ${ARGS[*]}" B_HOST=$(hostname)
+export B_LOAD_START B_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) B_GIT=$GIT_SHA B_CMD="$PROG ${ARGS[*]}" B_HOST=$(hostname)
 export B_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 export B_CORES=$(nproc) B_MEM=$(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)
 export B_MARIADB=$(sql "$S1" 0 -N -e 'SELECT VERSION()') B_MPI=$(mpiexec --version 2>&1 | head -1)
@@ -364,6 +517,8 @@ export B_SETTINGS=$(cat <<EOF
  "shards": "scripts/shards.sh up 1 / up 2 (--fresh); innodb_buffer_pool_size ${TXETL_SHARD_BUFFER_POOL:-512M}",
  "db_reset": "DROP + CREATE DATABASE Customer on every shard before every load row",
  "peer_schema": "sql/schema.sql + ALTER TABLE TransactionsOptimized REORGANIZE PARTITION gmin INTO (month partitions of the file), untimed",
+ "change_batch": "$( ((SKIP_CHANGE)) && echo skipped || echo "1 rank/1 shard; bases txgen --customers $((((ROWS / 10) * 142 + 500) / 1000)) and $(((ROWS * 142 + 500) / 1000)) --seed $GEN_SEED (unshuffled, --truth); ONE batch txgen --changes $((ROWS / 100 > 0 ? ROWS / 100 : 1)) --truth-in (small base truth + sentinel: the big base's last row, so new ids do not collide); base reloaded every rep")",
+ "reduce": "$( ((SKIP_REDUCE)) && echo skipped || echo "2 ranks/2 shards, $REDUCE_CUST customers (--reduce-customers; the issue's 1 M customers ~ 7 M rows is not run on this box and not extrapolated); clvfit_bench $CLV_CUST customers ($([[ -n $CLVFIT ]] && echo "${CLVFIT#$ROOT/}" || echo 'not built'))")",
  "wall": "external wall clock around the whole command (process + MPI start-up included)"}
 EOF
 )
@@ -377,11 +532,14 @@ bench_rss
 bench_scaling
 bench_change_batch
 bench_reduce_snapshot
+bench_clvfit
+export B_LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 $PY - "$META" <<'EOF'
 import json, os, sys
 e = os.environ
-meta = {"date": e["B_DATE"], "git": e["B_GIT"], "command": e["B_CMD"], "host": e["B_HOST"],
+meta = {"load_avg": "start %s / end %s (1, 5, 15 min; /proc/loadavg)" % (e["B_LOAD_START"], e["B_LOAD_END"]),
+        "date": e["B_DATE"], "git": e["B_GIT"], "command": e["B_CMD"], "host": e["B_HOST"],
         "cpu": e["B_CPU"], "cores": int(e["B_CORES"]), "mem": e["B_MEM"], "mariadb": e["B_MARIADB"],
         "mpi": e["B_MPI"], "txetl": e["B_TXETL"], "settings": json.loads(e["B_SETTINGS"]),
         "notes": ["plain LOAD DATA and the seed peer run on sql/schema.sql with the file's month "
