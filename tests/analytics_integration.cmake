@@ -20,3 +20,14 @@ set_tests_properties(analytics_cdnow PROPERTIES
   FIXTURES_REQUIRED shards2 RESOURCE_LOCK shards2 TIMEOUT 300 SKIP_RETURN_CODE 77
   LABELS "integration;analytics"
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+
+# `txetl snapshot --holdout-start` on CDNOW: the calibration fit is the published 39-week one,
+# holdout actuals equal the event log, main contents unchanged, bad dates refused, report chart.
+add_test(NAME analytics_holdout
+         COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/holdout_test.sh
+                 ${CMAKE_BINARY_DIR} ${TX_SHARDS2_CNF} ${TX_TEST_WORK}/analytics_holdout
+                 ${CMAKE_SOURCE_DIR}/../shared/data/cdnow/cdnowElog.csv)
+set_tests_properties(analytics_holdout PROPERTIES
+  FIXTURES_REQUIRED shards2 RESOURCE_LOCK shards2 TIMEOUT 300 SKIP_RETURN_CODE 77
+  LABELS "integration;analytics"
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")

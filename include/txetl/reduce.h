@@ -25,6 +25,9 @@ typedef struct tx_txn {
  * ranges, computes SPEC §5 and writes `<dir>/snapshot-<run_id>.h5` collectively (temporary
  * name, rename, then `<dir>/latest.h5` symlink). On success *path_out (if not NULL) holds the
  * final path. All ranks return the same status; on error nothing is left at the final path.
+ * With opts->holdout_start set (not INT32_MIN) the snapshot also holds /holdout (snapshot.h):
+ * it must be after the first transaction date and not after as-of, else TX_EUSAGE naming
+ * --holdout-start; the rest of the snapshot is the same as without it.
  * txns stays owned by the caller and may be reordered. */
 int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics_opts *opts,
                        const tx_run_info *run, const char *dir, char *path_out,

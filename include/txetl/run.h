@@ -18,6 +18,9 @@ typedef struct tx_analytics_opts {
     int horizon_days;     /* default 30 */
     int clv_months;       /* default 12 */
     double discount_rate; /* monthly, default 0.01 */
+    int32_t holdout_start; /* --holdout-start, days since epoch; INT32_MIN = off. When set, an
+                              extra BG/NBD fit on the days before it, checked against the
+                              purchases from it to as-of (snapshot group /holdout) */
 } tx_analytics_opts;
 
 /* A run as the snapshot's root attributes describe it. */

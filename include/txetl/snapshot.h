@@ -13,7 +13,15 @@
  *                      active_customers u64, new_customers u64
  *   /model             attrs horizon_days i32, clv_months i32, discount_rate f64
  *   /model/bgnbd       attrs r alpha a b loglik grad_norm f64, converged i32, n u64, unit
- *   /model/gamma_gamma attrs p q v loglik grad_norm f64, converged i32, n u64 */
+ *   /model/gamma_gamma attrs p q v loglik grad_norm f64, converged i32, n u64
+ *   /holdout           only with --holdout-start (tx_snapshot_holdout): attrs calibration_end
+ *                      "YYYY-MM-DD", holdout_start "YYYY-MM-DD", holdout_days i32, unit,
+ *                      n u64, sum_predicted sum_actual mae f64, r alpha a b loglik f64,
+ *                      converged i32; datasets customer_id u64, frequency_cal predicted
+ *                      actual f64 (1-D, sorted by customer_id, one row per customer with a
+ *                      purchase before holdout_start)
+ *   /holdout/by_frequency/  frequency_cal i32 (0..7, 7 = 7 or more), customers u64,
+ *                      mean_predicted mean_actual f64 (NaN for a frequency without customers) */
 #ifndef TXETL_SNAPSHOT_H
 #define TXETL_SNAPSHOT_H
 
@@ -68,6 +76,33 @@ typedef struct tx_snapshot_revenue {
     const uint64_t *monthly_new_customers;
 } tx_snapshot_revenue;
 
+/* Bins of /holdout/by_frequency: calibration frequency 0 .. 6, and 7 or more. */
+#define TX_HOLDOUT_NBINS 8
+
+/* The calibration / holdout check (--holdout-start H, lifetimes' calibration_and_holdout_data
+ * conventions): a BG/NBD fit on the purchase days before H (calibration_end = H - 1, T measured
+ * to it), and for every customer who purchased before H the expected purchases over the
+ * holdout (calibration_end, as_of] given the calibration data, next to the purchase days in
+ * [H, as_of]. Rows as in tx_snapshot_customers: [offset, offset + n) of total, in rank order. */
+typedef struct tx_snapshot_holdout {
+    int enabled; /* 0: no /holdout group (everything else ignored) */
+    int32_t calibration_end; /* days since 1970-01-01: H - 1 */
+    int32_t holdout_days;    /* as_of - calibration_end */
+    size_t n;
+    uint64_t offset;
+    uint64_t total;
+    const uint64_t *customer_id;
+    const double *frequency_cal; /* repeat purchase days before H */
+    const double *predicted;     /* E[Y(holdout_days in model units) | calibration data] */
+    const double *actual;        /* purchase days in [H, as_of] */
+    /* Global, identical on every rank. */
+    double sum_predicted, sum_actual, mae;
+    tx_bgnbd_fit fit;
+    uint64_t bin_customers[TX_HOLDOUT_NBINS];
+    double bin_mean_predicted[TX_HOLDOUT_NBINS];
+    double bin_mean_actual[TX_HOLDOUT_NBINS];
+} tx_snapshot_holdout;
+
 /* Everything one snapshot holds. Every field but `customers`' rows must be identical on all
  * ranks. */
 typedef struct tx_snapshot {
@@ -78,6 +113,7 @@ typedef struct tx_snapshot {
     tx_snapshot_revenue revenue;
     tx_bgnbd_fit bgnbd;
     tx_gg_fit gg;
+    tx_snapshot_holdout holdout; /* zeroed (enabled = 0): no /holdout group */
 } tx_snapshot;
 
 /* Collective over comm. Creates dir (mkdir -p), writes `<dir>/.snapshot-<run_id>.h5.tmp`

@@ -9,6 +9,8 @@
  *      (frequency, recency, T, monetary_value); global rows via MPI_Exscan;
  *   5. RFM (txa_rfm), revenue tables (txa_revenue_compute);
  *   6. BG/NBD and Gamma-Gamma fits (src/models, sums through MPI_Allreduce), predictions;
+ *   6b. with --holdout-start H: the calibration / holdout check (holdout()): a separate BG/NBD
+ *      fit on each customer's days before H, predicted vs actual purchase days in [H, as-of];
  *   7. the snapshot (tx_snapshot_write).
  *
  * No customers at all (nothing stored, or nothing on or before as-of): the snapshot still
@@ -30,6 +32,7 @@
 #include "txetl/clv.h"
 #include "txetl/log.h"
 #include "txetl/mpiutil.h"
+#include "txetl/record.h"
 #include "txetl/snapshot.h"
 
 static int cday_cmp(const void *pa, const void *pb)
@@ -204,6 +207,149 @@ static int models(MPI_Comm comm, txa_customers *c, const tx_analytics_opts *o,
     return st;
 }
 
+/* The /holdout check's arrays on this rank (tx_snapshot_holdout points into them). */
+typedef struct holdout_rows {
+    uint64_t *customer_id;
+    double *frequency_cal, *predicted, *actual;
+} holdout_rows;
+
+/* Collective. The calibration / holdout check with lifetimes' calibration_and_holdout_data
+ * conventions: calibration_end = H - 1; every customer with a purchase day before H gets its
+ * calibration summary (x = its purchase days before H, minus 1; t_x = last such day - first;
+ * T = calibration_end - first; in model units); a BG/NBD fit over those customers (all ranks);
+ * predicted = E[Y(as_of - calibration_end)] given the calibration summary, actual = purchase
+ * days in [H, as_of]. The main customer table and fits are not touched. Needs c->day_start
+ * into days (each customer's days sorted). Callers have checked that some customer purchased
+ * before H (else the fit fails: no customers). */
+static int holdout(MPI_Comm comm, const txa_customers *c, const txa_cday *days, int32_t as_of,
+                   const tx_analytics_opts *o, tx_snapshot_holdout *h, holdout_rows *rows,
+                   tx_error *err)
+{
+    const double unit = o->unit_week ? 7.0 : 1.0;
+    const int32_t start = o->holdout_start, cal_end = start - 1;
+    size_t n = 0;
+    for (size_t k = 0; k < c->n; k++)
+        n += c->first_purchase[k] < start;
+    rows->customer_id = txa_xmalloc(n * sizeof(uint64_t));
+    double *f = txa_xmalloc(n * 3 * sizeof(double));
+    rows->frequency_cal = f;
+    rows->predicted = f + n;
+    rows->actual = f + 2 * n;
+    tx_clv_customer *cc = txa_xmalloc(n * sizeof *cc);
+    size_t i = 0;
+    for (size_t k = 0; k < c->n; k++) {
+        int32_t first = c->first_purchase[k];
+        if (first >= start)
+            continue;
+        int32_t last = first;
+        uint64_t ncal = 0, nhold = 0;
+        for (size_t j = c->day_start[k]; j < c->day_start[k + 1]; j++) {
+            if (days[j].date < start) {
+                ncal++;
+                last = days[j].date;
+            } else {
+                nhold++;
+            }
+        }
+        cc[i] = (tx_clv_customer){(double)(ncal - 1), (double)(last - first) / unit,
+                                  (double)(cal_end - first) / unit, 0.0};
+        rows->customer_id[i] = c->customer_id[k];
+        rows->frequency_cal[i] = (double)(ncal - 1);
+        rows->actual[i] = (double)nhold;
+        i++;
+    }
+    memset(h, 0, sizeof *h);
+    h->enabled = 1;
+    h->calibration_end = cal_end;
+    h->holdout_days = as_of - cal_end;
+    h->n = n;
+    uint64_t nn = n;
+    MPI_Exscan(&nn, &h->offset, 1, MPI_UINT64_T, MPI_SUM, comm);
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0)
+        h->offset = 0;
+    MPI_Allreduce(&nn, &h->total, 1, MPI_UINT64_T, MPI_SUM, comm);
+    h->customer_id = rows->customer_id;
+    h->frequency_cal = rows->frequency_cal;
+    h->predicted = rows->predicted;
+    h->actual = rows->actual;
+    h->fit = (tx_bgnbd_fit){NAN, NAN, NAN, NAN, NAN, NAN, 0, 0};
+    int st = tx_agree(comm, tx_bgnbd_fit_run(cc, n, sum_allreduce, &comm, &h->fit, err), err);
+    if (st != TX_OK) {
+        free(cc);
+        return st;
+    }
+    /* Sums: predicted, actual, |predicted - actual|, then per bin predicted and actual. */
+    enum { NB = TX_HOLDOUT_NBINS };
+    const double duration = (double)h->holdout_days / unit;
+    double sums[3 + 2 * NB] = {0};
+    uint64_t bins[NB] = {0};
+    for (size_t k = 0; k < n; k++) {
+        double p = tx_bgnbd_expected(&h->fit, &cc[k], duration), a = rows->actual[k];
+        rows->predicted[k] = p;
+        int b = cc[k].x >= NB - 1 ? NB - 1 : (int)cc[k].x;
+        sums[0] += p;
+        sums[1] += a;
+        sums[2] += fabs(p - a);
+        sums[3 + b] += p;
+        sums[3 + NB + b] += a;
+        bins[b]++;
+    }
+    MPI_Allreduce(MPI_IN_PLACE, sums, 3 + 2 * NB, MPI_DOUBLE, MPI_SUM, comm);
+    MPI_Allreduce(MPI_IN_PLACE, bins, NB, MPI_UINT64_T, MPI_SUM, comm);
+    h->sum_predicted = sums[0];
+    h->sum_actual = sums[1];
+    h->mae = h->total ? sums[2] / (double)h->total : NAN;
+    for (int b = 0; b < NB; b++) {
+        h->bin_customers[b] = bins[b];
+        h->bin_mean_predicted[b] = bins[b] ? sums[3 + b] / (double)bins[b] : NAN;
+        h->bin_mean_actual[b] = bins[b] ? sums[3 + NB + b] / (double)bins[b] : NAN;
+    }
+    free(cc);
+    return TX_OK;
+}
+
+/* Local. "YYYY-MM-DD" of a day (for messages). */
+static const char *day_str(int32_t day, char *buf, size_t cap)
+{
+    int y, m, d;
+    tx_civil_from_days(day, &y, &m, &d);
+    snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
+    return buf;
+}
+
+/* Collective (same answer on every rank). --holdout-start against the data: after the first
+ * transaction date on or before as-of, and not after as-of. */
+static int check_holdout(MPI_Comm comm, const tx_txn *t, size_t n, int32_t as_of,
+                         const tx_analytics_opts *o, tx_error *err)
+{
+    int32_t first = INT32_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].date <= as_of && t[i].date < first)
+            first = t[i].date;
+    MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT32_T, MPI_MIN, comm);
+    char h[32], a[32], f[32];
+    day_str(o->holdout_start, h, sizeof h);
+    day_str(as_of, a, sizeof a);
+    if (o->holdout_start > as_of)
+        return tx_error_set(err, TX_EUSAGE,
+                            "--holdout-start: %s is after the as-of date %s (the holdout period "
+                            "is from --holdout-start to as-of)",
+                            h, a);
+    if (first == INT32_MAX)
+        return tx_error_set(err, TX_EUSAGE,
+                            "--holdout-start: no transactions on or before the as-of date %s to "
+                            "calibrate on",
+                            a);
+    if (o->holdout_start <= first)
+        return tx_error_set(err, TX_EUSAGE,
+                            "--holdout-start: %s is not after the first transaction date %s "
+                            "(the calibration period before it would be empty)",
+                            h, day_str(first, f, sizeof f));
+    return TX_OK;
+}
+
 /* Local. Options and dates; TX_EUSAGE / TX_ERR with err set. */
 static int check_input(const tx_txn *t, size_t n, const tx_analytics_opts *o,
                        const tx_run_info *run, const char *dir, tx_error *err)
@@ -213,6 +359,11 @@ static int check_input(const tx_txn *t, size_t n, const tx_analytics_opts *o,
     if (o->as_of != INT32_MIN && (o->as_of < 0 || o->as_of >= TXA_NDAYS))
         return tx_error_set(err, TX_EUSAGE, "--as-of: day %d is outside 1970-01-01..2099-12-31",
                             (int)o->as_of);
+    if (o->holdout_start != INT32_MIN &&
+        (o->holdout_start < 1 || o->holdout_start >= TXA_NDAYS))
+        return tx_error_set(err, TX_EUSAGE,
+                            "--holdout-start: day %d is outside 1970-01-02..2099-12-31",
+                            (int)o->holdout_start);
     if (o->horizon_days < 0)
         return tx_error_set(err, TX_EUSAGE, "--horizon-days: %d is negative", o->horizon_days);
     if (o->clv_months < 0)
@@ -255,6 +406,12 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
             int64_t day = run->created_unix / 86400;
             as_of = (int32_t)(day < 0 ? 0 : day >= TXA_NDAYS ? TXA_NDAYS - 1 : day);
         }
+    }
+
+    if (opts->holdout_start != INT32_MIN) {
+        st = tx_agree(comm, check_holdout(comm, txns, n, as_of, opts, err), err);
+        if (st != TX_OK)
+            return st;
     }
 
     /* 2. Local customer-days up to as-of. */
@@ -312,6 +469,10 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
     /* 6. Models. */
     if (st == TX_OK)
         st = models(comm, &c, opts, &snap.bgnbd, &snap.gg, err);
+    holdout_rows hrows;
+    memset(&hrows, 0, sizeof hrows);
+    if (st == TX_OK && opts->holdout_start != INT32_MIN)
+        st = holdout(comm, &c, days, as_of, opts, &snap.holdout, &hrows, err);
     double t_fit = MPI_Wtime();
 
     /* 7. Snapshot. */
@@ -361,6 +522,13 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
         st = tx_snapshot_write(comm, dir, &snap, path_out, path_len, err);
     }
     double t_end = MPI_Wtime();
+    if (rank == 0 && st == TX_OK && snap.holdout.enabled)
+        TX_LOG(TX_LOG_INFO,
+               "holdout check: %llu customers, predicted %.1f vs actual %.0f purchases over %d "
+               "days, MAE %.3f, calibration fit %s",
+               (unsigned long long)snap.holdout.total, snap.holdout.sum_predicted,
+               snap.holdout.sum_actual, (int)snap.holdout.holdout_days, snap.holdout.mae,
+               snap.holdout.fit.converged ? "converged" : "NOT converged");
     if (rank == 0 && st == TX_OK)
         TX_LOG(TX_LOG_INFO,
                "reduce: %llu customers as of day %d; redistribute %.3f s, rfm+revenue %.3f s, "
@@ -368,6 +536,8 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
                (unsigned long long)c.total, (int)as_of, t_sort - t0, t_rfm - t_sort,
                t_fit - t_rfm, t_end - t_fit);
     txa_revenue_free(&rev);
+    free(hrows.customer_id);
+    free(hrows.frequency_cal);
     customers_free(&c);
     free(days);
     return st;

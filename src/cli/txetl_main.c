@@ -22,6 +22,7 @@ enum {
     OPT_SHARDS = 1000, OPT_SNAPSHOT_DIR, OPT_REJECTS, OPT_MAX_REJECT_RATE, OPT_NO_SNAPSHOT,
     OPT_DRY_RUN, OPT_AUDIT_INSERTS, OPT_AS_OF, OPT_CLV_UNIT, OPT_HORIZON_DAYS, OPT_CLV_MONTHS,
     OPT_DISCOUNT_RATE, OPT_OUT, OPT_QUIET, OPT_SUMMARY_JSON, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+    OPT_HOLDOUT_START,
 };
 
 /* The one option table: drives getopt_long and --help. */
@@ -51,6 +52,8 @@ static const struct optdef {
     {"clv-months", 1, OPT_CLV_MONTHS, CMD_ANALYTICS, "N", "CLV months (default 12)"},
     {"discount-rate", 1, OPT_DISCOUNT_RATE, CMD_ANALYTICS, "X",
      "monthly CLV discount rate (default 0.01)"},
+    {"holdout-start", 1, OPT_HOLDOUT_START, CMD_ANALYTICS, "DATE",
+     "fit on data before DATE and compare predicted with actual purchases from DATE on"},
     {"out", 1, OPT_OUT, CMD_REPORT, "FILE", "the HTML report to write (required)"},
     {"summary-json", 1, OPT_SUMMARY_JSON, CMD_LOAD, "FILE",
      "also write the run summary as JSON (counts, phase timings, rows per shard)"},
@@ -144,6 +147,7 @@ static int parse_args(int argc, char **argv, cli *c, tx_error *err)
     o->rejects_path = "rejects.csv";
     o->max_reject_rate = 0.01;
     o->analytics.as_of = INT32_MIN;
+    o->analytics.holdout_start = INT32_MIN;
     o->analytics.horizon_days = 30;
     o->analytics.clv_months = 12;
     o->analytics.discount_rate = 0.01;
@@ -179,6 +183,11 @@ static int parse_args(int argc, char **argv, cli *c, tx_error *err)
             if (parse_date(optarg, &o->analytics.as_of) != 0)
                 return tx_error_set(err, TX_EUSAGE, "--as-of: '%s' is not a date YYYY-MM-DD",
                                     optarg);
+            break;
+        case OPT_HOLDOUT_START:
+            if (parse_date(optarg, &o->analytics.holdout_start) != 0)
+                return tx_error_set(err, TX_EUSAGE,
+                                    "--holdout-start: '%s' is not a date YYYY-MM-DD", optarg);
             break;
         case OPT_CLV_UNIT:
             if (strcmp(optarg, "day") && strcmp(optarg, "week"))

@@ -1,6 +1,7 @@
 /* report.c - tx_report_write: reads an HDF5 snapshot (SPEC §6) serially and hands it to the
  * HTML renderer. Every dataset and attribute the dashboard shows is required; a missing one
- * fails with a message naming the file and the object. Unknown groups are ignored. */
+ * fails with a message naming the file and the object. /holdout is optional (snapshots made
+ * with --holdout-start), but complete when present. Unknown groups are ignored. */
 #include "txetl/report.h"
 
 #include <errno.h>
@@ -404,6 +405,41 @@ static int read_model(reader *rd, rpt_model *m)
     return rc;
 }
 
+/* /holdout, when the snapshot has one (--holdout-start); then everything the section shows is
+ * required. */
+static int read_holdout(reader *rd, rpt_holdout *h)
+{
+    const char *g = "/holdout", *gb = "/holdout/by_frequency";
+    if (!object_exists(rd->file, g))
+        return TX_OK;
+    static const char *const names[] = {"holdout_days", "sum_predicted", "sum_actual", "mae",
+                                        "r", "alpha", "a", "b"};
+    double *vals[] = {&h->holdout_days, &h->sum_predicted, &h->sum_actual, &h->mae,
+                      &h->r, &h->alpha, &h->a, &h->b};
+    int rc = read_attr_str(rd, g, "calibration_end", h->calibration_end,
+                           sizeof h->calibration_end);
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && rc == TX_OK; i++)
+        rc = read_attr_num(rd, g, names[i], H5T_NATIVE_DOUBLE, vals[i]);
+    if (rc == TX_OK)
+        rc = read_attr_num(rd, g, "n", H5T_NATIVE_UINT64, &h->n);
+    if (rc == TX_OK)
+        rc = read_attr_num(rd, g, "converged", H5T_NATIVE_INT, &h->converged);
+    size_t n = (size_t)-1;
+    if (rc == TX_OK)
+        rc = COLUMN(rd, gb, "frequency_cal", H5T_NATIVE_INT32, h->frequency_cal, &n);
+    if (rc == TX_OK)
+        rc = COLUMN(rd, gb, "customers", H5T_NATIVE_UINT64, h->customers, &n);
+    if (rc == TX_OK)
+        rc = COLUMN(rd, gb, "mean_predicted", H5T_NATIVE_DOUBLE, h->mean_predicted, &n);
+    if (rc == TX_OK)
+        rc = COLUMN(rd, gb, "mean_actual", H5T_NATIVE_DOUBLE, h->mean_actual, &n);
+    if (rc == TX_OK) {
+        h->nbins = n;
+        h->present = 1;
+    }
+    return rc;
+}
+
 static void snapshot_free(rpt_snapshot *s)
 {
     rpt_customers *c = &s->cust;
@@ -427,6 +463,10 @@ static void snapshot_free(rpt_snapshot *s)
     free(s->monthly.transactions);
     free(s->monthly.active_customers);
     free(s->monthly.new_customers);
+    free(s->holdout.frequency_cal);
+    free(s->holdout.customers);
+    free(s->holdout.mean_predicted);
+    free(s->holdout.mean_actual);
     memset(s, 0, sizeof *s);
 }
 
@@ -446,6 +486,8 @@ static int snapshot_read(const char *path, rpt_snapshot *s, tx_error *err)
         rc = read_revenue(&rd, &s->daily, &s->monthly);
     if (rc == TX_OK)
         rc = read_model(&rd, &s->model);
+    if (rc == TX_OK)
+        rc = read_holdout(&rd, &s->holdout);
     if (H5Fclose(rd.file) < 0 && rc == TX_OK)
         rc = tx_error_set(err, TX_ERR, "%s: cannot close HDF5 file", path);
     return rc;

@@ -448,3 +448,56 @@ void rpt_chart_clv_hist(FILE *o, const double *v, size_t n)
             (L + R) / 2, H - 8);
     fputs("</svg>\n", o);
 }
+
+void rpt_chart_holdout(FILE *o, const rpt_holdout *h)
+{
+    const int W = 600, H = 340;
+    const double L = 56, R = 586, T0 = 44, T1 = 280;
+    svg_begin(o, "chart-holdout", W, H,
+              "Mean actual and predicted holdout purchases by calibration frequency");
+    uint64_t ncust = 0;
+    double vmax = 0;
+    for (size_t i = 0; i < h->nbins; i++) {
+        ncust += h->customers[i];
+        if (isfinite(h->mean_actual[i]))
+            vmax = fmax(vmax, h->mean_actual[i]);
+        if (isfinite(h->mean_predicted[i]))
+            vmax = fmax(vmax, h->mean_predicted[i]);
+    }
+    if (h->nbins == 0 || ncust == 0) {
+        svg_no_data(o, W, H, "No customers in the calibration period");
+        fputs("</svg>\n", o);
+        return;
+    }
+    scale sy = make_scale(0, vmax * 1.08, T1, T0, 5);
+    double lx = legend(o, L, 20, "act", 0, "Actual (mean per customer)");
+    legend(o, lx, 20, "pred", 0, "Predicted by the calibration fit");
+    y_grid(o, &sy, L, R, 0);
+    double slot = (R - L) / (double)h->nbins, bw = fmin(slot * 0.36, 40);
+    for (size_t i = 0; i < h->nbins; i++) {
+        char lab[32], c[32], v[32], title[200];
+        snprintf(lab, sizeof lab, "%d%s", (int)h->frequency_cal[i],
+                 i + 1 == h->nbins ? "+" : "");
+        rpt_fmt_u64(c, sizeof c, h->customers[i]);
+        double cx = L + slot * ((double)i + 0.5);
+        const char *cls[] = {"act", "pred"};
+        const char *what[] = {"actual", "predicted"};
+        const double val[] = {h->mean_actual[i], h->mean_predicted[i]};
+        for (int k = 0; k < 2; k++) {
+            if (!isfinite(val[k]))
+                continue;
+            snprintf(title, sizeof title, "frequency %s (%s customers): mean %s purchases %s", lab,
+                     c, what[k], rpt_fmt_num(v, sizeof v, val[k], 3));
+            bar(o, cls[k], &sy, k == 0 ? cx - bw - 1 : cx + 1, bw, val[k], title);
+        }
+        fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",
+                cx, T1 + 18, lab);
+        fprintf(o,
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">n=%s</text>\n",
+                cx, T1 + 33, c);
+    }
+    fprintf(o, "<text class=\"axis-title\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">"
+               "Repeat purchases in the calibration period</text>\n",
+            (L + R) / 2, H - 6);
+    fputs("</svg>\n", o);
+}

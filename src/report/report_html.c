@@ -61,6 +61,7 @@ static const char CSS[] =
     "svg .line.cust{stroke:var(--cust)}\n"
     "svg rect.rev{fill:var(--rev)}svg rect.cust{fill:var(--cust)}svg rect.new{fill:var(--new)}\n"
     "svg rect.clv{fill:var(--clv)}svg rect.clv.tail{fill:#a5b4fc}\n"
+    "svg rect.act{fill:var(--cust)}svg rect.pred{fill:var(--clv)}\n"
     "svg line.avg,svg line.rev{stroke:var(--avg);stroke-width:2.5}\n"
     "svg line.tx{stroke:var(--tx);stroke-width:2.5}svg line.cust{stroke:var(--cust);"
     "stroke-width:2.5}\n"
@@ -217,8 +218,10 @@ static void write_header(FILE *o, const rpt_snapshot *s)
             rpt_fmt_u64(r, sizeof r, s->ranks), rpt_fmt_u64(sh, sizeof sh, s->shards));
     fputs("<nav><a href=\"#overview\">Overview</a><a href=\"#run\">Run</a>"
           "<a href=\"#revenue\">Revenue</a><a href=\"#segments\">Segments</a>"
-          "<a href=\"#clv\">Customer value</a><a href=\"#model\">Model</a></nav></header>\n<main>\n",
-          o);
+          "<a href=\"#clv\">Customer value</a><a href=\"#model\">Model</a>", o);
+    if (s->holdout.present)
+        fputs("<a href=\"#holdout\">Model check</a>", o);
+    fputs("</nav></header>\n<main>\n", o);
 }
 
 static void write_alert(FILE *o, const rpt_model *m)
@@ -495,6 +498,71 @@ static void write_model(FILE *o, const rpt_model *m)
     fputs("</tbody></table></div></div></section>\n", o);
 }
 
+/* The calibration / holdout check (only for snapshots made with --holdout-start). */
+static void write_holdout(FILE *o, const rpt_snapshot *s)
+{
+    const rpt_holdout *h = &s->holdout;
+    if (!h->present)
+        return;
+    char v[64], sub[128], a[48];
+    fputs("<section id=\"holdout\"><h2>Model check (holdout) ", o);
+    fprintf(o, "<span class=\"badge %s\">%s</span></h2><p class=\"note\">",
+            h->converged ? "ok" : "bad",
+            h->converged ? "calibration fit converged" : "calibration fit NOT converged");
+    fputs("A separate BG/NBD fit on the purchases up to ", o);
+    rpt_esc(o, h->calibration_end);
+    fprintf(o, " only (the calibration period); for each customer who bought by then, the "
+               "purchases it predicts over the following %.0f days (to ", h->holdout_days);
+    rpt_esc(o, s->as_of);
+    fputs(") against the purchase days that customer actually had. The model elsewhere in "
+          "this report is fitted on all data.</p>\n<div class=\"kpis small\" "
+          "id=\"holdout-totals\">\n", o);
+    kpi(o, "Customers", rpt_fmt_u64(v, sizeof v, h->n), "bought in the calibration period");
+    kpi(o, "Predicted purchases", rpt_fmt_num(v, sizeof v, h->sum_predicted, 1),
+        "holdout period, all customers");
+    kpi(o, "Actual purchases", rpt_fmt_num(v, sizeof v, h->sum_actual, 0),
+        "purchase days in the holdout period");
+    sub[0] = '\0';
+    if (h->sum_actual > 0)
+        snprintf(sub, sizeof sub, "predicted %s actual",
+                 h->sum_predicted >= h->sum_actual ? "above" : "below");
+    if (h->sum_actual > 0) {
+        double d = h->sum_predicted / h->sum_actual - 1.0;
+        snprintf(a, sizeof a, "%s", d > 0 ? "+" : "");
+        rpt_fmt_pct(a + strlen(a), sizeof a - strlen(a), d, 1);
+    } else {
+        snprintf(a, sizeof a, "\xe2\x80\x93");
+    }
+    kpi(o, "Difference", a, sub);
+    kpi(o, "MAE", rpt_fmt_num(v, sizeof v, h->mae, 3),
+        "mean |predicted \xe2\x88\x92 actual| per customer");
+    fputs("</div><div class=\"two\"><div>\n", o);
+    rpt_chart_holdout(o, h);
+    fputs("</div><div><table id=\"holdout-table\"><thead><tr><th>Calibration repeat purchases"
+          "</th><th class=\"n\">Customers</th><th class=\"n\">Mean actual</th>"
+          "<th class=\"n\">Mean predicted</th></tr></thead><tbody>\n", o);
+    for (size_t i = 0; i < h->nbins; i++) {
+        char c[32], ma[32], mp[32];
+        fprintf(o, "<tr><td>%d%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+                   "<td class=\"n\">%s</td></tr>\n",
+                (int)h->frequency_cal[i], i + 1 == h->nbins ? "+" : "",
+                rpt_fmt_u64(c, sizeof c, h->customers[i]),
+                rpt_fmt_num(ma, sizeof ma, h->mean_actual[i], 3),
+                rpt_fmt_num(mp, sizeof mp, h->mean_predicted[i], 3));
+    }
+    fputs("</tbody></table>\n<div class=\"card\" id=\"holdout-fit\"><h3>Calibration fit "
+          "(BG/NBD)</h3><table><tbody>\n", o);
+    param_num(o, "r", h->r, "%.6g");
+    param_num(o, "alpha", h->alpha, "%.6g");
+    param_num(o, "a", h->a, "%.6g");
+    param_num(o, "b", h->b, "%.6g");
+    status_row(o, "holdout-converged", h->converged);
+    param_row(o, "calibration end", h->calibration_end);
+    param_num(o, "holdout period", h->holdout_days, "%.0f days");
+    param_row(o, "time unit", s->model.unit);
+    fputs("</tbody></table></div></div></div></section>\n", o);
+}
+
 int rpt_render_html(FILE *o, const char *out_name, const rpt_snapshot *s, tx_error *err)
 {
     totals t;
@@ -509,6 +577,7 @@ int rpt_render_html(FILE *o, const char *out_name, const rpt_snapshot *s, tx_err
     write_segments(o, s, &t);
     write_clv(o, s, &t);
     write_model(o, &s->model);
+    write_holdout(o, s);
     fputs("<footer>txetl " TXETL_VERSION " (" TXETL_GIT_SHA ") \xc2\xb7 snapshot ", o);
     rpt_esc(o, s->source ? s->source : "");
     fputs("</footer>\n</main>\n</body>\n</html>\n", o);

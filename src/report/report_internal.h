@@ -54,6 +54,21 @@ typedef struct rpt_model {
     double horizon_days, clv_months, discount_rate;
 } rpt_model;
 
+/* /holdout (present only in snapshots made with --holdout-start). */
+typedef struct rpt_holdout {
+    int present;
+    char calibration_end[64]; /* YYYY-MM-DD */
+    double holdout_days;
+    uint64_t n;
+    double sum_predicted, sum_actual, mae;
+    double r, alpha, a, b;
+    int converged;
+    size_t nbins; /* /holdout/by_frequency rows */
+    int32_t *frequency_cal; /* the last bin holds that frequency and above */
+    uint64_t *customers;
+    double *mean_predicted, *mean_actual; /* NaN for a bin without customers */
+} rpt_holdout;
+
 typedef struct rpt_snapshot {
     const char *source; /* the snapshot's path, for the footer */
     char run_id[256];
@@ -65,6 +80,7 @@ typedef struct rpt_snapshot {
     rpt_daily daily;
     rpt_monthly monthly;
     rpt_model model;
+    rpt_holdout holdout;
 } rpt_snapshot;
 
 /* One RFM segment's totals (report_html.c computes them, the segment chart draws them). */
@@ -99,6 +115,8 @@ void rpt_chart_monthly(FILE *out, const rpt_monthly *m);             /* chart-mo
 void rpt_chart_segments(FILE *out, const rpt_segstat *s, size_t n);  /* chart-segments */
 /* sorted: the finite CLV values in ascending order. */
 void rpt_chart_clv_hist(FILE *out, const double *sorted, size_t n);  /* chart-clv-hist */
+/* Mean actual vs mean predicted holdout purchases by calibration frequency. */
+void rpt_chart_holdout(FILE *out, const rpt_holdout *h);             /* chart-holdout */
 
 /* Local. Writes the whole dashboard for snap to out. Returns TX_OK, TX_ENOMEM, or TX_ERR when
  * the stream reports a write error (the message names out_name). */

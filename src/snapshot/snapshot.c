@@ -217,6 +217,85 @@ static int write_model_attrs(writer *w, hid_t model, hid_t bg, hid_t gg, const t
     return TX_OK;
 }
 
+/* "YYYY-MM-DD" of days since 1970-01-01 into buf (32 bytes); -1 when it cannot be formatted. */
+static int fmt_day(int32_t day, char *buf, size_t cap)
+{
+    time_t t = (time_t)day * 86400;
+    struct tm tm;
+    return gmtime_r(&t, &tm) && strftime(buf, cap, "%Y-%m-%d", &tm) ? 0 : -1;
+}
+
+/* Collective. The /holdout group (only when s->holdout.enabled): attributes, the per-customer
+ * columns (each rank its rows) and the by_frequency table (rank 0 writes it). */
+static int write_holdout(writer *w, const tx_snapshot *s)
+{
+    const tx_snapshot_holdout *h = &s->holdout;
+    static const char *const gpath[2] = {"/holdout", "/holdout/by_frequency"};
+    hid_t g[2] = {-1, -1};
+    int st = TX_OK;
+    for (int i = 0; i < 2 && st == TX_OK; i++)
+        if ((g[i] = H5Gcreate2(w->file, gpath[i], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+            st = h5fail(w, "H5Gcreate2", gpath[i]);
+    char cal_end[32], start[32];
+    if (st == TX_OK && (fmt_day(h->calibration_end, cal_end, sizeof cal_end) < 0 ||
+                        fmt_day(h->calibration_end + 1, start, sizeof start) < 0))
+        st = tx_error_set(w->err, TX_ERR, "snapshot: bad calibration end day %d",
+                          (int)h->calibration_end);
+    const tx_bgnbd_fit *f = &h->fit;
+    if (st == TX_OK &&
+        (attr_str(g[0], "calibration_end", cal_end) < 0 ||
+         attr_str(g[0], "holdout_start", start) < 0 ||
+         attr_i32(g[0], "holdout_days", h->holdout_days) < 0 ||
+         attr_str(g[0], "unit", s->opts->unit_week ? "week" : "day") < 0 ||
+         attr_u64(g[0], "n", h->total) < 0 ||
+         attr_f64(g[0], "sum_predicted", h->sum_predicted) < 0 ||
+         attr_f64(g[0], "sum_actual", h->sum_actual) < 0 || attr_f64(g[0], "mae", h->mae) < 0 ||
+         attr_f64(g[0], "r", f->r) < 0 || attr_f64(g[0], "alpha", f->alpha) < 0 ||
+         attr_f64(g[0], "a", f->a) < 0 || attr_f64(g[0], "b", f->b) < 0 ||
+         attr_f64(g[0], "loglik", f->loglik) < 0 || attr_i32(g[0], "converged", f->converged) < 0))
+        st = h5fail(w, "attribute write", gpath[0]);
+    st = tx_agree(w->comm, st, w->err);
+
+    const struct {
+        const char *name;
+        hid_t ftype, mtype;
+        const void *buf;
+    } cols[] = {
+        {"customer_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, h->customer_id},
+        {"frequency_cal", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h->frequency_cal},
+        {"predicted", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h->predicted},
+        {"actual", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h->actual},
+    };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0] && st == TX_OK; i++)
+        st = column(w, g[0], gpath[0], cols[i].name, cols[i].ftype, cols[i].mtype, h->total,
+                    h->offset, h->n, cols[i].buf);
+
+    int32_t freq[TX_HOLDOUT_NBINS];
+    for (int i = 0; i < TX_HOLDOUT_NBINS; i++)
+        freq[i] = i;
+    const struct {
+        const char *name;
+        hid_t ftype, mtype;
+        const void *buf;
+    } bins[] = {
+        {"frequency_cal", H5T_STD_I32LE, H5T_NATIVE_INT32, freq},
+        {"customers", H5T_STD_U64LE, H5T_NATIVE_UINT64, h->bin_customers},
+        {"mean_predicted", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h->bin_mean_predicted},
+        {"mean_actual", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h->bin_mean_actual},
+    };
+    for (size_t i = 0; i < sizeof bins / sizeof bins[0] && st == TX_OK; i++)
+        st = column(w, g[1], gpath[1], bins[i].name, bins[i].ftype, bins[i].mtype,
+                    TX_HOLDOUT_NBINS, 0, w->rank == 0 ? TX_HOLDOUT_NBINS : 0, bins[i].buf);
+
+    int cst = TX_OK;
+    for (int i = 1; i >= 0; i--)
+        if (g[i] >= 0 && H5Gclose(g[i]) < 0)
+            cst = h5fail(w, "H5Gclose", gpath[i]);
+    if (st == TX_OK)
+        st = tx_agree(w->comm, cst, w->err);
+    return st;
+}
+
 enum { G_CUST, G_REV, G_DAILY, G_MONTHLY, G_MODEL, G_BGNBD, G_GG, NGROUPS };
 static const char *const group_path[NGROUPS] = {"/customers", "/revenue", "/revenue/daily",
                                                 "/revenue/monthly", "/model", "/model/bgnbd",
@@ -298,6 +377,9 @@ static int write_contents(writer *w, const tx_snapshot *s)
     for (size_t i = 0; i < sizeof rev / sizeof rev[0] && st == TX_OK; i++)
         st = column(w, g[rev[i].group], group_path[rev[i].group], rev[i].name, rev[i].ftype,
                     rev[i].mtype, rev[i].n, 0, w->rank == 0 ? rev[i].n : 0, rev[i].buf);
+
+    if (st == TX_OK && s->holdout.enabled)
+        st = write_holdout(w, s);
 
     int cst = TX_OK;
     for (int i = NGROUPS - 1; i >= 0; i--)

@@ -6,8 +6,12 @@
  *   reduce-day-np<P>   day unit, explicit as-of with later transactions ignored, round robin
  *   reduce-week-np<P>  week unit, default as-of, every transaction on the last rank
  *   reduce-empty-np<P> no transactions at all: a valid file with empty datasets
+ *   reduce-holdout-np<P> day unit, --holdout-start: /customers, /revenue, /model as without it,
+ *                      /holdout against a serial calibration/holdout split, a serial BG/NBD
+ *                      fit and direct tx_bgnbd_expected calls; bad holdout dates refused
  *   error paths: an unusable directory and a bad run id fail on every rank, no file left.
- * The day and week snapshots of 1, 2 and 3 ranks are compared by snapcmp (tests/analytics.cmake). */
+ * The day and week snapshots of 1, 2 and 3 ranks are compared by snapcmp
+ * (tests/analytics.cmake). */
 #include <hdf5.h>
 #include <math.h>
 #include <mpi.h>
@@ -19,6 +23,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "txetl/clv.h"
 #include "txetl/reduce.h"
 
 #define NCUST 3000
@@ -421,6 +426,169 @@ static void check_empty(const char *path)
     H5Fclose(f);
 }
 
+/* ---- the holdout check (--holdout-start) ---- */
+
+static double attr_f64(hid_t obj, const char *name)
+{
+    return read_attr_f64(obj, name, H5T_NATIVE_DOUBLE);
+}
+
+/* The serial reference of /holdout from all transactions (lifetimes'
+ * calibration_and_holdout_data: calibration_end = start - 1, holdout (calibration_end, as_of]),
+ * compared with the snapshot at path; main_path is the snapshot of the same data without
+ * --holdout-start, whose /model/bgnbd must be the holdout snapshot's exactly. */
+static void check_holdout(const char *path, const char *main_path, tx_txn *all, size_t nall,
+                          int32_t as_of, int32_t start)
+{
+    qsort(all, nall, sizeof *all, cmp_txn);
+    const int32_t cal_end = start - 1;
+    size_t cap = NCUST + 1, n = 0;
+    uint64_t *id = calloc(cap, sizeof *id);
+    double *x = calloc(cap, sizeof *x), *act = calloc(cap, sizeof *act);
+    tx_clv_customer *cc = calloc(cap, sizeof *cc);
+    int32_t first = 0, last = 0, prev = INT32_MIN;
+    uint64_t prev_id = 0;
+    int have = 0;
+    for (size_t i = 0; i <= nall; i++) {
+        int end = i == nall || all[i].customer_id != prev_id;
+        if (end && have) { /* close the previous customer */
+            cc[n - 1] = (tx_clv_customer){x[n - 1], (double)(last - first),
+                                          (double)(cal_end - first), 0.0};
+            have = 0;
+        }
+        if (i == nall)
+            break;
+        const tx_txn *t = &all[i];
+        if (t->customer_id != prev_id) {
+            prev_id = t->customer_id;
+            prev = INT32_MIN;
+            if (t->date < start && t->date <= as_of) { /* a calibration customer */
+                id[n] = t->customer_id;
+                x[n] = -1;
+                act[n] = 0;
+                first = t->date;
+                n++;
+                have = 1;
+            }
+        }
+        if (!have || t->date > as_of || t->date == prev)
+            continue;
+        prev = t->date;
+        if (t->date < start) {
+            x[n - 1] += 1;
+            last = t->date;
+        } else {
+            act[n - 1] += 1;
+        }
+    }
+    tx_bgnbd_fit serial;
+    tx_error err;
+    tx_error_clear(&err);
+    CHECK_MSG(tx_bgnbd_fit_run(cc, n, NULL, NULL, &serial, &err) == TX_OK, "serial fit: %s",
+              err.msg);
+
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CHECK_MSG(f >= 0, "open %s", path);
+    if (f < 0)
+        return;
+    hid_t g = H5Gopen2(f, "/holdout", H5P_DEFAULT);
+    CHECK_MSG(g >= 0, "%s has no /holdout", path);
+    char s[64], want[32];
+    time_t tt = (time_t)cal_end * 86400;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(want, sizeof want, "%Y-%m-%d", &tm);
+    read_attr_str(g, "calibration_end", s, sizeof s);
+    CHECK_MSG(strcmp(s, want) == 0, "calibration_end %s, want %s", s, want);
+    CHECK(attr_f64(g, "holdout_days") == (double)(as_of - cal_end));
+    CHECK_MSG(read_attr_f64(g, "n", H5T_NATIVE_UINT64) == (double)n, "holdout n %g, want %zu",
+              read_attr_f64(g, "n", H5T_NATIVE_UINT64), n);
+    CHECK(attr_f64(g, "converged") == 1);
+    tx_bgnbd_fit fit = {attr_f64(g, "r"), attr_f64(g, "alpha"), attr_f64(g, "a"),
+                        attr_f64(g, "b"), attr_f64(g, "loglik"), 0, 1, n};
+    CHECK_MSG(close_rel(fit.r, serial.r, 1e-6) && close_rel(fit.alpha, serial.alpha, 1e-6) &&
+                  close_rel(fit.a, serial.a, 1e-6) && close_rel(fit.b, serial.b, 1e-6) &&
+                  close_rel(fit.loglik, serial.loglik, 1e-9),
+              "holdout fit r %.9g alpha %.9g a %.9g b %.9g ll %.12g; serial %.9g %.9g %.9g %.9g "
+              "%.12g",
+              fit.r, fit.alpha, fit.a, fit.b, fit.loglik, serial.r, serial.alpha, serial.a,
+              serial.b, serial.loglik);
+
+    size_t k;
+    uint64_t *hid = read_ds(f, "/holdout/customer_id", H5T_NATIVE_UINT64, 8, &k);
+    CHECK_MSG(k == n, "/holdout has %zu rows, want %zu", k, n);
+    double *hx = read_ds(f, "/holdout/frequency_cal", H5T_NATIVE_DOUBLE, 8, &k);
+    double *hp = read_ds(f, "/holdout/predicted", H5T_NATIVE_DOUBLE, 8, &k);
+    double *ha = read_ds(f, "/holdout/actual", H5T_NATIVE_DOUBLE, 8, &k);
+    const double duration = (double)(as_of - cal_end);
+    double sp = 0, sa = 0, sae = 0, bp[8] = {0}, ba[8] = {0};
+    uint64_t bn[8] = {0};
+    int bad = 0;
+    for (size_t i = 0; i < n && i < k && bad < 10; i++) {
+        double p = tx_bgnbd_expected(&fit, &cc[i], duration);
+        int ok = hid[i] == id[i] && hx[i] == x[i] && ha[i] == act[i] &&
+                 close_rel(hp[i], p, 1e-9) && isfinite(p);
+        CHECK_MSG(ok, "holdout row %zu: id %llu/%llu x %g/%g actual %g/%g predicted %.12g/%.12g",
+                  i, (unsigned long long)hid[i], (unsigned long long)id[i], hx[i], x[i], ha[i],
+                  act[i], hp[i], p);
+        bad += !ok;
+        int b = x[i] >= 7 ? 7 : (int)x[i];
+        sp += p;
+        sa += act[i];
+        sae += fabs(p - act[i]);
+        bp[b] += p;
+        ba[b] += act[i];
+        bn[b]++;
+    }
+    CHECK(sa > 0 && sp > 0);
+    CHECK_MSG(attr_f64(g, "sum_actual") == sa, "sum_actual %g, want %g",
+              attr_f64(g, "sum_actual"), sa);
+    CHECK(close_rel(attr_f64(g, "sum_predicted"), sp, 1e-9));
+    CHECK(close_rel(attr_f64(g, "mae"), sae / (double)n, 1e-9));
+    int32_t *bf = read_ds(f, "/holdout/by_frequency/frequency_cal", H5T_NATIVE_INT32, 4, &k);
+    CHECK(k == 8);
+    uint64_t *bc = read_ds(f, "/holdout/by_frequency/customers", H5T_NATIVE_UINT64, 8, &k);
+    double *bmp = read_ds(f, "/holdout/by_frequency/mean_predicted", H5T_NATIVE_DOUBLE, 8, &k);
+    double *bma = read_ds(f, "/holdout/by_frequency/mean_actual", H5T_NATIVE_DOUBLE, 8, &k);
+    for (int b = 0; b < 8 && k == 8; b++) {
+        CHECK_MSG(bf[b] == b && bc[b] == bn[b], "by_frequency %d: %d, %llu customers, want %llu",
+                  b, bf[b], (unsigned long long)bc[b], (unsigned long long)bn[b]);
+        if (bn[b])
+            CHECK_MSG(close_rel(bmp[b], bp[b] / (double)bn[b], 1e-9) &&
+                          close_rel(bma[b], ba[b] / (double)bn[b], 1e-9),
+                      "by_frequency %d: means %g %g, want %g %g", b, bmp[b], bma[b],
+                      bp[b] / (double)bn[b], ba[b] / (double)bn[b]);
+        else
+            CHECK(isnan(bmp[b]) && isnan(bma[b]));
+    }
+    H5Gclose(g);
+
+    /* The main fit is the one without --holdout-start (same ranks, same data: bit-identical). */
+    hid_t m = H5Fopen(main_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    static const char *const names[] = {"r", "alpha", "a", "b", "loglik"};
+    hid_t g1 = H5Gopen2(f, "/model/bgnbd", H5P_DEFAULT);
+    hid_t g2 = H5Gopen2(m, "/model/bgnbd", H5P_DEFAULT);
+    for (int i = 0; i < 5; i++)
+        CHECK_MSG(attr_f64(g1, names[i]) == attr_f64(g2, names[i]), "/model/bgnbd %s differs",
+                  names[i]);
+    CHECK(attr_f64(g1, "r") != fit.r); /* and the holdout fit is a different one */
+    H5Gclose(g1);
+    H5Gclose(g2);
+    H5Fclose(m);
+    H5Fclose(f);
+    void *bufs[] = {id, x, act, cc, hid, hx, hp, ha, bf, bc, bmp, bma};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        free(bufs[i]);
+}
+
+static void check_no_holdout(const char *path)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CHECK_MSG(f >= 0 && H5Lexists(f, "/holdout", H5P_DEFAULT) == 0, "%s has /holdout", path);
+    if (f >= 0)
+        H5Fclose(f);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -437,7 +605,8 @@ int main(int argc, char **argv)
     run.shards = 2;
     run.counts = (tx_run_counts){1, 2, 3, 4, 5, 6, 7, 8};
     tx_analytics_opts opts = {.as_of = DAY0 + SPAN - 60, .unit_week = 0, .horizon_days = 30,
-                              .clv_months = 12, .discount_rate = 0.01};
+                              .clv_months = 12, .discount_rate = 0.01,
+                              .holdout_start = INT32_MIN};
     char dir[128], path[512];
     tx_error err;
 
@@ -462,6 +631,7 @@ int main(int argc, char **argv)
             memcpy(copy, all, nall * sizeof *copy);
             reference_build(copy, nall, opts.as_of, &ref);
             check_snapshot(path, &ref, 0, &run, opts.as_of);
+            check_no_holdout(path);
             char link[256] = {0};
             char lpath[256];
             snprintf(lpath, sizeof lpath, "%s/latest.h5", dir);
@@ -493,6 +663,52 @@ int main(int argc, char **argv)
             reference_build(mine, nall, INT32_MIN, &ref);
             check_snapshot(path, &ref, 1, &run, ref.as_of);
             free(ref.c);
+        }
+        free(mine);
+    }
+
+    /* --holdout-start: day unit, explicit as-of, round robin (as the day case). */
+    {
+        tx_analytics_opts h = opts;
+        h.holdout_start = DAY0 + 400;
+        size_t n = 0;
+        tx_txn *mine = malloc(nall * sizeof *mine);
+        for (size_t i = 0; i < nall; i++)
+            if ((int)(i % (size_t)nranks) == rank)
+                mine[n++] = all[i];
+        snprintf(dir, sizeof dir, "reduce-holdout-np%d", nranks);
+        snprintf(run.run_id, sizeof run.run_id, "test-holdout");
+        tx_error_clear(&err);
+        int st = tx_reduce_snapshot(MPI_COMM_WORLD, mine, n, &h, &run, dir, path, sizeof path,
+                                    &err);
+        CHECK_MSG(st == TX_OK, "holdout: %s", err.msg);
+        if (rank == 0 && st == TX_OK) {
+            reference ref;
+            tx_txn *copy = malloc(nall * sizeof *copy);
+            memcpy(copy, all, nall * sizeof *copy);
+            reference_build(copy, nall, opts.as_of, &ref);
+            snprintf(run.run_id, sizeof run.run_id, "test-holdout");
+            check_snapshot(path, &ref, 0, &run, opts.as_of);
+            char main_path[256];
+            snprintf(main_path, sizeof main_path, "reduce-day-np%d/snapshot-test-day.h5", nranks);
+            memcpy(copy, all, nall * sizeof *copy);
+            check_holdout(path, main_path, copy, nall, opts.as_of, h.holdout_start);
+            free(ref.c);
+            free(copy);
+        }
+        /* Refused: not after the first transaction date, after as-of, out of range. */
+        const int32_t bad_starts[] = {DAY0, DAY0 - 5, opts.as_of + 1, 0};
+        const char *const want[] = {"first transaction", "first transaction", "after the as-of",
+                                    "outside"};
+        for (int i = 0; i < 4; i++) {
+            h.holdout_start = bad_starts[i];
+            snprintf(run.run_id, sizeof run.run_id, "test-holdout-bad%d", i);
+            tx_error_clear(&err);
+            st = tx_reduce_snapshot(MPI_COMM_WORLD, mine, n, &h, &run, dir, path, sizeof path,
+                                    &err);
+            CHECK_MSG(st == TX_EUSAGE && strstr(err.msg, "--holdout-start") &&
+                          strstr(err.msg, want[i]),
+                      "holdout start day %d: status %d: %s", bad_starts[i], st, err.msg);
         }
         free(mine);
     }

@@ -1,12 +1,16 @@
 #!/usr/bin/python3
 """make_snapshot.py - writes a small, realistic txetl snapshot (SPEC section 6) for the report tests.
 
-usage: make_snapshot.py OUT.h5 [--empty] [--unconverged] [--nasty-run-id] [--drop PATH]
+usage: make_snapshot.py OUT.h5 [--empty] [--unconverged] [--nasty-run-id] [--holdout]
+                        [--drop PATH]
 
 300 customers, 90 days (2024-01-01 .. 2024-03-30, as-of 2024-03-31), 3 months, all 11 RFM
 segments. String attributes mix fixed-length and variable-length storage on purpose, since the
 report must read both. --drop removes one dataset or attribute ("/customers/clv",
-"/model/bgnbd@loglik") to exercise the error path.
+"/model/bgnbd@loglik") to exercise the error path. --holdout adds the /holdout group of
+`txetl snapshot --holdout-start 2024-03-01` (calibration to 2024-02-29, 31 holdout days): actual
+purchase days from the fixture's transactions, predictions from a plausible calibration fit.
+An unknown group (/x_unknown) is always written: the report must ignore it.
 """
 import argparse
 import datetime as dt
@@ -62,6 +66,7 @@ def main():
     ap.add_argument("--empty", action="store_true")
     ap.add_argument("--unconverged", action="store_true")
     ap.add_argument("--nasty-run-id", action="store_true")
+    ap.add_argument("--holdout", action="store_true")
     ap.add_argument("--drop")
     args = ap.parse_args()
 
@@ -204,9 +209,55 @@ def main():
         gg.attrs["converged"] = np.uint8(0 if args.unconverged else 1)
         gg.attrs["n"] = np.uint64(int((freq > 0).sum()))
 
-        # Not specified yet; the report ignores it.
-        ho = f.create_group("holdout")
-        ho.create_dataset("customer_id", data=ids[:10])
+        # Not part of the layout; the report ignores it.
+        f.create_group("x_unknown").create_dataset("customer_id", data=ids[:10])
+
+        if args.holdout:
+            h_start = days(dt.date(2024, 3, 1))
+            cal_end = h_start - 1
+            hold_days = a_day - cal_end
+            hr, halpha, ha, hb = 0.47, 10.2, 0.44, 2.61
+            rows = []  # (id, x_cal, predicted, actual)
+            for i in range(ncust):
+                cal = sorted(d for d in cust_days[i] if d < h_start)
+                if not cal:
+                    continue
+                x = len(cal) - 1
+                t_x, T_cal = cal[-1] - cal[0], cal_end - cal[0]
+                pa = 1.0 if x == 0 else 1.0 / (1.0 + (ha / (hb + x - 1)) *
+                                                ((halpha + T_cal) / (halpha + t_x)) ** (hr + x))
+                pred = pa * (hr + x) / (halpha + T_cal) * hold_days * (hb + x) / (ha + hb + x)
+                act = sum(1 for d in cust_days[i] if d >= h_start)
+                rows.append((ids[i], x, pred, float(act)))
+            ho = f.create_group("holdout")
+            ho.attrs["calibration_end"] = (EPOCH + dt.timedelta(days=cal_end)).isoformat()
+            ho.attrs["holdout_start"] = fixed("2024-03-01")
+            ho.attrs["holdout_days"] = np.int32(hold_days)
+            ho.attrs["unit"] = "day"
+            ho.attrs["n"] = np.uint64(len(rows))
+            pred = np.array([r_[2] for r_ in rows])
+            act = np.array([r_[3] for r_ in rows])
+            ho.attrs["sum_predicted"] = float(pred.sum())
+            ho.attrs["sum_actual"] = float(act.sum())
+            ho.attrs["mae"] = float(np.abs(pred - act).mean()) if rows else float("nan")
+            for k, val in dict(r=hr, alpha=halpha, a=ha, b=hb, loglik=-2310.5).items():
+                ho.attrs[k] = val
+            ho.attrs["converged"] = np.int32(1)
+            ho.create_dataset("customer_id", data=np.array([r_[0] for r_ in rows], np.uint64))
+            xs = np.array([r_[1] for r_ in rows], np.float64)
+            ho.create_dataset("frequency_cal", data=xs)
+            ho.create_dataset("predicted", data=pred)
+            ho.create_dataset("actual", data=act)
+            bins = np.minimum(xs, 7).astype(int)
+            bf = ho.create_group("by_frequency")
+            cnt = np.array([(bins == b).sum() for b in range(8)], np.uint64)
+            bf.create_dataset("frequency_cal", data=np.arange(8, dtype=np.int32))
+            bf.create_dataset("customers", data=cnt)
+            with np.errstate(invalid="ignore"):
+                bf.create_dataset("mean_predicted", data=np.array(
+                    [pred[bins == b].mean() if cnt[b] else np.nan for b in range(8)]))
+                bf.create_dataset("mean_actual", data=np.array(
+                    [act[bins == b].mean() if cnt[b] else np.nan for b in range(8)]))
 
         if args.drop:
             if "@" in args.drop:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # report_test.sh MODE REPORT_CLI MAKE_SNAPSHOT WORKDIR - the report tests (tests/report.cmake).
 #   renders                  fixture -> HTML: ids, run_id, top customer, nothing remote; then
-#                            headless chromium: the DOM holds drawn charts; a screenshot is kept
+#                            headless chromium: the DOM holds drawn charts; a screenshot is kept.
+#                            No /holdout: no holdout section; with --holdout: the "Model check
+#                            (holdout)" section, its chart drawn (DOM) and its numbers shown
 #   empty_snapshot           0 customers renders, with every chart and table present
 #   unconverged_fit_flagged  an unconverged fit is shown as NOT converged; text is escaped
 #   missing_dataset_fails    a missing dataset / attribute fails (status 1) naming file and
@@ -49,6 +51,28 @@ print(ids[np.lexsort((ids, -clv))[0]])")
     has 'Champions' report.html
     has 'Cannot lose them' report.html
     lacks 'NOT converged' report.html
+    lacks 'chart-holdout' report.html
+    lacks 'Model check' report.html
+    "$PY" "$mksnap" --holdout holdout.h5
+    "$cli" holdout.h5 report-holdout.html
+    common_html_checks report-holdout.html
+    has 'id="chart-holdout"' report-holdout.html
+    has 'Model check (holdout)' report-holdout.html
+    has 'href="#holdout"' report-holdout.html
+    has 'id="holdout-table"' report-holdout.html
+    has '<tr class="" id="holdout-converged"><td>converged</td><td class="n">yes' \
+        report-holdout.html
+    # the totals and the fit as the snapshot has them
+    "$PY" - holdout.h5 > holdout.want <<'PYEOF'
+import sys, h5py
+h = h5py.File(sys.argv[1], "r")["holdout"]
+print(f"{h.attrs['sum_predicted']:,.1f}")
+print(f"{int(h.attrs['sum_actual']):,}")
+print(f"{h.attrs['mae']:,.3f}")
+print(f"<td>calibration end</td><td class=\"n\">{h.attrs['calibration_end']}</td>")
+print(f"<td>r</td><td class=\"n\">{h.attrs['r']:.6g}</td>")
+PYEOF
+    while IFS= read -r want; do has "$want" report-holdout.html; done < holdout.want
 
     chrome=$(command -v chromium || command -v chromium-browser || true)
     if [[ -z $chrome ]]; then
@@ -95,6 +119,55 @@ print(f"top-customers: {p.rows} rows (need 21 with the header)")
 bad += p.rows != 21
 sys.exit(1 if bad else 0)
 PYEOF
+    # The holdout chart as chromium parsed it: two bars per calibration frequency 0..7+ (every
+    # bin of the fixture has customers), 8 table rows plus the header.
+    timeout 120 "$chrome" "${flags[@]}" --user-data-dir="$(mktemp -d)" --dump-dom \
+        "file://$work/report-holdout.html" > report-holdout.dom.html 2>> chromium-dom.log ||
+        fail "chromium --dump-dom failed on the holdout report (chromium-dom.log)"
+    "$PY" - report-holdout.dom.html <<'PYEOF' || fail "holdout DOM check"
+import sys
+from html.parser import HTMLParser
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.svg = None; self.bars = {"act": 0, "pred": 0}; self.ticks = []; self.tick = False
+        self.table = False; self.rows = 0
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "svg":
+            self.svg = a.get("id")
+        elif self.svg == "chart-holdout":
+            cls = (a.get("class") or "").split()
+            if tag == "rect":
+                for k in self.bars:
+                    # bars, not the 12x12 legend boxes
+                    if k in cls and float(a.get("height", 0)) > 0 and a.get("width") != "12":
+                        self.bars[k] += 1
+            self.tick = tag == "text" and "tick" in cls
+        if tag == "table" and a.get("id") == "holdout-table":
+            self.table = True
+        if self.table and tag == "tr":
+            self.rows += 1
+    def handle_data(self, data):
+        if self.tick:
+            self.ticks.append(data.strip())
+    def handle_endtag(self, tag):
+        self.tick = False
+        if tag == "svg":
+            self.svg = None
+        if tag == "table":
+            self.table = False
+p = P(); p.feed(open(sys.argv[1], encoding="utf-8").read())
+labels = [str(i) for i in range(7)] + ["7+"]
+print(f"chart-holdout: {p.bars} bars, labels {[t for t in p.ticks if t in labels]}, "
+      f"holdout-table {p.rows} rows")
+ok = p.bars == {"act": 8, "pred": 8} and all(l in p.ticks for l in labels) and p.rows == 9
+sys.exit(0 if ok else 1)
+PYEOF
+    timeout 120 "$chrome" "${flags[@]}" --user-data-dir="$(mktemp -d)" --hide-scrollbars \
+        --screenshot="$work/report-holdout.png" --window-size=1400,5200 \
+        "file://$work/report-holdout.html" > chromium-shot.log 2>&1 ||
+        fail "chromium --screenshot failed on the holdout report (chromium-shot.log)"
     timeout 120 "$chrome" "${flags[@]}" --user-data-dir="$(mktemp -d)" --hide-scrollbars \
         --screenshot="$work/report.png" --window-size=1400,2000 "file://$work/report.html" \
         > chromium-shot.log 2>&1 || fail "chromium --screenshot failed (chromium-shot.log)"
@@ -138,6 +211,10 @@ missing_dataset_fails)
     check_fails noll.h5 1 noll.h5 /model/bgnbd/loglik
     "$PY" "$mksnap" --drop /revenue/monthly nomonthly.h5
     check_fails nomonthly.h5 1 nomonthly.h5 /revenue/monthly
+    "$PY" "$mksnap" --holdout --drop /holdout/by_frequency/mean_actual nohold.h5
+    check_fails nohold.h5 1 nohold.h5 /holdout/by_frequency/mean_actual
+    "$PY" "$mksnap" --holdout --drop /holdout@mae nomae.h5
+    check_fails nomae.h5 1 nomae.h5 /holdout/mae
     check_fails does-not-exist.h5 1 does-not-exist.h5
     echo "not hdf5" > text.h5
     check_fails text.h5 1 text.h5
