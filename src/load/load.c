@@ -654,6 +654,15 @@ static int rows_sink(tx_job *j, void *ctx, const msg *m, size_t n, tx_error *err
     return rc;
 }
 
+/* Versions sorted in memory before a run spills: TX_SORT_RECORDS, or TXETL_SORT_RECORDS (tests
+ * set it small to exercise spilled runs and their merge). */
+static size_t sort_records(void)
+{
+    const char *env = getenv("TXETL_SORT_RECORDS");
+    long v = env ? atol(env) : 0;
+    return v > 0 ? (size_t)v : TX_SORT_RECORDS;
+}
+
 /* ---- the run ---------------------------------------------------------------------------- */
 
 static void sum_counts(tx_job *j, tx_run_counts *c)
@@ -855,7 +864,7 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     ss.routed = j->routed = calloc((size_t)j->nranks, sizeof *j->routed);
     char *ppath = part_path(j, j->rank);
     if (!hist || !ppath || !ss.routed || tx_cursor_new(in, &ss.cur, err) != TX_OK ||
-        tx_sorter_new(TX_SORT_RECORDS, &sorter, err) != TX_OK)
+        tx_sorter_new(sort_records(), &sorter, err) != TX_OK)
         MPI_Abort(comm, 3);
     if (!(ss.rej = fopen(ppath, "w")))
         rc = tx_error_set(err, TX_ERR, "%s: cannot write rejects: %m", ppath);

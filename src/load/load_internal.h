@@ -18,8 +18,9 @@
 #define TX_NDAYS 47482
 /* Months 1970-01 .. 2099-12. */
 #define TX_NMONTHS (130 * 12)
-/* Versions a rank sorts in memory before spilling a sorted run (~160 bytes each). */
-#define TX_SORT_RECORDS (512u * 1024u)
+/* Versions a rank sorts in memory before spilling a sorted run (~200 bytes each with its
+ * key): this caps the sorter's memory whatever the input size. */
+#define TX_SORT_RECORDS (1024u * 1024u)
 /* Bytes of directory or audit rows per LOAD DATA handed to a loader thread. */
 #define TX_DIR_CHUNK (8u << 20)
 /* LOAD DATA jobs a loader holds at once (bounds their memory). */

@@ -12,18 +12,32 @@ typedef struct entry {
     tx_record rec;
 } entry;
 
+/* What the in-memory sort orders: compact keys pointing at their entries, so the 170-byte
+ * entries never move until they are written or handed out in order. */
+typedef struct key {
+    uint64_t id;
+    int64_t lu;
+    uint64_t off;
+    uint32_t file;
+    int32_t shard;
+    uint32_t idx;
+    uint32_t pad;
+} key;
+
 #define RUN_BUF 2048 /* entries buffered per run while merging */
 
 typedef struct run {
     FILE *f;         /* NULL for the in-memory last run */
     entry *buf;
     size_t n, pos;   /* entries in buf, next to hand out */
-    const entry *mem;
+    const entry *mem;  /* the in-memory run: entries, visited in key order */
+    const key *order;
     size_t mem_n, mem_pos;
 } run;
 
 struct tx_sorter {
     entry *e;
+    key *k;
     size_t n, cap;
     run *runs;
     int nruns;
@@ -44,6 +58,23 @@ static int cmp_entry(const void *pa, const void *pb)
         return a->rec.file_index > b->rec.file_index ? -1 : 1;
     if (a->rec.offset != b->rec.offset)
         return a->rec.offset > b->rec.offset ? -1 : 1;
+    return 0;
+}
+
+/* The same order as cmp_entry, on keys. */
+static int cmp_key(const void *pa, const void *pb)
+{
+    const key *a = pa, *b = pb;
+    if (a->shard != b->shard)
+        return a->shard < b->shard ? -1 : 1;
+    if (a->id != b->id)
+        return a->id < b->id ? -1 : 1;
+    if (a->lu != b->lu)
+        return a->lu > b->lu ? -1 : 1;
+    if (a->file != b->file)
+        return a->file > b->file ? -1 : 1;
+    if (a->off != b->off)
+        return a->off > b->off ? -1 : 1;
     return 0;
 }
 
@@ -69,6 +100,7 @@ void tx_sorter_free(tx_sorter **sp)
     }
     free(s->runs);
     free(s->e);
+    free(s->k);
     free(s);
     *sp = NULL;
 }
@@ -84,17 +116,20 @@ static int add_run(tx_sorter *s, tx_error *err)
     return TX_OK;
 }
 
-/* Sorts the entries in memory and writes them as a run to a temporary file. */
+/* Sorts the entries in memory (by their keys) and writes them in order as a run to a
+ * temporary file. */
 static int spill_run(tx_sorter *s, tx_error *err)
 {
-    qsort(s->e, s->n, sizeof *s->e, cmp_entry);
+    qsort(s->k, s->n, sizeof *s->k, cmp_key);
     if (add_run(s, err) != TX_OK)
         return TX_ENOMEM;
     run *r = &s->runs[s->nruns - 1];
     if (!(r->f = tmpfile()))
         return tx_error_set(err, TX_ERR, "cannot create a temporary file (TMPDIR): %m");
-    if (fwrite(s->e, sizeof *s->e, s->n, r->f) != s->n || fflush(r->f) != 0 ||
-        fseek(r->f, 0, SEEK_SET) != 0)
+    for (size_t i = 0; i < s->n; i++)
+        if (fwrite(&s->e[s->k[i].idx], sizeof *s->e, 1, r->f) != 1)
+            return tx_error_set(err, TX_ERR, "cannot write a temporary file (TMPDIR): %m");
+    if (fflush(r->f) != 0 || fseek(r->f, 0, SEEK_SET) != 0)
         return tx_error_set(err, TX_ERR, "cannot write a temporary file (TMPDIR): %m");
     s->n = 0;
     return TX_OK;
@@ -103,7 +138,9 @@ static int spill_run(tx_sorter *s, tx_error *err)
 int tx_sorter_add(tx_sorter *s, int shard, const tx_record *r, tx_error *err)
 {
     if (!s->e) {
-        if (!(s->e = malloc(s->cap * sizeof *s->e)))
+        s->e = malloc(s->cap * sizeof *s->e);
+        s->k = malloc(s->cap * sizeof *s->k);
+        if (!s->e || !s->k)
             return tx_error_set(err, TX_ENOMEM, "out of memory");
     }
     if (s->n == s->cap) {
@@ -111,10 +148,13 @@ int tx_sorter_add(tx_sorter *s, int shard, const tx_record *r, tx_error *err)
         if (rc != TX_OK)
             return rc;
     }
-    entry *e = &s->e[s->n++];
+    size_t i = s->n++;
+    entry *e = &s->e[i];
     e->shard = shard;
     e->pad = 0;
     e->rec = *r;
+    s->k[i] = (key){r->transaction_id, r->last_updated_us, r->offset, r->file_index, shard,
+                    (uint32_t)i, 0};
     s->count++;
     return TX_OK;
 }
@@ -128,11 +168,12 @@ int tx_sorter_finish(tx_sorter *s, tx_error *err)
 {
     s->finished = 1;
     if (s->n) {
-        qsort(s->e, s->n, sizeof *s->e, cmp_entry);
+        qsort(s->k, s->n, sizeof *s->k, cmp_key);
         if (add_run(s, err) != TX_OK)
             return TX_ENOMEM;
         run *r = &s->runs[s->nruns - 1];
         r->mem = s->e;
+        r->order = s->k;
         r->mem_n = s->n;
     }
     for (int i = 0; i < s->nruns; i++)
@@ -145,7 +186,7 @@ int tx_sorter_finish(tx_sorter *s, tx_error *err)
 static const entry *head(run *r, tx_error *err)
 {
     if (!r->f)
-        return r->mem_pos < r->mem_n ? &r->mem[r->mem_pos] : NULL;
+        return r->mem_pos < r->mem_n ? &r->mem[r->order[r->mem_pos].idx] : NULL;
     if (r->pos == r->n) {
         r->n = fread(r->buf, sizeof(entry), RUN_BUF, r->f);
         r->pos = 0;
@@ -157,7 +198,6 @@ static const entry *head(run *r, tx_error *err)
     }
     return &r->buf[r->pos];
 }
-
 static int pick(tx_sorter *s, const entry **best_out, run **from, tx_error *err)
 {
     const entry *best = NULL;
