@@ -13,6 +13,9 @@ typedef enum tx_log_level {
  * Called once at start-up; the log keeps no other state. */
 void tx_log_init(int rank, tx_log_level max_level);
 
+/* Local. The rank given to tx_log_init (for messages only one rank should print). */
+int tx_log_rank(void);
+
 /* Local. Current maximum level. */
 tx_log_level tx_log_level_max(void);
 

@@ -35,7 +35,7 @@ int tx_shardfile_count(const char *path, int *nshards, tx_error *err)
     if (!f)
         return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+    if (tx_log_rank() == 0 && fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
         TX_LOG(TX_LOG_WARN, "shard file %s is readable by group or others (mode %03o); it may hold "
                "passwords: chmod 600 it", path, (unsigned)(st.st_mode & 0777));
     /* A group the client library would read under another name than tx_shard_open asks for

@@ -14,6 +14,11 @@ void tx_log_init(int rank, tx_log_level max_level)
     log_max = max_level;
 }
 
+int tx_log_rank(void)
+{
+    return log_rank;
+}
+
 tx_log_level tx_log_level_max(void)
 {
     return log_max;
