@@ -227,6 +227,14 @@ static int fmt_day(int32_t day, char *buf, size_t cap)
 
 /* Collective. The /holdout group (only when s->holdout.enabled): attributes, the per-customer
  * columns (each rank its rows) and the by_frequency table (rank 0 writes it). */
+
+/* One dataset column: its name, file and memory types, this rank's data. */
+typedef struct coldef {
+    const char *name;
+    hid_t ftype, mtype;
+    const void *buf;
+} coldef;
+
 static int write_holdout(writer *w, const tx_snapshot *s)
 {
     const tx_snapshot_holdout *h = &s->holdout;
@@ -256,11 +264,7 @@ static int write_holdout(writer *w, const tx_snapshot *s)
         st = h5fail(w, "attribute write", gpath[0]);
     st = tx_agree(w->comm, st, w->err);
 
-    const struct {
-        const char *name;
-        hid_t ftype, mtype;
-        const void *buf;
-    } cols[] = {
+    const coldef cols[] = {
         {"customer_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, h->customer_id},
         {"frequency_cal", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h->frequency_cal},
         {"predicted", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h->predicted},
@@ -273,11 +277,7 @@ static int write_holdout(writer *w, const tx_snapshot *s)
     int32_t freq[TX_HOLDOUT_NBINS];
     for (int i = 0; i < TX_HOLDOUT_NBINS; i++)
         freq[i] = i;
-    const struct {
-        const char *name;
-        hid_t ftype, mtype;
-        const void *buf;
-    } bins[] = {
+    const coldef bins[] = {
         {"frequency_cal", H5T_STD_I32LE, H5T_NATIVE_INT32, freq},
         {"customers", H5T_STD_U64LE, H5T_NATIVE_UINT64, h->bin_customers},
         {"mean_predicted", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h->bin_mean_predicted},
@@ -321,11 +321,7 @@ static int write_contents(writer *w, const tx_snapshot *s)
     st = tx_agree(w->comm, st, w->err);
 
     /* The customer columns: this rank's rows. */
-    const struct {
-        const char *name;
-        hid_t ftype, mtype;
-        const void *buf;
-    } cols[] = {
+    const coldef cols[] = {
         {"customer_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, c->customer_id},
         {"first_purchase", H5T_STD_I32LE, H5T_NATIVE_INT32, c->first_purchase},
         {"last_purchase", H5T_STD_I32LE, H5T_NATIVE_INT32, c->last_purchase},
