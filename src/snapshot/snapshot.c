@@ -225,9 +225,6 @@ static int fmt_day(int32_t day, char *buf, size_t cap)
     return gmtime_r(&t, &tm) && strftime(buf, cap, "%Y-%m-%d", &tm) ? 0 : -1;
 }
 
-/* Collective. The /holdout group (only when s->holdout.enabled): attributes, the per-customer
- * columns (each rank its rows) and the by_frequency table (rank 0 writes it). */
-
 /* One dataset column: its name, file and memory types, this rank's data. */
 typedef struct coldef {
     const char *name;
@@ -235,6 +232,8 @@ typedef struct coldef {
     const void *buf;
 } coldef;
 
+/* Collective. The /holdout group (only when s->holdout.enabled): attributes, the per-customer
+ * columns (each rank its rows) and the by_frequency table (rank 0 writes it). */
 static int write_holdout(writer *w, const tx_snapshot *s)
 {
     const tx_snapshot_holdout *h = &s->holdout;
