@@ -80,6 +80,13 @@ CREATE TABLE IF NOT EXISTS shard_map (
   created_run VARCHAR(64) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- Small facts of this shard's state: 'revenue_dirty' = 1 while a backfill that recomputes
+-- revenue_daily at its end is under way (a run that finds it set recomputes revenue_daily).
+CREATE TABLE IF NOT EXISTS shard_state (
+  name  VARCHAR(64)     NOT NULL PRIMARY KEY,
+  value BIGINT          NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 -- The version directory: for each transaction_id whose directory home is this shard
 -- (a hash of the id), the current version: where it lives (date), its last_updated, whether it
 -- is deleted (a tombstone), and the values the audit log needs. Deciding a version costs a
@@ -94,8 +101,40 @@ CREATE TABLE IF NOT EXISTS txn_directory (
   run_id           VARCHAR(64)     NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- Per-run working table (emptied at the start of each run; the run lock keeps one run at a
--- time): stored copies to remove from this shard (moved away or deleted).
+-- Per-run working tables (emptied at the start of each run; the run lock keeps one run at a
+-- time). Rows of an incremental run, applied in one transaction at its end: the rows to store
+-- in this shard ...
+CREATE TABLE IF NOT EXISTS stage_apply (
+  transaction_id       BIGINT UNSIGNED NOT NULL,
+  customer_id          BIGINT UNSIGNED NOT NULL,
+  transaction_date     DATE            NOT NULL,
+  transaction_amount   DECIMAL(14,2)   NOT NULL,
+  transaction_category VARCHAR(64)     NOT NULL,
+  payment_method       VARCHAR(32)     NOT NULL,
+  currency             CHAR(3)         NOT NULL,
+  last_updated         DATETIME(6)     NOT NULL,
+  PRIMARY KEY (transaction_id, transaction_date)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- ... the (date, customer) pairs those rows and the removals touch, with whether the customer
+-- had a transaction that day before and after (for revenue_daily's distinct customers) ...
+CREATE TABLE IF NOT EXISTS stage_pairs (
+  transaction_date DATE            NOT NULL,
+  customer_id      BIGINT UNSIGNED NOT NULL,
+  had_before       TINYINT         NOT NULL DEFAULT 0,
+  has_after        TINYINT         NOT NULL DEFAULT 0,
+  PRIMARY KEY (transaction_date, customer_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- ... the revenue and transaction deltas per date ...
+CREATE TABLE IF NOT EXISTS stage_revenue (
+  transaction_date DATE          NOT NULL,
+  revenue          DECIMAL(20,2) NOT NULL,
+  transactions     BIGINT        NOT NULL,
+  KEY (transaction_date)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- ... and the stored copies to remove from this shard (moved away or deleted).
 CREATE TABLE IF NOT EXISTS stage_remove (
   transaction_id   BIGINT UNSIGNED NOT NULL,
   transaction_date DATE            NOT NULL,

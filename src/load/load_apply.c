@@ -112,6 +112,10 @@ int tx_apply_prepare(tx_job *j, tx_error *err)
                                      &got, &null, err)) != TX_OK)
             return rc;
         h->fast = got == 0;
+        if ((rc = tx_shard_query_u64(sh, "SELECT value FROM shard_state WHERE name = "
+                                         "'revenue_dirty'", &got, &null, err)) != TX_OK)
+            return rc;
+        h->revenue_dirty = !null && got != 0;
     }
     return TX_OK;
 }
@@ -157,8 +161,14 @@ int tx_apply_begin(tx_job *j, const uint64_t *hist, tx_error *err)
             }
         }
         int rc = ensure_partitions(sh, need, nneed, err);
-        if (rc == TX_OK)
-            rc = tx_shard_exec(sh, "TRUNCATE TABLE stage_remove", err);
+        static const char *const stages[] = {"stage_remove", "stage_apply", "stage_pairs",
+                                             "stage_revenue"};
+        for (size_t i = 0; i < sizeof stages / sizeof *stages && rc == TX_OK; i++)
+            rc = tx_shard_execf(sh, err, "TRUNCATE TABLE %s", stages[i]);
+        /* A backfill stores rows straight into the table and recomputes revenue_daily at the
+         * end: mark it, so a run after a failure recomputes it too. */
+        if (rc == TX_OK && h->fast)
+            rc = tx_shard_exec(sh, "REPLACE INTO shard_state VALUES ('revenue_dirty', 1)", err);
         if (rc == TX_OK && h->fast)
             rc = tx_shard_exec(sh, "ALTER TABLE TransactionsOptimized DROP INDEX "
                                    "idx_customer_date", err);
@@ -400,7 +410,8 @@ int tx_apply_rows(tx_job *j, int s, tx_error *err)
     int rc = TX_OK;
     for (int k = 0; k < TX_ROW_LOADERS && rc == TX_OK; k++) {
         if (h->nrows[k])
-            rc = submit_load(h->rows_loader[k], "TransactionsOptimized", 1, tx_cols_rows,
+            rc = submit_load(h->rows_loader[k],
+                             h->fast ? "TransactionsOptimized" : "stage_apply", 1, tx_cols_rows,
                              &h->rows[k], h->nrows[k], err);
         h->nrows[k] = 0;
     }
@@ -480,6 +491,54 @@ static int revenue(tx_shard *sh, const uint8_t *touched, int all, tx_error *err)
     return rc;
 }
 
+/* The statements of an incremental run's apply, in one transaction per shard: the rows staged
+ * in stage_apply and the removals in stage_remove replace the stored copies, and revenue_daily
+ * changes by what the affected keys held before and hold after. Measuring before and after on
+ * the table itself makes a rerun (whose rows are already in place) change nothing. */
+#define JOIN_APPLY                                                                                 \
+    " JOIN stage_apply a ON t.transaction_id = a.transaction_id AND t.transaction_date = "         \
+    "a.transaction_date"
+#define JOIN_REMOVE                                                                                \
+    " JOIN stage_remove r ON t.transaction_id = r.transaction_id AND t.transaction_date = "        \
+    "r.transaction_date"
+#define PAIR_EXISTS                                                                                \
+    "EXISTS (SELECT 1 FROM TransactionsOptimized t WHERE t.customer_id = p.customer_id AND "       \
+    "t.transaction_date = p.transaction_date)"
+static const char *const incremental_apply[] = {
+    "START TRANSACTION",
+    "INSERT IGNORE INTO stage_pairs (transaction_date, customer_id) SELECT t.transaction_date, "
+    "t.customer_id FROM TransactionsOptimized t" JOIN_APPLY,
+    "INSERT IGNORE INTO stage_pairs (transaction_date, customer_id) SELECT t.transaction_date, "
+    "t.customer_id FROM TransactionsOptimized t" JOIN_REMOVE,
+    "INSERT IGNORE INTO stage_pairs (transaction_date, customer_id) SELECT transaction_date, "
+    "customer_id FROM stage_apply",
+    "UPDATE stage_pairs p SET had_before = " PAIR_EXISTS,
+    "INSERT INTO stage_revenue SELECT t.transaction_date, -SUM(t.transaction_amount), -COUNT(*) "
+    "FROM TransactionsOptimized t" JOIN_APPLY " GROUP BY t.transaction_date",
+    "INSERT INTO stage_revenue SELECT t.transaction_date, -SUM(t.transaction_amount), -COUNT(*) "
+    "FROM TransactionsOptimized t" JOIN_REMOVE " GROUP BY t.transaction_date",
+    "DELETE t FROM TransactionsOptimized t" JOIN_REMOVE,
+    "DELETE t FROM TransactionsOptimized t" JOIN_APPLY,
+    "INSERT INTO TransactionsOptimized (transaction_id, customer_id, transaction_date, "
+    "transaction_amount, transaction_category, payment_method, currency, last_updated) SELECT "
+    "transaction_id, customer_id, transaction_date, transaction_amount, transaction_category, "
+    "payment_method, currency, last_updated FROM stage_apply ORDER BY transaction_id, "
+    "transaction_date",
+    "INSERT INTO stage_revenue SELECT transaction_date, SUM(transaction_amount), COUNT(*) FROM "
+    "stage_apply GROUP BY transaction_date",
+    "UPDATE stage_pairs p SET has_after = " PAIR_EXISTS,
+    "INSERT IGNORE INTO revenue_daily (transaction_date, revenue, transactions, customers) SELECT "
+    "DISTINCT transaction_date, 0, 0, 0 FROM stage_revenue",
+    "UPDATE revenue_daily rd JOIN (SELECT transaction_date, SUM(revenue) AS rev, "
+    "SUM(transactions) AS n FROM stage_revenue GROUP BY transaction_date) d ON "
+    "d.transaction_date = rd.transaction_date SET rd.revenue = rd.revenue + d.rev, "
+    "rd.transactions = CAST(CAST(rd.transactions AS SIGNED) + d.n AS UNSIGNED)",
+    "UPDATE revenue_daily rd JOIN (SELECT transaction_date, SUM(has_after) - SUM(had_before) AS "
+    "c FROM stage_pairs GROUP BY transaction_date) d ON d.transaction_date = rd.transaction_date "
+    "SET rd.customers = CAST(CAST(rd.customers AS SIGNED) + d.c AS UNSIGNED)",
+    "DELETE FROM revenue_daily WHERE transactions = 0",
+};
+
 int tx_apply_finish(tx_job *j, tx_error *err)
 {
     for (int s = 0; s < j->nshards; s++) {
@@ -490,15 +549,31 @@ int tx_apply_finish(tx_job *j, tx_error *err)
         int rc = tx_apply_dir_rows(j, s, 1, err);
         for (int k = 0; k < TX_ROW_LOADERS && rc == TX_OK; k++)
             rc = tx_loader_wait(h->rows_loader[k], err);
-        if (rc == TX_OK)
-            rc = tx_shard_exec(sh, "DELETE t FROM TransactionsOptimized t JOIN stage_remove r ON "
-                                   "t.transaction_id = r.transaction_id AND t.transaction_date = "
-                                   "r.transaction_date", err);
-        if (rc == TX_OK && h->fast)
-            rc = tx_shard_exec(sh, "ALTER TABLE TransactionsOptimized ADD INDEX "
-                                   "idx_customer_date (customer_id, transaction_date)", err);
-        if (rc == TX_OK)
-            rc = revenue(sh, h->touched, h->fast, err);
+        if (rc == TX_OK && h->fast) { /* backfill: rows are in; index, revenue from scratch */
+            rc = tx_shard_exec(sh, "DELETE t FROM TransactionsOptimized t" JOIN_REMOVE, err);
+            if (rc == TX_OK)
+                rc = tx_shard_exec(sh, "ALTER TABLE TransactionsOptimized ADD INDEX "
+                                       "idx_customer_date (customer_id, transaction_date)", err);
+            if (rc == TX_OK)
+                rc = revenue(sh, h->touched, 1, err);
+            if (rc == TX_OK)
+                rc = tx_shard_exec(sh, "DELETE FROM shard_state WHERE name = 'revenue_dirty'",
+                                   err);
+        } else if (rc == TX_OK) {
+            for (size_t i = 0; rc == TX_OK && i < sizeof incremental_apply / sizeof *incremental_apply; i++)
+                rc = tx_shard_exec(sh, incremental_apply[i], err);
+            if (rc == TX_OK && h->revenue_dirty) /* an earlier backfill died before it */
+                rc = revenue(sh, h->touched, 1, err);
+            if (rc == TX_OK && h->revenue_dirty)
+                rc = tx_shard_exec(sh, "DELETE FROM shard_state WHERE name = 'revenue_dirty'",
+                                   err);
+            if (rc == TX_OK)
+                rc = tx_shard_exec(sh, "COMMIT", err);
+            if (rc != TX_OK) {
+                tx_error ignore = {0};
+                tx_shard_exec(sh, "ROLLBACK", &ignore);
+            }
+        }
         if (rc == TX_OK)
             rc = tx_loader_wait(h->dir_loader, err);
         if (rc != TX_OK)

@@ -35,6 +35,7 @@ typedef struct tx_home {
     int fast;                   /* the table was empty: its secondary index is built after */
     int dir_empty;              /* the directory was empty: no look-ups needed */
     int has_map;                /* the shard holds the shard map */
+    int revenue_dirty;          /* an earlier backfill died before recomputing revenue_daily */
     tx_loader *rows_loader[TX_ROW_LOADERS]; /* rows (alternate months: disjoint partitions)
                                                and removals, on connections of their own */
     tx_loader *dir_loader;      /* directory + audit rows, one open transaction till commit */
