@@ -624,7 +624,6 @@ static int rows_sink(tx_job *j, void *ctx, const msg *m, size_t n, tx_error *err
     for (size_t i = 0; i < n; i++) {
         tx_home *h = &j->homes[m[i].shard];
         const tx_record *r = &m[i].rec;
-        h->touched[r->date] = 1;
         if (m[i].tag == MSG_APPLY)
             j->shard_rows[m[i].shard]++;
         else
@@ -752,7 +751,6 @@ static void job_close(tx_job *j)
             tx_buf_free(&h->rows[k]);
         }
         tx_loader_stop(&h->dir_loader);
-        free(h->touched);
         tx_buf_free(&h->dir);
         tx_buf_free(&h->audit);
         tx_buf_free(&h->removes);

@@ -100,8 +100,6 @@ int tx_apply_prepare(tx_job *j, tx_error *err)
                                     "idx_customer_date (customer_id, transaction_date)", err)))
             return rc;
         tx_home *h = &j->homes[s];
-        if (!(h->touched = calloc(TX_NDAYS, 1)))
-            return tx_error_set(err, TX_ENOMEM, "out of memory");
         if ((rc = months_present(sh, h, err)) != TX_OK)
             return rc;
         if ((rc = tx_shard_query_u64(sh, "SELECT EXISTS (SELECT 1 FROM txn_directory)", &got,
@@ -443,51 +441,15 @@ int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err)
     return rc;
 }
 
-/* revenue_daily again for the touched dates, in slices of at most 512 dates. */
-static int revenue(tx_shard *sh, const uint8_t *touched, int all, tx_error *err)
+/* revenue_daily from scratch: after a backfill (whose rows are all new). */
+static int revenue(tx_shard *sh, tx_error *err)
 {
-    if (all) {
-        int rc = tx_shard_exec(sh, "DELETE FROM revenue_daily", err);
-        if (rc == TX_OK)
-            rc = tx_shard_exec(sh, "INSERT INTO revenue_daily (transaction_date, revenue, "
-                                   "transactions, customers) SELECT transaction_date, "
-                                   "SUM(transaction_amount), COUNT(*), COUNT(DISTINCT "
-                                   "customer_id) FROM TransactionsOptimized GROUP BY "
-                                   "transaction_date", err);
-        return rc;
-    }
-    tx_buf list = {0};
-    int rc = TX_OK, d = 0;
-    while (rc == TX_OK && d < TX_NDAYS) {
-        list.len = 0;
-        int n = 0;
-        for (; d < TX_NDAYS && n < 512; d++) {
-            if (!touched[d])
-                continue;
-            if (tx_buf_reserve(&list, 16) != TX_OK) {
-                rc = tx_error_set(err, TX_ENOMEM, "out of memory");
-                break;
-            }
-            list.p[list.len++] = n ? ',' : '(';
-            list.p[list.len++] = '\'';
-            list.len += (size_t)tx_fmt_date(list.p + list.len, d);
-            list.p[list.len++] = '\'';
-            n++;
-        }
-        if (rc != TX_OK || n == 0)
-            break;
-        list.p[list.len++] = ')';
-        list.p[list.len] = '\0';
-        rc = tx_shard_execf(sh, err, "DELETE FROM revenue_daily WHERE transaction_date IN %s",
-                            list.p);
-        if (rc == TX_OK)
-            rc = tx_shard_execf(sh, err, "INSERT INTO revenue_daily (transaction_date, revenue, "
-                                "transactions, customers) SELECT transaction_date, "
-                                "SUM(transaction_amount), COUNT(*), COUNT(DISTINCT customer_id) "
-                                "FROM TransactionsOptimized WHERE transaction_date IN %s GROUP "
-                                "BY transaction_date", list.p);
-    }
-    tx_buf_free(&list);
+    int rc = tx_shard_exec(sh, "DELETE FROM revenue_daily", err);
+    if (rc == TX_OK)
+        rc = tx_shard_exec(sh, "INSERT INTO revenue_daily (transaction_date, revenue, "
+                               "transactions, customers) SELECT transaction_date, "
+                               "SUM(transaction_amount), COUNT(*), COUNT(DISTINCT customer_id) "
+                               "FROM TransactionsOptimized GROUP BY transaction_date", err);
     return rc;
 }
 
@@ -555,7 +517,7 @@ int tx_apply_finish(tx_job *j, tx_error *err)
                 rc = tx_shard_exec(sh, "ALTER TABLE TransactionsOptimized ADD INDEX "
                                        "idx_customer_date (customer_id, transaction_date)", err);
             if (rc == TX_OK)
-                rc = revenue(sh, h->touched, 1, err);
+                rc = revenue(sh, err);
             if (rc == TX_OK)
                 rc = tx_shard_exec(sh, "DELETE FROM shard_state WHERE name = 'revenue_dirty'",
                                    err);
@@ -563,7 +525,7 @@ int tx_apply_finish(tx_job *j, tx_error *err)
             for (size_t i = 0; rc == TX_OK && i < sizeof incremental_apply / sizeof *incremental_apply; i++)
                 rc = tx_shard_exec(sh, incremental_apply[i], err);
             if (rc == TX_OK && h->revenue_dirty) /* an earlier backfill died before it */
-                rc = revenue(sh, h->touched, 1, err);
+                rc = revenue(sh, err);
             if (rc == TX_OK && h->revenue_dirty)
                 rc = tx_shard_exec(sh, "DELETE FROM shard_state WHERE name = 'revenue_dirty'",
                                    err);

@@ -31,7 +31,6 @@
 /* What a rank keeps per shard it owns, as the home of dates and as a directory shard. */
 typedef struct tx_home {
     uint8_t months[TX_NMONTHS]; /* month partitions present */
-    uint8_t *touched;           /* [TX_NDAYS]: dates whose rows this run changed */
     int fast;                   /* the table was empty: its secondary index is built after */
     int dir_empty;              /* the directory was empty: no look-ups needed */
     int has_map;                /* the shard holds the shard map */
@@ -128,13 +127,15 @@ int tx_apply_begin(tx_job *j, const uint64_t *hist, tx_error *err);
 int tx_apply_lookup(tx_job *j, int shard, const uint64_t *ids, size_t n, tx_stored *out,
                     tx_error *err);
 /* Hands the round's rows of shard s (h->rows) and removals (h->removes) to its row loaders:
- * REPLACE into TransactionsOptimized (idempotent); removals into stage_remove. */
+ * a backfill into an empty table REPLACEs straight into TransactionsOptimized (idempotent), an
+ * incremental run stages them in stage_apply; removals go to stage_remove. */
 int tx_apply_rows(tx_job *j, int s, tx_error *err);
 /* Hands shard s's directory/audit rows to its directory loader when over TX_DIR_CHUNK (or
  * all of them when `all`). */
 int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err);
-/* After the last row: waits for the row loaders; removals, the secondary index, revenue_daily
- * of the touched dates; hands the last directory rows over. */
+/* After the last row: waits for the row loaders. A backfill: removals, the secondary index,
+ * revenue_daily from scratch. An incremental run: stage_apply and stage_remove applied in one
+ * transaction with revenue_daily's deltas. Hands the last directory rows over. */
 int tx_apply_finish(tx_job *j, tx_error *err);
 /* Commits the directory transaction of each owned shard (call when every shard has its rows). */
 int tx_apply_directory(tx_job *j, tx_error *err);
