@@ -380,6 +380,48 @@ def first_diff(a, b):
     return f"lengths {len(a)} vs {len(b)}"
 
 
+def cmd_savemap(cnf, out):
+    c = txcheck.connect(cnf, 0)
+    cur = c.cursor()
+    cur.execute("SELECT shard_index, shard_count, lower_date, upper_date, created_run FROM "
+                "shard_map ORDER BY shard_index")
+    rows = cur.fetchall()
+    c.close()
+    with open(out, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        for r in rows:
+            w.writerow(["" if x is None else str(x) for x in r])
+    print(f"saved the shard map ({len(rows)} shards) to {out}")
+
+
+def cmd_seedmap(cnf, mapfile, schema):
+    """A wiped cluster given the boundaries of another: schema (sql/schema.sql) and shard_map in
+    every shard, no rows, so its first load keeps those boundaries (they never change)."""
+    with open(mapfile, newline="") as f:
+        rows = [r for r in csv.reader(f)]
+    stmts, cur_stmt = [], []
+    for line in open(schema, encoding="utf-8"):
+        if line.lstrip().startswith("--"):
+            continue
+        cur_stmt.append(line)
+        if line.rstrip().endswith(";"):
+            stmts.append("".join(cur_stmt).rstrip().rstrip(";"))
+            cur_stmt = []
+    for i in range(txcheck.shards(cnf)):
+        c = MySQLdb.connect(read_default_file=cnf, read_default_group=f"shard{i}", db="mysql")
+        cur = c.cursor()
+        cur.execute("CREATE DATABASE IF NOT EXISTS Customer CHARACTER SET utf8mb4")
+        cur.execute("USE Customer")
+        for st in stmts:
+            cur.execute(st)
+        for r in rows:
+            cur.execute("INSERT INTO shard_map VALUES (%s, %s, %s, %s, %s)",
+                        (int(r[0]), int(r[1]), r[2] or None, r[3] or None, r[4]))
+        c.commit()
+        c.close()
+    print(f"seeded {txcheck.shards(cnf)} empty shards with the schema and the shard map")
+
+
 def cmd_equiv(da, ra, db, rb):
     rows_a, rows_b = read_csv(da), read_csv(db)
     rev_a, rev_b = read_csv(ra), read_csv(rb)
@@ -539,6 +581,8 @@ def main():
      "revdump": lambda: cmd_revdump(a[0], a[1]),
      "equiv": lambda: cmd_equiv(a[0], a[1], a[2], a[3]),
      "placement": lambda: cmd_placement(a[0], a[1]),
+     "savemap": lambda: cmd_savemap(a[0], a[1]),
+     "seedmap": lambda: cmd_seedmap(a[0], a[1], a[2]),
      "bounds": lambda: cmd_bounds(a[0], a[1], a[2]),
      "cases": lambda: cmd_cases(a[0], a[1], a[2], a[3]),
      "indexes": lambda: cmd_indexes(a[0]),

@@ -132,11 +132,20 @@ $cdc revdump "$cnf" incremental.rev
 step "C. base + b1 + b2 = one extract of t2.truth's live rows into a wiped cluster"
 $cdc extract t2.truth final.csv
 live=$(($(wc -l <final.csv) - 1))
+$cdc savemap "$cnf" incremental.map
 $check wipe "$cnf"
 load 2 final.log final.csv
 after final t2.truth <(echo "read=$live inserted=$live superseded=0 stale=0")
 $cdc revdump "$cnf" final.rev
 $cdc equiv g3-3.dump incremental.rev final.dump final.rev
+
+step "C2. the same into a wiped cluster given the incremental cluster's boundaries: same rows per shard"
+$check wipe "$cnf"
+$cdc seedmap "$cnf" incremental.map "$here/../../sql/schema.sql"
+load 2 final2.log final.csv
+after final2 t2.truth <(echo "read=$live inserted=$live superseded=0 stale=0")
+$cdc revdump "$cnf" final2.rev
+$cdc equiv g3-3.dump incremental.rev final2.dump final2.rev
 
 echo
 echo "cdc_test: all assertions held in $((SECONDS - t_start))s"
