@@ -237,15 +237,7 @@ static int bg_objective(const double *th, double *f, double *g, void *vctx)
     double p[4] = {exp(th[0]), exp(th[1]), exp(th[2]), exp(th[3])};
     double s[5];
     bg_local(d, p[0], p[1], p[2], p[3], s);
-    if (d->sum) {
-        int rc = d->sum(s, 5, d->ctx);
-        if (rc != TX_OK)
-            return rc;
-    }
-    *f = -s[0] / d->ntotal;
-    for (int i = 0; i < 4; i++)
-        g[i] = -s[i + 1] * p[i] / d->ntotal;
-    return TX_OK;
+    return clv_objective_finish(s, 4, p, d->ntotal, d->sum, d->ctx, f, g);
 }
 
 int tx_bgnbd_fit_run(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum, void *ctx,

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "txetl/clv.h"
+
 /* Digamma for x > 0: recurrence up to x >= 10, then the asymptotic series (|error| < 1e-15). */
 double clv_digamma(double x);
 
@@ -32,6 +34,12 @@ void clv_group_free(clv_group *g);
  * theta (log-parameters). Collective in the fits: every call sums across ranks. Returns TX_OK
  * or the negative status of the failed sum. */
 typedef int (*clv_objective)(const double *theta, double *f, double *g, void *ctx);
+
+/* The common tail of both objectives: s[0] is this rank's log-likelihood and s[1..n] its
+ * derivatives by the parameters p[0..n-1] (theta = log p). Sums s across ranks with `sum`
+ * (NULL: one process), then sets f = -LL / ntotal and g[i] = -dLL/dp_i * p_i / ntotal. */
+int clv_objective_finish(double *s, int n, const double *p, double ntotal, tx_clv_sum_fn sum,
+                         void *ctx, double *f, double *g);
 
 typedef struct clv_min_result {
     double f;      /* objective at the returned theta */

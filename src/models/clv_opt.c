@@ -253,3 +253,17 @@ int clv_minimize(int n, double *theta, clv_objective fn, void *ctx, double gtol,
     res->converged = converged;
     return TX_OK;
 }
+
+int clv_objective_finish(double *s, int n, const double *p, double ntotal, tx_clv_sum_fn sum,
+                         void *ctx, double *f, double *g)
+{
+    if (sum) {
+        int rc = sum(s, n + 1, ctx);
+        if (rc != TX_OK)
+            return rc;
+    }
+    *f = -s[0] / ntotal;
+    for (int i = 0; i < n; i++)
+        g[i] = -s[i + 1] * p[i] / ntotal;
+    return TX_OK;
+}

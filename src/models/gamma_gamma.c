@@ -108,15 +108,7 @@ static int gg_objective(const double *th, double *f, double *g, void *vctx)
     double par[3] = {exp(th[0]), exp(th[1]), exp(th[2])};
     double s[4];
     gg_local(d, par[0], par[1], par[2], s);
-    if (d->sum) {
-        int rc = d->sum(s, 4, d->ctx);
-        if (rc != TX_OK)
-            return rc;
-    }
-    *f = -s[0] / d->ntotal;
-    for (int i = 0; i < 3; i++)
-        g[i] = -s[i + 1] * par[i] / d->ntotal;
-    return TX_OK;
+    return clv_objective_finish(s, 3, par, d->ntotal, d->sum, d->ctx, f, g);
 }
 
 int tx_gg_fit_run(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum, void *ctx,

@@ -70,6 +70,18 @@ static long long space_count(hid_t space)
     return n < 0 ? -1 : (long long)n;
 }
 
+/* Releases what an attribute read opened (handles < 0 were never opened). */
+static void close_attr(hid_t attr, hid_t space, hid_t ftype, hid_t mtype)
+{
+    if (mtype >= 0)
+        H5Tclose(mtype);
+    if (ftype >= 0)
+        H5Tclose(ftype);
+    if (space >= 0)
+        H5Sclose(space);
+    H5Aclose(attr);
+}
+
 /* Reads a numeric scalar attribute converted to mem_type (HDF5 converts). Enumerations (h5py
  * writes numpy bools as one) are read as their own native type and widened here, for the
  * integer destinations only. */
@@ -123,13 +135,7 @@ static int read_attr_num(reader *rd, const char *obj, const char *name, hid_t me
         rc = tx_error_set(rd->err, TX_ERR, "%s: cannot read attribute %s@%s as a number",
                           rd->path, obj, name);
 out:
-    if (ntype >= 0)
-        H5Tclose(ntype);
-    if (ftype >= 0)
-        H5Tclose(ftype);
-    if (space >= 0)
-        H5Sclose(space);
-    H5Aclose(attr);
+    close_attr(attr, space, ftype, ntype);
     return rc;
 }
 
@@ -215,13 +221,7 @@ out:
     }
     *out = res;
     *nout = rc == TX_OK ? n : 0;
-    if (mtype >= 0)
-        H5Tclose(mtype);
-    if (ftype >= 0)
-        H5Tclose(ftype);
-    if (space >= 0)
-        H5Sclose(space);
-    H5Aclose(attr);
+    close_attr(attr, space, ftype, mtype);
     return rc;
 }
 
