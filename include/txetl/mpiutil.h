@@ -12,4 +12,12 @@
  * is copied into err on every rank. An MPI failure returns TX_ERR. */
 int tx_agree(MPI_Comm comm, int status, tx_error *err);
 
+/* Local; call before MPI_Init. When every rank of the job runs on this node (a singleton, or an
+ * Open MPI launch with OMPI_COMM_WORLD_SIZE == OMPI_COMM_WORLD_LOCAL_SIZE), no OMPI_MCA_pml is
+ * set in the environment and TXETL_MPI_DEFAULTS is not "0", selects Open MPI's ob1 messaging
+ * layer (shared memory between the ranks): probing for UCX network devices costs ~0.2 s of
+ * MPI_Init per process and buys nothing inside one node. Multi-node launches (and srun without
+ * Open MPI's variables) are left alone. Returns 1 when it set the variable, else 0. */
+int tx_mpi_env_defaults(void);
+
 #endif

@@ -11,6 +11,7 @@
 #include "txetl/error.h"
 #include "txetl/load.h"
 #include "txetl/log.h"
+#include "txetl/mpiutil.h"
 #include "txetl/record.h"
 #include "txetl/report.h"
 #include "txetl/status.h"
@@ -303,11 +304,15 @@ int main(int argc, char **argv)
 
     /* Loader threads talk to shards only; MPI stays on the main thread. */
     int provided;
+    int tuned = tx_mpi_env_defaults();
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     tx_log_init(rank, c.verbose ? TX_LOG_DEBUG : (c.load.quiet ? TX_LOG_WARN : TX_LOG_INFO));
+    if (tuned)
+        TX_LOG(TX_LOG_DEBUG, "all ranks on one node: OMPI_MCA_pml=ob1 (TXETL_MPI_DEFAULTS=0 keeps "
+                             "Open MPI's own choice)");
     /* A launcher mismatch under Slurm starts N one-rank jobs: refuse rather than load N times. */
     const char *ntasks = getenv("SLURM_NTASKS");
     if (ntasks && atoi(ntasks) > 0 && atoi(ntasks) != size)

@@ -215,7 +215,9 @@ int tx_input_open(MPI_Comm comm, char *const *paths, int npaths, tx_input **out,
         if (lo < hi) {
             f->a = lo - gstart;
             f->b = hi - gstart;
-            rc = count_piece(f, &counts[2 * i], &counts[2 * i + 1], err);
+            /* Only ranks holding a later piece of this file need the counts of this one. */
+            if (f->b < f->size)
+                rc = count_piece(f, &counts[2 * i], &counts[2 * i + 1], err);
         }
         gstart += f->size;
     }

@@ -1,7 +1,25 @@
-/* agree.c - one status agreement per phase (see mpiutil.h). */
+/* agree.c - one status agreement per phase, and the MPI start-up defaults (see mpiutil.h). */
 #include "txetl/mpiutil.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+int tx_mpi_env_defaults(void)
+{
+    const char *off = getenv("TXETL_MPI_DEFAULTS");
+    if ((off && !strcmp(off, "0")) || getenv("OMPI_MCA_pml"))
+        return 0;
+    const char *size = getenv("OMPI_COMM_WORLD_SIZE");
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    int one_node;
+    if (size)
+        one_node = local && !strcmp(size, local);
+    else /* no Open MPI launcher: a singleton unless another launcher started us */
+        one_node = !getenv("PMIX_RANK") && !getenv("PMI_RANK") && !getenv("SLURM_PROCID");
+    if (!one_node)
+        return 0;
+    return setenv("OMPI_MCA_pml", "ob1", 0) == 0;
+}
 
 int tx_agree(MPI_Comm comm, int status, tx_error *err)
 {
