@@ -439,11 +439,20 @@ static int put_text(tx_buf *b, const char *s, size_t len)
     return tx_tsv_text(b, s, len);
 }
 
+/* Room for `extra` more bytes; an empty payload buffer starts at the size it is handed over at
+ * (a chunk and some), so filling it never copies it through a chain of reallocs. */
+static int payload_room(tx_buf *b, size_t extra)
+{
+    if (b->cap == 0 && extra < TX_DIR_CHUNK + (1u << 20))
+        extra = TX_DIR_CHUNK + (1u << 20);
+    return tx_buf_reserve(b, extra);
+}
+
 static int dir_row(tx_job *j, int shard, const tx_record *v, tx_error *err)
 {
     tx_home *h = &j->homes[shard];
     tx_buf *b = &h->dir;
-    if (tx_buf_reserve(b, 256 + 2 * TX_CATEGORY_MAX) != TX_OK)
+    if (payload_room(b, 256 + 2 * TX_CATEGORY_MAX) != TX_OK)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     char *o = b->p + b->len;
     o += tx_fmt_u64(o, v->transaction_id);
@@ -472,7 +481,7 @@ static int audit_row(tx_job *j, int shard, const tx_record *v, const tx_stored *
 {
     tx_home *h = &j->homes[shard];
     tx_buf *b = &h->audit;
-    if (tx_buf_reserve(b, 512 + 4 * TX_CATEGORY_MAX) != TX_OK)
+    if (payload_room(b, 512 + 4 * TX_CATEGORY_MAX) != TX_OK)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     int old = st->found && !st->deleted, neu = act != ACT_DELETE;
     char *o = b->p + b->len;
@@ -632,7 +641,7 @@ static int rows_sink(tx_job *j, void *ctx, const msg *m, size_t n, tx_error *err
             int y, mo, d;
             tx_civil_from_days(r->date, &y, &mo, &d);
             int k = (y * 12 + mo) % TX_ROW_LOADERS; /* alternate months: disjoint partitions */
-            if (tx_fmt_row(&h->rows[k], r) != TX_OK)
+            if (payload_room(&h->rows[k], 0) != TX_OK || tx_fmt_row(&h->rows[k], r) != TX_OK)
                 return tx_error_set(err, TX_ENOMEM, "out of memory");
             h->nrows[k]++;
         } else {

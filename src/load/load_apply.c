@@ -513,11 +513,20 @@ int tx_apply_finish(tx_job *j, tx_error *err)
             rc = tx_loader_wait(h->rows_loader[k], err);
         if (rc == TX_OK && h->fast) { /* backfill: rows are in; index, revenue from scratch */
             rc = tx_shard_exec(sh, "DELETE t FROM TransactionsOptimized t" JOIN_REMOVE, err);
+            /* The index build and the revenue scan side by side on two connections: an online
+             * ADD INDEX lets the scan read the table meanwhile. Submitted first, the ALTER
+             * normally takes its brief exclusive lock before the scan starts; when it does
+             * not, it waits for the scan and the two merely run one after the other. */
             if (rc == TX_OK)
-                rc = tx_shard_exec(sh, "ALTER TABLE TransactionsOptimized ADD INDEX "
-                                       "idx_customer_date (customer_id, transaction_date)", err);
-            if (rc == TX_OK)
+                rc = submit_sql(h->rows_loader[0], "ALTER TABLE TransactionsOptimized ADD INDEX "
+                                "idx_customer_date (customer_id, transaction_date)", err);
+            if (rc == TX_OK) {
+                tx_error werr = {0};
                 rc = revenue(sh, err);
+                int wrc = tx_loader_wait(h->rows_loader[0], &werr);
+                if (rc == TX_OK && wrc != TX_OK)
+                    rc = tx_error_set(err, wrc, "%s", werr.msg);
+            }
             if (rc == TX_OK)
                 rc = tx_shard_exec(sh, "DELETE FROM shard_state WHERE name = 'revenue_dirty'",
                                    err);
