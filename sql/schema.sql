@@ -90,15 +90,17 @@ CREATE TABLE IF NOT EXISTS shard_state (
 -- The version directory: for each transaction_id whose directory home is this shard
 -- (a hash of the id), the current version: where it lives (date), its last_updated, whether it
 -- is deleted (a tombstone), and the values the audit log needs. Deciding a version costs a
--- primary-key look-up here, never a scan of TransactionsOptimized.
+-- primary-key look-up here, never a scan of TransactionsOptimized. A backfill writes one row
+-- here per transaction, so the values are integers the server parses fastest: date_days =
+-- days since 1970-01-01, last_updated_us = microseconds since 1970-01-01T00:00:00 UTC,
+-- amount_cents = the amount in cents (DATE, DATETIME(6) and DECIMAL text cost it ~40% more).
 CREATE TABLE IF NOT EXISTS txn_directory (
   transaction_id   BIGINT UNSIGNED NOT NULL PRIMARY KEY,
-  transaction_date DATE            NOT NULL,
-  last_updated     DATETIME(6)     NOT NULL,
+  date_days        INT             NOT NULL,
+  last_updated_us  BIGINT          NOT NULL,
   deleted          TINYINT         NOT NULL,
-  amount           DECIMAL(14,2)   NOT NULL,
-  category         VARCHAR(64)     NOT NULL,
-  run_id           VARCHAR(64)     NOT NULL
+  amount_cents     BIGINT          NOT NULL,
+  category         VARCHAR(64)     NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- Per-run working tables (emptied at the start of each run; the run lock keeps one run at a

@@ -452,25 +452,21 @@ static int dir_row(tx_job *j, int shard, const tx_record *v, tx_error *err)
 {
     tx_home *h = &j->homes[shard];
     tx_buf *b = &h->dir;
-    if (payload_room(b, 256 + 2 * TX_CATEGORY_MAX) != TX_OK)
+    if (payload_room(b, 128 + 2 * TX_CATEGORY_MAX) != TX_OK)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     char *o = b->p + b->len;
     o += tx_fmt_u64(o, v->transaction_id);
     *o++ = '\t';
-    o += tx_fmt_date(o, v->date);
+    o += tx_fmt_i64(o, v->date);
     *o++ = '\t';
-    o += tx_fmt_timestamp(o, v->last_updated_us);
+    o += tx_fmt_i64(o, v->last_updated_us);
     *o++ = '\t';
     *o++ = v->op == 'D' ? '1' : '0';
     *o++ = '\t';
-    o += tx_fmt_cents(o, v->amount_cents);
+    o += tx_fmt_i64(o, v->amount_cents);
     *o++ = '\t';
     b->len = (size_t)(o - b->p);
     put_text(b, v->category, v->category_len);
-    b->p[b->len++] = '\t';
-    size_t rl = strlen(j->run_id);
-    memcpy(b->p + b->len, j->run_id, rl);
-    b->len += rl;
     b->p[b->len++] = '\n';
     h->ndir++;
     return tx_apply_dir_rows(j, shard, 0, err);

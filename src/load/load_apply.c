@@ -83,6 +83,16 @@ int tx_apply_prepare(tx_job *j, tx_error *err)
             return rc;
         if ((rc = run_schema(sh, err)) != TX_OK)
             return rc;
+        /* txetl before 0.2 kept the directory as DATE/DATETIME/DECIMAL text columns */
+        if ((rc = tx_shard_query_u64(sh, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE "
+                                         "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = "
+                                         "'txn_directory' AND COLUMN_NAME = 'date_days'",
+                                     &got, &null, err)) != TX_OK)
+            return rc;
+        if (got == 0)
+            return tx_error_set(err, TX_EUSAGE, "shard %d: txn_directory has the layout of an "
+                                "older txetl (no date_days column): start from a fresh database "
+                                "and reload the extracts", s);
         /* We hold the run lock: a run still marked running ended without finishing. */
         if (!j->o->dry_run &&
             (rc = tx_shard_exec(sh, "UPDATE etl_runs SET status = 'failed', message = "
@@ -190,9 +200,8 @@ int tx_apply_lookup(tx_job *j, int shard, const uint64_t *ids, size_t n, tx_stor
         return TX_OK;
     tx_buf q = {0};
     static const char head[] =
-        "SELECT transaction_id, DATEDIFF(transaction_date, '1970-01-01'), "
-        "TIMESTAMPDIFF(MICROSECOND, '1970-01-01', last_updated), deleted, "
-        "CAST(amount * 100 AS SIGNED), category FROM txn_directory WHERE transaction_id IN (";
+        "SELECT transaction_id, date_days, last_updated_us, deleted, amount_cents, category "
+        "FROM txn_directory WHERE transaction_id IN (";
     if (tx_buf_reserve(&q, sizeof head + 21 * n + 2) != TX_OK)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     memcpy(q.p, head, sizeof head - 1);
@@ -426,8 +435,8 @@ int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err)
     int rc = TX_OK;
     if (h->ndir && (all || h->dir.len >= TX_DIR_CHUNK)) {
         rc = submit_load(h->dir_loader, "txn_directory", 1,
-                         "(transaction_id, transaction_date, last_updated, deleted, amount, "
-                         "category, run_id)", &h->dir, h->ndir, err);
+                         "(transaction_id, date_days, last_updated_us, deleted, amount_cents, "
+                         "category)", &h->dir, h->ndir, err);
         h->ndir = 0;
     }
     if (rc == TX_OK && h->naudit && (all || h->audit.len >= TX_DIR_CHUNK)) {

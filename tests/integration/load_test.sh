@@ -55,4 +55,24 @@ $mpirun -n 2 "$build/txetl" load --shards "$cnf" --no-snapshot --rejects rejb.cs
 $check dump "$cnf" dumpb.csv
 $check truth dumpb.csv b.truth
 $check runs "$cnf" rejected=0
+# A directory in the layout of txetl before 0.2 (DATE/DATETIME/DECIMAL text columns) fails the
+# run before anything is written, naming the shard.
+$check wipe "$cnf"
+/usr/bin/python3 -c '
+import sys, MySQLdb
+c = MySQLdb.connect(read_default_file=sys.argv[1], read_default_group="shard1", db="mysql")
+cur = c.cursor()
+cur.execute("CREATE DATABASE Customer")
+cur.execute("CREATE TABLE Customer.txn_directory (transaction_id BIGINT UNSIGNED NOT NULL "
+            "PRIMARY KEY, transaction_date DATE NOT NULL, last_updated DATETIME(6) NOT NULL, "
+            "deleted TINYINT NOT NULL, amount DECIMAL(14,2) NOT NULL, category VARCHAR(64) "
+            "NOT NULL, run_id VARCHAR(64) NOT NULL)")
+' "$cnf"
+if $mpirun -n 2 "$build/txetl" load --shards "$cnf" --no-snapshot --quiet --rejects rej-old.csv \
+     b.csv 2>old.err; then
+  echo "FAIL: a load onto an old directory layout succeeded"; exit 1
+fi
+grep -q "shard 1: txn_directory has the layout of an older txetl" old.err ||
+  { echo "FAIL: no clear message for the old directory layout:"; cat old.err; exit 1; }
+$check runs "$cnf" >/dev/null 2>&1 && { echo "FAIL: a succeeded run was recorded"; exit 1; }
 echo "load_test: all assertions held"
