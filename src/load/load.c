@@ -428,6 +428,12 @@ typedef struct decide_src {
     uint64_t ids[BLOCK_IDS];
     size_t start[BLOCK_IDS + 1];
     tx_stored st[BLOCK_IDS];
+    tx_dir_block *fetched; /* directory blocks of the current look-up, sorted */
+    size_t nfetched, fetched_cap;
+    /* the directory block being decided: ids arrive sorted per directory shard, so a block is
+     * written once, when the decisions move past it */
+    tx_dir_block cur;
+    int cur_shard, cur_open, cur_dirty;
     tx_run_counts counts;
 } decide_src;
 
@@ -448,28 +454,80 @@ static int payload_room(tx_buf *b, size_t extra)
     return tx_buf_reserve(b, extra);
 }
 
-static int dir_row(tx_job *j, int shard, const tx_record *v, tx_error *err)
+/* Writes the current directory block (when a decision changed it) and closes it. */
+static int dir_flush(tx_job *j, decide_src *ds, tx_error *err)
 {
-    tx_home *h = &j->homes[shard];
-    tx_buf *b = &h->dir;
-    if (payload_room(b, 128 + 2 * TX_CATEGORY_MAX) != TX_OK)
+    if (!ds->cur_open)
+        return TX_OK;
+    ds->cur_open = 0;
+    if (!ds->cur_dirty)
+        return TX_OK;
+    tx_home *h = &j->homes[ds->cur_shard];
+    if (payload_room(&h->dir, 0) != TX_OK || tx_fmt_dir_block(&h->dir, &ds->cur) != TX_OK)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
-    char *o = b->p + b->len;
-    o += tx_fmt_u64(o, v->transaction_id);
-    *o++ = '\t';
-    o += tx_fmt_i64(o, v->date);
-    *o++ = '\t';
-    o += tx_fmt_i64(o, v->last_updated_us);
-    *o++ = '\t';
-    *o++ = v->op == 'D' ? '1' : '0';
-    *o++ = '\t';
-    o += tx_fmt_i64(o, v->amount_cents);
-    *o++ = '\t';
-    b->len = (size_t)(o - b->p);
-    put_text(b, v->category, v->category_len);
-    b->p[b->len++] = '\n';
     h->ndir++;
-    return tx_apply_dir_rows(j, shard, 0, err);
+    return tx_apply_dir_rows(j, ds->cur_shard, 0, err);
+}
+
+/* Makes the block of `id` (directory shard `shard`) current and gives id's stored version. */
+static int dir_enter(tx_job *j, decide_src *ds, int shard, uint64_t id, tx_stored *st,
+                     tx_error *err)
+{
+    uint64_t blk = id / TX_DIR_BLOCK;
+    if (!ds->cur_open || ds->cur_shard != shard || ds->cur.block != blk) {
+        int rc = dir_flush(j, ds, err);
+        if (rc != TX_OK)
+            return rc;
+        size_t lo = 0, hi = ds->nfetched;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (ds->fetched[mid].block < blk)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < ds->nfetched && ds->fetched[lo].block == blk) {
+            ds->cur = ds->fetched[lo];
+        } else {
+            ds->cur.block = blk;
+            ds->cur.n = 0;
+        }
+        ds->cur_shard = shard;
+        ds->cur_open = 1;
+        ds->cur_dirty = 0;
+    }
+    for (int i = 0; i < ds->cur.n; i++)
+        if (ds->cur.id[i] == id) {
+            *st = ds->cur.st[i];
+            return TX_OK;
+        }
+    memset(st, 0, sizeof *st);
+    return TX_OK;
+}
+
+/* The winning version v becomes id's entry in the current block. */
+static void dir_set(decide_src *ds, const tx_record *v)
+{
+    tx_dir_block *b = &ds->cur;
+    int i = 0;
+    while (i < b->n && b->id[i] < v->transaction_id)
+        i++;
+    if (i == b->n || b->id[i] != v->transaction_id) { /* a new entry, kept in id order */
+        memmove(&b->id[i + 1], &b->id[i], (size_t)(b->n - i) * sizeof b->id[0]);
+        memmove(&b->st[i + 1], &b->st[i], (size_t)(b->n - i) * sizeof b->st[0]);
+        b->n++;
+        b->id[i] = v->transaction_id;
+    }
+    tx_stored *st = &b->st[i];
+    memset(st, 0, sizeof *st);
+    st->found = 1;
+    st->deleted = v->op == 'D';
+    st->date = v->date;
+    st->last_updated_us = v->last_updated_us;
+    st->amount_cents = v->amount_cents;
+    st->category_len = v->category_len;
+    memcpy(st->category, v->category, v->category_len);
+    ds->cur_dirty = 1;
 }
 
 static int audit_row(tx_job *j, int shard, const tx_record *v, const tx_stored *st, int act,
@@ -564,7 +622,7 @@ static int decide_one(tx_job *j, decide_src *ds, int shard, const tx_record *v, 
         rc = tx_outbox_put(ob, tx_job_owner(j, m.shard), &m, sizeof m, err);
     }
     if (rc == TX_OK)
-        rc = dir_row(j, shard, &v[0], err);
+        dir_set(ds, &v[0]);
     if (rc == TX_OK && (act != ACT_INSERT || j->o->audit_inserts))
         rc = audit_row(j, shard, &v[0], st, act, err);
     return rc;
@@ -606,13 +664,17 @@ static int decide_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_err
                 return TX_ERR;
         }
         if (ng == 0)
-            return TX_OK; /* all decided */
+            return dir_flush(j, ds, err); /* all decided */
         ds->start[ng] = ds->blk_n;
         ds->decided += ds->blk_n;
-        int rc = tx_apply_lookup(j, shard, ds->ids, ng, ds->st, err);
-        for (size_t g = 0; g < ng && rc == TX_OK; g++)
-            rc = decide_one(j, ds, shard, &ds->blk[ds->start[g]], ds->start[g + 1] - ds->start[g],
-                            &ds->st[g], ob, err);
+        int rc = tx_apply_lookup(j, shard, ds->ids, ng, &ds->fetched, &ds->nfetched,
+                                 &ds->fetched_cap, err);
+        for (size_t g = 0; g < ng && rc == TX_OK; g++) {
+            rc = dir_enter(j, ds, shard, ds->ids[g], &ds->st[g], err);
+            if (rc == TX_OK)
+                rc = decide_one(j, ds, shard, &ds->blk[ds->start[g]],
+                                ds->start[g + 1] - ds->start[g], &ds->st[g], ob, err);
+        }
         if (rc != TX_OK)
             return rc;
     }
@@ -927,6 +989,7 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
         rc = routed_phase(j, decide_source, ds, rows_sink, NULL, err);
     tx_run_counts local = ds->counts;
     free(ds->blk);
+    free(ds->fetched);
     free(ds);
     tx_sorter_free(&sorter);
     if (rc != TX_OK)

@@ -83,16 +83,16 @@ int tx_apply_prepare(tx_job *j, tx_error *err)
             return rc;
         if ((rc = run_schema(sh, err)) != TX_OK)
             return rc;
-        /* txetl before 0.2 kept the directory as DATE/DATETIME/DECIMAL text columns */
+        /* txetl before 0.2 kept the directory as one row per transaction_id */
         if ((rc = tx_shard_query_u64(sh, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE "
                                          "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = "
-                                         "'txn_directory' AND COLUMN_NAME = 'date_days'",
+                                         "'txn_directory' AND COLUMN_NAME = 'tombstones'",
                                      &got, &null, err)) != TX_OK)
             return rc;
         if (got == 0)
             return tx_error_set(err, TX_EUSAGE, "shard %d: txn_directory has the layout of an "
-                                "older txetl (no date_days column): start from a fresh database "
-                                "and reload the extracts", s);
+                                "older txetl (a row per id, no block column): start from a "
+                                "fresh database and reload the extracts", s);
         /* We hold the run lock: a run still marked running ended without finishing. */
         if (!j->o->dry_run &&
             (rc = tx_shard_exec(sh, "UPDATE etl_runs SET status = 'failed', message = "
@@ -192,57 +192,63 @@ int tx_apply_begin(tx_job *j, const uint64_t *hist, tx_error *err)
     return TX_OK;
 }
 
-int tx_apply_lookup(tx_job *j, int shard, const uint64_t *ids, size_t n, tx_stored *out,
-                    tx_error *err)
+static int cmp_block(const void *pa, const void *pb)
 {
-    memset(out, 0, n * sizeof *out);
+    const tx_dir_block *a = pa, *b = pb;
+    return a->block < b->block ? -1 : a->block > b->block;
+}
+
+int tx_apply_lookup(tx_job *j, int shard, const uint64_t *ids, size_t n, tx_dir_block **out,
+                    size_t *nout, size_t *cap, tx_error *err)
+{
+    *nout = 0;
     if (n == 0 || j->homes[shard].dir_empty)
         return TX_OK;
     tx_buf q = {0};
-    static const char head[] =
-        "SELECT transaction_id, date_days, last_updated_us, deleted, amount_cents, category "
-        "FROM txn_directory WHERE transaction_id IN (";
+    static const char head[] = "SELECT block, data FROM txn_directory WHERE block IN (";
     if (tx_buf_reserve(&q, sizeof head + 21 * n + 2) != TX_OK)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     memcpy(q.p, head, sizeof head - 1);
     q.len = sizeof head - 1;
+    size_t nblocks = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i)
+        uint64_t blk = ids[i] / TX_DIR_BLOCK; /* ids are sorted: each block once */
+        if (i > 0 && blk == ids[i - 1] / TX_DIR_BLOCK)
+            continue;
+        if (nblocks++)
             q.p[q.len++] = ',';
-        q.len += (size_t)tx_fmt_u64(q.p + q.len, ids[i]);
+        q.len += (size_t)tx_fmt_u64(q.p + q.len, blk);
     }
     q.p[q.len++] = ')';
     q.p[q.len] = '\0';
+    if (nblocks > *cap) {
+        tx_dir_block *nb = realloc(*out, nblocks * sizeof *nb);
+        if (!nb) {
+            tx_buf_free(&q);
+            return tx_error_set(err, TX_ENOMEM, "out of memory");
+        }
+        *out = nb;
+        *cap = nblocks;
+    }
     MYSQL_RES *res;
     int rc = tx_shard_query(j->mine[shard], q.p, 0, &res, err);
     tx_buf_free(&q);
     if (rc != TX_OK)
         return rc;
     MYSQL_ROW row;
-    while ((row = mysql_fetch_row(res))) {
+    while ((row = mysql_fetch_row(res)) && rc == TX_OK) {
         unsigned long *len = mysql_fetch_lengths(res);
-        uint64_t id = strtoull(row[0], NULL, 10);
-        size_t lo = 0, hi = n; /* ids are sorted */
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (ids[mid] < id)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo == n || ids[lo] != id)
-            continue;
-        tx_stored *st = &out[lo];
-        st->found = 1;
-        st->date = (int32_t)atol(row[1]);
-        st->last_updated_us = strtoll(row[2], NULL, 10);
-        st->deleted = atoi(row[3]);
-        st->amount_cents = strtoll(row[4], NULL, 10);
-        st->category_len = (uint8_t)(len[5] > TX_CATEGORY_MAX ? TX_CATEGORY_MAX : len[5]);
-        memcpy(st->category, row[5], st->category_len);
+        uint64_t blk = strtoull(row[0], NULL, 10);
+        if (*nout == nblocks || tx_parse_dir_block(blk, row[1], len[1], &(*out)[*nout]) != 0)
+            rc = tx_error_set(err, TX_ERR, "shard %d: txn_directory block %llu is malformed",
+                              shard, (unsigned long long)blk);
+        else
+            (*nout)++;
     }
     mysql_free_result(res);
-    return TX_OK;
+    if (rc == TX_OK)
+        qsort(*out, *nout, sizeof **out, cmp_block);
+    return rc;
 }
 
 static void month_bounds(int ym, int32_t *start, int32_t *end)
@@ -435,8 +441,7 @@ int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err)
     int rc = TX_OK;
     if (h->ndir && (all || h->dir.len >= TX_DIR_CHUNK)) {
         rc = submit_load(h->dir_loader, "txn_directory", 1,
-                         "(transaction_id, date_days, last_updated_us, deleted, amount_cents, "
-                         "category)", &h->dir, h->ndir, err);
+                         "(block, entries, tombstones, data)", &h->dir, h->ndir, err);
         h->ndir = 0;
     }
     if (rc == TX_OK && h->naudit && (all || h->audit.len >= TX_DIR_CHUNK)) {

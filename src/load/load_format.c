@@ -1,4 +1,5 @@
 /* load_format.c - LOAD DATA row formatting without printf (the hot path of every load). */
+#include <stdint.h>
 #include <string.h>
 
 #include "load_internal.h"
@@ -112,4 +113,97 @@ int tx_fmt_row(tx_buf *b, const tx_record *r)
     *o++ = '\n';
     b->len = (size_t)(o - b->p);
     return TX_OK;
+}
+
+/* A directory block's data column: its entries in id order, each
+ * "OFF,DAYS,LU_US,DELETED,CENTS,LEN:CATEGORY" (OFF = id - block * TX_DIR_BLOCK; LEN bytes of
+ * category follow the colon, so the category needs no escaping of its own). */
+int tx_fmt_dir_block(tx_buf *buf, const tx_dir_block *b)
+{
+    if (tx_buf_reserve(buf, 64 + (size_t)b->n * (96 + 2 * TX_CATEGORY_MAX)) != TX_OK)
+        return TX_ENOMEM;
+    int tomb = 0;
+    for (int i = 0; i < b->n; i++)
+        tomb += b->st[i].deleted != 0;
+    char *o = buf->p + buf->len;
+    o += tx_fmt_u64(o, b->block);
+    *o++ = '\t';
+    o += tx_fmt_u64(o, (uint64_t)b->n);
+    *o++ = '\t';
+    o += tx_fmt_u64(o, (uint64_t)tomb);
+    *o++ = '\t';
+    for (int i = 0; i < b->n; i++) {
+        const tx_stored *st = &b->st[i];
+        o += tx_fmt_u64(o, b->id[i] - b->block * TX_DIR_BLOCK);
+        *o++ = ',';
+        o += tx_fmt_i64(o, st->date);
+        *o++ = ',';
+        o += tx_fmt_i64(o, st->last_updated_us);
+        *o++ = ',';
+        *o++ = st->deleted ? '1' : '0';
+        *o++ = ',';
+        o += tx_fmt_i64(o, st->amount_cents);
+        *o++ = ',';
+        o += tx_fmt_u64(o, st->category_len);
+        *o++ = ':';
+        buf->len = (size_t)(o - buf->p);
+        tx_tsv_text(buf, st->category, st->category_len); /* LOAD DATA's escapes only */
+        o = buf->p + buf->len;
+    }
+    *o++ = '\n';
+    buf->len = (size_t)(o - buf->p);
+    return TX_OK;
+}
+
+/* Reads a decimal integer (optional '-') ending at `end_ch`; advances *p past it. */
+static int read_int(const char **p, const char *e, char end_ch, int64_t *out)
+{
+    const char *q = *p;
+    int neg = q < e && *q == '-';
+    q += neg;
+    if (q >= e || *q < '0' || *q > '9')
+        return -1;
+    uint64_t v = 0;
+    while (q < e && *q >= '0' && *q <= '9') {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*q++ - '0');
+    }
+    if (q >= e || *q != end_ch || v > (uint64_t)INT64_MAX)
+        return -1;
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    *p = q + 1;
+    return 0;
+}
+
+int tx_parse_dir_block(uint64_t block, const char *data, size_t len, tx_dir_block *out)
+{
+    const char *p = data, *e = data + len;
+    out->block = block;
+    out->n = 0;
+    while (p < e) {
+        int64_t off, days, lu, del, cents, clen;
+        if (out->n == TX_DIR_BLOCK || read_int(&p, e, ',', &off) || read_int(&p, e, ',', &days) ||
+            read_int(&p, e, ',', &lu) || read_int(&p, e, ',', &del) ||
+            read_int(&p, e, ',', &cents) || read_int(&p, e, ':', &clen))
+            return -1;
+        if (off < 0 || off >= TX_DIR_BLOCK || clen < 0 || clen > TX_CATEGORY_MAX ||
+            clen > e - p || (del != 0 && del != 1) || days < INT32_MIN || days > INT32_MAX)
+            return -1;
+        uint64_t id = block * TX_DIR_BLOCK + (uint64_t)off;
+        if (out->n > 0 && id <= out->id[out->n - 1])
+            return -1; /* entries are in id order, each once */
+        tx_stored *st = &out->st[out->n];
+        memset(st, 0, sizeof *st);
+        st->found = 1;
+        st->deleted = (int)del;
+        st->date = (int32_t)days;
+        st->last_updated_us = lu;
+        st->amount_cents = cents;
+        st->category_len = (uint8_t)clen;
+        memcpy(st->category, p, (size_t)clen);
+        p += clen;
+        out->id[out->n++] = id;
+    }
+    return 0;
 }

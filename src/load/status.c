@@ -56,8 +56,9 @@ int tx_status_print(const char *shards_path, FILE *out, tx_error *err)
             continue;
         }
         tx_shard_query_u64(sh, "SELECT COUNT(*) FROM TransactionsOptimized", &rows, &null, &e);
-        tx_shard_query_u64(sh, "SELECT COUNT(*) FROM txn_directory", &dir, &null, &e);
-        tx_shard_query_u64(sh, "SELECT COUNT(*) FROM txn_directory WHERE deleted = 1", &tomb,
+        tx_shard_query_u64(sh, "SELECT COALESCE(SUM(entries), 0) FROM txn_directory", &dir,
+                           &null, &e);
+        tx_shard_query_u64(sh, "SELECT COALESCE(SUM(tombstones), 0) FROM txn_directory", &tomb,
                            &null, &e);
         tx_shard_query_u64(sh, "SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE "
                                "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = "
