@@ -217,6 +217,8 @@ int tx_sorter_new(size_t max_records, tx_sorter **out, tx_error *err)
     if (!s)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     s->cap = max_records < 1024 ? 1024 : max_records;
+    if (s->cap > (size_t)UINT32_MAX * 8 / ARENA_PER_RECORD) /* keys address the arena in 8s */
+        s->cap = (size_t)UINT32_MAX * 8 / ARENA_PER_RECORD;
     s->arena_cap = s->cap * ARENA_PER_RECORD;
     *out = s;
     return TX_OK;
@@ -356,10 +358,12 @@ static int load_head(run *r, tx_error *err)
             r->ended = 1;
             return TX_OK;
         }
-        if (r->have < sizeof(phead) || r->have < entry_size(r->buf) ||
-            entry_size(r->buf) > ENTRY_MAX || entry_size(r->buf) < sizeof(phead) + FIXED_PART)
-            return tx_error_set(err, TX_ERR, "a temporary file of the sorter is truncated");
+        avail = r->have;
     }
+    size_t size = avail >= sizeof(phead) ? entry_size(r->buf + r->pos) : 0;
+    if (size > avail || size < sizeof(phead) + FIXED_PART || size > ENTRY_MAX || size % 8)
+        return tx_error_set(err, TX_ERR, "a temporary file of the sorter is truncated or "
+                                         "damaged (TMPDIR)");
     const char *e = r->buf + r->pos;
     r->pos += entry_size(e);
     unpack(e, &r->head_shard, &r->head);

@@ -75,4 +75,5 @@ fi
 grep -q "shard 1: txn_directory has the layout of an older txetl" old.err ||
   { echo "FAIL: no clear message for the old directory layout:"; cat old.err; exit 1; }
 $check runs "$cnf" >/dev/null 2>&1 && { echo "FAIL: a succeeded run was recorded"; exit 1; }
+$check wipe "$cnf" # the shared shards must not keep the old layout for the tests after this one
 echo "load_test: all assertions held"
