@@ -147,7 +147,8 @@ int tx_fmt_dir_block(tx_buf *buf, const tx_dir_block *b)
         o += tx_fmt_u64(o, st->category_len);
         *o++ = ':';
         buf->len = (size_t)(o - buf->p);
-        tx_tsv_text(buf, st->category, st->category_len); /* LOAD DATA's escapes only */
+        if (tx_tsv_text(buf, st->category, st->category_len) != TX_OK) /* LOAD DATA's escapes */
+            return TX_ENOMEM;
         o = buf->p + buf->len;
     }
     *o++ = '\n';
