@@ -305,18 +305,32 @@ static int join_rejects(tx_job *j, tx_error *err)
 
 /* ---- phases 2-4: routed rounds -------------------------------------------------------- */
 
-/* Messages between ranks: a tag, the shard it is for, a record. */
+/* Messages between ranks: packed records (spill.h) whose head gives the tag and the shard the
+ * message is for. */
 enum { MSG_VERSION = 1, MSG_APPLY = 2, MSG_REMOVE = 3 };
-typedef struct msg {
-    uint32_t tag;
-    int32_t shard;
-    tx_record rec;
-} msg;
+
+/* Packs r into the outbox for rank `dest`. */
+static int send_packed(tx_outbox *ob, int dest, int shard, int tag, const tx_record *r,
+                       tx_error *err)
+{
+    char buf[sizeof(tx_packed_head) + sizeof(tx_record) + 8];
+    tx_pack(buf, shard, tag, r);
+    return tx_outbox_put(ob, dest, buf, tx_packed_size(r), err);
+}
 
 /* A source fills the outbox up to the round budget and says whether it has more; a sink takes
- * the messages a round delivered to this rank. */
+ * the messages (`bytes` of packed records) a round delivered to this rank. */
 typedef int (*source_fn)(tx_job *j, void *ctx, tx_outbox *ob, int *more, tx_error *err);
-typedef int (*sink_fn)(tx_job *j, void *ctx, const msg *m, size_t n, tx_error *err);
+typedef int (*sink_fn)(tx_job *j, void *ctx, const char *m, size_t bytes, tx_error *err);
+
+/* The size of the packed message at p (of `left` bytes), or an error for a damaged round. */
+static int next_msg(const char *p, size_t left, size_t *size, tx_error *err)
+{
+    *size = tx_packed_entry(p, left);
+    if (*size == 0)
+        return tx_error_set(err, TX_ERR, "a damaged message in an exchange round");
+    return TX_OK;
+}
 
 /* Collective. Exchange rounds until no rank has more. A local failure stops local work but not
  * the rounds; the phase ends in one agreement. */
@@ -335,11 +349,11 @@ static int routed_phase(tx_job *j, source_fn src, void *sctx, sink_fn sink, void
         int xrc = tx_exchange(j->comm, ob, rc == TX_OK && more, &got, &any_more, err);
         if (rc == TX_OK)
             rc = xrc;
-        /* messages are plain structs; the sinks do not depend on their order */
+        /* the sinks do not depend on the order of the messages */
         if (rc == TX_OK)
-            rc = sink(j, kctx, (const msg *)got.self, got.self_len / sizeof(msg), err);
+            rc = sink(j, kctx, got.self, got.self_len, err);
         if (rc == TX_OK)
-            rc = sink(j, kctx, (const msg *)got.recv, got.recv_len / sizeof(msg), err);
+            rc = sink(j, kctx, got.recv, got.recv_len, err);
     }
     tx_outbox_free(&ob);
     return tx_agree(j->comm, rc, err);
@@ -361,12 +375,11 @@ static int versions_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_e
 {
     scan_src *ss = vctx;
     tx_raw raw;
-    msg m;
-    memset(&m, 0, sizeof m);
-    m.tag = MSG_VERSION;
+    tx_record rec;
+    memset(&rec, 0, sizeof rec);
     *more = 0;
     while (tx_outbox_bytes(ob) < TX_ROUND_BYTES) {
-        int got = tx_cursor_next(ss->cur, &raw, &m.rec, err);
+        int got = tx_cursor_next(ss->cur, &raw, &rec, err);
         if (got < 0)
             return got;
         if (got == 0)
@@ -384,13 +397,13 @@ static int versions_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_e
                                     j->o->rejects_path);
             continue;
         }
-        ss->hist[m.rec.date]++;
-        m.shard = tx_job_dir_shard(j, m.rec.transaction_id);
+        ss->hist[rec.date]++;
+        int shard = tx_job_dir_shard(j, rec.transaction_id);
         if (j->o->dry_run) { /* routed (counted per destination), not shipped */
-            ss->routed[tx_job_owner(j, m.shard)]++;
+            ss->routed[tx_job_owner(j, shard)]++;
             continue;
         }
-        int rc = tx_outbox_put(ob, tx_job_owner(j, m.shard), &m, sizeof m, err);
+        int rc = send_packed(ob, tx_job_owner(j, shard), shard, MSG_VERSION, &rec, err);
         if (rc != TX_OK)
             return rc;
     }
@@ -401,14 +414,21 @@ static int versions_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_e
 }
 
 /* Phase 2 sink: versions into the sorter (a dry run only counts them). */
-static int versions_sink(tx_job *j, void *ctx, const msg *m, size_t n, tx_error *err)
+static int versions_sink(tx_job *j, void *ctx, const char *m, size_t bytes, tx_error *err)
 {
     tx_sorter *sorter = ctx;
     if (j->o->dry_run)
         return TX_OK;
-    for (size_t i = 0; i < n; i++) {
-        int rc = tx_sorter_add(sorter, m[i].shard, &m[i].rec, err);
+    for (size_t at = 0, size; at < bytes; at += size) {
+        int rc = next_msg(m + at, bytes - at, &size, err);
         if (rc != TX_OK)
+            return rc;
+        tx_packed_head hd;
+        memcpy(&hd, m + at, sizeof hd);
+        if (hd.tag != MSG_VERSION || hd.shard < 0 || hd.shard >= j->nshards || !j->mine[hd.shard])
+            return tx_error_set(err, TX_ERR, "a version for shard %d (tag %d) reached rank %d",
+                                hd.shard, hd.tag, j->rank);
+        if ((rc = tx_sorter_add_packed(sorter, m + at, err)) != TX_OK)
             return rc;
     }
     return TX_OK;
@@ -605,21 +625,18 @@ static int decide_one(tx_job *j, decide_src *ds, int shard, const tx_record *v, 
     uint64_t *counter[] = {&ds->counts.inserted, &ds->counts.updated, &ds->counts.moved,
                            &ds->counts.deleted};
     (*counter[act])++;
-    msg m;
-    memset(&m, 0, sizeof m);
     int rc = TX_OK;
     if (act != ACT_DELETE) {
-        m.tag = MSG_APPLY;
-        m.rec = v[0];
-        m.shard = tx_job_shard_of_date(j, v[0].date);
-        rc = tx_outbox_put(ob, tx_job_owner(j, m.shard), &m, sizeof m, err);
+        int home = tx_job_shard_of_date(j, v[0].date);
+        rc = send_packed(ob, tx_job_owner(j, home), home, MSG_APPLY, &v[0], err);
     }
     if (rc == TX_OK && st->found && !st->deleted && (act == ACT_MOVE || act == ACT_DELETE)) {
-        m.tag = MSG_REMOVE;
-        m.rec.transaction_id = v[0].transaction_id;
-        m.rec.date = st->date;
-        m.shard = tx_job_shard_of_date(j, st->date);
-        rc = tx_outbox_put(ob, tx_job_owner(j, m.shard), &m, sizeof m, err);
+        tx_record gone; /* what the old home needs: the key of the copy to remove */
+        memset(&gone, 0, sizeof gone);
+        gone.transaction_id = v[0].transaction_id;
+        gone.date = st->date;
+        int home = tx_job_shard_of_date(j, st->date);
+        rc = send_packed(ob, tx_job_owner(j, home), home, MSG_REMOVE, &gone, err);
     }
     if (rc == TX_OK)
         dir_set(ds, &v[0]);
@@ -685,17 +702,27 @@ static int decide_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_err
 }
 
 /* Phase 3 sink: rows and removals into the owned shards, one LOAD DATA each per round. */
-static int rows_sink(tx_job *j, void *ctx, const msg *m, size_t n, tx_error *err)
+static int rows_sink(tx_job *j, void *ctx, const char *m, size_t bytes, tx_error *err)
 {
     (void)ctx;
-    for (size_t i = 0; i < n; i++) {
-        tx_home *h = &j->homes[m[i].shard];
-        const tx_record *r = &m[i].rec;
-        if (m[i].tag == MSG_APPLY)
-            j->shard_rows[m[i].shard]++;
+    tx_record rec;
+    const tx_record *r = &rec;
+    for (size_t at = 0, size; at < bytes; at += size) {
+        int shard, tag;
+        int rc = next_msg(m + at, bytes - at, &size, err);
+        if (rc != TX_OK)
+            return rc;
+        tx_unpack(m + at, &shard, &tag, &rec);
+        if (shard < 0 || shard >= j->nshards || !j->mine[shard] ||
+            (tag != MSG_APPLY && tag != MSG_REMOVE))
+            return tx_error_set(err, TX_ERR, "a message for shard %d (tag %d) reached rank %d",
+                                shard, tag, j->rank);
+        tx_home *h = &j->homes[shard];
+        if (tag == MSG_APPLY)
+            j->shard_rows[shard]++;
         else
-            j->shard_removed[m[i].shard]++;
-        if (m[i].tag == MSG_APPLY) {
+            j->shard_removed[shard]++;
+        if (tag == MSG_APPLY) {
             int y, mo, d;
             tx_civil_from_days(r->date, &y, &mo, &d);
             int k = (y * 12 + mo) % TX_ROW_LOADERS; /* alternate months: disjoint partitions */

@@ -13,7 +13,7 @@
 #include "spill.h"
 
 /* Bytes a rank queues before an exchange round: bounds memory per round. */
-#define TX_ROUND_BYTES (32u << 20)
+#define TX_ROUND_BYTES (16u << 20)
 /* Days since epoch of 1970-01-01 .. 2099-12-31: the histogram's size. */
 #define TX_NDAYS 47482
 /* Months 1970-01 .. 2099-12. */

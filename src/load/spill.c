@@ -6,28 +6,22 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* ---- packed versions ---------------------------------------------------------------------- */
-
-/* A version as the sorter keeps it (in memory and in spilled runs): this head, the fixed part
- * of its tx_record, then its category and payment bytes; `size` (the whole entry, a multiple
- * of 8) lets a reader step over it. A typical entry is ~90 bytes instead of a tx_record's 150:
- * less memory to fault in, copy and write out. */
-typedef struct phead {
-    int32_t shard;
-    uint32_t size;
-} phead;
+/* ---- packed versions (spill.h) ------------------------------------------------------------- */
 
 #define FIXED_PART offsetof(tx_record, category)
-#define ENTRY_MAX ((sizeof(phead) + sizeof(tx_record) + 7) & ~(size_t)7)
+#define ENTRY_MAX ((sizeof(tx_packed_head) + sizeof(tx_record) + 7) & ~(size_t)7)
+#define ENTRY_MIN ((sizeof(tx_packed_head) + FIXED_PART + 7) & ~(size_t)7)
 
-static size_t packed_size(const tx_record *r)
+size_t tx_packed_size(const tx_record *r)
 {
-    return (sizeof(phead) + FIXED_PART + r->category_len + r->payment_len + 7) & ~(size_t)7;
+    return (sizeof(tx_packed_head) + FIXED_PART + r->category_len + r->payment_len + 7) &
+           ~(size_t)7;
 }
 
-static void pack(char *dst, int shard, const tx_record *r, size_t size)
+void tx_pack(char *dst, int shard, int tag, const tx_record *r)
 {
-    phead h = {shard, (uint32_t)size};
+    size_t size = tx_packed_size(r);
+    tx_packed_head h = {shard, (uint16_t)size, (uint8_t)tag, 0};
     memcpy(dst, &h, sizeof h);
     char *o = dst + sizeof h;
     memcpy(o, r, FIXED_PART);
@@ -39,12 +33,25 @@ static void pack(char *dst, int shard, const tx_record *r, size_t size)
     memset(o, 0, (size_t)(dst + size - o));
 }
 
-/* Unpacks the entry at src; the text tails are zeroed as the parser leaves them. */
-static void unpack(const char *src, int *shard, tx_record *r)
+size_t tx_packed_entry(const char *p, size_t avail)
 {
-    phead h;
+    tx_packed_head h;
+    if (avail < sizeof h)
+        return 0;
+    memcpy(&h, p, sizeof h);
+    size_t size = h.size;
+    if (size > avail || size < ENTRY_MIN || size > ENTRY_MAX || size % 8)
+        return 0;
+    return size;
+}
+
+void tx_unpack(const char *src, int *shard, int *tag, tx_record *r)
+{
+    tx_packed_head h;
     memcpy(&h, src, sizeof h);
     *shard = h.shard;
+    if (tag)
+        *tag = h.tag;
     const char *p = src + sizeof h;
     memcpy(r, p, FIXED_PART);
     p += FIXED_PART;
@@ -53,6 +60,13 @@ static void unpack(const char *src, int *shard, tx_record *r)
     p += r->category_len;
     memcpy(r->payment, p, r->payment_len);
     memset(r->payment + r->payment_len, 0, sizeof r->payment - r->payment_len);
+}
+
+static uint32_t entry_size(const char *e)
+{
+    tx_packed_head h;
+    memcpy(&h, e, sizeof h);
+    return h.size;
 }
 
 /* ---- the version sorter ----------------------------------------------------------------- */
@@ -252,13 +266,6 @@ static int add_run(tx_sorter *s, tx_error *err)
     return TX_OK;
 }
 
-static uint32_t entry_size(const char *e)
-{
-    phead h;
-    memcpy(&h, e, sizeof h);
-    return h.size;
-}
-
 /* Sorts the entries in memory (by their keys) and writes them in order as a run to a
  * temporary file. */
 static int spill_run(tx_sorter *s, tx_error *err)
@@ -281,7 +288,8 @@ static int spill_run(tx_sorter *s, tx_error *err)
     return TX_OK;
 }
 
-int tx_sorter_add(tx_sorter *s, int shard, const tx_record *r, tx_error *err)
+/* Room for an entry of `size` bytes: allocates on first use, spills a full sorter. */
+static int make_room(tx_sorter *s, size_t size, tx_error *err)
 {
     if (!s->arena) {
         s->arena = huge_alloc(s->arena_cap);
@@ -289,17 +297,48 @@ int tx_sorter_add(tx_sorter *s, int shard, const tx_record *r, tx_error *err)
         if (!s->arena || !s->k)
             return tx_error_set(err, TX_ENOMEM, "out of memory");
     }
-    size_t size = packed_size(r);
-    if (s->n == s->cap || s->used + size > s->arena_cap) {
-        int rc = spill_run(s, err);
-        if (rc != TX_OK)
-            return rc;
-    }
-    pack(s->arena + s->used, shard, r, size);
-    s->k[s->n++] = (key){r->transaction_id, r->last_updated_us, r->offset, r->file_index, shard,
-                         (uint32_t)(s->used / 8), 0};
+    if (s->n == s->cap || s->used + size > s->arena_cap)
+        return spill_run(s, err);
+    return TX_OK;
+}
+
+/* Keys the entry just placed at s->used. */
+static void add_key(tx_sorter *s, size_t size)
+{
+    const char *e = s->arena + s->used, *f = e + sizeof(tx_packed_head);
+    key k = {0};
+    tx_packed_head h;
+    memcpy(&h, e, sizeof h);
+    memcpy(&k.id, f + offsetof(tx_record, transaction_id), sizeof k.id);
+    memcpy(&k.lu, f + offsetof(tx_record, last_updated_us), sizeof k.lu);
+    memcpy(&k.off, f + offsetof(tx_record, offset), sizeof k.off);
+    memcpy(&k.file, f + offsetof(tx_record, file_index), sizeof k.file);
+    k.shard = h.shard;
+    k.pos8 = (uint32_t)(s->used / 8);
+    s->k[s->n++] = k;
     s->used += size;
     s->count++;
+}
+
+int tx_sorter_add(tx_sorter *s, int shard, const tx_record *r, tx_error *err)
+{
+    size_t size = tx_packed_size(r);
+    int rc = make_room(s, size, err);
+    if (rc != TX_OK)
+        return rc;
+    tx_pack(s->arena + s->used, shard, 0, r);
+    add_key(s, size);
+    return TX_OK;
+}
+
+int tx_sorter_add_packed(tx_sorter *s, const char *entry, tx_error *err)
+{
+    size_t size = entry_size(entry);
+    int rc = make_room(s, size, err);
+    if (rc != TX_OK)
+        return rc;
+    memcpy(s->arena + s->used, entry, size);
+    add_key(s, size);
     return TX_OK;
 }
 
@@ -342,13 +381,14 @@ static int load_head(run *r, tx_error *err)
             __builtin_prefetch(ahead);
             __builtin_prefetch(ahead + 64);
         }
-        unpack(r->arena + (size_t)r->order[r->mem_pos++].pos8 * 8, &r->head_shard, &r->head);
+        tx_unpack(r->arena + (size_t)r->order[r->mem_pos++].pos8 * 8, &r->head_shard, NULL,
+                  &r->head);
         r->loaded = 1;
         return TX_OK;
     }
     /* a whole entry in [pos, have): refill when not */
     size_t avail = r->have - r->pos;
-    if (avail < sizeof(phead) || avail < entry_size(r->buf + r->pos)) {
+    if (avail < sizeof(tx_packed_head) || avail < entry_size(r->buf + r->pos)) {
         memmove(r->buf, r->buf + r->pos, avail);
         r->have = avail + fread(r->buf + avail, 1, RUN_BYTES - avail, r->f);
         r->pos = 0;
@@ -360,13 +400,12 @@ static int load_head(run *r, tx_error *err)
         }
         avail = r->have;
     }
-    size_t size = avail >= sizeof(phead) ? entry_size(r->buf + r->pos) : 0;
-    if (size > avail || size < sizeof(phead) + FIXED_PART || size > ENTRY_MAX || size % 8)
+    if (tx_packed_entry(r->buf + r->pos, avail) == 0)
         return tx_error_set(err, TX_ERR, "a temporary file of the sorter is truncated or "
                                          "damaged (TMPDIR)");
     const char *e = r->buf + r->pos;
     r->pos += entry_size(e);
-    unpack(e, &r->head_shard, &r->head);
+    tx_unpack(e, &r->head_shard, NULL, &r->head);
     r->loaded = 1;
     return TX_OK;
 }
