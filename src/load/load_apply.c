@@ -482,13 +482,15 @@ static int revenue(tx_shard *sh, tx_error *err)
     "t.transaction_date = p.transaction_date)"
 static const char *const incremental_apply[] = {
     "START TRANSACTION",
-    "INSERT IGNORE INTO stage_pairs (transaction_date, customer_id) SELECT t.transaction_date, "
-    "t.customer_id FROM TransactionsOptimized t" JOIN_APPLY,
-    "INSERT IGNORE INTO stage_pairs (transaction_date, customer_id) SELECT t.transaction_date, "
-    "t.customer_id FROM TransactionsOptimized t" JOIN_REMOVE,
-    "INSERT IGNORE INTO stage_pairs (transaction_date, customer_id) SELECT transaction_date, "
-    "customer_id FROM stage_apply",
-    "UPDATE stage_pairs p SET had_before = " PAIR_EXISTS,
+    /* (date, customer) pairs whose count may change; what is known without probing is set
+     * here: a pair of a stored copy had rows before, a pair of a staged row has rows after */
+    "INSERT IGNORE INTO stage_pairs (transaction_date, customer_id, had_before) SELECT "
+    "t.transaction_date, t.customer_id, 1 FROM TransactionsOptimized t" JOIN_APPLY,
+    "INSERT IGNORE INTO stage_pairs (transaction_date, customer_id, had_before) SELECT "
+    "t.transaction_date, t.customer_id, 1 FROM TransactionsOptimized t" JOIN_REMOVE,
+    "INSERT INTO stage_pairs (transaction_date, customer_id, has_after) SELECT transaction_date, "
+    "customer_id, 1 FROM stage_apply ON DUPLICATE KEY UPDATE has_after = 1",
+    "UPDATE stage_pairs p SET had_before = " PAIR_EXISTS " WHERE had_before = 0",
     "INSERT INTO stage_revenue SELECT t.transaction_date, -SUM(t.transaction_amount), -COUNT(*) "
     "FROM TransactionsOptimized t" JOIN_APPLY " GROUP BY t.transaction_date",
     "INSERT INTO stage_revenue SELECT t.transaction_date, -SUM(t.transaction_amount), -COUNT(*) "
@@ -502,7 +504,7 @@ static const char *const incremental_apply[] = {
     "transaction_date",
     "INSERT INTO stage_revenue SELECT transaction_date, SUM(transaction_amount), COUNT(*) FROM "
     "stage_apply GROUP BY transaction_date",
-    "UPDATE stage_pairs p SET has_after = " PAIR_EXISTS,
+    "UPDATE stage_pairs p SET has_after = " PAIR_EXISTS " WHERE has_after = 0",
     "INSERT IGNORE INTO revenue_daily (transaction_date, revenue, transactions, customers) SELECT "
     "DISTINCT transaction_date, 0, 0, 0 FROM stage_revenue",
     "UPDATE revenue_daily rd JOIN (SELECT transaction_date, SUM(revenue) AS rev, "
