@@ -1,6 +1,6 @@
 set terminal pngcairo size 900,560 noenhanced font ',10'
 set output '/work/main/bench/results/scaling.png'
-set title 'txetl load rank scaling (R ranks, R shards) - 2026-11-26T01:01:25Z c9d0b2a12101+dirty'
+set title 'txetl load rank scaling (R ranks, R shards) - 2026-11-26T01:25:06Z e5160ab835b2'
 set xlabel 'ranks (= shards)'
 set ylabel 'rows/s'
 set y2label 'parallel efficiency (%)'
