@@ -315,15 +315,22 @@ bench_seed() {
   done
 }
 
+# csvbare_row REP ID FILE ROWS BYTES LABEL: libcsv's bare parse of FILE as row ID (warm cache),
+# leaving FILE warm for the txetl row that follows.
+csvbare_row() {
+  local rep=$1 id=$2 file=$3 rows=$4 bytes=$5 label=$6 t0 wall
+  warm "$file"
+  t0=$EPOCHREALTIME
+  "$CSVBARE" "$file" >"$LOGS/$id.rep$rep.log" 2>&1 || die "csvbare failed (log $LOGS/$id.rep$rep.log)"
+  wall=$(elapsed "$t0")
+  record "$id" parse "$label" 1 0 "$rows" "$bytes" "$wall" "" "" "$rep" "\"bytes_full\":$bytes"
+  warm "$file"
+}
+
 bench_parse() { # --dry-run (1 and 2 ranks) vs libcsv bare parse, warm cache
   local rep t0 wall
   for ((rep = 1; rep <= REPS; rep++)); do
-    warm "$F"
-    t0=$EPOCHREALTIME
-    "$CSVBARE" "$F" >"$LOGS/csvbare.rep$rep.log" 2>&1 || die "csvbare failed (log $LOGS/csvbare.rep$rep.log)"
-    wall=$(elapsed "$t0")
-    record csvbare parse "libcsv bare parse (csv_parse, count fields), warm cache" 1 0 "$FROWS" "$FBYTES" "$wall" "" "" "$rep" "\"bytes_full\":$FBYTES"
-    warm "$F"
+    csvbare_row "$rep" csvbare "$F" "$FROWS" "$FBYTES" "libcsv bare parse (csv_parse, count fields), warm cache"
     run_txetl dry_1r parse "txetl load --dry-run, mpiexec -n 1 (wall incl. MPI start-up), warm cache" 1 "$S1" "$F" "$FROWS" "$FBYTES" "$rep" --dry-run --no-snapshot
     warm "$F"
     run_txetl dry_2r parse "txetl load --dry-run, mpiexec -n 2, 2 shards, warm cache" 2 "$S2" "$F" "$FROWS" "$FBYTES" "$rep" --dry-run --no-snapshot
@@ -351,14 +358,8 @@ bench_rss() { # peak RSS per rank, 1 rank / 1 shard / --no-snapshot, at 4x rows 
     run_txetl rss_4x rss "txetl load --no-snapshot, mpiexec -n 1, 1 shard, $((RSS_ROWS / ROWS))x extract (peak RSS)" 1 "$S1" "$f4" "$r4" "$b4" "$rep" --no-snapshot
   done
   # the parse peers again on the bigger file: the fixed start-up weighs less in the wall time
-  local t0 wall
   for ((rep = 1; rep <= REPS; rep++)); do
-    warm "$f4"
-    t0=$EPOCHREALTIME
-    "$CSVBARE" "$f4" >"$LOGS/csvbare_4x.rep$rep.log" 2>&1 || die "csvbare failed (log $LOGS/csvbare_4x.rep$rep.log)"
-    wall=$(elapsed "$t0")
-    record csvbare_4x parse "libcsv bare parse of the $((RSS_ROWS / ROWS))x extract, warm cache" 1 0 "$r4" "$b4" "$wall" "" "" "$rep" "\"bytes_full\":$b4"
-    warm "$f4"
+    csvbare_row "$rep" csvbare_4x "$f4" "$r4" "$b4" "libcsv bare parse of the $((RSS_ROWS / ROWS))x extract, warm cache"
     run_txetl dry_1r_4x parse "txetl load --dry-run of the $((RSS_ROWS / ROWS))x extract, mpiexec -n 1 (wall incl. MPI start-up), warm cache" 1 "$S1" "$f4" "$r4" "$b4" "$rep" --dry-run --no-snapshot
   done
 }

@@ -314,8 +314,7 @@ static int send_packed(tx_outbox *ob, int dest, int shard, int tag, const tx_rec
                        tx_error *err)
 {
     char buf[sizeof(tx_packed_head) + sizeof(tx_record) + 8];
-    tx_pack(buf, shard, tag, r);
-    return tx_outbox_put(ob, dest, buf, tx_packed_size(r), err);
+    return tx_outbox_put(ob, dest, buf, tx_pack(buf, shard, tag, r), err);
 }
 
 /* A source fills the outbox up to the round budget and says whether it has more; a sink takes

@@ -18,7 +18,7 @@ size_t tx_packed_size(const tx_record *r)
            ~(size_t)7;
 }
 
-void tx_pack(char *dst, int shard, int tag, const tx_record *r)
+size_t tx_pack(char *dst, int shard, int tag, const tx_record *r)
 {
     size_t size = tx_packed_size(r);
     tx_packed_head h = {shard, (uint16_t)size, (uint8_t)tag, 0};
@@ -31,6 +31,7 @@ void tx_pack(char *dst, int shard, int tag, const tx_record *r)
     memcpy(o, r->payment, r->payment_len);
     o += r->payment_len;
     memset(o, 0, (size_t)(dst + size - o));
+    return size;
 }
 
 size_t tx_packed_entry(const char *p, size_t avail)
@@ -322,12 +323,10 @@ static void add_key(tx_sorter *s, size_t size)
 
 int tx_sorter_add(tx_sorter *s, int shard, const tx_record *r, tx_error *err)
 {
-    size_t size = tx_packed_size(r);
-    int rc = make_room(s, size, err);
+    int rc = make_room(s, tx_packed_size(r), err);
     if (rc != TX_OK)
         return rc;
-    tx_pack(s->arena + s->used, shard, 0, r);
-    add_key(s, size);
+    add_key(s, tx_pack(s->arena + s->used, shard, 0, r));
     return TX_OK;
 }
 

@@ -23,8 +23,8 @@ typedef struct tx_packed_head {
 
 /* Local. Bytes r packs into. */
 size_t tx_packed_size(const tx_record *r);
-/* Local. Packs r into dst (tx_packed_size(r) bytes). */
-void tx_pack(char *dst, int shard, int tag, const tx_record *r);
+/* Local. Packs r into dst; returns the bytes written (tx_packed_size(r)). */
+size_t tx_pack(char *dst, int shard, int tag, const tx_record *r);
 /* Local. Size of the entry at p given `avail` readable bytes, or 0 when no whole, sane entry
  * starts there. */
 size_t tx_packed_entry(const char *p, size_t avail);
