@@ -11,11 +11,11 @@ set_tests_properties(analytics_pipeline PROPERTIES
   FIXTURES_REQUIRED shards2 RESOURCE_LOCK shards2 TIMEOUT 900 LABELS "integration;analytics"
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
 
-# CI has the shared data beside the clone; exit 77 (skipped) when it is not there.
+# TX_CDNOW_CSV: tests/CMakeLists.txt; exit 77 (skipped) if the file is missing.
 add_test(NAME analytics_cdnow
          COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/cdnow_test.sh
                  ${CMAKE_BINARY_DIR} ${TX_SHARDS2_CNF} ${TX_TEST_WORK}/analytics_cdnow
-                 ${CMAKE_SOURCE_DIR}/../shared/data/cdnow/cdnowElog.csv)
+                 ${TX_CDNOW_CSV})
 set_tests_properties(analytics_cdnow PROPERTIES
   FIXTURES_REQUIRED shards2 RESOURCE_LOCK shards2 TIMEOUT 300 SKIP_RETURN_CODE 77
   LABELS "integration;analytics"
@@ -26,7 +26,7 @@ set_tests_properties(analytics_cdnow PROPERTIES
 add_test(NAME analytics_holdout
          COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/holdout_test.sh
                  ${CMAKE_BINARY_DIR} ${TX_SHARDS2_CNF} ${TX_TEST_WORK}/analytics_holdout
-                 ${CMAKE_SOURCE_DIR}/../shared/data/cdnow/cdnowElog.csv)
+                 ${TX_CDNOW_CSV})
 set_tests_properties(analytics_holdout PROPERTIES
   FIXTURES_REQUIRED shards2 RESOURCE_LOCK shards2 TIMEOUT 300 SKIP_RETURN_CODE 77
   LABELS "integration;analytics"

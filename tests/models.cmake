@@ -1,7 +1,7 @@
 # Models area (tx_models): BG/NBD + Gamma-Gamma fits and predictions.
 tx_add_unit_test(test_clv_cdnow SOURCES unit/test_clv_cdnow.c LIBS tx_models)
 target_compile_definitions(test_clv_cdnow PRIVATE
-  CDNOW_CSV="${CMAKE_SOURCE_DIR}/../shared/data/cdnow/cdnowElog.csv")
+  CDNOW_CSV="${TX_CDNOW_CSV}")
 
 find_package(Threads REQUIRED)
 tx_add_unit_test(test_clv_recover SOURCES unit/test_clv_recover.c LIBS tx_models Threads::Threads)
