@@ -222,8 +222,10 @@ $cdc indexes "$cnf"
 step "d. a second run while the first holds the run lock"
 $cdc runids "$cnf" d.before
 t0=$(now)
+# The first run re-reads the extract six times (all stale, nothing written): long enough
+# (seconds) that the second run, started once the lock is seen held, meets it still held.
 mpiexec --oversubscribe -n 2 "$build/txetl" load --shards "$cnf" --no-snapshot \
-  --rejects d1.rejects.csv big.csv big.csv >d1.log 2>&1 &
+  --rejects d1.rejects.csv big.csv big.csv big.csv big.csv big.csv big.csv >d1.log 2>&1 &
 job=$!
 bg_pids+=("$job")
 deadline=$((SECONDS + 60)) held=0
