@@ -453,11 +453,9 @@ typedef struct decide_src {
      * written once, when the decisions move past it */
     tx_dir_block cur;
     int cur_shard, cur_open, cur_dirty;
-    tx_run_counts counts;
+    tx_versions_outcome outcome; /* the decision of the current transaction */
+    tx_run_counts counts;        /* read here counts the versions decided (unused) */
 } decide_src;
-
-static const char *action_name[] = {"insert", "update", "move", "delete"};
-enum { ACT_INSERT, ACT_UPDATE, ACT_MOVE, ACT_DELETE };
 
 static int put_text(tx_buf *b, const char *s, size_t len)
 {
@@ -487,6 +485,13 @@ static int dir_flush(tx_job *j, decide_src *ds, tx_error *err)
     h->ndir++;
     return tx_apply_dir_rows(j, ds->cur_shard, 0, err);
 }
+
+/* The directory's blocks (TX_DIR_BLOCK ids per row, encoded by load_format.c) stay here rather
+ * than in src/versions: they are how the directory is stored and batched for its look-ups and
+ * writes, not a rule of SPEC §4. The §4 module takes one id's stored state and hands back its
+ * new entry (tx_versions_outcome.entry); dir_enter and dir_set only find and replace that entry
+ * in the current block, so the module never sees the storage layout and the layout can change
+ * (block size, encoding) without touching the rules or their tests. */
 
 /* Makes the block of `id` (directory shard `shard`) current and gives id's stored version. */
 static int dir_enter(tx_job *j, decide_src *ds, int shard, uint64_t id, tx_stored *st,
@@ -524,48 +529,43 @@ static int dir_enter(tx_job *j, decide_src *ds, int shard, uint64_t id, tx_store
     return TX_OK;
 }
 
-/* The winning version v becomes id's entry in the current block. */
-static void dir_set(decide_src *ds, const tx_record *v)
+/* `e` becomes id's entry in the current block (the block of id: dir_enter made it current). */
+static void dir_set(decide_src *ds, uint64_t id, const tx_stored *e)
 {
     tx_dir_block *b = &ds->cur;
     int i = 0;
-    while (i < b->n && b->id[i] < v->transaction_id)
+    while (i < b->n && b->id[i] < id)
         i++;
-    if (i == b->n || b->id[i] != v->transaction_id) { /* a new entry, kept in id order */
+    if (i == b->n || b->id[i] != id) { /* a new entry, kept in id order */
         memmove(&b->id[i + 1], &b->id[i], (size_t)(b->n - i) * sizeof b->id[0]);
         memmove(&b->st[i + 1], &b->st[i], (size_t)(b->n - i) * sizeof b->st[0]);
         b->n++;
-        b->id[i] = v->transaction_id;
+        b->id[i] = id;
     }
-    tx_stored *st = &b->st[i];
-    memset(st, 0, sizeof *st);
-    st->found = 1;
-    st->deleted = v->op == 'D';
-    st->date = v->date;
-    st->last_updated_us = v->last_updated_us;
-    st->amount_cents = v->amount_cents;
-    st->category_len = v->category_len;
-    memcpy(st->category, v->category, v->category_len);
+    b->st[i] = *e;
     ds->cur_dirty = 1;
 }
 
-static int audit_row(tx_job *j, int shard, const tx_record *v, const tx_stored *st, int act,
-                     tx_error *err)
+/* The audit_log row the outcome calls for: old_* from the stored state, new_* from the new
+ * directory entry, NULL where the outcome says there is none (SPEC §3). */
+static int audit_row(tx_job *j, int shard, const tx_versions_outcome *vo, tx_error *err)
 {
     tx_home *h = &j->homes[shard];
     tx_buf *b = &h->audit;
     if (payload_room(b, 512 + 4 * TX_CATEGORY_MAX) != TX_OK)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
-    int old = st->found && !st->deleted, neu = act != ACT_DELETE;
+    const tx_stored *st = &vo->old, *nw = &vo->entry;
+    int old = vo->audit_old, neu = vo->audit_new;
+    const char *action = tx_versions_action_name(vo->action);
     char *o = b->p + b->len;
     size_t rl = strlen(j->run_id);
     memcpy(o, j->run_id, rl);
     o += rl;
     *o++ = '\t';
-    o += tx_fmt_u64(o, v->transaction_id);
+    o += tx_fmt_u64(o, vo->transaction_id);
     *o++ = '\t';
-    size_t al = strlen(action_name[act]);
-    memcpy(o, action_name[act], al);
+    size_t al = strlen(action);
+    memcpy(o, action, al);
     o += al;
 #define NUL_OR(cond, expr)                                                                         \
     do {                                                                                           \
@@ -578,9 +578,9 @@ static int audit_row(tx_job *j, int shard, const tx_record *v, const tx_stored *
         }                                                                                          \
     } while (0)
     NUL_OR(old, o += tx_fmt_date(o, st->date));
-    NUL_OR(neu, o += tx_fmt_date(o, v->date));
+    NUL_OR(neu, o += tx_fmt_date(o, nw->date));
     NUL_OR(old, o += tx_fmt_cents(o, st->amount_cents));
-    NUL_OR(neu, o += tx_fmt_cents(o, v->amount_cents));
+    NUL_OR(neu, o += tx_fmt_cents(o, nw->amount_cents));
     b->len = (size_t)(o - b->p);
     b->p[b->len++] = '\t';
     if (old)
@@ -589,13 +589,13 @@ static int audit_row(tx_job *j, int shard, const tx_record *v, const tx_stored *
         b->len += (size_t)snprintf(b->p + b->len, 3, "\\N");
     b->p[b->len++] = '\t';
     if (neu)
-        put_text(b, v->category, v->category_len);
+        put_text(b, nw->category, nw->category_len);
     else
         b->len += (size_t)snprintf(b->p + b->len, 3, "\\N");
     o = b->p + b->len;
     NUL_OR(old, o += tx_fmt_timestamp(o, st->last_updated_us));
     *o++ = '\t';
-    o += tx_fmt_timestamp(o, v->last_updated_us);
+    o += tx_fmt_timestamp(o, nw->last_updated_us);
     *o++ = '\n';
 #undef NUL_OR
     b->len = (size_t)(o - b->p);
@@ -603,44 +603,34 @@ static int audit_row(tx_job *j, int shard, const tx_record *v, const tx_stored *
     return tx_apply_dir_rows(j, shard, 0, err);
 }
 
-/* Decides one transaction: versions v[0..k) best first, stored version st. */
+/* Decides one transaction (SPEC §4, src/versions): versions v[0..k) best first, stored version
+ * st; then carries the outcome out: the row to the shard of its date, the removal of the old
+ * copy to the shard of the old date, the new directory entry, the audit row. */
 static int decide_one(tx_job *j, decide_src *ds, int shard, const tx_record *v, size_t k,
                       const tx_stored *st, tx_outbox *ob, tx_error *err)
 {
-    for (size_t i = 1; i < k; i++) {
-        if (st->found && v[i].last_updated_us <= st->last_updated_us)
-            ds->counts.stale++;
-        else
-            ds->counts.superseded++;
+    tx_versions_outcome *vo = &ds->outcome;
+    const tx_versions_opts opts = {.audit_inserts = j->o->audit_inserts};
+    int rc = tx_versions_decide(&opts, st, v, k, vo, err);
+    if (rc != TX_OK)
+        return rc;
+    tx_versions_tally(&ds->counts, vo);
+    if (vo->write_row) {
+        int home = tx_job_shard_of_date(j, vo->row.date);
+        rc = send_packed(ob, tx_job_owner(j, home), home, MSG_APPLY, &vo->row, err);
     }
-    if (st->found && v[0].last_updated_us <= st->last_updated_us) {
-        ds->counts.stale++;
-        return TX_OK;
-    }
-    int act = v[0].op == 'D'                 ? ACT_DELETE
-              : !st->found || st->deleted    ? ACT_INSERT
-              : st->date == v[0].date        ? ACT_UPDATE
-                                             : ACT_MOVE;
-    uint64_t *counter[] = {&ds->counts.inserted, &ds->counts.updated, &ds->counts.moved,
-                           &ds->counts.deleted};
-    (*counter[act])++;
-    int rc = TX_OK;
-    if (act != ACT_DELETE) {
-        int home = tx_job_shard_of_date(j, v[0].date);
-        rc = send_packed(ob, tx_job_owner(j, home), home, MSG_APPLY, &v[0], err);
-    }
-    if (rc == TX_OK && st->found && !st->deleted && (act == ACT_MOVE || act == ACT_DELETE)) {
+    if (rc == TX_OK && vo->remove_old) {
         tx_record gone; /* what the old home needs: the key of the copy to remove */
         memset(&gone, 0, sizeof gone);
-        gone.transaction_id = v[0].transaction_id;
-        gone.date = st->date;
-        int home = tx_job_shard_of_date(j, st->date);
+        gone.transaction_id = vo->transaction_id;
+        gone.date = vo->old.date;
+        int home = tx_job_shard_of_date(j, vo->old.date);
         rc = send_packed(ob, tx_job_owner(j, home), home, MSG_REMOVE, &gone, err);
     }
-    if (rc == TX_OK)
-        dir_set(ds, &v[0]);
-    if (rc == TX_OK && (act != ACT_INSERT || j->o->audit_inserts))
-        rc = audit_row(j, shard, &v[0], st, act, err);
+    if (rc == TX_OK && vo->entry_changed)
+        dir_set(ds, vo->transaction_id, &vo->entry);
+    if (rc == TX_OK && vo->audit)
+        rc = audit_row(j, shard, vo, err);
     return rc;
 }
 

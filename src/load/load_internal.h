@@ -10,6 +10,7 @@
 #include "txetl/record.h"
 #include "txetl/run.h"
 #include "txetl/shard.h"
+#include "txetl/versions.h"
 #include "spill.h"
 
 /* Bytes a rank queues before an exchange round: bounds memory per round. */
@@ -49,14 +50,7 @@ typedef struct tx_home {
     uint64_t nrows[TX_ROW_LOADERS], nremoves;
 } tx_home;
 
-/* The stored version of a transaction, from the directory. */
-typedef struct tx_stored {
-    int found, deleted;
-    int32_t date;
-    int64_t last_updated_us, amount_cents;
-    uint8_t category_len;
-    char category[TX_CATEGORY_MAX];
-} tx_stored;
+/* The stored version of a transaction, from the directory: tx_stored (txetl/versions.h). */
 
 /* Phases with their own time in the summary. */
 enum { PH_SCAN, PH_APPLY, PH_FINISH, PH_COMMIT, PH_REDUCE, TX_NPHASES };

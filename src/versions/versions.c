@@ -1,0 +1,153 @@
+/* versions.c - SPEC §4's decision for one transaction (see include/txetl/versions.h). */
+#include "txetl/versions.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+int tx_versions_cmp(const tx_record *a, const tx_record *b)
+{
+    if (a->last_updated_us != b->last_updated_us)
+        return a->last_updated_us > b->last_updated_us ? -1 : 1;
+    if (a->file_index != b->file_index)
+        return a->file_index > b->file_index ? -1 : 1;
+    if (a->offset != b->offset)
+        return a->offset > b->offset ? -1 : 1;
+    return 0;
+}
+
+/* A version is stale when something is stored (a live row or a tombstone) that is at least as
+ * new: equal last_updated against the stored version keeps the stored one (reruns change
+ * nothing). */
+static int is_stale(const tx_stored *st, const tx_record *v)
+{
+    return st->found && v->last_updated_us <= st->last_updated_us;
+}
+
+/* The directory entry a winning version leaves: the version's values, a tombstone for op=D. */
+static void entry_of(const tx_record *row, tx_stored *e)
+{
+    memset(e, 0, sizeof *e);
+    e->found = 1;
+    e->deleted = row->op == 'D';
+    e->date = row->date;
+    e->last_updated_us = row->last_updated_us;
+    e->amount_cents = row->amount_cents;
+    e->category_len = row->category_len;
+    memcpy(e->category, row->category, row->category_len);
+}
+
+static void count(tx_run_counts *c, tx_count_class k)
+{
+    switch (k) {
+    case TX_CLASS_STALE:
+        c->stale++;
+        break;
+    case TX_CLASS_SUPERSEDED:
+        c->superseded++;
+        break;
+    case TX_CLASS_INSERTED:
+        c->inserted++;
+        break;
+    case TX_CLASS_UPDATED:
+        c->updated++;
+        break;
+    case TX_CLASS_MOVED:
+        c->moved++;
+        break;
+    case TX_CLASS_DELETED:
+        c->deleted++;
+        break;
+    }
+}
+
+int tx_versions_decide(const tx_versions_opts *opts, const tx_stored *st, const tx_record *v,
+                       size_t k, tx_versions_outcome *out, tx_error *err)
+{
+    if (k == 0)
+        return tx_error_set(err, TX_ERR, "versions: a transaction to decide without versions");
+    for (size_t i = 1; i < k; i++)
+        if (v[i].transaction_id != v[0].transaction_id || tx_versions_cmp(&v[i - 1], &v[i]) > 0)
+            return tx_error_set(err, TX_ERR, "versions: transaction %" PRIu64 ": versions not "
+                                "of one id, best first (at %zu of %zu)", v[0].transaction_id, i, k);
+    memset(&out->counts, 0, sizeof out->counts);
+    out->transaction_id = v[0].transaction_id;
+    out->winner = 0;
+    out->old = *st;
+    out->counts.read = k;
+    for (size_t i = 1; i < k; i++) /* the losers: older than stored, or newer but beaten */
+        count(&out->counts, is_stale(st, &v[i]) ? TX_CLASS_STALE : TX_CLASS_SUPERSEDED);
+
+    const tx_record *w = &v[0];
+    int live = st->found && !st->deleted; /* a row exists at st->date */
+    if (is_stale(st, w)) {
+        out->action = TX_ACT_NONE;
+        out->winner_class = TX_CLASS_STALE;
+    } else if (w->op == 'D') {
+        out->action = TX_ACT_DELETE; /* also for a never-stored or already deleted id */
+        out->winner_class = TX_CLASS_DELETED;
+    } else if (!live) {
+        out->action = TX_ACT_INSERT; /* new, or a tombstone resurrected by a newer U */
+        out->winner_class = TX_CLASS_INSERTED;
+    } else if (st->date == w->date) {
+        out->action = TX_ACT_UPDATE;
+        out->winner_class = TX_CLASS_UPDATED;
+    } else {
+        out->action = TX_ACT_MOVE;
+        out->winner_class = TX_CLASS_MOVED;
+    }
+    count(&out->counts, out->winner_class);
+
+    int act = out->action;
+    out->write_row = act == TX_ACT_INSERT || act == TX_ACT_UPDATE || act == TX_ACT_MOVE;
+    if (out->write_row)
+        out->row = *w;
+    else
+        memset(&out->row, 0, sizeof out->row);
+    out->remove_old = live && (act == TX_ACT_MOVE || act == TX_ACT_DELETE);
+    out->entry_changed = act != TX_ACT_NONE;
+    if (out->entry_changed)
+        entry_of(w, &out->entry);
+    else
+        out->entry = *st;
+    out->audit = act == TX_ACT_UPDATE || act == TX_ACT_MOVE || act == TX_ACT_DELETE ||
+                 (act == TX_ACT_INSERT && opts && opts->audit_inserts);
+    out->audit_old = out->audit && live;
+    out->audit_new = out->audit && act != TX_ACT_DELETE;
+    return TX_OK;
+}
+
+tx_count_class tx_versions_class(const tx_versions_outcome *o, const tx_record *v, size_t i)
+{
+    if (i == o->winner)
+        return o->winner_class;
+    return is_stale(&o->old, &v[i]) ? TX_CLASS_STALE : TX_CLASS_SUPERSEDED;
+}
+
+void tx_versions_tally(tx_run_counts *acc, const tx_versions_outcome *o)
+{
+    acc->read += o->counts.read;
+    acc->rejected += o->counts.rejected;
+    acc->inserted += o->counts.inserted;
+    acc->updated += o->counts.updated;
+    acc->moved += o->counts.moved;
+    acc->deleted += o->counts.deleted;
+    acc->stale += o->counts.stale;
+    acc->superseded += o->counts.superseded;
+}
+
+const char *tx_versions_action_name(tx_action a)
+{
+    switch (a) {
+    case TX_ACT_INSERT:
+        return "insert";
+    case TX_ACT_UPDATE:
+        return "update";
+    case TX_ACT_MOVE:
+        return "move";
+    case TX_ACT_DELETE:
+        return "delete";
+    case TX_ACT_NONE:
+        break;
+    }
+    return NULL;
+}
