@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "txetl/calendar.h" /* the date helpers: tx_days_from_civil, tx_civil_from_days */
 #include "txetl/error.h"
+#include "txetl/fmt.h"      /* tx_format_date, tx_format_timestamp */
 
 /* The columns txetl knows (SPEC §2). Order is fixed: it is the order of the rejects' and the
  * staging tables' columns. */
@@ -101,16 +103,5 @@ tx_reject tx_record_parse(const tx_header *h, const char *rec, size_t len, int u
 
 /* Local. The snake_case code of a reason, e.g. "bad_date"; "none" for TX_REJ_NONE. */
 const char *tx_reject_name(tx_reject r);
-
-/* Local. Date helpers: days since 1970-01-01 <-> civil date (proleptic Gregorian). */
-int32_t tx_days_from_civil(int y, int m, int d);
-void tx_civil_from_days(int32_t days, int *y, int *m, int *d);
-
-/* Local. Formats days as "YYYY-MM-DD" into buf (at least 11 bytes). Returns buf. */
-char *tx_format_date(int32_t days, char *buf);
-
-/* Local. Formats microseconds since epoch as "YYYY-MM-DD HH:MM:SS.ffffff" into buf (at least
- * 27 bytes). Returns buf. */
-char *tx_format_timestamp(int64_t us, char *buf);
 
 #endif

@@ -6,7 +6,7 @@
  *                      created_utc "YYYY-MM-DDTHH:MM:SSZ", as_of "YYYY-MM-DD", ranks i32,
  *                      shards i32, read rejected inserted updated moved deleted stale
  *                      superseded u64
- *   /customers/<col>   the columns of tx_snapshot_customers, 1-D, sorted by customer_id;
+ *   /customers/<col>   the columns of tx_snapshot_customers_table, 1-D, sorted by customer_id;
  *                      group attr segment_names (1-D array of strings, indexed by `segment`)
  *   /revenue/daily/    date i32, revenue_cents i64, transactions u64, customers u64
  *   /revenue/monthly/  month i32 (YYYYMM), revenue_cents i64, transactions u64,
@@ -33,68 +33,105 @@
 #include "txetl/error.h"
 #include "txetl/run.h"
 
-/* This rank's rows of /customers: rows [offset, offset + n) of `total`, ranks in rank order
- * holding consecutive row ranges. Arrays of n elements each (may be NULL when n is 0). */
+/* ---- The tables: one struct per HDF5 table, one column table describing it ----
+ *
+ * A table is a group of 1-D datasets of equal length (its columns). Its rows live column-major
+ * in a struct holding one pointer per column; the table's tx_snapshot_column list (below)
+ * names each dataset, its element type and which pointer member holds it. The writer
+ * (src/snapshot), the report's reader (src/report) and tests/mpi/snapcmp all walk those lists:
+ * a new column is one pointer member here plus one line in snapshot_schema.c (and the code
+ * that computes it). Every list is in the order the datasets are created (it shows in the
+ * file's bytes). */
+
+/* /customers: this rank's rows [offset, offset + n) of `total`, ranks in rank order holding
+ * consecutive row ranges, sorted by customer_id. Arrays of n elements each (may be NULL when n
+ * is 0). The reduce step computes straight into it (src/analytics: txa_customers). */
 typedef struct tx_snapshot_customers {
     size_t n;
     uint64_t offset;
     uint64_t total;
-    const uint64_t *customer_id;
-    const int32_t *first_purchase;
-    const int32_t *last_purchase;
-    const uint32_t *orders;
-    const int64_t *revenue_cents;
-    const int32_t *recency_days;
-    const uint8_t *r_score;
-    const uint8_t *f_score;
-    const uint8_t *m_score;
-    const uint8_t *segment;
-    const double *frequency;
-    const double *recency;
-    const double *T;
-    const double *monetary_value;
-    const double *p_alive;
-    const double *expected_purchases;
-    const double *expected_avg_value;
-    const double *clv;
+    uint64_t *customer_id;
+    int32_t *first_purchase; /* days since 1970-01-01 */
+    int32_t *last_purchase;
+    uint32_t *orders;
+    int64_t *revenue_cents;
+    int32_t *recency_days;
+    uint8_t *r_score;
+    uint8_t *f_score;
+    uint8_t *m_score;
+    uint8_t *segment; /* index into segment_names */
+    double *frequency;
+    double *recency;
+    double *T;
+    double *monetary_value;
+    double *p_alive;
+    double *expected_purchases;
+    double *expected_avg_value;
+    double *clv;
     const char *const *segment_names; /* nsegments names, the values of `segment` */
     int nsegments;
 } tx_snapshot_customers;
 
-/* Revenue tables: global, and identical on every rank (rank 0 writes them). */
+/* /revenue/daily: global, identical on every rank (rank 0 writes it); n rows. */
+typedef struct tx_snapshot_daily {
+    size_t n;
+    int32_t *date; /* days since 1970-01-01 */
+    int64_t *revenue_cents;
+    uint64_t *transactions;
+    uint64_t *customers;
+} tx_snapshot_daily;
+
+/* /revenue/monthly: global, identical on every rank (rank 0 writes it); n rows. */
+typedef struct tx_snapshot_monthly {
+    size_t n;
+    int32_t *month; /* YYYYMM */
+    int64_t *revenue_cents;
+    uint64_t *transactions;
+    uint64_t *active_customers;
+    uint64_t *new_customers;
+} tx_snapshot_monthly;
+
+/* Revenue tables: global, and identical on every rank. */
 typedef struct tx_snapshot_revenue {
-    size_t ndaily;
-    const int32_t *daily_date; /* days since 1970-01-01 */
-    const int64_t *daily_revenue_cents;
-    const uint64_t *daily_transactions;
-    const uint64_t *daily_customers;
-    size_t nmonthly;
-    const int32_t *monthly_month; /* YYYYMM */
-    const int64_t *monthly_revenue_cents;
-    const uint64_t *monthly_transactions;
-    const uint64_t *monthly_active_customers;
-    const uint64_t *monthly_new_customers;
+    tx_snapshot_daily daily;
+    tx_snapshot_monthly monthly;
 } tx_snapshot_revenue;
 
 /* Bins of /holdout/by_frequency: calibration frequency 0 .. 6, and 7 or more. */
 #define TX_HOLDOUT_NBINS 8
 
+/* /holdout's per-customer rows: one per customer who purchased before H, sorted by
+ * customer_id; rows as in tx_snapshot_customers: [offset, offset + n) of total, in rank
+ * order. */
+typedef struct tx_snapshot_holdout_rows {
+    size_t n;
+    uint64_t offset;
+    uint64_t total;
+    uint64_t *customer_id;
+    double *frequency_cal; /* repeat purchase days before H */
+    double *predicted;     /* E[Y(holdout_days in model units) | calibration data] */
+    double *actual;        /* purchase days in [H, as_of] */
+} tx_snapshot_holdout_rows;
+
+/* /holdout/by_frequency: global, n rows (TX_HOLDOUT_NBINS in a txetl snapshot). */
+typedef struct tx_snapshot_holdout_bins {
+    size_t n;
+    int32_t *frequency_cal; /* the bin: 0 .. 7, the last holds 7 or more */
+    uint64_t *customers;
+    double *mean_predicted; /* NaN for a bin without customers */
+    double *mean_actual;
+} tx_snapshot_holdout_bins;
+
 /* The calibration / holdout check (--holdout-start H, lifetimes' calibration_and_holdout_data
  * conventions): a BG/NBD fit on the purchase days before H (calibration_end = H - 1, T measured
  * to it), and for every customer who purchased before H the expected purchases over the
  * holdout (calibration_end, as_of] given the calibration data, next to the purchase days in
- * [H, as_of]. Rows as in tx_snapshot_customers: [offset, offset + n) of total, in rank order. */
+ * [H, as_of]. */
 typedef struct tx_snapshot_holdout {
     int enabled; /* 0: no /holdout group (everything else ignored) */
     int32_t calibration_end; /* days since 1970-01-01: H - 1 */
     int32_t holdout_days;    /* as_of - calibration_end */
-    size_t n;
-    uint64_t offset;
-    uint64_t total;
-    const uint64_t *customer_id;
-    const double *frequency_cal; /* repeat purchase days before H */
-    const double *predicted;     /* E[Y(holdout_days in model units) | calibration data] */
-    const double *actual;        /* purchase days in [H, as_of] */
+    tx_snapshot_holdout_rows rows;
     /* Global, identical on every rank. */
     double sum_predicted, sum_actual, mae;
     tx_bgnbd_fit fit;
@@ -103,8 +140,57 @@ typedef struct tx_snapshot_holdout {
     double bin_mean_actual[TX_HOLDOUT_NBINS];
 } tx_snapshot_holdout;
 
-/* Everything one snapshot holds. Every field but `customers`' rows must be identical on all
- * ranks. */
+/* The element type of a column. Its HDF5 file type is the little-endian one of that width
+ * and signedness (IEEE for f64), its memory type the native one (txetl/snapshot_h5.h). */
+typedef enum tx_snapshot_type {
+    TX_SNAP_U8,
+    TX_SNAP_I32,
+    TX_SNAP_U32,
+    TX_SNAP_I64,
+    TX_SNAP_U64,
+    TX_SNAP_F64,
+} tx_snapshot_type;
+
+/* One dataset of a table. */
+typedef struct tx_snapshot_column {
+    const char *name;      /* the dataset's name in the table's group */
+    tx_snapshot_type type;
+    size_t member;         /* offsetof, in the table's struct, of the pointer to its array */
+} tx_snapshot_column;
+
+/* One table: its group and its columns, in creation order. */
+typedef struct tx_snapshot_table {
+    const char *group; /* absolute path, e.g. "/customers" */
+    const tx_snapshot_column *cols;
+    size_t ncols;
+} tx_snapshot_table;
+
+/* The tables of SPEC §6 and the structs they describe. */
+extern const tx_snapshot_table tx_snapshot_customers_table; /* tx_snapshot_customers */
+extern const tx_snapshot_table tx_snapshot_daily_table;     /* tx_snapshot_daily */
+extern const tx_snapshot_table tx_snapshot_monthly_table;   /* tx_snapshot_monthly */
+extern const tx_snapshot_table tx_snapshot_holdout_table;   /* tx_snapshot_holdout_rows */
+extern const tx_snapshot_table tx_snapshot_bins_table;      /* tx_snapshot_holdout_bins */
+
+/* Local. Bytes of one element of type t (1, 4 or 8). */
+size_t tx_snapshot_type_size(tx_snapshot_type t);
+
+/* Local. The array of column c in the table struct at s (NULL when not set). */
+void *tx_snapshot_column_get(const void *s, const tx_snapshot_column *c);
+
+/* Local. Points column c of the table struct at s to array (the caller keeps ownership). */
+void tx_snapshot_column_set(void *s, const tx_snapshot_column *c, void *array);
+
+/* Local. Sets every column of table t in the struct at s to a new array of n elements
+ * (TX_XMALLOC: ends the job when memory runs out; n = 0 allowed). Free with
+ * tx_snapshot_table_free. */
+void tx_snapshot_table_alloc(const tx_snapshot_table *t, void *s, size_t n);
+
+/* Local. Frees every column array of table t in the struct at s and sets it to NULL. */
+void tx_snapshot_table_free(const tx_snapshot_table *t, void *s);
+
+/* Everything one snapshot holds. Every field but the rows of `customers` and `holdout.rows`
+ * must be identical on all ranks. */
 typedef struct tx_snapshot {
     const tx_run_info *run;
     const tx_analytics_opts *opts;

@@ -3,8 +3,8 @@
  * segments) and revenue.c (daily / monthly revenue).
  *
  * MPI errors: the communicator keeps MPI's default handler (MPI_ERRORS_ARE_FATAL), so an MPI
- * call either succeeds or ends the job; out of memory ends the job too (MPI_Abort), as the
- * style rules allow. Every other failure is a status agreed between ranks. */
+ * call either succeeds or ends the job; out of memory ends the job too (TX_XMALLOC, alloc.h),
+ * as the style rules allow. Every other failure is a status agreed between ranks. */
 #ifndef TXETL_ANALYTICS_INTERNAL_H
 #define TXETL_ANALYTICS_INTERNAL_H
 
@@ -14,12 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "txetl/alloc.h"
+#include "txetl/calendar.h"
 #include "txetl/error.h"
+#include "txetl/snapshot.h"
 
-/* Dates the reduce accepts: 1970-01-01 .. 2099-12-31 (SPEC §2), as days since the epoch. */
-#define TXA_NDAYS 47482
-/* Months of that range: (2099 - 1970 + 1) * 12. */
-#define TXA_NMONTHS 1560
+/* Dates the reduce accepts are calendar.h's TX_NDAYS days 1970-01-01 .. 2099-12-31. rfm.c's
+ * spelling, until its exchange rework lands (then rfm.c says TX_NDAYS and this goes). */
+#define TXA_NDAYS TX_NDAYS
 
 /* One customer's purchases on one day, after summing its transactions of that day. */
 typedef struct txa_cday {
@@ -29,40 +31,9 @@ typedef struct txa_cday {
     uint32_t count; /* transactions */
 } txa_cday;
 
-/* The customer table of one rank: its contiguous, sorted customer_id range. */
-typedef struct txa_customers {
-    size_t n;
-    uint64_t offset, total; /* global row of the first row; rows over all ranks */
-    uint64_t *customer_id;
-    int32_t *first_purchase, *last_purchase, *recency_days;
-    uint32_t *orders;
-    int64_t *revenue_cents;
-    uint8_t *r_score, *f_score, *m_score, *segment;
-    double *frequency, *recency, *T, *monetary_value;
-    double *p_alive, *expected_purchases, *expected_avg_value, *clv;
-    size_t *day_start; /* n + 1 offsets into the rank's txa_cday array */
-} txa_customers;
-
-/* Local. malloc that ends the job on failure (never returns NULL; n = 0 allowed). */
-static inline void *txa_xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "txetl: out of memory (%zu bytes) in the reduce step\n", n);
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
-    return p;
-}
-
-static inline void *txa_xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) {
-        fprintf(stderr, "txetl: out of memory (%zu x %zu bytes) in the reduce step\n", n, size);
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
-    return p;
-}
+/* The customer table of one rank (its contiguous, sorted customer_id range) is the snapshot's
+ * /customers table: the reduce computes straight into its columns. */
+typedef tx_snapshot_customers txa_customers;
 
 typedef int (*txa_cmp_fn)(const void *a, const void *b);
 
@@ -106,25 +77,13 @@ extern const int txa_nsegments;
 /* Local. NTILE(5) bucket (1..5) of 0-based row `pos` among `n` rows. */
 uint8_t txa_ntile5(uint64_t pos, uint64_t n);
 
-/* The global revenue tables (identical on every rank after txa_revenue). */
-typedef struct txa_revenue {
-    size_t ndaily, nmonthly;
-    int32_t *daily_date;
-    int64_t *daily_revenue_cents;
-    uint64_t *daily_transactions, *daily_customers;
-    int32_t *monthly_month;
-    int64_t *monthly_revenue_cents;
-    uint64_t *monthly_transactions, *monthly_active_customers, *monthly_new_customers;
-} txa_revenue;
-
-/* Collective. Daily and monthly revenue from each rank's customer-days (days sorted by
- * customer then date, one entry per customer and day, dates 0 .. TXA_NDAYS-1; every
- * customer's days on one rank). Only days / months with at least one transaction appear. */
-void txa_revenue_compute(MPI_Comm comm, const txa_customers *c, const txa_cday *days,
-                         txa_revenue *out);
-void txa_revenue_free(txa_revenue *r);
-
-/* Local. Calendar (y, m) of days since 1970-01-01. */
-void txa_civil_ym(int32_t days, int *y, int *m);
+/* Collective. Daily and monthly revenue (global, identical on every rank) from each rank's
+ * customer-days: days sorted by customer then date, one entry per customer and day, dates
+ * 0 .. TX_NDAYS-1, every customer's days on one rank, customer i's days at
+ * [day_start[i], day_start[i + 1]). Only days / months with at least one transaction appear.
+ * Free with txa_revenue_free. */
+void txa_revenue_compute(MPI_Comm comm, const txa_customers *c, const size_t *day_start,
+                         const txa_cday *days, tx_snapshot_revenue *out);
+void txa_revenue_free(tx_snapshot_revenue *r);
 
 #endif

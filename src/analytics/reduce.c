@@ -77,52 +77,29 @@ static size_t collapse(txa_cday *d, size_t n)
 static void customers_alloc(txa_customers *c, size_t n)
 {
     memset(c, 0, sizeof *c);
+    tx_snapshot_table_alloc(&tx_snapshot_customers_table, c, n);
     c->n = n;
-    c->customer_id = txa_xmalloc(n * sizeof(uint64_t));
-    c->first_purchase = txa_xmalloc(n * sizeof(int32_t));
-    c->last_purchase = txa_xmalloc(n * sizeof(int32_t));
-    c->recency_days = txa_xmalloc(n * sizeof(int32_t));
-    c->orders = txa_xmalloc(n * sizeof(uint32_t));
-    c->revenue_cents = txa_xmalloc(n * sizeof(int64_t));
-    c->r_score = txa_xmalloc(n * 4);
-    c->f_score = c->r_score + n;
-    c->m_score = c->r_score + 2 * n;
-    c->segment = c->r_score + 3 * n;
-    double *f = txa_xmalloc(n * 8 * sizeof(double));
-    c->frequency = f;
-    c->recency = f + n;
-    c->T = f + 2 * n;
-    c->monetary_value = f + 3 * n;
-    c->p_alive = f + 4 * n;
-    c->expected_purchases = f + 5 * n;
-    c->expected_avg_value = f + 6 * n;
-    c->clv = f + 7 * n;
-    c->day_start = txa_xmalloc((n + 1) * sizeof(size_t));
+    c->segment_names = txa_segment_names;
+    c->nsegments = txa_nsegments;
 }
 
 static void customers_free(txa_customers *c)
 {
-    free(c->customer_id);
-    free(c->first_purchase);
-    free(c->last_purchase);
-    free(c->recency_days);
-    free(c->orders);
-    free(c->revenue_cents);
-    free(c->r_score);
-    free(c->frequency);
-    free(c->day_start);
+    tx_snapshot_table_free(&tx_snapshot_customers_table, c);
     memset(c, 0, sizeof *c);
 }
 
-/* Local. The customer table from the sorted, collapsed customer-days. Returns TX_OK or TX_ERR
- * when a customer's orders overflow the u32 column. */
+/* Local. The customer table from the sorted, collapsed customer-days, and *day_start (n + 1
+ * offsets into d: customer k's days are [day_start[k], day_start[k + 1]); caller frees).
+ * Returns TX_OK or TX_ERR when a customer's orders overflow the u32 column. */
 static int customers_build(const txa_cday *d, size_t nd, int32_t as_of, double unit,
-                           txa_customers *c, tx_error *err)
+                           txa_customers *c, size_t **day_start, tx_error *err)
 {
     size_t n = 0;
     for (size_t i = 0; i < nd; i++)
         n += i == 0 || d[i].customer_id != d[i - 1].customer_id;
     customers_alloc(c, n);
+    size_t *start = *day_start = TX_XMALLOC((n + 1) * sizeof *start);
     size_t k = 0;
     for (size_t i = 0; i < nd;) {
         size_t j = i;
@@ -149,11 +126,11 @@ static int customers_build(const txa_cday *d, size_t nd, int32_t as_of, double u
         c->T[k] = (double)(as_of - first) / unit;
         /* Mean of the per-day sums after the first day, in currency units. */
         c->monetary_value[k] = x > 0 ? (double)(revenue - d[i].amount_cents) / 100.0 / x : 0.0;
-        c->day_start[k] = i;
+        start[k] = i;
         k++;
         i = j;
     }
-    c->day_start[n] = nd;
+    start[n] = nd;
     return TX_OK;
 }
 
@@ -171,8 +148,8 @@ static int models(MPI_Comm comm, txa_customers *c, const tx_analytics_opts *o,
 {
     const double unit = o->unit_week ? 7.0 : 1.0;
     const double units_per_month = o->unit_week ? 4.345 : 30.0;
-    tx_clv_customer *cc = txa_xmalloc(c->n * sizeof *cc);
-    tx_clv_customer *rep = txa_xmalloc(c->n * sizeof *rep);
+    tx_clv_customer *cc = TX_XMALLOC(c->n * sizeof *cc);
+    tx_clv_customer *rep = TX_XMALLOC(c->n * sizeof *rep);
     uint64_t cnt[2] = {c->n, 0};
     for (size_t i = 0; i < c->n; i++) {
         cc[i] = (tx_clv_customer){c->frequency[i], c->recency[i], c->T[i], c->monetary_value[i]};
@@ -207,35 +184,28 @@ static int models(MPI_Comm comm, txa_customers *c, const tx_analytics_opts *o,
     return st;
 }
 
-/* The /holdout check's arrays on this rank (tx_snapshot_holdout points into them). */
-typedef struct holdout_rows {
-    uint64_t *customer_id;
-    double *frequency_cal, *predicted, *actual;
-} holdout_rows;
-
 /* Collective. The calibration / holdout check with lifetimes' calibration_and_holdout_data
  * conventions: calibration_end = H - 1; every customer with a purchase day before H gets its
  * calibration summary (x = its purchase days before H, minus 1; t_x = last such day - first;
  * T = calibration_end - first; in model units); a BG/NBD fit over those customers (all ranks);
  * predicted = E[Y(as_of - calibration_end)] given the calibration summary, actual = purchase
- * days in [H, as_of]. The main customer table and fits are not touched. Needs c->day_start
+ * days in [H, as_of]. The main customer table and fits are not touched. Needs day_start
  * into days (each customer's days sorted). Callers have checked that some customer purchased
- * before H (else the fit fails: no customers). */
-static int holdout(MPI_Comm comm, const txa_customers *c, const txa_cday *days, int32_t as_of,
-                   const tx_analytics_opts *o, tx_snapshot_holdout *h, holdout_rows *rows,
-                   tx_error *err)
+ * before H (else the fit fails: no customers). h->rows' arrays are the caller's to free
+ * (tx_snapshot_table_free), whatever the outcome. */
+static int holdout(MPI_Comm comm, const txa_customers *c, const size_t *day_start,
+                   const txa_cday *days, int32_t as_of, const tx_analytics_opts *o,
+                   tx_snapshot_holdout *h, tx_error *err)
 {
     const double unit = o->unit_week ? 7.0 : 1.0;
     const int32_t start = o->holdout_start, cal_end = start - 1;
     size_t n = 0;
     for (size_t k = 0; k < c->n; k++)
         n += c->first_purchase[k] < start;
-    rows->customer_id = txa_xmalloc(n * sizeof(uint64_t));
-    double *f = txa_xmalloc(n * 3 * sizeof(double));
-    rows->frequency_cal = f;
-    rows->predicted = f + n;
-    rows->actual = f + 2 * n;
-    tx_clv_customer *cc = txa_xmalloc(n * sizeof *cc);
+    memset(h, 0, sizeof *h);
+    tx_snapshot_holdout_rows *rows = &h->rows;
+    tx_snapshot_table_alloc(&tx_snapshot_holdout_table, rows, n);
+    tx_clv_customer *cc = TX_XMALLOC(n * sizeof *cc);
     size_t i = 0;
     for (size_t k = 0; k < c->n; k++) {
         int32_t first = c->first_purchase[k];
@@ -243,7 +213,7 @@ static int holdout(MPI_Comm comm, const txa_customers *c, const txa_cday *days, 
             continue;
         int32_t last = first;
         uint64_t ncal = 0, nhold = 0;
-        for (size_t j = c->day_start[k]; j < c->day_start[k + 1]; j++) {
+        for (size_t j = day_start[k]; j < day_start[k + 1]; j++) {
             if (days[j].date < start) {
                 ncal++;
                 last = days[j].date;
@@ -258,22 +228,17 @@ static int holdout(MPI_Comm comm, const txa_customers *c, const txa_cday *days, 
         rows->actual[i] = (double)nhold;
         i++;
     }
-    memset(h, 0, sizeof *h);
     h->enabled = 1;
     h->calibration_end = cal_end;
     h->holdout_days = as_of - cal_end;
-    h->n = n;
+    rows->n = n;
     uint64_t nn = n;
-    MPI_Exscan(&nn, &h->offset, 1, MPI_UINT64_T, MPI_SUM, comm);
+    MPI_Exscan(&nn, &rows->offset, 1, MPI_UINT64_T, MPI_SUM, comm);
     int rank;
     MPI_Comm_rank(comm, &rank);
     if (rank == 0)
-        h->offset = 0;
-    MPI_Allreduce(&nn, &h->total, 1, MPI_UINT64_T, MPI_SUM, comm);
-    h->customer_id = rows->customer_id;
-    h->frequency_cal = rows->frequency_cal;
-    h->predicted = rows->predicted;
-    h->actual = rows->actual;
+        rows->offset = 0;
+    MPI_Allreduce(&nn, &rows->total, 1, MPI_UINT64_T, MPI_SUM, comm);
     h->fit = (tx_bgnbd_fit){NAN, NAN, NAN, NAN, NAN, NAN, 0, 0};
     int st = tx_agree(comm, tx_bgnbd_fit_run(cc, n, sum_allreduce, &comm, &h->fit, err), err);
     if (st != TX_OK) {
@@ -300,7 +265,7 @@ static int holdout(MPI_Comm comm, const txa_customers *c, const txa_cday *days, 
     MPI_Allreduce(MPI_IN_PLACE, bins, NB, MPI_UINT64_T, MPI_SUM, comm);
     h->sum_predicted = sums[0];
     h->sum_actual = sums[1];
-    h->mae = h->total ? sums[2] / (double)h->total : NAN;
+    h->mae = rows->total ? sums[2] / (double)rows->total : NAN;
     for (int b = 0; b < NB; b++) {
         h->bin_customers[b] = bins[b];
         h->bin_mean_predicted[b] = bins[b] ? sums[3 + b] / (double)bins[b] : NAN;
@@ -308,15 +273,6 @@ static int holdout(MPI_Comm comm, const txa_customers *c, const txa_cday *days, 
     }
     free(cc);
     return TX_OK;
-}
-
-/* Local. "YYYY-MM-DD" of a day (for messages). */
-static const char *day_str(int32_t day, char *buf, size_t cap)
-{
-    int y, m, d;
-    tx_civil_from_days(day, &y, &m, &d);
-    snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
-    return buf;
 }
 
 /* Collective (same answer on every rank). --holdout-start against the data: after the first
@@ -330,8 +286,8 @@ static int check_holdout(MPI_Comm comm, const tx_txn *t, size_t n, int32_t as_of
             first = t[i].date;
     MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT32_T, MPI_MIN, comm);
     char h[32], a[32], f[32];
-    day_str(o->holdout_start, h, sizeof h);
-    day_str(as_of, a, sizeof a);
+    tx_format_date(o->holdout_start, h);
+    tx_format_date(as_of, a);
     if (o->holdout_start > as_of)
         return tx_error_set(err, TX_EUSAGE,
                             "--holdout-start: %s is after the as-of date %s (the holdout period "
@@ -346,7 +302,7 @@ static int check_holdout(MPI_Comm comm, const tx_txn *t, size_t n, int32_t as_of
         return tx_error_set(err, TX_EUSAGE,
                             "--holdout-start: %s is not after the first transaction date %s "
                             "(the calibration period before it would be empty)",
-                            h, day_str(first, f, sizeof f));
+                            h, tx_format_date(first, f));
     return TX_OK;
 }
 
@@ -356,11 +312,11 @@ static int check_input(const tx_txn *t, size_t n, const tx_analytics_opts *o,
 {
     if (!o || !run || !dir || (n && !t))
         return tx_error_set(err, TX_EUSAGE, "reduce: missing options, run or directory");
-    if (o->as_of != INT32_MIN && (o->as_of < 0 || o->as_of >= TXA_NDAYS))
+    if (o->as_of != INT32_MIN && (o->as_of < 0 || o->as_of >= TX_NDAYS))
         return tx_error_set(err, TX_EUSAGE, "--as-of: day %d is outside 1970-01-01..2099-12-31",
                             (int)o->as_of);
     if (o->holdout_start != INT32_MIN &&
-        (o->holdout_start < 1 || o->holdout_start >= TXA_NDAYS))
+        (o->holdout_start < 1 || o->holdout_start >= TX_NDAYS))
         return tx_error_set(err, TX_EUSAGE,
                             "--holdout-start: day %d is outside 1970-01-02..2099-12-31",
                             (int)o->holdout_start);
@@ -372,7 +328,7 @@ static int check_input(const tx_txn *t, size_t n, const tx_analytics_opts *o,
         return tx_error_set(err, TX_EUSAGE, "--discount-rate: %g is not above -1",
                             o->discount_rate);
     for (size_t i = 0; i < n; i++)
-        if (t[i].date < 0 || t[i].date >= TXA_NDAYS)
+        if (t[i].date < 0 || t[i].date >= TX_NDAYS)
             return tx_error_set(err, TX_ERR,
                                 "reduce: a transaction of customer %llu is dated day %d, "
                                 "outside 1970-01-01..2099-12-31",
@@ -404,7 +360,7 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
         as_of = latest;
         if (as_of == INT32_MIN) { /* nothing stored: the run's day */
             int64_t day = run->created_unix / 86400;
-            as_of = (int32_t)(day < 0 ? 0 : day >= TXA_NDAYS ? TXA_NDAYS - 1 : day);
+            as_of = (int32_t)(day < 0 ? 0 : day >= TX_NDAYS ? TX_NDAYS - 1 : day);
         }
     }
 
@@ -415,7 +371,7 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
     }
 
     /* 2. Local customer-days up to as-of. */
-    txa_cday *local = txa_xmalloc(n * sizeof *local);
+    txa_cday *local = TX_XMALLOC(n * sizeof *local);
     size_t nlocal = 0;
     for (size_t i = 0; i < n; i++)
         if (txns[i].date <= as_of)
@@ -444,12 +400,11 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
     /* 4. Customers. */
     txa_customers c;
     memset(&c, 0, sizeof c);
+    size_t *day_start = NULL;
     if (st == TX_OK)
-        st = customers_build(days, ndays, as_of, opts->unit_week ? 7.0 : 1.0, &c, err);
+        st = customers_build(days, ndays, as_of, opts->unit_week ? 7.0 : 1.0, &c, &day_start,
+                             err);
     st = tx_agree(comm, st, err);
-    tx_snapshot_customers *sc = NULL;
-    txa_revenue rev;
-    memset(&rev, 0, sizeof rev);
     tx_snapshot snap;
     memset(&snap, 0, sizeof snap);
     if (st == TX_OK) {
@@ -463,62 +418,22 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
         st = txa_rfm(comm, &c, err);
     }
     if (st == TX_OK)
-        txa_revenue_compute(comm, &c, days, &rev);
+        txa_revenue_compute(comm, &c, day_start, days, &snap.revenue);
     double t_rfm = MPI_Wtime();
 
     /* 6. Models. */
     if (st == TX_OK)
         st = models(comm, &c, opts, &snap.bgnbd, &snap.gg, err);
-    holdout_rows hrows;
-    memset(&hrows, 0, sizeof hrows);
     if (st == TX_OK && opts->holdout_start != INT32_MIN)
-        st = holdout(comm, &c, days, as_of, opts, &snap.holdout, &hrows, err);
+        st = holdout(comm, &c, day_start, days, as_of, opts, &snap.holdout, err);
     double t_fit = MPI_Wtime();
 
-    /* 7. Snapshot. */
+    /* 7. Snapshot: the customer table is the one computed above. */
     if (st == TX_OK) {
         snap.run = run;
         snap.opts = opts;
         snap.as_of = as_of;
-        sc = &snap.customers;
-        *sc = (tx_snapshot_customers){
-            .n = c.n,
-            .offset = c.offset,
-            .total = c.total,
-            .customer_id = c.customer_id,
-            .first_purchase = c.first_purchase,
-            .last_purchase = c.last_purchase,
-            .orders = c.orders,
-            .revenue_cents = c.revenue_cents,
-            .recency_days = c.recency_days,
-            .r_score = c.r_score,
-            .f_score = c.f_score,
-            .m_score = c.m_score,
-            .segment = c.segment,
-            .frequency = c.frequency,
-            .recency = c.recency,
-            .T = c.T,
-            .monetary_value = c.monetary_value,
-            .p_alive = c.p_alive,
-            .expected_purchases = c.expected_purchases,
-            .expected_avg_value = c.expected_avg_value,
-            .clv = c.clv,
-            .segment_names = txa_segment_names,
-            .nsegments = txa_nsegments,
-        };
-        snap.revenue = (tx_snapshot_revenue){
-            .ndaily = rev.ndaily,
-            .daily_date = rev.daily_date,
-            .daily_revenue_cents = rev.daily_revenue_cents,
-            .daily_transactions = rev.daily_transactions,
-            .daily_customers = rev.daily_customers,
-            .nmonthly = rev.nmonthly,
-            .monthly_month = rev.monthly_month,
-            .monthly_revenue_cents = rev.monthly_revenue_cents,
-            .monthly_transactions = rev.monthly_transactions,
-            .monthly_active_customers = rev.monthly_active_customers,
-            .monthly_new_customers = rev.monthly_new_customers,
-        };
+        snap.customers = c;
         st = tx_snapshot_write(comm, dir, &snap, path_out, path_len, err);
     }
     double t_end = MPI_Wtime();
@@ -526,7 +441,7 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
         TX_LOG(TX_LOG_INFO,
                "holdout check: %llu customers, predicted %.1f vs actual %.0f purchases over %d "
                "days, MAE %.3f, calibration fit %s",
-               (unsigned long long)snap.holdout.total, snap.holdout.sum_predicted,
+               (unsigned long long)snap.holdout.rows.total, snap.holdout.sum_predicted,
                snap.holdout.sum_actual, (int)snap.holdout.holdout_days, snap.holdout.mae,
                snap.holdout.fit.converged ? "converged" : "NOT converged");
     if (rank == 0 && st == TX_OK)
@@ -535,10 +450,10 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
                "fits %.3f s, snapshot %.3f s",
                (unsigned long long)c.total, (int)as_of, t_sort - t0, t_rfm - t_sort,
                t_fit - t_rfm, t_end - t_fit);
-    txa_revenue_free(&rev);
-    free(hrows.customer_id);
-    free(hrows.frequency_cal);
+    txa_revenue_free(&snap.revenue);
+    tx_snapshot_table_free(&tx_snapshot_holdout_table, &snap.holdout.rows);
     customers_free(&c);
+    free(day_start);
     free(days);
     return st;
 }

@@ -96,7 +96,7 @@ static int ntile(MPI_Comm comm, const txa_customers *c, const int64_t *key, uint
     int rank, nranks;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
-    key_rec *recs = txa_xmalloc(c->n * sizeof *recs);
+    key_rec *recs = TX_XMALLOC(c->n * sizeof *recs);
     for (size_t i = 0; i < c->n; i++)
         recs[i] = (key_rec){key[i], c->customer_id[i], (uint32_t)rank, (uint32_t)i};
     key_sort(recs, c->n);
@@ -115,14 +115,14 @@ static int ntile(MPI_Comm comm, const txa_customers *c, const int64_t *key, uint
         first = 0;
 
     /* Group the scores by origin rank and send them home. */
-    int *cnt = txa_xcalloc((size_t)nranks * 4, sizeof(int));
+    int *cnt = TX_XCALLOC((size_t)nranks * 4, sizeof(int));
     int *displ = cnt + nranks, *rcnt = cnt + 2 * nranks, *rdispl = cnt + 3 * nranks;
     for (size_t i = 0; i < nmine; i++)
         cnt[mine[i].src_rank]++;
     for (int r = 1; r < nranks; r++)
         displ[r] = displ[r - 1] + cnt[r - 1];
-    score_rec *send = txa_xmalloc(nmine * sizeof *send);
-    int *fill = txa_xmalloc((size_t)nranks * sizeof(int));
+    score_rec *send = TX_XMALLOC(nmine * sizeof *send);
+    int *fill = TX_XMALLOC((size_t)nranks * sizeof(int));
     memcpy(fill, displ, (size_t)nranks * sizeof(int));
     for (size_t i = 0; i < nmine; i++)
         send[fill[mine[i].src_rank]++] =
@@ -132,7 +132,7 @@ static int ntile(MPI_Comm comm, const txa_customers *c, const int64_t *key, uint
     MPI_Alltoall(cnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm);
     for (int r = 1; r < nranks; r++)
         rdispl[r] = rdispl[r - 1] + rcnt[r - 1];
-    score_rec *back = txa_xmalloc(c->n * sizeof *back);
+    score_rec *back = TX_XMALLOC(c->n * sizeof *back);
     MPI_Datatype elem;
     MPI_Type_contiguous((int)sizeof(score_rec), MPI_BYTE, &elem);
     MPI_Type_commit(&elem);
@@ -158,8 +158,8 @@ static void ntile_hist(MPI_Comm comm, const txa_customers *c, const int64_t *key
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
-    uint64_t *hist = txa_xcalloc(nbins, sizeof *hist);
-    uint64_t *at = txa_xcalloc(nbins, sizeof *at);
+    uint64_t *hist = TX_XCALLOC(nbins, sizeof *hist);
+    uint64_t *at = TX_XCALLOC(nbins, sizeof *at);
     for (size_t i = 0; i < c->n; i++)
         hist[key[i]]++;
     /* at[k] = customers with key k on lower ranks; hist = the global histogram. */
@@ -180,7 +180,7 @@ static void ntile_hist(MPI_Comm comm, const txa_customers *c, const int64_t *key
 
 int txa_rfm(MPI_Comm comm, txa_customers *c, tx_error *err)
 {
-    int64_t *key = txa_xmalloc(c->n * sizeof *key);
+    int64_t *key = TX_XMALLOC(c->n * sizeof *key);
     /* R: recency_days DESC = last_purchase ASC (a day 0 .. TXA_NDAYS-1), ties by customer_id. */
     for (size_t i = 0; i < c->n; i++)
         key[i] = c->last_purchase[i];

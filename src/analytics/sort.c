@@ -88,8 +88,8 @@ void txa_radix_sort(void *base, size_t n, size_t size, const txa_radix_key *keys
 {
     if (n < 2)
         return;
-    char *src = base, *dst = txa_xmalloc(n * size), *tmp_buf = dst;
-    size_t *hist = txa_xmalloc(8 * 256 * sizeof *hist);
+    char *src = base, *dst = TX_XMALLOC(n * size), *tmp_buf = dst;
+    size_t *hist = TX_XMALLOC(8 * 256 * sizeof *hist);
     for (int k = nkeys - 1; k >= 0; k--) { /* least significant key first */
         const txa_radix_key *key = &keys[k];
         const uint64_t flip = key->is_signed ? 1ull << (key->bytes * 8 - 1) : 0;
@@ -137,11 +137,11 @@ static void merge_runs(char *base, size_t n, size_t size, txa_cmp_fn cmp, const 
 {
     if (k < 2 || n < 2)
         return;
-    size_t *bound = txa_xmalloc(((size_t)k + 1) * sizeof *bound);
+    size_t *bound = TX_XMALLOC(((size_t)k + 1) * sizeof *bound);
     bound[0] = 0;
     for (int r = 0; r < k; r++)
         bound[r + 1] = bound[r] + (size_t)cnt[r];
-    char *src = base, *dst = txa_xmalloc(n * size), *scratch = dst;
+    char *src = base, *dst = TX_XMALLOC(n * size), *scratch = dst;
     int runs = k;
     while (runs > 1) {
         int out = 0;
@@ -183,7 +183,7 @@ int txa_sample_sort(MPI_Comm comm, void *base, size_t n, size_t size, txa_cmp_fn
 
     /* 1. Weighted regular samples of the local (sorted) elements. */
     int k = n < SAMPLES_PER_RANK ? (int)n : SAMPLES_PER_RANK;
-    char *mine = txa_xmalloc((size_t)k * rec);
+    char *mine = TX_XMALLOC((size_t)k * rec);
     double weight = k ? (double)n / k : 0;
     for (int i = 0; i < k; i++) {
         size_t at = (size_t)(((double)i + 0.5) * (double)n / k);
@@ -192,7 +192,7 @@ int txa_sample_sort(MPI_Comm comm, void *base, size_t n, size_t size, txa_cmp_fn
         memcpy(mine + (size_t)i * rec, b + at * size, size);
         memcpy(mine + (size_t)i * rec + size, &weight, sizeof weight);
     }
-    int *cnt = txa_xmalloc(sizeof(int) * (size_t)nranks * 4);
+    int *cnt = TX_XMALLOC(sizeof(int) * (size_t)nranks * 4);
     int *displ = cnt + nranks, *rcnt = cnt + 2 * nranks, *rdispl = cnt + 3 * nranks;
     int kb = k * (int)rec;
     MPI_Allgather(&kb, 1, MPI_INT, cnt, 1, MPI_INT, comm);
@@ -201,12 +201,12 @@ int txa_sample_sort(MPI_Comm comm, void *base, size_t n, size_t size, txa_cmp_fn
         displ[r] = (int)nbytes;
         nbytes += (size_t)cnt[r];
     }
-    char *all = txa_xmalloc(nbytes);
+    char *all = TX_XMALLOC(nbytes);
     MPI_Allgatherv(mine, kb, MPI_BYTE, all, cnt, displ, MPI_BYTE, comm);
     free(mine);
 
     /* 2. Splitters, the same on every rank; rank j gets (s_{j-1}, s_j] under part. */
-    char *split = txa_xmalloc((size_t)nranks * size);
+    char *split = TX_XMALLOC((size_t)nranks * size);
     int nsplit = pick_splitters(all, nbytes / rec, size, sort, nranks, split);
     free(all);
     size_t prev = 0;
@@ -246,7 +246,7 @@ int txa_sample_sort(MPI_Comm comm, void *base, size_t n, size_t size, txa_cmp_fn
     MPI_Datatype elem;
     MPI_Type_contiguous((int)size, MPI_BYTE, &elem);
     MPI_Type_commit(&elem);
-    char *recv = txa_xmalloc(nrecv * size);
+    char *recv = TX_XMALLOC(nrecv * size);
     MPI_Alltoallv(b, cnt, displ, elem, recv, rcnt, rdispl, elem, comm);
     MPI_Type_free(&elem);
 

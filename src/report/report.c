@@ -5,12 +5,14 @@
 #include "txetl/report.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "report_internal.h"
+#include "txetl/snapshot_h5.h"
 
 const char *const rpt_count_names[RPT_NCOUNTS] = {"read",    "rejected", "inserted", "updated",
                                                   "moved",   "deleted",  "stale",    "superseded"};
@@ -289,8 +291,31 @@ out:
     return rc;
 }
 
-#define COLUMN(rd, group, name, type, field, n)                                                    \
-    read_column(rd, group, name, type, sizeof *(field), (void **)&(field), n)
+/* Reads the columns of table t into the table struct at rows: all of them, or (want != NULL)
+ * those whose struct member is one of the nwant offsets in want; the others stay NULL. Every
+ * column read must exist and have the same length, which *n receives. */
+static int read_table(reader *rd, const tx_snapshot_table *t, void *rows, const size_t *want,
+                      size_t nwant, size_t *n)
+{
+    size_t len = (size_t)-1;
+    int rc = TX_OK;
+    for (size_t i = 0; i < t->ncols && rc == TX_OK; i++) {
+        const tx_snapshot_column *c = &t->cols[i];
+        int wanted = want == NULL;
+        for (size_t k = 0; k < nwant && !wanted; k++)
+            wanted = want[k] == c->member;
+        if (!wanted)
+            continue;
+        void *buf = NULL;
+        rc = read_column(rd, t->group, c->name, tx_snapshot_h5_mem_type(c->type),
+                         tx_snapshot_type_size(c->type), &buf, &len);
+        if (rc == TX_OK)
+            tx_snapshot_column_set(rows, c, buf);
+    }
+    if (rc == TX_OK)
+        *n = len == (size_t)-1 ? 0 : len;
+    return rc;
+}
 
 static int read_root(reader *rd, rpt_snapshot *s)
 {
@@ -320,59 +345,36 @@ static int read_root(reader *rd, rpt_snapshot *s)
     return rc;
 }
 
-static int read_customers(reader *rd, rpt_customers *c)
+/* /customers: the columns the dashboard shows, and the segment names. */
+static int read_customers(reader *rd, rpt_snapshot *s)
 {
-    const char *g = "/customers";
-    size_t n = (size_t)-1;
-    int rc = COLUMN(rd, g, "customer_id", H5T_NATIVE_UINT64, c->customer_id, &n);
+    static const size_t shown[] = {
+        offsetof(tx_snapshot_customers, customer_id),
+        offsetof(tx_snapshot_customers, orders),
+        offsetof(tx_snapshot_customers, revenue_cents),
+        offsetof(tx_snapshot_customers, segment),
+        offsetof(tx_snapshot_customers, p_alive),
+        offsetof(tx_snapshot_customers, expected_purchases),
+        offsetof(tx_snapshot_customers, expected_avg_value),
+        offsetof(tx_snapshot_customers, clv),
+    };
+    const tx_snapshot_table *t = &tx_snapshot_customers_table;
+    tx_snapshot_customers *c = &s->cust;
+    int rc = read_table(rd, t, c, shown, sizeof shown / sizeof shown[0], &c->n);
     if (rc == TX_OK)
-        rc = COLUMN(rd, g, "orders", H5T_NATIVE_UINT32, c->orders, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, g, "revenue_cents", H5T_NATIVE_INT64, c->revenue_cents, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, g, "segment", H5T_NATIVE_UINT8, c->segment, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, g, "p_alive", H5T_NATIVE_DOUBLE, c->p_alive, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, g, "expected_purchases", H5T_NATIVE_DOUBLE, c->expected_purchases, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, g, "expected_avg_value", H5T_NATIVE_DOUBLE, c->expected_avg_value, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, g, "clv", H5T_NATIVE_DOUBLE, c->clv, &n);
-    if (rc == TX_OK)
-        rc = read_attr_strings(rd, g, "segment_names", &c->segment_names, &c->nseg);
-    if (rc == TX_OK)
-        c->n = n;
+        rc = read_attr_strings(rd, t->group, "segment_names", &s->segment_names, &s->nseg);
+    if (rc == TX_OK) {
+        c->segment_names = (const char *const *)s->segment_names;
+        c->nsegments = (int)s->nseg;
+    }
     return rc;
 }
 
-static int read_revenue(reader *rd, rpt_daily *d, rpt_monthly *m)
+static int read_revenue(reader *rd, tx_snapshot_daily *d, tx_snapshot_monthly *m)
 {
-    const char *g = "/revenue/daily";
-    size_t n = (size_t)-1;
-    int rc = COLUMN(rd, g, "date", H5T_NATIVE_INT32, d->date, &n);
+    int rc = read_table(rd, &tx_snapshot_daily_table, d, NULL, 0, &d->n);
     if (rc == TX_OK)
-        rc = COLUMN(rd, g, "revenue_cents", H5T_NATIVE_INT64, d->revenue_cents, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, g, "transactions", H5T_NATIVE_UINT64, d->transactions, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, g, "customers", H5T_NATIVE_UINT64, d->customers, &n);
-    if (rc != TX_OK)
-        return rc;
-    d->n = n;
-    g = "/revenue/monthly";
-    n = (size_t)-1;
-    rc = COLUMN(rd, g, "month", H5T_NATIVE_INT32, m->month, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, g, "revenue_cents", H5T_NATIVE_INT64, m->revenue_cents, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, g, "transactions", H5T_NATIVE_UINT64, m->transactions, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, g, "active_customers", H5T_NATIVE_UINT64, m->active_customers, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, g, "new_customers", H5T_NATIVE_UINT64, m->new_customers, &n);
-    if (rc == TX_OK)
-        m->n = n;
+        rc = read_table(rd, &tx_snapshot_monthly_table, m, NULL, 0, &m->n);
     return rc;
 }
 
@@ -409,7 +411,7 @@ static int read_model(reader *rd, rpt_model *m)
  * required. */
 static int read_holdout(reader *rd, rpt_holdout *h)
 {
-    const char *g = "/holdout", *gb = "/holdout/by_frequency";
+    const char *g = tx_snapshot_holdout_table.group;
     if (!object_exists(rd->file, g))
         return TX_OK;
     static const char *const names[] = {"holdout_days", "sum_predicted", "sum_actual", "mae",
@@ -424,49 +426,22 @@ static int read_holdout(reader *rd, rpt_holdout *h)
         rc = read_attr_num(rd, g, "n", H5T_NATIVE_UINT64, &h->n);
     if (rc == TX_OK)
         rc = read_attr_num(rd, g, "converged", H5T_NATIVE_INT, &h->converged);
-    size_t n = (size_t)-1;
     if (rc == TX_OK)
-        rc = COLUMN(rd, gb, "frequency_cal", H5T_NATIVE_INT32, h->frequency_cal, &n);
+        rc = read_table(rd, &tx_snapshot_bins_table, &h->bins, NULL, 0, &h->bins.n);
     if (rc == TX_OK)
-        rc = COLUMN(rd, gb, "customers", H5T_NATIVE_UINT64, h->customers, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, gb, "mean_predicted", H5T_NATIVE_DOUBLE, h->mean_predicted, &n);
-    if (rc == TX_OK)
-        rc = COLUMN(rd, gb, "mean_actual", H5T_NATIVE_DOUBLE, h->mean_actual, &n);
-    if (rc == TX_OK) {
-        h->nbins = n;
         h->present = 1;
-    }
     return rc;
 }
 
 static void snapshot_free(rpt_snapshot *s)
 {
-    rpt_customers *c = &s->cust;
-    free(c->customer_id);
-    free(c->orders);
-    free(c->revenue_cents);
-    free(c->segment);
-    free(c->p_alive);
-    free(c->expected_purchases);
-    free(c->expected_avg_value);
-    free(c->clv);
-    for (size_t i = 0; i < c->nseg; i++)
-        free(c->segment_names[i]);
-    free(c->segment_names);
-    free(s->daily.date);
-    free(s->daily.revenue_cents);
-    free(s->daily.transactions);
-    free(s->daily.customers);
-    free(s->monthly.month);
-    free(s->monthly.revenue_cents);
-    free(s->monthly.transactions);
-    free(s->monthly.active_customers);
-    free(s->monthly.new_customers);
-    free(s->holdout.frequency_cal);
-    free(s->holdout.customers);
-    free(s->holdout.mean_predicted);
-    free(s->holdout.mean_actual);
+    tx_snapshot_table_free(&tx_snapshot_customers_table, &s->cust);
+    for (size_t i = 0; i < s->nseg; i++)
+        free(s->segment_names[i]);
+    free(s->segment_names);
+    tx_snapshot_table_free(&tx_snapshot_daily_table, &s->daily);
+    tx_snapshot_table_free(&tx_snapshot_monthly_table, &s->monthly);
+    tx_snapshot_table_free(&tx_snapshot_bins_table, &s->holdout.bins);
     memset(s, 0, sizeof *s);
 }
 
@@ -481,7 +456,7 @@ static int snapshot_read(const char *path, rpt_snapshot *s, tx_error *err)
         return tx_error_set(err, TX_ERR, "%s: cannot open HDF5 file", path);
     int rc = read_root(&rd, s);
     if (rc == TX_OK)
-        rc = read_customers(&rd, &s->cust);
+        rc = read_customers(&rd, s);
     if (rc == TX_OK)
         rc = read_revenue(&rd, &s->daily, &s->monthly);
     if (rc == TX_OK)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "report_internal.h"
+#include "txetl/calendar.h"
 
 /* A linear value axis: lo..hi (multiples of step) drawn from pixel p0 (lo) to p1 (hi). */
 typedef struct scale {
@@ -81,16 +82,6 @@ static double legend(FILE *o, double x, double y, const char *cls, int kind, con
     return x + 24 + 7.2 * (double)strlen(text) + 22;
 }
 
-static int32_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* Date ticks along [d0, d1] mapped to [x0, x1]: month starts for long ranges, else days. */
 static void date_ticks(FILE *o, int32_t d0, int32_t d1, double x0, double x1, double ytop,
                        double ybot, double ylab)
@@ -99,14 +90,14 @@ static void date_ticks(FILE *o, int32_t d0, int32_t d1, double x0, double x1, do
     char lab[32];
     int y, m, d;
     if (d1 - d0 >= 60) {
-        rpt_date_parts(d0, &y, &m, &d);
+        tx_civil_from_days(d0, &y, &m, &d);
         int nmonths = (int)(span / 30.4) + 1;
         int mstep = nmonths <= 12 ? 1 : nmonths <= 24 ? 2 : nmonths <= 48 ? 3 : 12;
         if (d != 1 && ++m > 12) { /* first month start inside the range */
             m = 1;
             y++;
         }
-        for (int32_t t = days_from_civil(y, m, 1); t <= d1;) {
+        for (int32_t t = tx_days_from_civil(y, m, 1); t <= d1;) {
             double x = x0 + (t - d0) / span * (x1 - x0);
             fprintf(o, "<line class=\"vgrid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
                     x, ytop, x, ybot);
@@ -118,7 +109,7 @@ static void date_ticks(FILE *o, int32_t d0, int32_t d1, double x0, double x1, do
                 m -= 12;
                 y++;
             }
-            t = days_from_civil(y, m, 1);
+            t = tx_days_from_civil(y, m, 1);
         }
         return;
     }
@@ -127,7 +118,7 @@ static void date_ticks(FILE *o, int32_t d0, int32_t d1, double x0, double x1, do
         step = 1;
     for (int32_t t = d0; t <= d1; t += step) {
         double x = d1 > d0 ? x0 + (t - d0) / span * (x1 - x0) : (x0 + x1) / 2;
-        rpt_date_parts(t, &y, &m, &d);
+        tx_civil_from_days(t, &y, &m, &d);
         snprintf(lab, sizeof lab, "%s %d", rpt_month_abbr[m - 1], d);
         fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
                 x, ylab, lab);
@@ -150,7 +141,7 @@ static void series_path(FILE *o, const char *cls, const double *xs, const double
     fputs("\"/>\n", o);
 }
 
-void rpt_chart_daily(FILE *o, const rpt_daily *d)
+void rpt_chart_daily(FILE *o, const tx_snapshot_daily *d)
 {
     const int W = 1200, H = 420;
     const double L = 78, R = 1170, A0 = 40, A1 = 238, B0 = 290, B1 = 384;
@@ -224,7 +215,7 @@ out:
 }
 
 /* Category labels under bars, thinned so that neighbours do not overlap. */
-static void month_labels(FILE *o, const rpt_monthly *m, double x0, double slot, double y)
+static void month_labels(FILE *o, const tx_snapshot_monthly *m, double x0, double slot, double y)
 {
     size_t every = (size_t)ceil(64.0 / slot);
     char lab[32];
@@ -245,7 +236,7 @@ static void bar(FILE *o, const char *cls, const scale *s, double x, double w, do
     fputs("</title></rect>\n", o);
 }
 
-void rpt_chart_monthly(FILE *o, const rpt_monthly *m)
+void rpt_chart_monthly(FILE *o, const tx_snapshot_monthly *m)
 {
     const int W = 1200, H = 330;
     const double T0 = 44, T1 = 290, L1 = 78, R1 = 560, L2 = 680, R2 = 1170;
@@ -457,14 +448,14 @@ void rpt_chart_holdout(FILE *o, const rpt_holdout *h)
               "Mean actual and predicted holdout purchases by calibration frequency");
     uint64_t ncust = 0;
     double vmax = 0;
-    for (size_t i = 0; i < h->nbins; i++) {
-        ncust += h->customers[i];
-        if (isfinite(h->mean_actual[i]))
-            vmax = fmax(vmax, h->mean_actual[i]);
-        if (isfinite(h->mean_predicted[i]))
-            vmax = fmax(vmax, h->mean_predicted[i]);
+    for (size_t i = 0; i < h->bins.n; i++) {
+        ncust += h->bins.customers[i];
+        if (isfinite(h->bins.mean_actual[i]))
+            vmax = fmax(vmax, h->bins.mean_actual[i]);
+        if (isfinite(h->bins.mean_predicted[i]))
+            vmax = fmax(vmax, h->bins.mean_predicted[i]);
     }
-    if (h->nbins == 0 || ncust == 0) {
+    if (h->bins.n == 0 || ncust == 0) {
         svg_no_data(o, W, H, "No customers in the calibration period");
         fputs("</svg>\n", o);
         return;
@@ -473,16 +464,16 @@ void rpt_chart_holdout(FILE *o, const rpt_holdout *h)
     double lx = legend(o, L, 20, "act", 0, "Actual (mean per customer)");
     legend(o, lx, 20, "pred", 0, "Predicted by the calibration fit");
     y_grid(o, &sy, L, R, 0);
-    double slot = (R - L) / (double)h->nbins, bw = fmin(slot * 0.36, 40);
-    for (size_t i = 0; i < h->nbins; i++) {
+    double slot = (R - L) / (double)h->bins.n, bw = fmin(slot * 0.36, 40);
+    for (size_t i = 0; i < h->bins.n; i++) {
         char lab[32], c[32], v[32], title[200];
-        snprintf(lab, sizeof lab, "%d%s", (int)h->frequency_cal[i],
-                 i + 1 == h->nbins ? "+" : "");
-        rpt_fmt_u64(c, sizeof c, h->customers[i]);
+        snprintf(lab, sizeof lab, "%d%s", (int)h->bins.frequency_cal[i],
+                 i + 1 == h->bins.n ? "+" : "");
+        rpt_fmt_u64(c, sizeof c, h->bins.customers[i]);
         double cx = L + slot * ((double)i + 0.5);
         const char *cls[] = {"act", "pred"};
         const char *what[] = {"actual", "predicted"};
-        const double val[] = {h->mean_actual[i], h->mean_predicted[i]};
+        const double val[] = {h->bins.mean_actual[i], h->bins.mean_predicted[i]};
         for (int k = 0; k < 2; k++) {
             if (!isfinite(val[k]))
                 continue;

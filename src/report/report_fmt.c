@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "report_internal.h"
+#include "txetl/fmt.h"
 
 static const char NA[] = "\xe2\x80\x93"; /* en dash */
 
@@ -109,27 +110,10 @@ const char *rpt_fmt_compact(char *buf, size_t cap, double v)
     return buf;
 }
 
-/* Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days). */
-void rpt_date_parts(int32_t days, int *year, int *month, int *day)
-{
-    long long z = (long long)days + 719468;
-    long long era = (z >= 0 ? z : z - 146096) / 146097;
-    long long doe = z - era * 146097;
-    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long long mp = (5 * doy + 2) / 153;
-    long long d = doy - (153 * mp + 2) / 5 + 1;
-    long long m = mp < 10 ? mp + 3 : mp - 9;
-    *year = (int)(yoe + era * 400 + (m <= 2));
-    *month = (int)m;
-    *day = (int)d;
-}
-
 const char *rpt_fmt_date(char *buf, size_t cap, int32_t days)
 {
-    int y, m, d;
-    rpt_date_parts(days, &y, &m, &d);
-    snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
+    char d[16];
+    snprintf(buf, cap, "%s", tx_format_date(days, d));
     return buf;
 }
 

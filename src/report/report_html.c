@@ -136,7 +136,7 @@ static void totals_free(totals *t)
 
 static int totals_compute(const rpt_snapshot *s, totals *t, tx_error *err)
 {
-    const rpt_customers *c = &s->cust;
+    const tx_snapshot_customers *c = &s->cust;
     memset(t, 0, sizeof *t);
     for (size_t i = 0; i < s->daily.n; i++) {
         t->revenue_cents += s->daily.revenue_cents[i];
@@ -144,8 +144,8 @@ static int totals_compute(const rpt_snapshot *s, totals *t, tx_error *err)
     }
     int unknown = 0;
     for (size_t i = 0; i < c->n; i++)
-        unknown |= c->segment[i] >= c->nseg;
-    t->nseg = c->nseg + (size_t)unknown;
+        unknown |= c->segment[i] >= s->nseg;
+    t->nseg = s->nseg + (size_t)unknown;
     t->clv_sorted = malloc((c->n ? c->n : 1) * sizeof *t->clv_sorted);
     rank_key *keys = malloc((c->n ? c->n : 1) * sizeof *keys);
     t->top = malloc(TOP_N * sizeof *t->top);
@@ -155,12 +155,12 @@ static int totals_compute(const rpt_snapshot *s, totals *t, tx_error *err)
         totals_free(t);
         return tx_error_set(err, TX_ENOMEM, "out of memory rendering the report");
     }
-    for (size_t k = 0; k < c->nseg; k++)
-        t->seg[k].name = c->segment_names[k];
+    for (size_t k = 0; k < s->nseg; k++)
+        t->seg[k].name = s->segment_names[k];
     if (unknown)
-        t->seg[c->nseg].name = "Unknown segment";
+        t->seg[s->nseg].name = "Unknown segment";
     for (size_t i = 0; i < c->n; i++) {
-        rpt_segstat *g = &t->seg[c->segment[i] < c->nseg ? c->segment[i] : c->nseg];
+        rpt_segstat *g = &t->seg[c->segment[i] < s->nseg ? c->segment[i] : s->nseg];
         g->customers++;
         g->revenue_cents += c->revenue_cents[i];
         if (isfinite(c->clv[i])) {
@@ -242,7 +242,7 @@ static void write_alert(FILE *o, const rpt_model *m)
 static void write_overview(FILE *o, const rpt_snapshot *s, const totals *t)
 {
     char v[64], sub[128], a[48];
-    const rpt_customers *c = &s->cust;
+    const tx_snapshot_customers *c = &s->cust;
     fputs("<section id=\"overview\"><h2>Overview</h2><p class=\"note\">All amounts in the "
           "transactions' currency units; revenue is net of refunds.</p><div class=\"kpis\">\n", o);
     snprintf(sub, sizeof sub, "%zu days, %zu months", s->daily.n, s->monthly.n);
@@ -298,7 +298,7 @@ static void write_run(FILE *o, const rpt_snapshot *s)
 
 static void write_revenue(FILE *o, const rpt_snapshot *s)
 {
-    const rpt_monthly *m = &s->monthly;
+    const tx_snapshot_monthly *m = &s->monthly;
     fputs("<section id=\"revenue\"><h2>Revenue</h2><h3>Daily revenue, transactions and "
           "customers</h3>\n", o);
     rpt_chart_daily(o, &s->daily);
@@ -381,7 +381,7 @@ static void write_segments(FILE *o, const rpt_snapshot *s, const totals *t)
 
 static void write_clv(FILE *o, const rpt_snapshot *s, const totals *t)
 {
-    const rpt_customers *c = &s->cust;
+    const tx_snapshot_customers *c = &s->cust;
     const rpt_model *m = &s->model;
     int ok = m->bg_converged && m->gg_converged;
     char v[64];
@@ -422,7 +422,7 @@ static void write_clv(FILE *o, const rpt_snapshot *s, const totals *t)
         char ord[32], rev[48], pa[32], ep[32], eav[48], clv[48];
         fprintf(o, "<tr><td class=\"n\">%zu</td><td>%llu</td><td>", k + 1,
                 (unsigned long long)c->customer_id[i]);
-        rpt_esc(o, c->segment[i] < c->nseg ? c->segment_names[c->segment[i]] : "Unknown segment");
+        rpt_esc(o, c->segment[i] < s->nseg ? s->segment_names[c->segment[i]] : "Unknown segment");
         fprintf(o, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                    "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\"><b>%s</b></td>"
                    "</tr>\n",
@@ -541,14 +541,14 @@ static void write_holdout(FILE *o, const rpt_snapshot *s)
     fputs("</div><div><table id=\"holdout-table\"><thead><tr><th>Calibration repeat purchases"
           "</th><th class=\"n\">Customers</th><th class=\"n\">Mean actual</th>"
           "<th class=\"n\">Mean predicted</th></tr></thead><tbody>\n", o);
-    for (size_t i = 0; i < h->nbins; i++) {
+    for (size_t i = 0; i < h->bins.n; i++) {
         char c[32], ma[32], mp[32];
         fprintf(o, "<tr><td>%d%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                    "<td class=\"n\">%s</td></tr>\n",
-                (int)h->frequency_cal[i], i + 1 == h->nbins ? "+" : "",
-                rpt_fmt_u64(c, sizeof c, h->customers[i]),
-                rpt_fmt_num(ma, sizeof ma, h->mean_actual[i], 3),
-                rpt_fmt_num(mp, sizeof mp, h->mean_predicted[i], 3));
+                (int)h->bins.frequency_cal[i], i + 1 == h->bins.n ? "+" : "",
+                rpt_fmt_u64(c, sizeof c, h->bins.customers[i]),
+                rpt_fmt_num(ma, sizeof ma, h->bins.mean_actual[i], 3),
+                rpt_fmt_num(mp, sizeof mp, h->bins.mean_predicted[i], 3));
     }
     fputs("</tbody></table>\n<div class=\"card\" id=\"holdout-fit\"><h3>Calibration fit "
           "(BG/NBD)</h3><table><tbody>\n", o);

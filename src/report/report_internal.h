@@ -1,5 +1,6 @@
 /* report_internal.h - the snapshot as the report sees it, shared by the reader (report.c) and
- * the HTML renderer (report_html.c). Not a public header. */
+ * the HTML renderer (report_html.c): its tables are snapshot.h's table structs, read through
+ * their column tables. Not a public header. */
 #ifndef TXETL_REPORT_INTERNAL_H
 #define TXETL_REPORT_INTERNAL_H
 
@@ -8,40 +9,10 @@
 #include <stdio.h>
 
 #include "txetl/error.h"
+#include "txetl/snapshot.h"
 
 enum { RPT_NCOUNTS = 8 };
 extern const char *const rpt_count_names[RPT_NCOUNTS]; /* read, rejected, ... superseded */
-
-typedef struct rpt_customers {
-    size_t n;
-    uint64_t *customer_id;
-    uint32_t *orders;
-    int64_t *revenue_cents;
-    uint8_t *segment;
-    double *p_alive;
-    double *expected_purchases;
-    double *expected_avg_value;
-    double *clv;
-    char **segment_names; /* nseg strings */
-    size_t nseg;
-} rpt_customers;
-
-typedef struct rpt_daily {
-    size_t n;
-    int32_t *date; /* days since 1970-01-01 */
-    int64_t *revenue_cents;
-    uint64_t *transactions;
-    uint64_t *customers;
-} rpt_daily;
-
-typedef struct rpt_monthly {
-    size_t n;
-    int32_t *month; /* YYYYMM */
-    int64_t *revenue_cents;
-    uint64_t *transactions;
-    uint64_t *active_customers;
-    uint64_t *new_customers;
-} rpt_monthly;
 
 typedef struct rpt_model {
     double r, alpha, a, b, bg_loglik, bg_grad_norm;
@@ -63,10 +34,7 @@ typedef struct rpt_holdout {
     double sum_predicted, sum_actual, mae;
     double r, alpha, a, b;
     int converged;
-    size_t nbins; /* /holdout/by_frequency rows */
-    int32_t *frequency_cal; /* the last bin holds that frequency and above */
-    uint64_t *customers;
-    double *mean_predicted, *mean_actual; /* NaN for a bin without customers */
+    tx_snapshot_holdout_bins bins; /* /holdout/by_frequency */
 } rpt_holdout;
 
 typedef struct rpt_snapshot {
@@ -76,9 +44,11 @@ typedef struct rpt_snapshot {
     char as_of[64];
     uint64_t ranks, shards;
     uint64_t counts[RPT_NCOUNTS];
-    rpt_customers cust;
-    rpt_daily daily;
-    rpt_monthly monthly;
+    tx_snapshot_customers cust; /* only the columns the report shows (report.c); others NULL */
+    char **segment_names;       /* nseg strings (cust.segment_names points at them) */
+    size_t nseg;
+    tx_snapshot_daily daily;
+    tx_snapshot_monthly monthly;
     rpt_model model;
     rpt_holdout holdout;
 } rpt_snapshot;
@@ -102,7 +72,6 @@ const char *rpt_fmt_num(char *buf, size_t cap, double v, int decimals);    /* 1,
 const char *rpt_fmt_compact(char *buf, size_t cap, double v);      /* 1.2k, 15M: axis ticks */
 const char *rpt_fmt_date(char *buf, size_t cap, int32_t days);     /* 2024-01-05 */
 const char *rpt_fmt_month(char *buf, size_t cap, int32_t yyyymm);  /* Jan 2024 */
-void rpt_date_parts(int32_t days, int *year, int *month, int *day);
 extern const char *const rpt_month_abbr[12];
 /* Writes s HTML-escaped (& < > " '), so it is safe in text and in quoted attributes. */
 void rpt_esc(FILE *out, const char *s);
@@ -110,8 +79,8 @@ void rpt_esc(FILE *out, const char *s);
 double rpt_nice_step(double range, int n);
 
 /* SVG charts (report_charts.c), each one <svg class="chart"> with a stable id. */
-void rpt_chart_daily(FILE *out, const rpt_daily *d);                 /* chart-daily-revenue */
-void rpt_chart_monthly(FILE *out, const rpt_monthly *m);             /* chart-monthly-revenue */
+void rpt_chart_daily(FILE *out, const tx_snapshot_daily *d);                 /* chart-daily-revenue */
+void rpt_chart_monthly(FILE *out, const tx_snapshot_monthly *m);             /* chart-monthly-revenue */
 void rpt_chart_segments(FILE *out, const rpt_segstat *s, size_t n);  /* chart-segments */
 /* sorted: the finite CLV values in ascending order. */
 void rpt_chart_clv_hist(FILE *out, const double *sorted, size_t n);  /* chart-clv-hist */

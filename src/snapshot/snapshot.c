@@ -16,10 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "txetl/fmt.h"
 #include "txetl/mpiutil.h"
+#include "txetl/snapshot_h5.h"
 
 /* mkdir -p. Returns 0 or -1 with errno set. */
 static int mkdir_p(const char *dir)
@@ -172,14 +173,8 @@ static int write_root_attrs(writer *w, const tx_snapshot *s)
 {
     const tx_run_info *run = s->run;
     char created[32], as_of[32];
-    time_t t = (time_t)run->created_unix;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || !strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        return tx_error_set(w->err, TX_ERR, "snapshot: bad created time %lld",
-                            (long long)run->created_unix);
-    t = (time_t)s->as_of * 86400;
-    if (!gmtime_r(&t, &tm) || !strftime(as_of, sizeof as_of, "%Y-%m-%d", &tm))
-        return tx_error_set(w->err, TX_ERR, "snapshot: bad as-of day %d", (int)s->as_of);
+    created[tx_fmt_iso_utc(created, run->created_unix)] = '\0';
+    tx_format_date(s->as_of, as_of);
     const tx_run_counts *c = &run->counts;
     hid_t f = w->file;
     if (attr_str(f, "format", "txetl-snapshot") < 0 || attr_i32(f, "format_version", 1) < 0 ||
@@ -217,44 +212,50 @@ static int write_model_attrs(writer *w, hid_t model, hid_t bg, hid_t gg, const t
     return TX_OK;
 }
 
-/* "YYYY-MM-DD" of days since 1970-01-01 into buf (32 bytes); -1 when it cannot be formatted. */
-static int fmt_day(int32_t day, char *buf, size_t cap)
+/* Collective. Writes every column of table t (its struct at rows) into group g: datasets of
+ * `total` elements, this rank's `n` rows at `offset` (a global table: total = its rows, offset
+ * 0, n = total on rank 0 and 0 elsewhere). */
+static int write_table(writer *w, hid_t g, const tx_snapshot_table *t, const void *rows,
+                       uint64_t total, uint64_t offset, size_t n)
 {
-    time_t t = (time_t)day * 86400;
-    struct tm tm;
-    return gmtime_r(&t, &tm) && strftime(buf, cap, "%Y-%m-%d", &tm) ? 0 : -1;
+    int st = TX_OK;
+    for (size_t i = 0; i < t->ncols && st == TX_OK; i++) {
+        const tx_snapshot_column *c = &t->cols[i];
+        st = column(w, g, t->group, c->name, tx_snapshot_h5_file_type(c->type),
+                    tx_snapshot_h5_mem_type(c->type), total, offset, n,
+                    tx_snapshot_column_get(rows, c));
+    }
+    return st;
 }
 
-/* One dataset column: its name, file and memory types, this rank's data. */
-typedef struct coldef {
-    const char *name;
-    hid_t ftype, mtype;
-    const void *buf;
-} coldef;
+/* Collective. A global table, identical on every rank: rank 0 writes it. */
+static int write_global_table(writer *w, hid_t g, const tx_snapshot_table *t, const void *rows,
+                              size_t n)
+{
+    return write_table(w, g, t, rows, n, 0, w->rank == 0 ? n : 0);
+}
 
 /* Collective. The /holdout group (only when s->holdout.enabled): attributes, the per-customer
  * columns (each rank its rows) and the by_frequency table (rank 0 writes it). */
 static int write_holdout(writer *w, const tx_snapshot *s)
 {
     const tx_snapshot_holdout *h = &s->holdout;
-    static const char *const gpath[2] = {"/holdout", "/holdout/by_frequency"};
+    const char *const gpath[2] = {tx_snapshot_holdout_table.group, tx_snapshot_bins_table.group};
     hid_t g[2] = {-1, -1};
     int st = TX_OK;
     for (int i = 0; i < 2 && st == TX_OK; i++)
         if ((g[i] = H5Gcreate2(w->file, gpath[i], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
             st = h5fail(w, "H5Gcreate2", gpath[i]);
     char cal_end[32], start[32];
-    if (st == TX_OK && (fmt_day(h->calibration_end, cal_end, sizeof cal_end) < 0 ||
-                        fmt_day(h->calibration_end + 1, start, sizeof start) < 0))
-        st = tx_error_set(w->err, TX_ERR, "snapshot: bad calibration end day %d",
-                          (int)h->calibration_end);
+    tx_format_date(h->calibration_end, cal_end);
+    tx_format_date(h->calibration_end + 1, start);
     const tx_bgnbd_fit *f = &h->fit;
     if (st == TX_OK &&
         (attr_str(g[0], "calibration_end", cal_end) < 0 ||
          attr_str(g[0], "holdout_start", start) < 0 ||
          attr_i32(g[0], "holdout_days", h->holdout_days) < 0 ||
          attr_str(g[0], "unit", s->opts->unit_week ? "week" : "day") < 0 ||
-         attr_u64(g[0], "n", h->total) < 0 ||
+         attr_u64(g[0], "n", h->rows.total) < 0 ||
          attr_f64(g[0], "sum_predicted", h->sum_predicted) < 0 ||
          attr_f64(g[0], "sum_actual", h->sum_actual) < 0 || attr_f64(g[0], "mae", h->mae) < 0 ||
          attr_f64(g[0], "r", f->r) < 0 || attr_f64(g[0], "alpha", f->alpha) < 0 ||
@@ -263,28 +264,23 @@ static int write_holdout(writer *w, const tx_snapshot *s)
         st = h5fail(w, "attribute write", gpath[0]);
     st = tx_agree(w->comm, st, w->err);
 
-    const coldef cols[] = {
-        {"customer_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, h->customer_id},
-        {"frequency_cal", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h->frequency_cal},
-        {"predicted", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h->predicted},
-        {"actual", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h->actual},
-    };
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0] && st == TX_OK; i++)
-        st = column(w, g[0], gpath[0], cols[i].name, cols[i].ftype, cols[i].mtype, h->total,
-                    h->offset, h->n, cols[i].buf);
+    if (st == TX_OK)
+        st = write_table(w, g[0], &tx_snapshot_holdout_table, &h->rows, h->rows.total,
+                         h->rows.offset, h->rows.n);
 
+    /* The bins as a table (copies: the snapshot is const here). */
     int32_t freq[TX_HOLDOUT_NBINS];
-    for (int i = 0; i < TX_HOLDOUT_NBINS; i++)
+    uint64_t cust[TX_HOLDOUT_NBINS];
+    double pred[TX_HOLDOUT_NBINS], act[TX_HOLDOUT_NBINS];
+    for (int i = 0; i < TX_HOLDOUT_NBINS; i++) {
         freq[i] = i;
-    const coldef bins[] = {
-        {"frequency_cal", H5T_STD_I32LE, H5T_NATIVE_INT32, freq},
-        {"customers", H5T_STD_U64LE, H5T_NATIVE_UINT64, h->bin_customers},
-        {"mean_predicted", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h->bin_mean_predicted},
-        {"mean_actual", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, h->bin_mean_actual},
-    };
-    for (size_t i = 0; i < sizeof bins / sizeof bins[0] && st == TX_OK; i++)
-        st = column(w, g[1], gpath[1], bins[i].name, bins[i].ftype, bins[i].mtype,
-                    TX_HOLDOUT_NBINS, 0, w->rank == 0 ? TX_HOLDOUT_NBINS : 0, bins[i].buf);
+        cust[i] = h->bin_customers[i];
+        pred[i] = h->bin_mean_predicted[i];
+        act[i] = h->bin_mean_actual[i];
+    }
+    const tx_snapshot_holdout_bins bins = {TX_HOLDOUT_NBINS, freq, cust, pred, act};
+    if (st == TX_OK)
+        st = write_global_table(w, g[1], &tx_snapshot_bins_table, &bins, bins.n);
 
     int cst = TX_OK;
     for (int i = 1; i >= 0; i--)
@@ -296,13 +292,14 @@ static int write_holdout(writer *w, const tx_snapshot *s)
 }
 
 enum { G_CUST, G_REV, G_DAILY, G_MONTHLY, G_MODEL, G_BGNBD, G_GG, NGROUPS };
-static const char *const group_path[NGROUPS] = {"/customers", "/revenue", "/revenue/daily",
-                                                "/revenue/monthly", "/model", "/model/bgnbd",
-                                                "/model/gamma_gamma"};
 
 /* Collective. The file's contents; w->file is open. */
 static int write_contents(writer *w, const tx_snapshot *s)
 {
+    const char *const group_path[NGROUPS] = {
+        tx_snapshot_customers_table.group, "/revenue", tx_snapshot_daily_table.group,
+        tx_snapshot_monthly_table.group,   "/model",   "/model/bgnbd",
+        "/model/gamma_gamma"};
     hid_t g[NGROUPS];
     int st = TX_OK;
     for (int i = 0; i < NGROUPS; i++)
@@ -320,58 +317,16 @@ static int write_contents(writer *w, const tx_snapshot *s)
     st = tx_agree(w->comm, st, w->err);
 
     /* The customer columns: this rank's rows. */
-    const coldef cols[] = {
-        {"customer_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, c->customer_id},
-        {"first_purchase", H5T_STD_I32LE, H5T_NATIVE_INT32, c->first_purchase},
-        {"last_purchase", H5T_STD_I32LE, H5T_NATIVE_INT32, c->last_purchase},
-        {"orders", H5T_STD_U32LE, H5T_NATIVE_UINT32, c->orders},
-        {"revenue_cents", H5T_STD_I64LE, H5T_NATIVE_INT64, c->revenue_cents},
-        {"recency_days", H5T_STD_I32LE, H5T_NATIVE_INT32, c->recency_days},
-        {"r_score", H5T_STD_U8LE, H5T_NATIVE_UINT8, c->r_score},
-        {"f_score", H5T_STD_U8LE, H5T_NATIVE_UINT8, c->f_score},
-        {"m_score", H5T_STD_U8LE, H5T_NATIVE_UINT8, c->m_score},
-        {"segment", H5T_STD_U8LE, H5T_NATIVE_UINT8, c->segment},
-        {"frequency", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->frequency},
-        {"recency", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->recency},
-        {"T", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->T},
-        {"monetary_value", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->monetary_value},
-        {"p_alive", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->p_alive},
-        {"expected_purchases", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->expected_purchases},
-        {"expected_avg_value", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->expected_avg_value},
-        {"clv", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->clv},
-    };
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0] && st == TX_OK; i++)
-        st = column(w, g[G_CUST], group_path[G_CUST], cols[i].name, cols[i].ftype, cols[i].mtype,
-                    c->total, c->offset, c->n, cols[i].buf);
-
+    if (st == TX_OK)
+        st = write_table(w, g[G_CUST], &tx_snapshot_customers_table, c, c->total, c->offset,
+                         c->n);
     /* The revenue tables: global, identical everywhere; rank 0 writes them. */
     const tx_snapshot_revenue *r = &s->revenue;
-    const struct {
-        int group;
-        const char *name;
-        hid_t ftype, mtype;
-        size_t n;
-        const void *buf;
-    } rev[] = {
-        {G_DAILY, "date", H5T_STD_I32LE, H5T_NATIVE_INT32, r->ndaily, r->daily_date},
-        {G_DAILY, "revenue_cents", H5T_STD_I64LE, H5T_NATIVE_INT64, r->ndaily,
-         r->daily_revenue_cents},
-        {G_DAILY, "transactions", H5T_STD_U64LE, H5T_NATIVE_UINT64, r->ndaily,
-         r->daily_transactions},
-        {G_DAILY, "customers", H5T_STD_U64LE, H5T_NATIVE_UINT64, r->ndaily, r->daily_customers},
-        {G_MONTHLY, "month", H5T_STD_I32LE, H5T_NATIVE_INT32, r->nmonthly, r->monthly_month},
-        {G_MONTHLY, "revenue_cents", H5T_STD_I64LE, H5T_NATIVE_INT64, r->nmonthly,
-         r->monthly_revenue_cents},
-        {G_MONTHLY, "transactions", H5T_STD_U64LE, H5T_NATIVE_UINT64, r->nmonthly,
-         r->monthly_transactions},
-        {G_MONTHLY, "active_customers", H5T_STD_U64LE, H5T_NATIVE_UINT64, r->nmonthly,
-         r->monthly_active_customers},
-        {G_MONTHLY, "new_customers", H5T_STD_U64LE, H5T_NATIVE_UINT64, r->nmonthly,
-         r->monthly_new_customers},
-    };
-    for (size_t i = 0; i < sizeof rev / sizeof rev[0] && st == TX_OK; i++)
-        st = column(w, g[rev[i].group], group_path[rev[i].group], rev[i].name, rev[i].ftype,
-                    rev[i].mtype, rev[i].n, 0, w->rank == 0 ? rev[i].n : 0, rev[i].buf);
+    if (st == TX_OK)
+        st = write_global_table(w, g[G_DAILY], &tx_snapshot_daily_table, &r->daily, r->daily.n);
+    if (st == TX_OK)
+        st = write_global_table(w, g[G_MONTHLY], &tx_snapshot_monthly_table, &r->monthly,
+                                r->monthly.n);
 
     if (st == TX_OK && s->holdout.enabled)
         st = write_holdout(w, s);

@@ -8,7 +8,11 @@
 
 #include <mpi.h>
 
+#include "txetl/alloc.h"
+#include "txetl/calendar.h"
 #include "txetl/error.h"
+#include "txetl/fmt.h"
+#include "txetl/hash.h"
 #include "txetl/record.h"
 
 /* The model's true parameters (time unit: days; money: dollars). */
@@ -23,20 +27,17 @@
 #define TXG_TRICKY_RATE 0.05
 #define TXG_MAX_COLS 64
 
-/* ---- PRNG: xoshiro256**, seeded by splitmix64. ---- */
+/* ---- PRNG: xoshiro256**, seeded by splitmix64 (tx_splitmix64, hash.h). ---- */
 typedef struct txg_rng {
     uint64_t s[4];
 } txg_rng;
 
-uint64_t txg_splitmix(uint64_t *x);
 void txg_rng_seed(txg_rng *g, uint64_t seed, uint64_t stream);
 uint64_t txg_next(txg_rng *g);
 double txg_unif(txg_rng *g); /* (0, 1) */
 uint64_t txg_below(txg_rng *g, uint64_t n);
 
-/* ---- Dates (own helpers: days since 1970-01-01, proleptic Gregorian). ---- */
-int32_t txg_days(int y, int m, int d);
-void txg_civil(int32_t days, int *y, int *m, int *d);
+/* ---- Dates: days since 1970-01-01 (calendar.h). ---- */
 /* Parses "YYYY-MM-DD" (a real date); returns 0 and sets *days, or -1. */
 int txg_parse_date(const char *s, int32_t *days);
 
@@ -124,6 +125,7 @@ typedef struct txg_sink {
     int err;          /* errno of the first failed write */
 } txg_sink;
 
+/* Local. A sink of cap bytes (TX_XMALLOC: out of memory ends the job). Returns TX_OK. */
 int txg_sink_open(txg_sink *s, int fd, uint64_t off, uint64_t line, size_t cap);
 int txg_sink_flush(txg_sink *s);
 void txg_sink_close(txg_sink *s);
@@ -146,11 +148,9 @@ static inline void txg_puts(txg_sink *s, const char *p)
         txg_put(s, p++, 1);
 }
 
-/* Number/date/timestamp formatting into a byte buffer; each returns the bytes written. */
-size_t txg_fmt_u64(char *b, uint64_t v);
-size_t txg_fmt_i64(char *b, int64_t v);
-size_t txg_fmt_cents(char *b, int64_t cents, int frac_digits);
-size_t txg_fmt_date(char *b, int32_t days);
+/* Numbers and dates are formatted with fmt.h's tx_fmt_*. A last_updated timestamp in one of
+ * the styles of txg_row.lu_style (5: "d t.f..." with trailing zeros dropped) into b; returns the
+ * bytes written. */
 size_t txg_fmt_ts(char *b, int64_t us, int style);
 /* Appends text RFC 4180-quoted when it holds , " CR LF or leading/trailing space. */
 void txg_put_text(txg_sink *s, const char *t, size_t n);

@@ -29,9 +29,7 @@ static void vpush(vvec *a, const ver *x)
 {
     if (a->n == a->cap) {
         a->cap = a->cap ? 2 * a->cap : 1024;
-        a->v = realloc(a->v, a->cap * sizeof *a->v);
-        if (!a->v)
-            abort();
+        a->v = TX_XREALLOC(a->v, a->cap * sizeof *a->v);
     }
     a->v[a->n++] = *x;
 }
@@ -56,7 +54,7 @@ static int read_record(FILE *f, char **fl, int nf)
         return 0;
     for (;;) {
         size_t len = 0, cap = 32;
-        char *b = malloc(cap);
+        char *b = TX_XMALLOC(cap);
         int quoted = c == '"';
         if (quoted)
             c = getc(f);
@@ -76,7 +74,7 @@ static int read_record(FILE *f, char **fl, int nf)
                 continue;
             }
             if (len + 2 > cap)
-                b = realloc(b, cap *= 2);
+                b = TX_XREALLOC(b, cap *= 2);
             b[len++] = (char)c;
             c = getc(f);
         }
@@ -173,13 +171,13 @@ static int cmp_id(const void *x, const void *y) { return cmp_id_pos(x, y); }
 static void put_ver(txg_sink *s, const ver *v, int truth)
 {
     char b[128];
-    size_t n = txg_fmt_u64(b, v->id);
+    size_t n = tx_fmt_u64(b, v->id);
     b[n++] = ',';
-    n += txg_fmt_u64(b + n, v->cust);
+    n += tx_fmt_u64(b + n, v->cust);
     b[n++] = ',';
-    n += txg_fmt_date(b + n, v->date);
+    n += tx_fmt_date(b + n, v->date);
     b[n++] = ',';
-    n += truth ? txg_fmt_i64(b + n, v->cents) : txg_fmt_cents(b + n, v->cents, 2);
+    n += truth ? tx_fmt_i64(b + n, v->cents) : tx_fmt_cents_digits(b + n, v->cents, 2);
     b[n++] = ',';
     txg_put(s, b, n);
     txg_put_text(s, v->cat, strlen(v->cat));
@@ -190,7 +188,7 @@ static void put_ver(txg_sink *s, const ver *v, int truth)
     memcpy(b + n, v->cur, 3);
     n += 3;
     b[n++] = ',';
-    n += truth ? txg_fmt_i64(b + n, v->lu_us) : txg_fmt_ts(b + n, v->lu_us, 3);
+    n += truth ? (size_t)tx_fmt_i64(b + n, v->lu_us) : txg_fmt_ts(b + n, v->lu_us, 3);
     b[n++] = ',';
     b[n++] = truth ? (v->deleted ? '1' : '0') : v->op;
     b[n++] = '\n';
@@ -289,9 +287,7 @@ int txg_changes_run(const txg_opts *o, tx_error *err)
     }
     /* Expected result, per version (SPEC §4). */
     uint64_t n_ins = 0, n_upd = 0, n_mov = 0, n_del = 0, n_stale = 0, n_sup = 0;
-    ver *sorted = malloc(b.n * sizeof *sorted);
-    if (!sorted)
-        abort();
+    ver *sorted = TX_XMALLOC(b.n * sizeof *sorted);
     memcpy(sorted, b.v, b.n * sizeof *sorted);
     qsort(sorted, b.n, sizeof *sorted, cmp_id_pos);
     vvec added = {0};

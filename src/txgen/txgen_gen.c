@@ -7,20 +7,12 @@
 
 /* ---- PRNG ---- */
 
-uint64_t txg_splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 void txg_rng_seed(txg_rng *g, uint64_t seed, uint64_t stream)
 {
     uint64_t x = seed ^ (stream * 0xD1B54A32D192ED03ull);
-    x = txg_splitmix(&x) ^ stream;
+    x = tx_splitmix64(&x) ^ stream;
     for (int i = 0; i < 4; i++)
-        g->s[i] = txg_splitmix(&x);
+        g->s[i] = tx_splitmix64(&x);
 }
 
 static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -70,30 +62,6 @@ static double gamma1(txg_rng *g, double shape)
 
 /* ---- Dates ---- */
 
-int32_t txg_days(int y, int m, int d)
-{
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int32_t)doe - 719468;
-}
-
-void txg_civil(int32_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int yy = (int)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yy + (*m <= 2);
-}
-
 int txg_parse_date(const char *s, int32_t *days)
 {
     if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
@@ -104,9 +72,9 @@ int txg_parse_date(const char *s, int32_t *days)
     int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
     if (m < 1 || m > 12 || d < 1 || d > 31)
         return -1;
-    int32_t z = txg_days(y, m, d);
+    int32_t z = tx_days_from_civil(y, m, d);
     int yy, mm, dd;
-    txg_civil(z, &yy, &mm, &dd);
+    tx_civil_from_days(z, &yy, &mm, &dd);
     if (yy != y || mm != m || dd != d)
         return -1;
     *days = z;
@@ -150,10 +118,7 @@ void txg_rows_insert(txg_rows *r, size_t at, const txg_row *x)
 {
     if (r->n == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 64;
-        txg_row *v = realloc(r->v, cap * sizeof *v);
-        if (v == NULL)
-            abort(); /* out of memory: no sensible recovery in a generator */
-        r->v = v;
+        r->v = TX_XREALLOC(r->v, cap * sizeof *r->v);
         r->cap = cap;
     }
     memmove(r->v + at + 1, r->v + at, (r->n - at) * sizeof *x);
@@ -226,8 +191,8 @@ static void make_tricky(txg_rng *outer, const txg_opts *o, txg_row *r)
             r->cents = 10;
         break;
     case 3: /* leap day + microsecond T...Z timestamp */
-        r->date = txg_days(2024, 2, 29);
-        r->lu_us = (int64_t)txg_days(2024, 3, 1) * 86400000000LL + 36000000000LL + 123456;
+        r->date = tx_days_from_civil(2024, 2, 29);
+        r->lu_us = (int64_t)tx_days_from_civil(2024, 3, 1) * 86400000000LL + 36000000000LL + 123456;
         r->lu_style = 2;
         break;
     case 4: /* exactly 64 bytes of multibyte text, 32-byte payment */
@@ -356,9 +321,7 @@ uint64_t txg_customer(const txg_opts *o, uint64_t c, uint64_t id_base, txg_rows 
         }
         size_t nd = rows->n - n0;
         if (nd > 0) {
-            txg_row *dups = malloc(nd * sizeof *dups);
-            if (dups == NULL)
-                abort();
+            txg_row *dups = TX_XMALLOC(nd * sizeof *dups);
             memcpy(dups, rows->v + n0, nd * sizeof *dups);
             rows->n = n0;
             for (size_t j = 0; j < nd; j++)
@@ -384,7 +347,7 @@ void txg_perm_init(txg_perm *p, uint64_t m, uint64_t seed, int on)
     p->mask = (1ull << p->half) - 1;
     uint64_t x = seed ^ 0x5EED5EED5EED5EEDull;
     for (int i = 0; i < 4; i++)
-        p->key[i] = txg_splitmix(&x);
+        p->key[i] = tx_splitmix64(&x);
 }
 
 static uint64_t feistel(const txg_perm *p, uint64_t v)
@@ -392,7 +355,7 @@ static uint64_t feistel(const txg_perm *p, uint64_t v)
     uint64_t l = v >> p->half, r = v & p->mask;
     for (int i = 0; i < 4; i++) {
         uint64_t x = r ^ p->key[i];
-        uint64_t f = txg_splitmix(&x) & p->mask;
+        uint64_t f = tx_splitmix64(&x) & p->mask;
         uint64_t nl = r;
         r = l ^ f;
         l = nl;

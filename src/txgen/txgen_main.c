@@ -175,8 +175,8 @@ static int parse_args(int argc, char **argv, txg_opts *o, int *action, tx_error 
     lo[NOPTS] = (struct option){0, 0, 0, 0};
     memset(o, 0, sizeof *o);
     o->seed = 1;
-    o->start = txg_days(2022, 1, 1);
-    o->end = txg_days(2024, 12, 31);
+    o->start = tx_days_from_civil(2022, 1, 1);
+    o->end = tx_days_from_civil(2024, 12, 31);
     *action = 'x';
     int have_customers = 0, have_changes = 0, c;
     opterr = 0;
@@ -233,7 +233,7 @@ static int parse_args(int argc, char **argv, txg_opts *o, int *action, tx_error 
         return tx_error_set(err, TX_EUSAGE, "txgen: unexpected argument '%s'", argv[optind]);
     if (o->end < o->start)
         return tx_error_set(err, TX_EUSAGE, "txgen: --end is before --start");
-    if (o->start < txg_days(1970, 1, 1) || o->end > txg_days(2099, 12, 31))
+    if (o->start < tx_days_from_civil(1970, 1, 1) || o->end > tx_days_from_civil(2099, 12, 31))
         return tx_error_set(err, TX_EUSAGE, "txgen: --start/--end must lie in 1970..2099");
     if (have_changes) {
         *action = 'c';
@@ -269,9 +269,7 @@ static void truth_push(truth_vec *t, const txg_truth *x)
 {
     if (t->n == t->cap) {
         t->cap = t->cap ? 2 * t->cap : 4096;
-        t->v = realloc(t->v, t->cap * sizeof *t->v);
-        if (!t->v)
-            abort();
+        t->v = TX_XREALLOC(t->v, t->cap * sizeof *t->v);
     }
     t->v[t->n++] = *x;
 }
@@ -282,9 +280,7 @@ static void customer_truth(const txg_rows *rows, uint64_t base, uint64_t nids, u
 {
     if (*bcap < nids) {
         *bcap = nids * 2;
-        *best = realloc(*best, *bcap * sizeof **best);
-        if (!*best)
-            abort();
+        *best = TX_XREALLOC(*best, *bcap * sizeof **best);
     }
     int64_t *b = *best;
     for (uint64_t i = 0; i < nids; i++)
@@ -357,8 +353,7 @@ static int run_extract(const txg_opts *o, MPI_Comm comm, tx_error *err)
 
     /* Pass 2 (several ranks only): bytes and lines of each part, for offsets. */
     uint64_t off = 0, line = 1;
-    if (txg_sink_open(&out, -1, 0, 0, 8u << 20) != TX_OK)
-        MPI_Abort(comm, 3);
+    txg_sink_open(&out, -1, 0, 0, 8u << 20);
     if (nranks > 1) {
         if (rank == 0)
             txg_write_header(&out, o, 0);
@@ -388,8 +383,7 @@ static int run_extract(const txg_opts *o, MPI_Comm comm, tx_error *err)
     out.off = off;
     out.line = line;
     out.len = 0;
-    if (txg_sink_open(&rej, -2, 0, 0, 1 << 16) != TX_OK)
-        MPI_Abort(comm, 3);
+    txg_sink_open(&rej, -2, 0, 0, 1 << 16);
     if (rank == 0) {
         txg_write_header(&out, o, 0);
         txg_puts(&rej, "line,offset,reason\n");

@@ -16,18 +16,15 @@ int txg_sink_open(txg_sink *s, int fd, uint64_t off, uint64_t line, size_t cap)
     s->off = off;
     s->line = line;
     s->cap = cap;
-    s->buf = malloc(cap);
-    return s->buf ? TX_OK : TX_ENOMEM;
+    s->buf = TX_XMALLOC(cap);
+    return TX_OK;
 }
 
 int txg_sink_flush(txg_sink *s)
 {
     if (s->fd == -2) { /* memory: grow instead */
         size_t cap = s->cap * 2 + 4096;
-        char *b = realloc(s->buf, cap);
-        if (b == NULL)
-            abort();
-        s->buf = b;
+        s->buf = TX_XREALLOC(s->buf, cap);
         s->cap = cap;
         return TX_OK;
     }
@@ -55,65 +52,7 @@ void txg_sink_close(txg_sink *s)
     s->buf = NULL;
 }
 
-/* ---- Number formatting ---- */
-
-size_t txg_fmt_u64(char *b, uint64_t v)
-{
-    char t[24];
-    size_t n = 0;
-    do {
-        t[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        b[i] = t[n - 1 - i];
-    return n;
-}
-
-size_t txg_fmt_i64(char *b, int64_t v)
-{
-    if (v < 0) {
-        b[0] = '-';
-        return 1 + txg_fmt_u64(b + 1, (uint64_t)0 - (uint64_t)v);
-    }
-    return txg_fmt_u64(b, (uint64_t)v);
-}
-
-size_t txg_fmt_cents(char *b, int64_t cents, int frac_digits)
-{
-    size_t n = 0;
-    uint64_t a = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
-    if (cents < 0)
-        b[n++] = '-';
-    n += txg_fmt_u64(b + n, a / 100);
-    if (frac_digits > 0) {
-        b[n++] = '.';
-        b[n++] = (char)('0' + a % 100 / 10);
-        if (frac_digits > 1)
-            b[n++] = (char)('0' + a % 10);
-    }
-    return n;
-}
-
-static void two(char *b, int v)
-{
-    b[0] = (char)('0' + v / 10);
-    b[1] = (char)('0' + v % 10);
-}
-
-size_t txg_fmt_date(char *b, int32_t days)
-{
-    int y, m, d;
-    txg_civil(days, &y, &m, &d);
-    b[0] = (char)('0' + y / 1000 % 10);
-    b[1] = (char)('0' + y / 100 % 10);
-    two(b + 2, y % 100);
-    b[4] = '-';
-    two(b + 5, m);
-    b[7] = '-';
-    two(b + 8, d);
-    return 10;
-}
+/* ---- Timestamps ---- */
 
 /* Styles: 0 "d t", 1 "dTt", 2 "dTt.ffffffZ" or "dTtZ", 3 "d t.ffffff", 4 "dTt.fffZ",
  * 5 "d t.f..." with trailing zeros dropped. */
@@ -124,14 +63,9 @@ size_t txg_fmt_ts(char *b, int64_t us, int style)
         days--;
     int64_t rem = us - days * 86400000000LL;
     int64_t sec = rem / 1000000, frac = rem % 1000000;
-    size_t n = txg_fmt_date(b, (int32_t)days);
+    size_t n = (size_t)tx_fmt_date(b, (int32_t)days);
     b[n++] = (style == 1 || style == 2 || style == 4) ? 'T' : ' ';
-    two(b + n, (int)(sec / 3600));
-    b[n + 2] = ':';
-    two(b + n + 3, (int)(sec / 60 % 60));
-    b[n + 5] = ':';
-    two(b + n + 6, (int)(sec % 60));
-    n += 8;
+    n += (size_t)tx_fmt_hms(b + n, (int)sec);
     int digits = style == 3 ? 6 : style == 4 ? 3 : 0;
     if (style == 2 && frac)
         digits = 6;
@@ -223,9 +157,9 @@ void txg_write_row(txg_sink *s, const txg_opts *o, const txg_perm *p, const txg_
 {
     if (r->kind == TXG_BAD && rej) {
         char b[64];
-        size_t n = txg_fmt_u64(b, s->line);
+        size_t n = tx_fmt_u64(b, s->line);
         b[n++] = ',';
-        n += txg_fmt_u64(b + n, s->off + s->len);
+        n += tx_fmt_u64(b + n, s->off + s->len);
         b[n++] = ',';
         txg_put(rej, b, n);
         txg_puts(rej, txg_reject_name((tx_reject)r->sub));
@@ -249,7 +183,7 @@ void txg_write_row(txg_sink *s, const txg_opts *o, const txg_perm *p, const txg_
             else if (is_bad(r, TX_REJ_TRANSACTION_ID_RANGE))
                 txg_puts(s, BADV(r, "0", "9223372036854775808", "99999999999999999999"));
             else {
-                n = txg_fmt_u64(b, txg_id(p, r->idx));
+                n = tx_fmt_u64(b, txg_id(p, r->idx));
                 put_padded(s, b, n, pad, quoted);
             }
             break;
@@ -261,7 +195,7 @@ void txg_write_row(txg_sink *s, const txg_opts *o, const txg_perm *p, const txg_
             else if (is_bad(r, TX_REJ_CUSTOMER_ID_RANGE))
                 txg_puts(s, BADV(r, "0", "9223372036854775808"));
             else {
-                n = txg_fmt_u64(b, cust_id);
+                n = tx_fmt_u64(b, cust_id);
                 put_padded(s, b, n, pad, quoted);
             }
             break;
@@ -272,7 +206,7 @@ void txg_write_row(txg_sink *s, const txg_opts *o, const txg_perm *p, const txg_
             else if (is_bad(r, TX_REJ_DATE_RANGE))
                 txg_puts(s, BADV(r, "1969-12-31", "2100-01-01", "1900-06-15"));
             else {
-                n = txg_fmt_date(b, r->date);
+                n = tx_fmt_date(b, r->date);
                 put_padded(s, b, n, pad, quoted);
             }
             break;
@@ -285,10 +219,10 @@ void txg_write_row(txg_sink *s, const txg_opts *o, const txg_perm *p, const txg_
                 txg_puts(s, BADV(r, "12\"3\"4", "\"12.00\"x"));
             else if (tk == 1) {
                 b[0] = '+';
-                n = 1 + txg_fmt_cents(b + 1, r->cents, 0);
+                n = 1 + tx_fmt_cents_digits(b + 1, r->cents, 0);
                 txg_put(s, b, n);
             } else {
-                n = txg_fmt_cents(b, r->cents, tk == 2 ? 1 : 2);
+                n = tx_fmt_cents_digits(b, r->cents, tk == 2 ? 1 : 2);
                 put_padded(s, b, n, pad, quoted);
             }
             break;
@@ -339,7 +273,7 @@ void txg_write_row(txg_sink *s, const txg_opts *o, const txg_perm *p, const txg_
             if (r->idx % 5 == 0)
                 txg_puts(s, "\"note, with comma\"");
             else {
-                n = txg_fmt_u64(b, r->idx % 997);
+                n = tx_fmt_u64(b, r->idx % 997);
                 txg_puts(s, "note-");
                 txg_put(s, b, n);
             }
@@ -441,13 +375,13 @@ static int cmp_truth(const void *a, const void *b)
 static void put_truth(txg_sink *s, const txg_truth *t)
 {
     char b[128];
-    size_t n = txg_fmt_u64(b, t->id);
+    size_t n = tx_fmt_u64(b, t->id);
     b[n++] = ',';
-    n += txg_fmt_u64(b + n, t->cust);
+    n += tx_fmt_u64(b + n, t->cust);
     b[n++] = ',';
-    n += txg_fmt_date(b + n, t->date);
+    n += tx_fmt_date(b + n, t->date);
     b[n++] = ',';
-    n += txg_fmt_i64(b + n, t->cents);
+    n += tx_fmt_i64(b + n, t->cents);
     b[n++] = ',';
     txg_put(s, b, n);
     txg_put_text(s, txg_categories[t->cat], strlen(txg_categories[t->cat]));
@@ -458,7 +392,7 @@ static void put_truth(txg_sink *s, const txg_truth *t)
     memcpy(b + n, txg_currencies[t->cur], 3);
     n += 3;
     b[n++] = ',';
-    n += txg_fmt_i64(b + n, t->lu_us);
+    n += tx_fmt_i64(b + n, t->lu_us);
     b[n++] = '\n';
     txg_put(s, b, n);
 }

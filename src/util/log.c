@@ -3,7 +3,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <time.h>
+
+#include "txetl/fmt.h"
 
 static int log_rank = 0;
 static tx_log_level log_max = TX_LOG_INFO;
@@ -28,10 +31,7 @@ void tx_log_write(tx_log_level level, const char *fmt, ...)
 {
     static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
     char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    stamp[tx_fmt_iso_utc(stamp, (int64_t)time(NULL))] = '\0';
 
     char line[2048];
     va_list ap;

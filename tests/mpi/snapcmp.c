@@ -11,7 +11,10 @@
  * |a - b| <= rel * max(|a|, |b|). --data-only compares only what the data determines: the objects
  * under /customers, /revenue and /model with their attributes, none of the root attributes (the
  * run's identity and its §4 counts, which differ between, say, a change batch applied to a base
- * load and a fresh load of the final state). Exit 0 when equal, 1 at the first difference (printed),
+ * load and a fresh load of the final state). Two txetl snapshots (root attribute format =
+ * "txetl-snapshot") are first each checked against the column tables of snapshot.h: every
+ * table's datasets present (the /holdout tables only with a /holdout group), 1-D, of the
+ * table's type and of equal length. Exit 0 when equal, 1 at the first difference (printed),
  * 2 for usage or unreadable files. */
 #include <hdf5.h>
 #include <math.h>
@@ -20,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "txetl/snapshot_h5.h"
 
 static double rel_tol = 1e-9;
 static int strict = 0;
@@ -246,6 +251,106 @@ static herr_t obj_cb(hid_t root, const char *name, const H5O_info_t *info, void 
     return v->diff ? 1 : 0;
 }
 
+/* 1 when the root attribute format of file is "txetl-snapshot". */
+static int is_txetl_snapshot(hid_t file)
+{
+    int yes = 0;
+    if (H5Aexists(file, "format") <= 0)
+        return 0;
+    hid_t a = H5Aopen(file, "format", H5P_DEFAULT), t = a < 0 ? -1 : H5Aget_type(a);
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0) {
+        hid_t m = H5Tcopy(H5T_C_S1);
+        char *v = NULL;
+        H5Tset_size(m, H5T_VARIABLE);
+        H5Tset_cset(m, H5Tget_cset(t));
+        if (H5Aread(a, m, &v) >= 0 && v) {
+            yes = !strcmp(v, "txetl-snapshot");
+            H5free_memory(v);
+        }
+        H5Tclose(m);
+    }
+    if (t >= 0)
+        H5Tclose(t);
+    if (a >= 0)
+        H5Aclose(a);
+    return yes;
+}
+
+/* True when every component of the absolute path exists (H5Lexists fails on a missing
+ * intermediate group). */
+static int path_exists(hid_t file, const char *path)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char save = *p;
+        *p = '\0';
+        int ok = H5Lexists(file, buf, H5P_DEFAULT) > 0;
+        *p = save;
+        if (!ok)
+            return 0;
+        if (!save)
+            return 1;
+    }
+}
+
+/* Checks one table of snapshot.h in file s: returns 1 (printed) at the first problem. */
+static int check_table(const side *s, const tx_snapshot_table *t)
+{
+    long long rows = -1;
+    for (size_t i = 0; i < t->ncols; i++) {
+        const tx_snapshot_column *c = &t->cols[i];
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", t->group, c->name);
+        if (!path_exists(s->file, path))
+            return differ("%s: %s: missing (snapshot.h column table)", s->name, path);
+        hid_t d = H5Dopen2(s->file, path, H5P_DEFAULT);
+        hid_t ty = d < 0 ? -1 : H5Dget_type(d), sp = d < 0 ? -1 : H5Dget_space(d);
+        int rc = 0;
+        if (ty < 0 || sp < 0)
+            rc = differ("%s: %s: cannot read type or shape", s->name, path);
+        else if (H5Tequal(ty, tx_snapshot_h5_file_type(c->type)) <= 0)
+            rc = differ("%s: %s: type is not the column table's", s->name, path);
+        else if (H5Sget_simple_extent_ndims(sp) != 1)
+            rc = differ("%s: %s: not 1-D", s->name, path);
+        else {
+            long long n = (long long)H5Sget_simple_extent_npoints(sp);
+            if (rows >= 0 && n != rows)
+                rc = differ("%s: %s: %lld rows, the table's first column has %lld", s->name,
+                            path, n, rows);
+            rows = n;
+        }
+        if (sp >= 0)
+            H5Sclose(sp);
+        if (ty >= 0)
+            H5Tclose(ty);
+        if (d >= 0)
+            H5Dclose(d);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The tables of a txetl snapshot; the /holdout ones only when it has a /holdout group. */
+static int check_layout(const side *s)
+{
+    const tx_snapshot_table *always[] = {&tx_snapshot_customers_table, &tx_snapshot_daily_table,
+                                         &tx_snapshot_monthly_table};
+    const tx_snapshot_table *holdout[] = {&tx_snapshot_holdout_table, &tx_snapshot_bins_table};
+    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
+        if (check_table(s, always[i]))
+            return 1;
+    if (!path_exists(s->file, tx_snapshot_holdout_table.group))
+        return 0;
+    for (size_t i = 0; i < sizeof holdout / sizeof holdout[0]; i++)
+        if (check_table(s, holdout[i]))
+            return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *fa = NULL, *fb = NULL;
@@ -275,7 +380,10 @@ int main(int argc, char **argv)
         return 2;
     }
     visit_ctx v = {&a, &b, 0, 1};
-    H5Ovisit(a.file, H5_INDEX_NAME, H5_ITER_INC, obj_cb, &v);
+    if (is_txetl_snapshot(a.file) && is_txetl_snapshot(b.file))
+        v.diff = check_layout(&a) || check_layout(&b);
+    if (!v.diff)
+        H5Ovisit(a.file, H5_INDEX_NAME, H5_ITER_INC, obj_cb, &v);
     if (!v.diff) { /* what B has and A lacks */
         visit_ctx w = {&a, &b, 0, 0};
         H5Ovisit(b.file, H5_INDEX_NAME, H5_ITER_INC, obj_cb, &w);

@@ -1,0 +1,37 @@
+/* alloc.h - the one out-of-memory policy for allocations whose failure cannot be recovered.
+ *
+ * TX_XMALLOC / TX_XCALLOC / TX_XREALLOC never return NULL: when memory runs out they log
+ * "out of memory (N bytes) at FILE:LINE" (the caller's file and line) and end the whole job,
+ * MPI_Abort(MPI_COMM_WORLD, TX_OOM_EXIT) when MPI is running, else abort(). Use them where a
+ * failure leaves no sensible way on: mid-collective (the other ranks would wait forever for
+ * this one), in generators, in the reduce step. Functions that can report a failure and undo
+ * their work return TX_ENOMEM instead (error.h) and keep doing so; never mix the two for one
+ * allocation. A size of 0 allocates a minimal block (never NULL). */
+#ifndef TXETL_ALLOC_H
+#define TXETL_ALLOC_H
+
+#include <stddef.h>
+
+/* The exit status of a job ended by running out of memory. */
+enum { TX_OOM_EXIT = 3 };
+
+/* Local (ends the job on failure). malloc(n); file and line name the caller. */
+void *tx_xmalloc_at(size_t n, const char *file, int line);
+
+/* Local (ends the job on failure). calloc(n, size), zeroed; n * size overflowing is out of
+ * memory too. */
+void *tx_xcalloc_at(size_t n, size_t size, const char *file, int line);
+
+/* Local (ends the job on failure). realloc(p, n); p may be NULL. */
+void *tx_xrealloc_at(void *p, size_t n, const char *file, int line);
+
+/* Local. Logs the out-of-memory line for n bytes at file:line and ends the job (never
+ * returns): for allocations made some other way (strdup, a library's constructor). */
+_Noreturn void tx_out_of_memory(size_t n, const char *file, int line);
+
+#define TX_XMALLOC(n) tx_xmalloc_at((n), __FILE__, __LINE__)
+#define TX_XCALLOC(n, size) tx_xcalloc_at((n), (size), __FILE__, __LINE__)
+#define TX_XREALLOC(p, n) tx_xrealloc_at((p), (n), __FILE__, __LINE__)
+#define TX_OUT_OF_MEMORY(n) tx_out_of_memory((n), __FILE__, __LINE__)
+
+#endif

@@ -1,0 +1,46 @@
+/* alloc.c - the out-of-memory policy of alloc.h. */
+#include "txetl/alloc.h"
+
+#include <mpi.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "txetl/log.h"
+
+_Noreturn void tx_out_of_memory(size_t n, const char *file, int line)
+{
+    /* tx_log_write formats on the stack: it needs no memory of its own. */
+    tx_log_write(TX_LOG_ERROR, "out of memory (%zu bytes) at %s:%d", n, file, line);
+    int init = 0, fin = 0;
+    MPI_Initialized(&init);
+    MPI_Finalized(&fin);
+    if (init && !fin)
+        MPI_Abort(MPI_COMM_WORLD, TX_OOM_EXIT);
+    abort(); /* no MPI, or MPI_Abort returned */
+}
+
+void *tx_xmalloc_at(size_t n, const char *file, int line)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL)
+        tx_out_of_memory(n, file, line);
+    return p;
+}
+
+void *tx_xcalloc_at(size_t n, size_t size, const char *file, int line)
+{
+    if (size && n > SIZE_MAX / size)
+        tx_out_of_memory(SIZE_MAX, file, line);
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (p == NULL)
+        tx_out_of_memory(n * size, file, line);
+    return p;
+}
+
+void *tx_xrealloc_at(void *p, size_t n, const char *file, int line)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (q == NULL)
+        tx_out_of_memory(n, file, line);
+    return q;
+}
