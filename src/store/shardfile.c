@@ -91,16 +91,25 @@ static void trim(const char **b, const char **e)
         (*e)--;
 }
 
-int tx_shardfile_database(const char *path, int index, char *out, size_t size, tx_error *err)
+/* the groups the client library reads with MYSQL_READ_DEFAULT_GROUP = shard<i> */
+static int read_group(const char *gb, size_t gl, const char *mine)
 {
-    out[0] = '\0';
+    static const char *const client_groups[] = {"client", "client-server", "client-mariadb"};
+    if (gl == strlen(mine) && !strncmp(gb, mine, gl))
+        return 1;
+    for (size_t i = 0; i < sizeof client_groups / sizeof *client_groups; i++)
+        if (gl == strlen(client_groups[i]) && !strncmp(gb, client_groups[i], gl))
+            return 1;
+    return 0;
+}
+
+/* Reads `database` of the groups of `mine` from one option file (and the files it names with
+ * !include, as the client library does) into out. 0, or -1 when path cannot be read. */
+static int scan_database(const char *path, const char *mine, int depth, char *out, size_t size)
+{
     FILE *f = fopen(path, "r");
     if (!f)
-        return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
-    char mine[32];
-    snprintf(mine, sizeof mine, "shard%d", index);
-    /* the groups the client library reads with MYSQL_READ_DEFAULT_GROUP = shard<i> */
-    static const char *const client_groups[] = {"client", "client-server", "client-mariadb"};
+        return -1;
     int in_group = 0;
     char line[4096];
     int at_line_start = 1;
@@ -113,16 +122,22 @@ int tx_shardfile_database(const char *path, int index, char *out, size_t size, t
         trim(&b, &e);
         if (b == e || *b == '#' || *b == ';')
             continue;
+        if (e - b > 9 && !strncmp(b, "!include", 8) && isspace((unsigned char)b[8])) {
+            const char *ib = b + 9, *ie = e;
+            trim(&ib, &ie);
+            char inc[4096];
+            snprintf(inc, sizeof inc, "%.*s", (int)(ie - ib), ib);
+            if (depth < 8)
+                scan_database(inc, mine, depth + 1, out, size);
+            continue;
+        }
         if (*b == '[') {
             const char *close = memchr(b, ']', (size_t)(e - b));
             if (!close)
                 continue;
             const char *gb = b + 1, *ge = close;
             trim(&gb, &ge);
-            size_t gl = (size_t)(ge - gb);
-            in_group = gl == strlen(mine) && !strncmp(gb, mine, gl);
-            for (size_t i = 0; !in_group && i < sizeof client_groups / sizeof *client_groups; i++)
-                in_group = gl == strlen(client_groups[i]) && !strncmp(gb, client_groups[i], gl);
+            in_group = read_group(gb, (size_t)(ge - gb), mine);
             continue;
         }
         if (!in_group)
@@ -141,5 +156,15 @@ int tx_shardfile_database(const char *path, int index, char *out, size_t size, t
         snprintf(out, size, "%.*s", (int)(ve - vb), vb);
     }
     fclose(f);
+    return 0;
+}
+
+int tx_shardfile_database(const char *path, int index, char *out, size_t size, tx_error *err)
+{
+    out[0] = '\0';
+    char mine[32];
+    snprintf(mine, sizeof mine, "shard%d", index);
+    if (scan_database(path, mine, 0, out, size) != 0)
+        return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
     return TX_OK;
 }

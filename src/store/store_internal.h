@@ -80,7 +80,8 @@ void tx_conn_escape(tx_conn *c, char *out, const char *in, size_t len);
 
 /* Local (shardfile.c). The `database` option the client library applies to group
  * [shard<index>] of the shard file (set in that group or in [client], [client-server],
- * [client-mariadb]; the last one read wins), or "" when none: copied into out (size bytes).
+ * [client-mariadb], also in a file it names with !include; the last one read wins), or "" when
+ * none: copied into out (size bytes).
  * txetl keeps its own copy because Connector/C has no getter for it. TX_EUSAGE naming the file
  * when it cannot be read. */
 int tx_shardfile_database(const char *path, int index, char *out, size_t size, tx_error *err);
