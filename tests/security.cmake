@@ -3,8 +3,8 @@
 # must receive nothing.
 add_executable(test_hostile_server ${CMAKE_CURRENT_SOURCE_DIR}/security/test_hostile_server.c)
 target_include_directories(test_hostile_server PRIVATE ${CMAKE_SOURCE_DIR}/include
-                           ${CMAKE_SOURCE_DIR}/tests)
-target_link_libraries(test_hostile_server PRIVATE tx_shard tx_util)
+                           ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/src/store)
+target_link_libraries(test_hostile_server PRIVATE tx_store tx_util)
 add_test(NAME hostile_server_gets_no_local_file
          COMMAND test_hostile_server ${CMAKE_CURRENT_SOURCE_DIR}/security/fake_mysql_server.py
                  ${TX_TEST_WORK}/hostile-server)
@@ -40,5 +40,5 @@ endforeach()
 
 # The shard file's group count agrees with what the client library reads (no [shard01]).
 tx_add_unit_test(test_shardfile SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/security/test_shardfile.c
-                 LIBS tx_shard tx_util)
+                 LIBS tx_store tx_util)
 set_tests_properties(test_shardfile PROPERTIES LABELS security)

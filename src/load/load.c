@@ -104,33 +104,42 @@ static void make_run_id(tx_job *j)
     utc_now_agreed(j, j->started_utc);
 }
 
-/* Reads shard_map of an owned shard into bounds (nshards + 1), *has = 1 when present. */
-static int read_map(tx_job *j, tx_shard *sh, int32_t *bounds, int *has, tx_error *err)
+/* What read_map collects from an owned shard's shard_map. */
+typedef struct map_read {
+    tx_job *j;
+    int shard;
+    int32_t *bounds;
+    int has;
+} map_read;
+
+static int map_row(void *ctx, int idx, int count, int32_t lower, int32_t upper, tx_error *err)
 {
-    MYSQL_RES *res;
-    int rc = tx_shard_query(sh, "SELECT shard_index, shard_count, DATEDIFF(lower_date, "
-                                "'1970-01-01'), DATEDIFF(upper_date, '1970-01-01') FROM "
-                                "shard_map ORDER BY shard_index", 0, &res, err);
-    if (rc != TX_OK)
-        return rc;
-    *has = mysql_num_rows(res) > 0;
-    MYSQL_ROW row;
-    while (rc == TX_OK && (row = mysql_fetch_row(res))) {
-        int idx = atoi(row[0]), count = atoi(row[1]);
-        if (count != j->nshards)
-            rc = tx_error_set(err, TX_EUSAGE, "shard %d: the cluster was created with %d shards "
-                              "but the shard file %s names %d; the shard count never changes",
-                              tx_shard_index(sh), count, j->o->shards_path, j->nshards);
-        else if (idx >= 0 && idx < j->nshards) {
-            bounds[idx] = row[2] ? atoi(row[2]) : INT32_MIN;
-            bounds[idx + 1] = row[3] ? atoi(row[3]) : INT32_MAX;
-        }
+    map_read *m = ctx;
+    tx_job *j = m->j;
+    m->has = 1;
+    if (count != j->nshards)
+        return tx_error_set(err, TX_EUSAGE, "shard %d: the cluster was created with %d shards "
+                            "but the shard file %s names %d; the shard count never changes",
+                            m->shard, count, j->o->shards_path, j->nshards);
+    if (idx >= 0 && idx < j->nshards) {
+        m->bounds[idx] = lower;
+        m->bounds[idx + 1] = upper;
     }
-    mysql_free_result(res);
+    return TX_OK;
+}
+
+/* Reads shard_map of an owned shard into bounds (nshards + 1), *has = 1 when present. */
+static int read_map(tx_job *j, int s, int32_t *bounds, int *has, tx_error *err)
+{
+    map_read m = {j, s, bounds, 0};
+    int rc = tx_store_map_read(j->mine[s], map_row, &m, err);
+    *has = m.has;
     return rc;
 }
 
-static int preflight(tx_job *j, tx_error *err)
+/* Collective. Opens a store on `ops` for every shard this rank owns, takes their run locks,
+ * prepares their schema and reads the shard map: j->bound and j->fresh agreed by all ranks. */
+static int preflight(tx_job *j, const tx_store_ops *ops, tx_error *err)
 {
     int rc = tx_shardfile_count(j->o->shards_path, &j->nshards, err);
     rc = tx_agree(j->comm, rc, err);
@@ -150,30 +159,28 @@ static int preflight(tx_job *j, tx_error *err)
         mn[i] = INT32_MAX;
     }
     int has_local = 0;
-    if (!j->o->dry_run) {
-        for (int s = 0; s < j->nshards && rc == TX_OK; s++)
-            if (tx_job_owner(j, s) == j->rank)
-                rc = tx_shard_open(j->o->shards_path, s, &j->mine[s], err);
-        if (rc == TX_OK)
-            rc = tx_apply_prepare(j, err);
-        for (int s = 0; s < j->nshards && rc == TX_OK; s++) {
-            if (!j->mine[s])
-                continue;
-            int32_t *b = malloc(((size_t)j->nshards + 1) * sizeof *b);
-            if (!b)
-                MPI_Abort(j->comm, 3);
-            int has = 0;
-            rc = read_map(j, j->mine[s], b, &has, err);
-            j->homes[s].has_map = has;
-            if (rc == TX_OK && has) {
-                has_local++;
-                for (int i = 0; i <= j->nshards; i++) {
-                    mx[i] = b[i] > mx[i] ? b[i] : mx[i];
-                    mn[i] = b[i] < mn[i] ? b[i] : mn[i];
-                }
+    for (int s = 0; s < j->nshards && rc == TX_OK; s++)
+        if (tx_job_owner(j, s) == j->rank)
+            rc = tx_store_open(ops, j->o->shards_path, s, &j->mine[s], err);
+    if (rc == TX_OK)
+        rc = tx_apply_prepare(j, err);
+    for (int s = 0; s < j->nshards && rc == TX_OK; s++) {
+        if (!j->mine[s])
+            continue;
+        int32_t *b = malloc(((size_t)j->nshards + 1) * sizeof *b);
+        if (!b)
+            MPI_Abort(j->comm, 3);
+        int has = 0;
+        rc = read_map(j, s, b, &has, err);
+        j->homes[s].has_map = has;
+        if (rc == TX_OK && has) {
+            has_local++;
+            for (int i = 0; i <= j->nshards; i++) {
+                mx[i] = b[i] > mx[i] ? b[i] : mx[i];
+                mn[i] = b[i] < mn[i] ? b[i] : mn[i];
             }
-            free(b);
         }
+        free(b);
     }
     rc = tx_agree(j->comm, rc, err);
     if (rc == TX_OK) {
@@ -226,21 +233,9 @@ static void choose_bounds(tx_job *j, const uint64_t *hist)
 static int write_map(tx_job *j, tx_error *err)
 {
     int rc = TX_OK;
-    for (int s = 0; s < j->nshards && rc == TX_OK; s++) {
-        tx_shard *sh = j->mine[s];
-        if (!sh || j->homes[s].has_map)
-            continue;
-        rc = tx_shard_exec(sh, "DELETE FROM shard_map", err);
-        for (int i = 0; i < j->nshards && rc == TX_OK; i++) {
-            char lo[16] = "NULL", hi[16] = "NULL", d[11];
-            if (j->bound[i] != INT32_MIN)
-                snprintf(lo, sizeof lo, "'%s'", tx_format_date(j->bound[i], d));
-            if (j->bound[i + 1] != INT32_MAX)
-                snprintf(hi, sizeof hi, "'%s'", tx_format_date(j->bound[i + 1], d));
-            rc = tx_shard_execf(sh, err, "INSERT INTO shard_map VALUES (%d, %d, %s, %s, '%s')",
-                                i, j->nshards, lo, hi, j->run_id);
-        }
-    }
+    for (int s = 0; s < j->nshards && rc == TX_OK; s++)
+        if (j->mine[s] && !j->homes[s].has_map)
+            rc = tx_store_map_write(j->mine[s], j->nshards, j->bound, j->run_id, err);
     return rc;
 }
 
@@ -361,14 +356,38 @@ static int routed_phase(tx_job *j, source_fn src, void *sctx, sink_fn sink, void
 /* Phase 1 source: one parse of this rank's share. Rejects go to this rank's part of the rejects
  * file, valid records count in the date histogram and are sent, as versions, to the rank
  * owning their directory shard (which needs only the id, so no second parse is needed). */
-typedef struct scan_src {
+typedef struct scan_src scan_src;
+
+/* What becomes of a valid version, `shard` its directory shard: the driver picks one. */
+typedef int (*route_fn)(tx_job *j, scan_src *ss, tx_outbox *ob, int shard, const tx_record *r,
+                        tx_error *err);
+
+struct scan_src {
     tx_cursor *cur;
     tx_input *in;
     FILE *rej;
     uint64_t *hist;
-    uint64_t *routed; /* [nranks]: versions per destination rank (--dry-run), in the job */
+    uint64_t *routed; /* [nranks]: versions per destination rank (route_count), in the job */
+    route_fn route;
     double last;
-} scan_src;
+};
+
+/* A version to the rank owning its directory shard. */
+static int route_ship(tx_job *j, scan_src *ss, tx_outbox *ob, int shard, const tx_record *r,
+                      tx_error *err)
+{
+    (void)ss;
+    return send_packed(ob, tx_job_owner(j, shard), shard, MSG_VERSION, r, err);
+}
+
+/* A version's route counted per destination rank, not shipped (--dry-run). */
+static int route_count(tx_job *j, scan_src *ss, tx_outbox *ob, int shard, const tx_record *r,
+                       tx_error *err)
+{
+    (void)ob, (void)r, (void)err;
+    ss->routed[tx_job_owner(j, shard)]++;
+    return TX_OK;
+}
 
 static int versions_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_error *err)
 {
@@ -397,12 +416,7 @@ static int versions_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_e
             continue;
         }
         ss->hist[rec.date]++;
-        int shard = tx_job_dir_shard(j, rec.transaction_id);
-        if (j->o->dry_run) { /* routed (counted per destination), not shipped */
-            ss->routed[tx_job_owner(j, shard)]++;
-            continue;
-        }
-        int rc = send_packed(ob, tx_job_owner(j, shard), shard, MSG_VERSION, &rec, err);
+        int rc = ss->route(j, ss, ob, tx_job_dir_shard(j, rec.transaction_id), &rec, err);
         if (rc != TX_OK)
             return rc;
     }
@@ -412,12 +426,10 @@ static int versions_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_e
     return TX_OK;
 }
 
-/* Phase 2 sink: versions into the sorter (a dry run only counts them). */
+/* Phase 2 sink: versions into the sorter (none arrive when they are only counted). */
 static int versions_sink(tx_job *j, void *ctx, const char *m, size_t bytes, tx_error *err)
 {
     tx_sorter *sorter = ctx;
-    if (j->o->dry_run)
-        return TX_OK;
     for (size_t at = 0, size; at < bytes; at += size) {
         int rc = next_msg(m + at, bytes - at, &size, err);
         if (rc != TX_OK)
@@ -756,51 +768,49 @@ static void sum_counts(tx_job *j, tx_run_counts *c)
     c->moved = v[4], c->deleted = v[5], c->stale = v[6], c->superseded = v[7];
 }
 
-/* Reads the stored transactions of the owned shards for the reduce step. */
+/* The stored transactions of the owned shards, as the reduce step takes them. */
+typedef struct txn_array {
+    tx_txn *t;
+    size_t n, cap;
+} txn_array;
+
+static int add_txn(void *ctx, uint64_t customer_id, int64_t amount_cents, int32_t date,
+                   tx_error *err)
+{
+    txn_array *a = ctx;
+    if (a->n == a->cap) {
+        size_t nc = a->cap ? 2 * a->cap : (size_t)1 << 16;
+        tx_txn *nt = realloc(a->t, nc * sizeof *nt);
+        if (!nt)
+            return tx_error_set(err, TX_ENOMEM, "out of memory");
+        a->t = nt;
+        a->cap = nc;
+    }
+    tx_txn *t = &a->t[a->n++];
+    t->customer_id = customer_id;
+    t->amount_cents = amount_cents;
+    t->date = date;
+    t->pad = 0;
+    return TX_OK;
+}
+
+/* Reads the stored transactions of the owned shards for the reduce step (streamed from each
+ * store into one array: the reduce takes its transactions whole). */
 static int read_stored(tx_job *j, tx_txn **out, size_t *n, tx_error *err)
 {
-    size_t cap = 1 << 16, len = 0;
-    tx_txn *t = malloc(cap * sizeof *t);
-    if (!t)
+    txn_array a = {malloc(((size_t)1 << 16) * sizeof *a.t), 0, (size_t)1 << 16};
+    if (!a.t)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     int rc = TX_OK;
-    for (int s = 0; s < j->nshards && rc == TX_OK; s++) {
-        if (!j->mine[s])
-            continue;
-        MYSQL_RES *res;
-        rc = tx_shard_query(j->mine[s], "SELECT customer_id, CAST(transaction_amount * 100 AS "
-                                        "SIGNED), DATEDIFF(transaction_date, '1970-01-01') FROM "
-                                        "TransactionsOptimized", 1, &res, err);
-        if (rc != TX_OK)
-            break;
-        MYSQL_ROW row;
-        while ((row = mysql_fetch_row(res))) {
-            if (len == cap) {
-                tx_txn *nt = realloc(t, 2 * cap * sizeof *t);
-                if (!nt) {
-                    rc = tx_error_set(err, TX_ENOMEM, "out of memory");
-                    break;
-                }
-                t = nt;
-                cap *= 2;
-            }
-            t[len].customer_id = strtoull(row[0], NULL, 10);
-            t[len].amount_cents = strtoll(row[1], NULL, 10);
-            t[len].date = (int32_t)atol(row[2]);
-            t[len].pad = 0;
-            len++;
-        }
-        if (rc == TX_OK && mysql_errno(tx_shard_mysql(j->mine[s])))
-            rc = tx_error_set(err, TX_ERR, "shard %d: reading transactions: %s", s,
-                              mysql_error(tx_shard_mysql(j->mine[s])));
-        mysql_free_result(res);
-    }
+    for (int s = 0; s < j->nshards && rc == TX_OK; s++)
+        if (j->mine[s])
+            rc = tx_store_read_txns(j->mine[s], add_txn, &a, err);
     if (rc != TX_OK) {
-        free(t);
+        free(a.t);
         return rc;
     }
-    *out = t;
-    *n = len;
+    *out = a.t;
+    *n = a.n;
     return TX_OK;
 }
 
@@ -826,14 +836,11 @@ static int reduce_phase(tx_job *j, tx_run_info *run, tx_error *err)
 static void job_close(tx_job *j)
 {
     for (int s = 0; j->mine && s < j->nshards; s++)
-        tx_shard_close(&j->mine[s]);
+        tx_store_close(&j->mine[s]);
     for (int s = 0; j->homes && s < j->nshards; s++) {
         tx_home *h = &j->homes[s];
-        for (int k = 0; k < TX_ROW_LOADERS; k++) {
-            tx_loader_stop(&h->rows_loader[k]);
+        for (int k = 0; k < TX_ROW_LOADERS; k++)
             tx_buf_free(&h->rows[k]);
-        }
-        tx_loader_stop(&h->dir_loader);
         tx_buf_free(&h->dir);
         tx_buf_free(&h->audit);
         tx_buf_free(&h->removes);
@@ -928,8 +935,12 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     tx_input *in = NULL;
     uint64_t *hist = NULL;
     tx_sorter *sorter = NULL;
+    /* --dry-run is decided here, once: the null store (it connects to nothing and writes
+     * nothing), each version's route counted instead of shipped, and the run ends after the
+     * scan with the counts. */
+    const int dry = o->dry_run;
 
-    int rc = preflight(j, err);
+    int rc = preflight(j, dry ? &tx_store_null : &tx_store_mariadb, err);
     if (rc == TX_OK)
         rc = tx_input_open(comm, o->files, o->nfiles, &in, err);
     if (rc != TX_OK)
@@ -941,7 +952,8 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
 
     /* phase 1: scan, validate, route versions to their directory shards (sorted there) */
     hist = calloc(TX_NDAYS, sizeof *hist);
-    scan_src ss = {.in = in, .hist = hist, .last = MPI_Wtime()};
+    scan_src ss = {.in = in, .hist = hist, .route = dry ? route_count : route_ship,
+                   .last = MPI_Wtime()};
     ss.routed = j->routed = calloc((size_t)j->nranks, sizeof *j->routed);
     char *ppath = part_path(j, j->rank);
     if (!hist || !ppath || !ss.routed || tx_cursor_new(in, &ss.cur, err) != TX_OK ||
@@ -957,7 +969,7 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     free(ppath);
     tx_cursor_free(&ss.cur);
     rc = tx_agree(comm, rc, err);
-    if (rc == TX_OK && !o->dry_run)
+    if (rc == TX_OK) /* (empty when versions were only counted) */
         rc = tx_agree(comm, tx_sorter_finish(sorter, err), err);
     if (rc != TX_OK)
         goto out;
@@ -977,7 +989,7 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
                           o->rejects_path);
         goto out;
     }
-    if (o->dry_run) {
+    if (dry) {
         MPI_Allreduce(MPI_IN_PLACE, ss.routed, j->nranks, MPI_UINT64_T, MPI_SUM, comm);
         for (int r = 0; r < j->nranks && j->rank == 0 && !o->quiet; r++)
             TX_LOG(TX_LOG_INFO, "dry run: rank %d would decide %" PRIu64 " versions", r,
@@ -1068,7 +1080,7 @@ int tx_snapshot_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_e
             MPI_Abort(comm, 3);
         for (int s = 0; s < j->nshards && rc == TX_OK; s++)
             if (tx_job_owner(j, s) == j->rank)
-                rc = tx_shard_open(o->shards_path, s, &j->mine[s], err);
+                rc = tx_store_open(&tx_store_mariadb, o->shards_path, s, &j->mine[s], err);
         rc = tx_agree(comm, rc, err);
     }
     if (rc == TX_OK) {

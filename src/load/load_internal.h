@@ -9,16 +9,15 @@
 #include "txetl/load.h"
 #include "txetl/record.h"
 #include "txetl/run.h"
-#include "txetl/shard.h"
+#include "txetl/calendar.h"
+#include "txetl/fmt.h"
+#include "txetl/hash.h"
+#include "txetl/store.h"
 #include "txetl/versions.h"
 #include "spill.h"
 
 /* Bytes a rank queues before an exchange round: bounds memory per round. */
 #define TX_ROUND_BYTES (16u << 20)
-/* Days since epoch of 1970-01-01 .. 2099-12-31: the histogram's size. */
-#define TX_NDAYS 47482
-/* Months 1970-01 .. 2099-12. */
-#define TX_NMONTHS (130 * 12)
 /* Versions a rank sorts in memory before spilling a sorted run (~200 bytes each with its
  * key): this caps the sorter's memory whatever the input size. */
 #define TX_SORT_RECORDS (1024u * 1024u)
@@ -29,22 +28,15 @@
 #define TX_DIR_BLOCK 16
 /* Bytes of directory or audit rows per LOAD DATA handed to a loader thread. */
 #define TX_DIR_CHUNK (8u << 20)
-/* LOAD DATA jobs a loader holds at once (bounds their memory). */
-#define TX_LOADER_DEPTH 2
 /* Row loaders per shard, each on its own months' partitions. */
-#define TX_ROW_LOADERS 2
+#define TX_ROW_LOADERS TX_STORE_ROW_LOADERS
 
 /* What a rank keeps per shard it owns, as the home of dates and as a directory shard. */
 typedef struct tx_home {
     uint8_t months[TX_NMONTHS]; /* month partitions present */
-    int fast;                   /* the table was empty: its secondary index is built after */
     int dir_empty;              /* the directory was empty: no look-ups needed */
     int has_map;                /* the shard holds the shard map */
-    int revenue_dirty;          /* an earlier backfill died before recomputing revenue_daily */
-    tx_loader *rows_loader[TX_ROW_LOADERS]; /* rows (alternate months: disjoint partitions)
-                                               and removals, on connections of their own */
-    tx_loader *dir_loader;      /* directory + audit rows, one open transaction till commit */
-    tx_buf dir, audit;          /* directory and audit rows not yet handed to dir_loader */
+    tx_buf dir, audit;          /* directory and audit rows not yet handed to the store */
     uint64_t ndir, naudit;
     tx_buf rows[TX_ROW_LOADERS], removes; /* LOAD DATA text of the current round */
     uint64_t nrows[TX_ROW_LOADERS], nremoves;
@@ -68,7 +60,8 @@ typedef struct tx_job {
     uint64_t *shard_rows, *shard_removed; /* [nshards]: rows this rank applied / removed */
     uint64_t *routed;  /* [nranks]: versions per destination (--dry-run) */
     int nshards;
-    tx_shard **mine;   /* [nshards]: the shards this rank owns (s % nranks == rank), else NULL */
+    tx_store **mine;   /* [nshards]: the shards this rank owns (s % nranks == rank), else NULL;
+                          the null store's in a dry run */
     int32_t *bound;    /* [nshards + 1]: shard s holds dates in [bound[s], bound[s + 1]) */
     int fresh;         /* no shard had a shard map: this run chooses the boundaries */
     int runs_row;      /* an etl_runs row of this run exists in the owned shards */
@@ -98,14 +91,9 @@ static inline int tx_job_shard_of_date(const tx_job *j, int32_t date)
 /* Shard holding a transaction_id's directory entry: a fixed hash of the id. */
 static inline int tx_job_dir_shard(const tx_job *j, uint64_t id)
 {
-    uint64_t z = id / TX_DIR_BLOCK + 0x9e3779b97f4a7c15ull; /* a block lives in one shard */
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return (int)(z % (uint64_t)j->nshards);
+    return (int)(tx_hash_u64(id / TX_DIR_BLOCK) % (uint64_t)j->nshards); /* a block: one shard */
 }
 
-/* Fast text formatting for LOAD DATA rows (load_format.c). Each returns chars written. */
 /* A block of the directory (TX_DIR_BLOCK). */
 typedef struct tx_dir_block {
     uint64_t block;
@@ -120,36 +108,27 @@ int tx_fmt_dir_block(tx_buf *buf, const tx_dir_block *b);
  * malformed. */
 int tx_parse_dir_block(uint64_t block, const char *data, size_t len, tx_dir_block *out);
 
-int tx_fmt_u64(char *out, uint64_t v);
-int tx_fmt_i64(char *out, int64_t v);
-int tx_fmt_cents(char *out, int64_t cents); /* -12.30 */
-int tx_fmt_date(char *out, int32_t days);       /* YYYY-MM-DD */
-int tx_fmt_timestamp(char *out, int64_t us);    /* YYYY-MM-DD HH:MM:SS.ffffff */
 /* Appends one row of TransactionsOptimized's columns, tab-separated, '\n'-ended. */
 int tx_fmt_row(tx_buf *b, const tx_record *r);
 
-/* Work on the shards (load_apply.c). Each is Local: it works on the owned shards and returns
- * this rank's status; callers agree. */
+/* The load's side of the store (load_apply.c): per owned shard, what a phase hands the store.
+ * Each is Local: it works on the owned shards (j->mine) and returns this rank's status; callers
+ * agree. No SQL here: src/store speaks it. */
 /* Run lock, schema (and repairs), the state of j->homes. */
 int tx_apply_prepare(tx_job *j, tx_error *err);
-/* Before the first row: creates the month partitions of every date in `hist` (the run's global
- * date histogram) that the shard owns, drops the secondary index of empty tables (built again
- * at the end), starts the loaders, opens the directory transaction. */
+/* Before the first row: the store of each owned shard gets the months of every date in `hist`
+ * (the run's global date histogram) that it owns and lacks (tx_store_begin). */
 int tx_apply_begin(tx_job *j, const uint64_t *hist, tx_error *err);
 /* The directory blocks holding n ids (sorted) of directory shard `shard`: *out (grown as
  * needed, *cap entries) gets the blocks found, sorted by block, *nout of them. */
 int tx_apply_lookup(tx_job *j, int shard, const uint64_t *ids, size_t n, tx_dir_block **out,
                     size_t *nout, size_t *cap, tx_error *err);
-/* Hands the round's rows of shard s (h->rows) and removals (h->removes) to its row loaders:
- * a backfill into an empty table REPLACEs straight into TransactionsOptimized (idempotent), an
- * incremental run stages them in stage_apply; removals go to stage_remove. */
+/* Hands the round's rows of shard s (h->rows) and removals (h->removes) to its store. */
 int tx_apply_rows(tx_job *j, int s, tx_error *err);
-/* Hands shard s's directory/audit rows to its directory loader when over TX_DIR_CHUNK (or
- * all of them when `all`). */
+/* Hands shard s's directory/audit rows to its store when over TX_DIR_CHUNK (or all of them
+ * when `all`). */
 int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err);
-/* After the last row: waits for the row loaders. A backfill: removals, the secondary index,
- * revenue_daily from scratch. An incremental run: stage_apply and stage_remove applied in one
- * transaction with revenue_daily's deltas. Hands the last directory rows over. */
+/* After the last row: the last directory rows, then tx_store_finish of each owned shard. */
 int tx_apply_finish(tx_job *j, tx_error *err);
 /* Commits the directory transaction of each owned shard (call when every shard has its rows). */
 int tx_apply_directory(tx_job *j, tx_error *err);
@@ -158,7 +137,8 @@ int tx_apply_directory(tx_job *j, tx_error *err);
 int tx_apply_runs_row(tx_job *j, const char *status, const char *finished, const char *message,
                       tx_error *err);
 
-/* Column lists for tx_shard_load. */
+/* TransactionsOptimized's columns in tx_fmt_row's order (load_format.c; the store keeps its
+ * own copy of the list next to the LOAD DATA it is for). */
 extern const char *const tx_cols_rows;
 
 #endif

@@ -9,7 +9,7 @@
 
 #include "txetl/error.h"
 #include "txetl/record.h"
-#include "txetl/shard.h"
+#include "txetl/store.h"
 
 /* A version packed for the sorter and for the load's exchange rounds: this head, the fixed
  * part of its tx_record (the bytes before `category`), its category and payment bytes, zero

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "txetl/shard.h"
+#include "txetl/store.h"
 
 #define main txetl_cli_main
 #include "../../src/cli/txetl_main.c"

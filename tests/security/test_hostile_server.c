@@ -1,15 +1,15 @@
 /* test_hostile_server.c - a server that asks for a local file other than txetl's stream gets
- * nothing (shard.h: the local-infile handler serves only 'txetl-stream' from txetl's buffer).
+ * nothing (src/store/conn.c: the local-infile handler serves only 'txetl-stream' from txetl's buffer).
  *
  *   test_hostile_server FAKE_SERVER.py WORKDIR
  *
  * Runs tests/security/fake_mysql_server.py (a fake MySQL server on 127.0.0.1) per case, points a
- * shard file at its port and drives tx_shard_open / tx_shard_load:
+ * shard file at its port and drives the store's connection layer (store_internal.h: tx_conn_open / tx_conn_load):
  *  - asked for /etc/passwd in answer to LOAD DATA LOCAL: the load fails with the "refuses"
  *    message naming the file, and the server received zero bytes;
  *  - control: asked for 'txetl-stream', the server receives exactly txetl's buffer (so the
  *    fake server's byte count is real and the zero above can fail);
- *  - asked for /etc/passwd in answer to every statement (tx_shard_open's own CREATE DATABASE,
+ *  - asked for /etc/passwd in answer to every statement (tx_conn_open's own CREATE DATABASE,
  *    USE, SET): open fails, zero bytes;
  *  - the same with an init-command in the shard file (a statement the client library sends
  *    during connect, before txetl's handler could be installed): zero bytes. */
@@ -25,7 +25,7 @@
 
 #include "check.h"
 #include "txetl/log.h"
-#include "txetl/shard.h"
+#include "store_internal.h"
 
 static const char *script, *workdir;
 
@@ -141,18 +141,18 @@ static void case_load_asks_passwd(void)
     long nbin;
     CHECK(start_server(&sv, "load-passwd", "load", "/etc/passwd") == 0);
     CHECK(write_cnf(&sv, NULL) == 0);
-    tx_shard *s = NULL;
+    tx_conn *s = NULL;
     tx_error err = {0};
-    int rc = tx_shard_open(sv.cnf, 0, &s, &err);
+    int rc = tx_conn_open(sv.cnf, 0, &s, &err);
     CHECK_MSG(rc == TX_OK, "open against the fake server: %s", err.msg);
     if (rc == TX_OK) {
         const char rows[] = "1\tsecret-row\n";
-        rc = tx_shard_load(s, "t", 0, "(a, b)", rows, sizeof rows - 1, 1, &err);
+        rc = tx_conn_load(s, "t", 0, "(a, b)", rows, sizeof rows - 1, 1, &err);
         CHECK_MSG(rc == TX_ERR, "load gave %d (%s), want TX_ERR", rc, err.msg);
         CHECK_MSG(strstr(err.msg, "refuses") && strstr(err.msg, "/etc/passwd"),
                   "message does not say it refused /etc/passwd: '%s'", err.msg);
         printf("load-passwd: %s\n", err.msg);
-        tx_shard_close(&s);
+        tx_conn_close(&s);
     }
     stop_server(&sv);
     server_record(&sv, log, sizeof log, &nbin, bin, sizeof bin);
@@ -171,15 +171,15 @@ static void case_stream_control(void)
     long nbin;
     CHECK(start_server(&sv, "load-stream", "load", "txetl-stream") == 0);
     CHECK(write_cnf(&sv, NULL) == 0);
-    tx_shard *s = NULL;
+    tx_conn *s = NULL;
     tx_error err = {0};
-    int rc = tx_shard_open(sv.cnf, 0, &s, &err);
+    int rc = tx_conn_open(sv.cnf, 0, &s, &err);
     CHECK_MSG(rc == TX_OK, "open: %s", err.msg);
     const char rows[] = "1\tx\n2\ty\n";
     if (rc == TX_OK) {
-        rc = tx_shard_load(s, "t", 0, "(a, b)", rows, sizeof rows - 1, 2, &err);
+        rc = tx_conn_load(s, "t", 0, "(a, b)", rows, sizeof rows - 1, 2, &err);
         CHECK_MSG(rc == TX_OK, "control load: %s", err.msg);
-        tx_shard_close(&s);
+        tx_conn_close(&s);
     }
     stop_server(&sv);
     server_record(&sv, log, sizeof log, &nbin, bin, sizeof bin);
@@ -195,15 +195,15 @@ static void case_any_statement(const char *name, const char *extra)
     long nbin;
     CHECK(start_server(&sv, name, "any", "/etc/passwd") == 0);
     CHECK(write_cnf(&sv, extra) == 0);
-    tx_shard *s = NULL;
+    tx_conn *s = NULL;
     tx_error err = {0};
-    int rc = tx_shard_open(sv.cnf, 0, &s, &err);
+    int rc = tx_conn_open(sv.cnf, 0, &s, &err);
     CHECK_MSG(rc != TX_OK, "%s: open succeeded against a server answering with file requests",
               name);
     printf("%s: open: %s\n", name, err.msg);
     CHECK_MSG(strstr(err.msg, "shard 0") != NULL, "%s: message does not name the shard: '%s'",
               name, err.msg);
-    tx_shard_close(&s);
+    tx_conn_close(&s);
     stop_server(&sv);
     server_record(&sv, log, sizeof log, &nbin, bin, sizeof bin);
     printf("%s: server log: %s", name, log);

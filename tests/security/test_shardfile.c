@@ -1,5 +1,5 @@
 /* test_shardfile.c - tx_shardfile_count counts exactly the groups the client library will read
- * for tx_shard_open (group "shard<i>"), and fails on a group name it would read differently. */
+ * for tx_store_open (group "shard<i>"), and fails on a group name it would read differently. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "txetl/log.h"
-#include "txetl/shard.h"
+#include "txetl/store.h"
 
 /* Writes text to a mode-600 temp file, counts; returns the status, *n and the message. */
 static int count(const char *text, int *n, char *msg, size_t cap)

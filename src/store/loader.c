@@ -1,9 +1,9 @@
-/* loader.c - a shard connection with its own thread running queued jobs (see shard.h). */
+/* loader.c - a shard connection with its own thread running queued jobs (store_internal.h). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "txetl/shard.h"
+#include "store_internal.h"
 
 typedef struct job {
     tx_loader_fn fn;
@@ -12,7 +12,7 @@ typedef struct job {
 } job;
 
 struct tx_loader {
-    tx_shard *shard;
+    tx_conn *conn;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -38,7 +38,7 @@ static void *run(void *arg)
         int failed = l->err.status != TX_OK;
         pthread_mutex_unlock(&l->mu);
         tx_error e = {0};
-        int rc = j->fn(failed ? NULL : l->shard, j->ctx, &e);
+        int rc = j->fn(failed ? NULL : l->conn, j->ctx, &e);
         free(j);
         pthread_mutex_lock(&l->mu);
         if (!failed && rc != TX_OK && l->err.status == TX_OK)
@@ -57,7 +57,7 @@ int tx_loader_start(const char *path, int index, int depth, tx_loader **out, tx_
     tx_loader *l = calloc(1, sizeof *l);
     if (!l)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
-    int rc = tx_shard_open(path, index, &l->shard, err);
+    int rc = tx_conn_open(path, index, &l->conn, err);
     if (rc != TX_OK) {
         free(l);
         return rc;
@@ -66,7 +66,7 @@ int tx_loader_start(const char *path, int index, int depth, tx_loader **out, tx_
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     if (pthread_create(&l->thread, NULL, run, l) != 0) {
-        tx_shard_close(&l->shard);
+        tx_conn_close(&l->conn);
         free(l);
         return tx_error_set(err, TX_ERR, "shard %d: cannot start a loader thread", index);
     }
@@ -129,7 +129,7 @@ void tx_loader_stop(tx_loader **lp)
     pthread_join(l->thread, NULL);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
-    tx_shard_close(&l->shard);
+    tx_conn_close(&l->conn);
     free(l);
     *lp = NULL;
 }

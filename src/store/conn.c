@@ -1,25 +1,25 @@
-/* shard.c - one shard connection (see shard.h). */
-#include "txetl/shard.h"
-
+/* conn.c - one connection to a shard (store_internal.h): connect and reconnect, statements
+ * with retries, explicit transactions, results handed over row by row, LOAD DATA LOCAL from
+ * memory. The only file of txetl that includes mysql.h. */
 #include <ctype.h>
-#include <errno.h>
+#include <mysql.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
+#include "store_internal.h"
 #include "txetl/log.h"
 
 #define STREAM_NAME "txetl-stream"
-#define MAX_SHARDS 4096
 
-struct tx_shard {
+struct tx_conn {
     MYSQL *m;
     int index;
     char path[4096];
     char database[65];
+    char db_option[256]; /* the shard file's `database` option ("" = none) */
     int in_txn;  /* a transaction is open: a lost connection or deadlock cannot be retried */
     int locked;  /* holds the run lock: taken again after a reconnect */
     /* what the local-infile handler serves: only this buffer, only under STREAM_NAME */
@@ -29,79 +29,9 @@ struct tx_shard {
     char refused_name[256];
 };
 
-int tx_shardfile_count(const char *path, int *nshards, tx_error *err)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
-    struct stat st;
-    if (tx_log_rank() == 0 && fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
-        TX_LOG(TX_LOG_WARN, "shard file %s is readable by group or others (mode %03o); it may hold "
-               "passwords: chmod 600 it", path, (unsigned)(st.st_mode & 0777));
-    /* A group the client library would read under another name than tx_shard_open asks for
-     * ([shard01], [shard 1], [shard+1], [shard-0]) is an error, not a silently counted or
-     * skipped shard: its options would be ignored and that shard reached with defaults. */
-    unsigned char *seen = calloc(MAX_SHARDS, 1);
-    if (!seen) {
-        fclose(f);
-        return tx_error_set(err, TX_ENOMEM, "out of memory");
-    }
-    int max = -1, rc = TX_OK;
-    char line[4096];
-    long lineno = 0;
-    int at_line_start = 1; /* fgets splits lines longer than the buffer: only line starts count */
-    while (fgets(line, sizeof line, f)) {
-        const int starts = at_line_start;
-        at_line_start = strchr(line, '\n') != NULL;
-        if (!starts)
-            continue;
-        lineno++;
-        char *p = line;
-        while (isspace((unsigned char)*p))
-            p++;
-        if (strncmp(p, "[shard", 6) != 0)
-            continue;
-        /* the group name after "shard", up to ']' less trailing blanks (the library trims) */
-        const char *q = p + 6, *close = strchr(q, ']');
-        if (!close)
-            continue;
-        const char *qe = close;
-        while (qe > q && (qe[-1] == ' ' || qe[-1] == '\t'))
-            qe--;
-        if (qe == q || !(isdigit((unsigned char)*q) || *q == ' ' || *q == '\t' || *q == '+' ||
-                         *q == '-'))
-            continue; /* [shard], [shards], [shard_x], ...: some other group */
-        long v = 0;
-        const char *d = q;
-        while (d < qe && isdigit((unsigned char)*d) && v < MAX_SHARDS)
-            v = v * 10 + (*d++ - '0');
-        if (d != qe || (qe - q > 1 && *q == '0') || v >= MAX_SHARDS) {
-            rc = tx_error_set(err, TX_EUSAGE, "shard file %s:%ld: group [shard%.*s] is not "
-                              "[shard<N>] with N in 0..%d written without leading zeros", path,
-                              lineno, (int)(qe - q > 40 ? 40 : qe - q), q, MAX_SHARDS - 1);
-            break;
-        }
-        seen[v] = 1;
-        if (v > max)
-            max = (int)v;
-    }
-    fclose(f);
-    if (rc == TX_OK && max < 0)
-        rc = tx_error_set(err, TX_EUSAGE, "shard file %s has no [shard0] group", path);
-    for (int i = 0; rc == TX_OK && i <= max; i++)
-        if (!seen[i])
-            rc = tx_error_set(err, TX_EUSAGE,
-                              "shard file %s: group [shard%d] is missing (groups must be "
-                              "[shard0] .. [shard%d] without gaps)", path, i, max);
-    free(seen);
-    if (rc == TX_OK)
-        *nshards = max + 1;
-    return rc;
-}
-
 static int li_init(void **ptr, const char *filename, void *userdata)
 {
-    tx_shard *s = userdata;
+    tx_conn *s = userdata;
     *ptr = s;
     if (strcmp(filename, STREAM_NAME) != 0 || s->src == NULL) {
         s->refused = 1;
@@ -114,7 +44,7 @@ static int li_init(void **ptr, const char *filename, void *userdata)
 
 static int li_read(void *ptr, char *buf, unsigned int len)
 {
-    tx_shard *s = ptr;
+    tx_conn *s = ptr;
     size_t n = s->src_len - s->src_pos;
     if (n > len)
         n = len;
@@ -130,7 +60,7 @@ static void li_end(void *ptr)
 
 static int li_error(void *ptr, char *msg, unsigned int len)
 {
-    tx_shard *s = ptr;
+    tx_conn *s = ptr;
     snprintf(msg, len, "txetl refused the server's request for local file '%s'",
              s->refused_name);
     return 2000;
@@ -148,7 +78,7 @@ static int valid_identifier(const char *s)
 
 /* (Re)connects s->m from the option file: timeouts, our local-infile handler, the database
  * (created when absent) and the session settings. */
-static int connect_shard(tx_shard *s, tx_error *err)
+static int connect_shard(tx_conn *s, tx_error *err)
 {
     if (s->m)
         mysql_close(s->m);
@@ -172,55 +102,54 @@ static int connect_shard(tx_shard *s, tx_error *err)
      * any file it names in answer to a statement run during connect (an init-command of the
      * shard file). */
     mysql_set_local_infile_handler(s->m, li_init, li_read, li_end, li_error, s);
-    /* Connect to information_schema (always there) and take our database from the options:
-     * it may not exist yet. REMEMBER_OPTIONS keeps the option-file values readable. */
+    /* Connect to information_schema (always there): our database may not exist yet. */
     if (!mysql_real_connect(s->m, NULL, NULL, NULL, "information_schema", 0, NULL,
                             CLIENT_LOCAL_FILES | CLIENT_REMEMBER_OPTIONS))
         return tx_error_set(err, TX_ERR, "shard %d ([%s] in %s): cannot connect: %s", s->index,
                             group, s->path, mysql_error(s->m));
-    /* The option file's `database`, kept by CLIENT_REMEMBER_OPTIONS (Connector/C has no getter
-     * for it once an explicit database was passed to connect). */
-    const char *db = s->m->options.db;
-    if (db == NULL || !*db)
-        db = "Customer";
+    /* The shard file's `database`, from our own reading of the file (tx_conn_open): the
+     * client library has no getter for it once another database was passed to connect. */
+    const char *db = s->db_option[0] ? s->db_option : "Customer";
     if (!valid_identifier(db))
         return tx_error_set(err, TX_EUSAGE, "shard %d ([%s] in %s): database name '%s' is not a "
                             "plain identifier", s->index, group, s->path, db);
     snprintf(s->database, sizeof s->database, "%s", db);
     s->in_txn = 0;
-    int rc = tx_shard_execf(s, err, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4",
+    int rc = tx_conn_execf(s, err, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4",
                             s->database);
     if (rc == TX_OK)
-        rc = tx_shard_execf(s, err, "USE `%s`", s->database);
+        rc = tx_conn_execf(s, err, "USE `%s`", s->database);
     if (rc == TX_OK)
-        rc = tx_shard_exec(s, "SET SESSION time_zone = '+00:00', "
+        rc = tx_conn_exec(s, "SET SESSION time_zone = '+00:00', "
                               "sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
                               "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'", err);
     return rc;
 }
 
-int tx_shard_open(const char *path, int index, tx_shard **out, tx_error *err)
+int tx_conn_open(const char *path, int index, tx_conn **out, tx_error *err)
 {
     *out = NULL;
-    tx_shard *s = calloc(1, sizeof *s);
+    tx_conn *s = calloc(1, sizeof *s);
     if (!s)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     s->index = index;
     snprintf(s->path, sizeof s->path, "%s", path);
-    int rc = connect_shard(s, err);
+    int rc = tx_shardfile_database(path, index, s->db_option, sizeof s->db_option, err);
+    if (rc == TX_OK)
+        rc = connect_shard(s, err);
     if (rc != TX_OK) {
-        tx_shard_close(&s);
+        tx_conn_close(&s);
         return rc;
     }
     *out = s;
     return TX_OK;
 }
 
-int tx_shard_run_lock(tx_shard *s, tx_error *err)
+int tx_conn_run_lock(tx_conn *s, tx_error *err)
 {
     uint64_t got = 0;
     int null;
-    int rc = tx_shard_query_u64(s, "SELECT GET_LOCK('txetl_run', 0)", &got, &null, err);
+    int rc = tx_conn_query_u64(s, "SELECT GET_LOCK('txetl_run', 0)", &got, &null, err);
     if (rc != TX_OK)
         return rc;
     if (got != 1)
@@ -232,7 +161,7 @@ int tx_shard_run_lock(tx_shard *s, tx_error *err)
 
 /* Runs a statement; transient failures outside a transaction (lock wait timeout, deadlock, a
  * lost connection: reconnect, retake the run lock) are retried 3 times with backoff. */
-static int query_retry(tx_shard *s, const char *sql, size_t len)
+static int query_retry(tx_conn *s, const char *sql, size_t len)
 {
     for (int attempt = 1;; attempt++) {
         if (mysql_real_query(s->m, sql, len) == 0)
@@ -250,7 +179,7 @@ static int query_retry(tx_shard *s, const char *sql, size_t len)
             tx_error rerr = {0};
             int locked = s->locked;
             s->locked = 0;
-            if (connect_shard(s, &rerr) != TX_OK || (locked && tx_shard_run_lock(s, &rerr))) {
+            if (connect_shard(s, &rerr) != TX_OK || (locked && tx_conn_run_lock(s, &rerr))) {
                 TX_LOG(TX_LOG_WARN, "%s", rerr.msg);
                 s->locked = locked;
                 if (attempt == 3)
@@ -260,9 +189,9 @@ static int query_retry(tx_shard *s, const char *sql, size_t len)
     }
 }
 
-void tx_shard_close(tx_shard **sp)
+void tx_conn_close(tx_conn **sp)
 {
-    tx_shard *s = *sp;
+    tx_conn *s = *sp;
     if (!s)
         return;
     if (s->m)
@@ -271,11 +200,10 @@ void tx_shard_close(tx_shard **sp)
     *sp = NULL;
 }
 
-int tx_shard_index(const tx_shard *s) { return s->index; }
-const char *tx_shard_database(const tx_shard *s) { return s->database; }
-MYSQL *tx_shard_mysql(tx_shard *s) { return s->m; }
+int tx_conn_index(const tx_conn *s) { return s->index; }
+const char *tx_conn_database(const tx_conn *s) { return s->database; }
 
-static int fail(tx_shard *s, tx_error *err, const char *sql)
+static int fail(tx_conn *s, tx_error *err, const char *sql)
 {
     char head[160];
     snprintf(head, sizeof head, "%s", sql);
@@ -294,17 +222,20 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int tx_shard_exec(tx_shard *s, const char *sql, tx_error *err)
+static int drain(tx_conn *s, const char *sql, tx_error *err);
+
+int tx_conn_exec(tx_conn *s, const char *sql, tx_error *err)
 {
     double t0 = now_s();
     if (query_retry(s, sql, strlen(sql)) != 0)
         return fail(s, err, sql);
     TX_LOG(TX_LOG_DEBUG, "shard %d: %.3f s: %.90s", s->index, now_s() - t0, sql);
-    if (!strncmp(sql, "START TRANSACTION", 17))
-        s->in_txn = 1;
-    else if (!strcmp(sql, "COMMIT") || !strcmp(sql, "ROLLBACK"))
-        s->in_txn = 0;
-    /* drain any result sets */
+    return drain(s, sql, err);
+}
+
+/* Reads and frees every result set of the statement just run. */
+static int drain(tx_conn *s, const char *sql, tx_error *err)
+{
     do {
         MYSQL_RES *r = mysql_store_result(s->m);
         if (r)
@@ -317,7 +248,7 @@ int tx_shard_exec(tx_shard *s, const char *sql, tx_error *err)
     return TX_OK;
 }
 
-int tx_shard_execf(tx_shard *s, tx_error *err, const char *fmt, ...)
+int tx_conn_execf(tx_conn *s, tx_error *err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -326,12 +257,38 @@ int tx_shard_execf(tx_shard *s, tx_error *err, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
-    int rc = tx_shard_exec(s, sql, err);
+    int rc = tx_conn_exec(s, sql, err);
     free(sql);
     return rc;
 }
 
-int tx_shard_query(tx_shard *s, const char *sql, int stream, MYSQL_RES **res, tx_error *err)
+/* A transaction statement: `open` is whether a transaction is open once it succeeded. */
+static int txn_statement(tx_conn *s, const char *sql, int open, tx_error *err)
+{
+    double t0 = now_s();
+    if (query_retry(s, sql, strlen(sql)) != 0)
+        return fail(s, err, sql);
+    TX_LOG(TX_LOG_DEBUG, "shard %d: %.3f s: %s", s->index, now_s() - t0, sql);
+    s->in_txn = open;
+    return drain(s, sql, err);
+}
+
+int tx_conn_begin(tx_conn *s, tx_error *err)
+{
+    return txn_statement(s, "START TRANSACTION", 1, err);
+}
+
+int tx_conn_commit(tx_conn *s, tx_error *err)
+{
+    return txn_statement(s, "COMMIT", 0, err);
+}
+
+int tx_conn_rollback(tx_conn *s, tx_error *err)
+{
+    return txn_statement(s, "ROLLBACK", 0, err);
+}
+
+static int query(tx_conn *s, const char *sql, int stream, MYSQL_RES **res, tx_error *err)
 {
     *res = NULL;
     double t0 = now_s();
@@ -344,10 +301,10 @@ int tx_shard_query(tx_shard *s, const char *sql, int stream, MYSQL_RES **res, tx
     return TX_OK;
 }
 
-int tx_shard_query_u64(tx_shard *s, const char *sql, uint64_t *out, int *is_null, tx_error *err)
+int tx_conn_query_u64(tx_conn *s, const char *sql, uint64_t *out, int *is_null, tx_error *err)
 {
     MYSQL_RES *r;
-    int rc = tx_shard_query(s, sql, 0, &r, err);
+    int rc = query(s, sql, 0, &r, err);
     if (rc != TX_OK)
         return rc;
     MYSQL_ROW row = mysql_fetch_row(r);
@@ -363,7 +320,35 @@ int tx_shard_query_u64(tx_shard *s, const char *sql, uint64_t *out, int *is_null
     return TX_OK;
 }
 
-int tx_shard_load(tx_shard *s, const char *table, int replace, const char *columns,
+int tx_conn_query_rows(tx_conn *s, const char *sql, const tx_conn_reader *rd, tx_error *err)
+{
+    MYSQL_RES *r;
+    int rc = query(s, sql, rd->stream, &r, err);
+    if (rc != TX_OK)
+        return rc;
+    unsigned nf = mysql_num_fields(r);
+    if (rd->head) {
+        MYSQL_FIELD *f = mysql_fetch_fields(r);
+        char **names = malloc((nf ? nf : 1) * sizeof *names);
+        if (!names)
+            rc = tx_error_set(err, TX_ENOMEM, "out of memory");
+        for (unsigned i = 0; names && i < nf; i++)
+            names[i] = f[i].name;
+        if (rc == TX_OK)
+            rc = rd->head(rd->ctx, nf, names, err);
+        free(names);
+    }
+    MYSQL_ROW row;
+    while (rc == TX_OK && (row = mysql_fetch_row(r)))
+        rc = rd->row(rd->ctx, nf, row, mysql_fetch_lengths(r), err);
+    if (rc == TX_OK && mysql_errno(s->m))
+        rc = tx_error_set(err, TX_ERR, "shard %d: reading %s: %s", s->index,
+                          rd->what ? rd->what : "rows", mysql_error(s->m));
+    mysql_free_result(r); /* the rest of a streamed result is read and dropped */
+    return rc;
+}
+
+int tx_conn_load(tx_conn *s, const char *table, int replace, const char *columns,
                   const char *buf, size_t len, uint64_t rows, tx_error *err)
 {
     if (rows == 0)
@@ -400,7 +385,7 @@ int tx_shard_load(tx_shard *s, const char *table, int replace, const char *colum
         char first[512] = "";
         MYSQL_RES *r;
         tx_error ignore = {0};
-        if (warnings && tx_shard_query(s, "SHOW WARNINGS LIMIT 1", 0, &r, &ignore) == TX_OK) {
+        if (warnings && query(s, "SHOW WARNINGS LIMIT 1", 0, &r, &ignore) == TX_OK) {
             MYSQL_ROW row = mysql_fetch_row(r);
             if (row && row[2])
                 snprintf(first, sizeof first, ": %s", row[2]);
@@ -416,49 +401,8 @@ out:
     return rc;
 }
 
-void tx_shard_escape(tx_shard *s, char *out, const char *in, size_t len)
+void tx_conn_escape(tx_conn *s, char *out, const char *in, size_t len)
 {
     mysql_real_escape_string(s->m, out, in, (unsigned long)len);
 }
 
-int tx_buf_reserve(tx_buf *b, size_t extra)
-{
-    if (b->len + extra <= b->cap)
-        return TX_OK;
-    size_t nc = b->cap ? b->cap : 1 << 16;
-    while (nc < b->len + extra)
-        nc *= 2;
-    char *np = realloc(b->p, nc);
-    if (!np)
-        return TX_ENOMEM;
-    b->p = np;
-    b->cap = nc;
-    return TX_OK;
-}
-
-void tx_buf_free(tx_buf *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
-}
-
-int tx_tsv_text(tx_buf *b, const char *s, size_t len)
-{
-    if (tx_buf_reserve(b, 2 * len) != TX_OK)
-        return TX_ENOMEM;
-    char *o = b->p + b->len;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        switch (c) {
-        case '\\': *o++ = '\\'; *o++ = '\\'; break;
-        case '\t': *o++ = '\\'; *o++ = 't'; break;
-        case '\n': *o++ = '\\'; *o++ = 'n'; break;
-        case '\r': *o++ = '\\'; *o++ = 'r'; break;
-        case '\0': *o++ = '\\'; *o++ = '0'; break;
-        default: *o++ = c;
-        }
-    }
-    b->len = (size_t)(o - b->p);
-    return TX_OK;
-}

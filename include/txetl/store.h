@@ -1,0 +1,201 @@
+/* store.h - the only room that speaks SQL: one shard of a shard file behind a table of
+ * operations (ior's aiori back ends), with a MariaDB back end and a null one that writes
+ * nothing and finds nothing (--dry-run, unit tests).
+ *
+ * A shard file is a client option file with groups [shard0] .. [shard<N-1>]; the client library
+ * reads the options of each (host, socket, user, password, ssl-*, ...), plus `database`
+ * (default Customer). Bulk loads are LOAD DATA LOCAL INFILE streamed from txetl's own memory:
+ * the local-infile handler serves only that buffer, never a file a server names.
+ *
+ * Every operation is Local (no MPI) and works on one shard; callers agree across ranks. Errors
+ * name the shard (and the table) at fault. A store's connections are its own: a handle is used
+ * by one thread at a time. */
+#ifndef TXETL_STORE_H
+#define TXETL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "txetl/calendar.h"
+#include "txetl/error.h"
+#include "txetl/run.h"
+
+/* ---- payloads ---------------------------------------------------------------------------- */
+
+/* A growable byte buffer: the text of a bulk load. Zero-initialised is empty. */
+typedef struct tx_buf {
+    char *p;
+    size_t len, cap;
+} tx_buf;
+
+/* Local. Room for `extra` more bytes (the capacity at least doubles). TX_ENOMEM (no message). */
+int tx_buf_reserve(tx_buf *b, size_t extra);
+/* Local. Frees the bytes and empties b. */
+void tx_buf_free(tx_buf *b);
+/* Local. Appends len bytes escaped for a bulk-load field (\\ \t \n \r \0 escaped). TX_ENOMEM. */
+int tx_tsv_text(tx_buf *b, const char *s, size_t len);
+
+/* ---- the shard file ---------------------------------------------------------------------- */
+
+/* Local. Counts the groups [shard0] .. [shard<N-1>] of the shard file (contiguous from 0) and
+ * (rank 0) warns when the file is readable by group or others. TX_EUSAGE naming the file when
+ * it is unreadable, holds no [shard0], has a gap or a group the client library would read
+ * under another name ([shard01]). */
+int tx_shardfile_count(const char *path, int *nshards, tx_error *err);
+
+/* ---- a store ----------------------------------------------------------------------------- */
+
+typedef struct tx_store tx_store;
+
+/* How many row loaders a store feeds in parallel (each on its own months). Months are indexed
+ * as calendar.h's tx_month_index: 1970-01 .. 2099-12. */
+enum { TX_STORE_ROW_LOADERS = 2 };
+
+/* What a shard holds when a run starts (tx_store_prepare). */
+typedef struct tx_store_state {
+    uint8_t months[TX_NMONTHS]; /* 1 = TransactionsOptimized has that month's partition */
+    int table_empty;   /* TransactionsOptimized holds no row: this run is its backfill */
+    int dir_empty;     /* txn_directory holds no block: look-ups can be skipped */
+    int revenue_dirty; /* an earlier backfill died before recomputing revenue_daily */
+} tx_store_state;
+
+/* One row of shard_map: shard `index` of `count` holds dates in [lower, upper) (days since
+ * 1970-01-01; INT32_MIN / INT32_MAX for unbounded). A non-zero return stops the read. */
+typedef int (*tx_store_map_fn)(void *ctx, int index, int count, int32_t lower, int32_t upper,
+                               tx_error *err);
+/* One stored directory block: its number and its `data` column as stored (len bytes, valid
+ * during the call). A non-zero return stops the look-up. */
+typedef int (*tx_store_block_fn)(void *ctx, uint64_t block, const char *data, size_t len,
+                                 tx_error *err);
+/* One stored transaction, for the reduce. A non-zero return stops the read. */
+typedef int (*tx_store_txn_fn)(void *ctx, uint64_t customer_id, int64_t amount_cents,
+                               int32_t date, tx_error *err);
+
+/* A run's etl_runs row. Strings are borrowed. */
+typedef struct tx_store_run {
+    const char *run_id;
+    const char *started;  /* 'YYYY-MM-DD HH:MM:SS.ffffff' UTC */
+    const char *finished; /* the same, or NULL while running */
+    const char *status;   /* running | succeeded | failed */
+    const char *message;  /* or NULL (at most 1024 bytes are kept) */
+    int ranks, shards;
+    char *const *files;
+    int nfiles;
+    const tx_run_counts *counts; /* the run's global counts */
+} tx_store_run;
+
+/* A back end. Each operation's contract is the one of its tx_store_* wrapper below. */
+typedef struct tx_store_ops {
+    const char *name;
+    int (*open)(tx_store *s, tx_error *err);
+    void (*close)(tx_store *s);
+    int (*run_lock)(tx_store *s, tx_error *err);
+    int (*prepare)(tx_store *s, tx_store_state *st, tx_error *err);
+    int (*map_read)(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err);
+    int (*map_write)(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
+                     tx_error *err);
+    int (*begin)(tx_store *s, const int *months, size_t nmonths, tx_error *err);
+    int (*dir_lookup)(tx_store *s, const uint64_t *blocks, size_t n, tx_store_block_fn fn,
+                      void *ctx, tx_error *err);
+    int (*rows_load)(tx_store *s, int loader, tx_buf *rows, uint64_t n, tx_error *err);
+    int (*rows_remove)(tx_store *s, tx_buf *keys, uint64_t n, tx_error *err);
+    int (*dir_load)(tx_store *s, tx_buf *blocks, uint64_t n, tx_error *err);
+    int (*audit_load)(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err);
+    int (*finish)(tx_store *s, tx_error *err);
+    int (*dir_commit)(tx_store *s, tx_error *err);
+    int (*runs_row)(tx_store *s, const tx_store_run *run, tx_error *err);
+    int (*read_txns)(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
+    int (*status)(tx_store *s, FILE *out, tx_error *err);
+} tx_store_ops;
+
+/* The MariaDB/MySQL back end (connections from the shard file). */
+extern const tx_store_ops tx_store_mariadb;
+/* The null back end: connects to nothing, writes nothing; a shard that is empty and has no
+ * shard map, whose loads and commits succeed and whose reads return no row. */
+extern const tx_store_ops tx_store_null;
+
+/* Local. A store for shard `index` of the shard file at `path`, on back end `ops`: the MariaDB
+ * back end connects (timeouts set; the database created when absent and made current). TX_ERR
+ * naming the shard and the server's message when it cannot; TX_ENOMEM. *out is NULL on
+ * failure. Free with tx_store_close. */
+int tx_store_open(const tx_store_ops *ops, const char *path, int index, tx_store **out,
+                  tx_error *err);
+/* Local. Stops the store's loaders and closes its connections (an uncommitted directory
+ * transaction rolls back; the run lock is released). *s = NULL. NULL is a no-op. */
+void tx_store_close(tx_store **s);
+/* Local. The shard index the store was opened for. */
+int tx_store_index(const tx_store *s);
+
+/* Local. Takes the run lock (GET_LOCK('txetl_run'), held while the store is open, taken again
+ * after a reconnect). TX_ERR naming the shard and the lock when another run holds it.
+ * Statements retry transient failures (1205, 1213, a lost connection) 3 times with backoff,
+ * never inside a transaction. */
+int tx_store_run_lock(tx_store *s, tx_error *err);
+
+/* Local. Creates the schema (sql/schema.sql; idempotent) and repairs what a dead run left: its
+ * etl_runs row marked failed ("abandoned: ..."), a dropped secondary index rebuilt. Fills *st.
+ * TX_EUSAGE naming the shard when txn_directory has an older txetl's layout. Call with the run
+ * lock held. */
+int tx_store_prepare(tx_store *s, tx_store_state *st, tx_error *err);
+
+/* Local. Hands each row of shard_map, in shard order, to fn. No row: fn is never called. */
+int tx_store_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err);
+/* Local. Replaces shard_map with the `nshards` shards of bound[0 .. nshards] (shard i holds
+ * [bound[i], bound[i + 1]); INT32_MIN / INT32_MAX unbounded), created by run `run_id`. */
+int tx_store_map_write(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
+                       tx_error *err);
+
+/* Local. Before the first row of a run: gives every month of `months` (YYYYMM, ascending, the
+ * months of this run's dates that the shard does not have yet) its partition, empties the
+ * staging tables, for a backfill (table_empty) marks revenue_daily dirty and drops the
+ * secondary index (built again by tx_store_finish), starts the loaders and opens the
+ * directory's transaction. */
+int tx_store_begin(tx_store *s, const int *months, size_t nmonths, tx_error *err);
+
+/* Local. Hands fn each stored directory block among blocks[0..n) (ascending, distinct), in no
+ * particular order. */
+int tx_store_dir_lookup(tx_store *s, const uint64_t *blocks, size_t n, tx_store_block_fn fn,
+                        void *ctx, tx_error *err);
+
+/* Local. Queues `n` lines of rows (columns transaction_id, customer_id, transaction_date,
+ * transaction_amount, transaction_category, payment_method, currency, last_updated, as
+ * tx_tsv_text escapes them) on row loader `loader` (0 .. TX_STORE_ROW_LOADERS - 1; callers
+ * keep each month on one loader): a backfill REPLACEs them straight into
+ * TransactionsOptimized, an incremental run stages them for tx_store_finish. Takes *rows (b is
+ * left empty). A loader's earlier failure is returned here or by tx_store_finish. */
+int tx_store_rows_load(tx_store *s, int loader, tx_buf *rows, uint64_t n, tx_error *err);
+/* Local. Queues `n` lines "transaction_id\ttransaction_date" of stored copies to remove (by
+ * tx_store_finish). Takes *keys. */
+int tx_store_rows_remove(tx_store *s, tx_buf *keys, uint64_t n, tx_error *err);
+/* Local. Queues `n` lines of directory blocks (block, entries, tombstones, data) into the
+ * directory's open transaction (REPLACE by block). Takes *blocks. */
+int tx_store_dir_load(tx_store *s, tx_buf *blocks, uint64_t n, tx_error *err);
+/* Local. Queues `n` lines of audit_log rows (run_id, transaction_id, action, old_date,
+ * new_date, old_amount, new_amount, old_category, new_category, old_last_updated,
+ * new_last_updated; applied_at is the server's UTC time) into the directory's transaction.
+ * Takes *rows. */
+int tx_store_audit_load(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err);
+
+/* Local. After the last row: waits for the row loaders, then a backfill removes the staged
+ * removals, builds the secondary index and revenue_daily from scratch (side by side); an
+ * incremental run applies the staged rows and removals and revenue_daily's deltas in one
+ * transaction. Waits for the directory loader (its transaction stays open). */
+int tx_store_finish(tx_store *s, tx_error *err);
+/* Local. Commits the directory transaction (directory blocks and audit rows together). Call
+ * when every shard has its rows. */
+int tx_store_dir_commit(tx_store *s, tx_error *err);
+
+/* Local. Inserts or updates the run's etl_runs row. */
+int tx_store_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);
+
+/* Local. Streams every stored transaction (customer_id, amount in cents, date) to fn, one row
+ * at a time from the server (memory stays flat). No other operation on s meanwhile. */
+int tx_store_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
+
+/* Local. Prints the `txetl status` lines of this shard to out: database, rows, month
+ * partitions, directory entries and tombstones, boundaries, date range and the last runs. A
+ * failed query prints its message in place: returns TX_OK. */
+int tx_store_status(tx_store *s, FILE *out, tx_error *err);
+
+#endif

@@ -1,0 +1,170 @@
+/* shardfile.c - the shard file: its [shard<N>] groups (tx_shardfile_count, store.h) and the
+ * `database` option txetl keeps its own copy of (tx_shardfile_database, store_internal.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store_internal.h"
+#include "txetl/log.h"
+
+#define MAX_SHARDS 4096
+
+int tx_shardfile_count(const char *path, int *nshards, tx_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
+    struct stat st;
+    if (tx_log_rank() == 0 && fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+        TX_LOG(TX_LOG_WARN, "shard file %s is readable by group or others (mode %03o); it may hold "
+               "passwords: chmod 600 it", path, (unsigned)(st.st_mode & 0777));
+    /* A group the client library would read under another name than tx_conn_open asks for
+     * ([shard01], [shard 1], [shard+1], [shard-0]) is an error, not a silently counted or
+     * skipped shard: its options would be ignored and that shard reached with defaults. */
+    unsigned char *seen = calloc(MAX_SHARDS, 1);
+    if (!seen) {
+        fclose(f);
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    }
+    int max = -1, rc = TX_OK;
+    char line[4096];
+    long lineno = 0;
+    int at_line_start = 1; /* fgets splits lines longer than the buffer: only line starts count */
+    while (fgets(line, sizeof line, f)) {
+        const int starts = at_line_start;
+        at_line_start = strchr(line, '\n') != NULL;
+        if (!starts)
+            continue;
+        lineno++;
+        char *p = line;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (strncmp(p, "[shard", 6) != 0)
+            continue;
+        /* the group name after "shard", up to ']' less trailing blanks (the library trims) */
+        const char *q = p + 6, *close = strchr(q, ']');
+        if (!close)
+            continue;
+        const char *qe = close;
+        while (qe > q && (qe[-1] == ' ' || qe[-1] == '\t'))
+            qe--;
+        if (qe == q || !(isdigit((unsigned char)*q) || *q == ' ' || *q == '\t' || *q == '+' ||
+                         *q == '-'))
+            continue; /* [shard], [shards], [shard_x], ...: some other group */
+        long v = 0;
+        const char *d = q;
+        while (d < qe && isdigit((unsigned char)*d) && v < MAX_SHARDS)
+            v = v * 10 + (*d++ - '0');
+        if (d != qe || (qe - q > 1 && *q == '0') || v >= MAX_SHARDS) {
+            rc = tx_error_set(err, TX_EUSAGE, "shard file %s:%ld: group [shard%.*s] is not "
+                              "[shard<N>] with N in 0..%d written without leading zeros", path,
+                              lineno, (int)(qe - q > 40 ? 40 : qe - q), q, MAX_SHARDS - 1);
+            break;
+        }
+        seen[v] = 1;
+        if (v > max)
+            max = (int)v;
+    }
+    fclose(f);
+    if (rc == TX_OK && max < 0)
+        rc = tx_error_set(err, TX_EUSAGE, "shard file %s has no [shard0] group", path);
+    for (int i = 0; rc == TX_OK && i <= max; i++)
+        if (!seen[i])
+            rc = tx_error_set(err, TX_EUSAGE,
+                              "shard file %s: group [shard%d] is missing (groups must be "
+                              "[shard0] .. [shard%d] without gaps)", path, i, max);
+    free(seen);
+    if (rc == TX_OK)
+        *nshards = max + 1;
+    return rc;
+}
+
+/* Trims blanks (and a trailing CR/LF) at both ends of [*b, *e). */
+static void trim(const char **b, const char **e)
+{
+    while (*b < *e && isspace((unsigned char)**b))
+        (*b)++;
+    while (*e > *b && isspace((unsigned char)(*e)[-1]))
+        (*e)--;
+}
+
+/* the groups the client library reads with MYSQL_READ_DEFAULT_GROUP = shard<i> */
+static int read_group(const char *gb, size_t gl, const char *mine)
+{
+    static const char *const client_groups[] = {"client", "client-server", "client-mariadb"};
+    if (gl == strlen(mine) && !strncmp(gb, mine, gl))
+        return 1;
+    for (size_t i = 0; i < sizeof client_groups / sizeof *client_groups; i++)
+        if (gl == strlen(client_groups[i]) && !strncmp(gb, client_groups[i], gl))
+            return 1;
+    return 0;
+}
+
+/* Reads `database` of the groups of `mine` from one option file (and the files it names with
+ * !include, as the client library does) into out. 0, or -1 when path cannot be read. */
+static int scan_database(const char *path, const char *mine, int depth, char *out, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int in_group = 0;
+    char line[4096];
+    int at_line_start = 1;
+    while (fgets(line, sizeof line, f)) {
+        const int starts = at_line_start;
+        at_line_start = strchr(line, '\n') != NULL;
+        if (!starts)
+            continue;
+        const char *b = line, *e = line + strlen(line);
+        trim(&b, &e);
+        if (b == e || *b == '#' || *b == ';')
+            continue;
+        if (e - b > 9 && !strncmp(b, "!include", 8) && isspace((unsigned char)b[8])) {
+            const char *ib = b + 9, *ie = e;
+            trim(&ib, &ie);
+            char inc[4096];
+            snprintf(inc, sizeof inc, "%.*s", (int)(ie - ib), ib);
+            if (depth < 8)
+                scan_database(inc, mine, depth + 1, out, size);
+            continue;
+        }
+        if (*b == '[') {
+            const char *close = memchr(b, ']', (size_t)(e - b));
+            if (!close)
+                continue;
+            const char *gb = b + 1, *ge = close;
+            trim(&gb, &ge);
+            in_group = read_group(gb, (size_t)(ge - gb), mine);
+            continue;
+        }
+        if (!in_group)
+            continue;
+        const char *eq = memchr(b, '=', (size_t)(e - b));
+        const char *kb = b, *ke = eq ? eq : e;
+        trim(&kb, &ke);
+        if ((size_t)(ke - kb) != 8 || strncmp(kb, "database", 8) != 0 || !eq)
+            continue;
+        const char *vb = eq + 1, *ve = e;
+        trim(&vb, &ve);
+        if (ve - vb >= 2 && (*vb == '"' || *vb == '\'') && ve[-1] == *vb) {
+            vb++;
+            ve--;
+        }
+        snprintf(out, size, "%.*s", (int)(ve - vb), vb);
+    }
+    fclose(f);
+    return 0;
+}
+
+int tx_shardfile_database(const char *path, int index, char *out, size_t size, tx_error *err)
+{
+    out[0] = '\0';
+    char mine[32];
+    snprintf(mine, sizeof mine, "shard%d", index);
+    if (scan_database(path, mine, 0, out, size) != 0)
+        return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
+    return TX_OK;
+}

@@ -1,0 +1,149 @@
+/* store.c - a store handle and the dispatch of its operations to the back end's table
+ * (store.h); the bulk-load payload buffer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+int tx_store_open(const tx_store_ops *ops, const char *path, int index, tx_store **out,
+                  tx_error *err)
+{
+    *out = NULL;
+    tx_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    s->ops = ops;
+    s->index = index;
+    snprintf(s->path, sizeof s->path, "%s", path);
+    int rc = ops->open(s, err);
+    if (rc != TX_OK) {
+        tx_store_close(&s);
+        return rc;
+    }
+    *out = s;
+    return TX_OK;
+}
+
+void tx_store_close(tx_store **sp)
+{
+    tx_store *s = *sp;
+    if (!s)
+        return;
+    s->ops->close(s);
+    free(s);
+    *sp = NULL;
+}
+
+int tx_store_index(const tx_store *s) { return s->index; }
+
+int tx_store_run_lock(tx_store *s, tx_error *err) { return s->ops->run_lock(s, err); }
+
+int tx_store_prepare(tx_store *s, tx_store_state *st, tx_error *err)
+{
+    memset(st, 0, sizeof *st);
+    return s->ops->prepare(s, st, err);
+}
+
+int tx_store_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err)
+{
+    return s->ops->map_read(s, fn, ctx, err);
+}
+
+int tx_store_map_write(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
+                       tx_error *err)
+{
+    return s->ops->map_write(s, nshards, bound, run_id, err);
+}
+
+int tx_store_begin(tx_store *s, const int *months, size_t nmonths, tx_error *err)
+{
+    return s->ops->begin(s, months, nmonths, err);
+}
+
+int tx_store_dir_lookup(tx_store *s, const uint64_t *blocks, size_t n, tx_store_block_fn fn,
+                        void *ctx, tx_error *err)
+{
+    return n == 0 ? TX_OK : s->ops->dir_lookup(s, blocks, n, fn, ctx, err);
+}
+
+int tx_store_rows_load(tx_store *s, int loader, tx_buf *rows, uint64_t n, tx_error *err)
+{
+    return s->ops->rows_load(s, loader, rows, n, err);
+}
+
+int tx_store_rows_remove(tx_store *s, tx_buf *keys, uint64_t n, tx_error *err)
+{
+    return s->ops->rows_remove(s, keys, n, err);
+}
+
+int tx_store_dir_load(tx_store *s, tx_buf *blocks, uint64_t n, tx_error *err)
+{
+    return s->ops->dir_load(s, blocks, n, err);
+}
+
+int tx_store_audit_load(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err)
+{
+    return s->ops->audit_load(s, rows, n, err);
+}
+
+int tx_store_finish(tx_store *s, tx_error *err) { return s->ops->finish(s, err); }
+
+int tx_store_dir_commit(tx_store *s, tx_error *err) { return s->ops->dir_commit(s, err); }
+
+int tx_store_runs_row(tx_store *s, const tx_store_run *run, tx_error *err)
+{
+    return s->ops->runs_row(s, run, err);
+}
+
+int tx_store_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err)
+{
+    return s->ops->read_txns(s, fn, ctx, err);
+}
+
+int tx_store_status(tx_store *s, FILE *out, tx_error *err)
+{
+    return s->ops->status(s, out, err);
+}
+
+int tx_buf_reserve(tx_buf *b, size_t extra)
+{
+    if (b->len + extra <= b->cap)
+        return TX_OK;
+    size_t nc = b->cap ? b->cap : 1 << 16;
+    while (nc < b->len + extra)
+        nc *= 2;
+    char *np = realloc(b->p, nc);
+    if (!np)
+        return TX_ENOMEM;
+    b->p = np;
+    b->cap = nc;
+    return TX_OK;
+}
+
+void tx_buf_free(tx_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+int tx_tsv_text(tx_buf *b, const char *s, size_t len)
+{
+    if (tx_buf_reserve(b, 2 * len) != TX_OK)
+        return TX_ENOMEM;
+    char *o = b->p + b->len;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        switch (c) {
+        case '\\': *o++ = '\\'; *o++ = '\\'; break;
+        case '\t': *o++ = '\\'; *o++ = 't'; break;
+        case '\n': *o++ = '\\'; *o++ = 'n'; break;
+        case '\r': *o++ = '\\'; *o++ = 'r'; break;
+        case '\0': *o++ = '\\'; *o++ = '0'; break;
+        default: *o++ = c;
+        }
+    }
+    b->len = (size_t)(o - b->p);
+    return TX_OK;
+}

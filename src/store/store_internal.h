@@ -1,0 +1,148 @@
+/* store_internal.h - inside the store (src/store/ only): one MariaDB connection (tx_conn), the
+ * loader threads that run jobs on connections of their own, and what a store handle holds.
+ * mysql.h stays in conn.c: nothing here names a Connector/C type. */
+#ifndef TXETL_STORE_INTERNAL_H
+#define TXETL_STORE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "txetl/error.h"
+#include "txetl/store.h"
+
+/* ---- one connection (conn.c) ------------------------------------------------------------ */
+
+typedef struct tx_conn tx_conn;
+
+/* Local. Connects to shard `index` of the shard file (connect/read/write timeouts, txetl's
+ * local-infile handler installed before connecting), creates its database (the shard file's
+ * `database`, default Customer, read by tx_shardfile_database) when absent and makes it
+ * current, sets the session's time zone and SQL mode. TX_ERR naming the shard and the server's
+ * message when it cannot, TX_EUSAGE for a database name that is not a plain identifier. Free
+ * with tx_conn_close (also on failure: *out is then NULL). */
+int tx_conn_open(const char *path, int index, tx_conn **out, tx_error *err);
+/* Local. Closes the connection (an open transaction rolls back, the run lock is released). */
+void tx_conn_close(tx_conn **c);
+
+int tx_conn_index(const tx_conn *c);
+/* The database the connection works in (owned by c). */
+const char *tx_conn_database(const tx_conn *c);
+
+/* Local. Takes the run lock (GET_LOCK('txetl_run', 0)), held by this connection until it
+ * closes and taken again after a reconnect. TX_ERR naming the shard when another run holds
+ * it. Statements retry transient failures (lock wait 1205, deadlock 1213, a lost connection:
+ * reconnect) 3 times with backoff, never inside an open transaction. */
+int tx_conn_run_lock(tx_conn *c, tx_error *err);
+
+/* Local. Runs one statement, results discarded. TX_ERR naming the shard, the server's error
+ * and the statement's head. Not for transaction control: see tx_conn_begin. */
+int tx_conn_exec(tx_conn *c, const char *sql, tx_error *err);
+int tx_conn_execf(tx_conn *c, tx_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Local. START TRANSACTION / COMMIT / ROLLBACK. While a transaction is open (begin succeeded,
+ * no commit or rollback has yet) no statement is retried: its work would be lost with it. */
+int tx_conn_begin(tx_conn *c, tx_error *err);
+int tx_conn_commit(tx_conn *c, tx_error *err);
+int tx_conn_rollback(tx_conn *c, tx_error *err);
+
+/* Local. A query whose first row's first column is an unsigned integer (*out = 0 and
+ * *is_null = 1 for no row or NULL; is_null may be NULL). */
+int tx_conn_query_u64(tx_conn *c, const char *sql, uint64_t *out, int *is_null, tx_error *err);
+
+/* How tx_conn_query_rows hands over a result: `head` (may be NULL) once with the column names,
+ * then `row` per row with its values (NULL for SQL NULL) and their lengths. Values are valid
+ * during the call only. A callback's non-zero return stops the query and is returned. */
+typedef struct tx_conn_reader {
+    int stream;       /* rows fetched one by one from the server (mysql_use_result): memory
+                         stays flat, and no other statement runs on c meanwhile */
+    const char *what; /* names the rows in the message of a failed streaming read */
+    int (*head)(void *ctx, unsigned n, char **names, tx_error *err);
+    int (*row)(void *ctx, unsigned n, char **values, const unsigned long *lens, tx_error *err);
+    void *ctx;
+} tx_conn_reader;
+
+/* Local. Runs a query and hands its rows to rd. TX_ERR naming the shard on failure. */
+int tx_conn_query_rows(tx_conn *c, const char *sql, const tx_conn_reader *rd, tx_error *err);
+
+/* Local. LOAD DATA LOCAL INFILE of `len` bytes of tab-separated lines (txetl's escaping, see
+ * tx_tsv_text; \N is NULL) into `table` (`columns`: the column list, a SET clause allowed after
+ * it); `replace` = 1 replaces rows with the same primary key. The local-infile handler serves
+ * only this buffer; a server asking for any other file gets nothing (TX_ERR: "... txetl
+ * refuses to send"). Checks that the server read exactly `rows` records, skipped none and
+ * warned of nothing; otherwise TX_ERR naming the shard, the table and the first warning. */
+int tx_conn_load(tx_conn *c, const char *table, int replace, const char *columns,
+                 const char *buf, size_t len, uint64_t rows, tx_error *err);
+
+/* Local. Escapes `len` bytes as an SQL string literal's contents into out (2 * len + 1 bytes),
+ * NUL-terminated. */
+void tx_conn_escape(tx_conn *c, char *out, const char *in, size_t len);
+
+/* Local (shardfile.c). The `database` option the client library applies to group
+ * [shard<index>] of the shard file (set in that group or in [client], [client-server],
+ * [client-mariadb], also in a file it names with !include; the last one read wins), or "" when
+ * none: copied into out (size bytes).
+ * txetl keeps its own copy because Connector/C has no getter for it. TX_EUSAGE naming the file
+ * when it cannot be read. */
+int tx_shardfile_database(const char *path, int index, char *out, size_t size, tx_error *err);
+
+/* ---- loaders (loader.c) ----------------------------------------------------------------- */
+
+/* A loader: a connection of its own and a thread that runs jobs on it in order, so the server
+ * works while the caller prepares the next batch. Jobs never call MPI. */
+typedef struct tx_loader tx_loader;
+
+/* A job runs on the loader's thread with its connection; it owns ctx and frees it. Called with
+ * c = NULL after an earlier job failed: it then only releases ctx. */
+typedef int (*tx_loader_fn)(tx_conn *c, void *ctx, tx_error *err);
+
+/* Local. Connects (tx_conn_open) and starts the thread. At most `depth` jobs wait at once:
+ * tx_loader_submit blocks beyond that, which bounds the memory they hold. */
+int tx_loader_start(const char *path, int index, int depth, tx_loader **out, tx_error *err);
+/* Local. Queues a job; after an earlier job failed, runs nothing more and returns its error
+ * (the job's ctx is then released by calling fn with c = NULL). */
+int tx_loader_submit(tx_loader *l, tx_loader_fn fn, void *ctx, tx_error *err);
+/* Local. Waits until every queued job has run; returns the first failure (err set). */
+int tx_loader_wait(tx_loader *l, tx_error *err);
+/* Local. Waits, stops the thread, closes the connection (an open transaction rolls back). */
+void tx_loader_stop(tx_loader **l);
+
+/* ---- a store handle --------------------------------------------------------------------- */
+
+/* LOAD DATA jobs a loader holds at once (bounds their memory). */
+#define TX_LOADER_DEPTH 2
+
+struct tx_store {
+    const tx_store_ops *ops;
+    int index;
+    char path[4096];
+    /* the MariaDB back end's state (NULL / 0 in the null back end) */
+    tx_conn *conn;                           /* statements, look-ups, the run lock */
+    tx_loader *rows[TX_STORE_ROW_LOADERS];   /* rows on alternate months, removals on [0] */
+    tx_loader *dir;                          /* directory + audit rows, one transaction */
+    int fast;          /* TransactionsOptimized was empty: a backfill straight into it */
+    int revenue_dirty; /* an earlier backfill died before recomputing revenue_daily */
+};
+
+/* The MariaDB back end's operations, by verb (store_prepare.c, store_apply.c, store_read.c). */
+int tx_mdb_open(tx_store *s, tx_error *err);
+void tx_mdb_close(tx_store *s);
+int tx_mdb_run_lock(tx_store *s, tx_error *err);
+int tx_mdb_prepare(tx_store *s, tx_store_state *st, tx_error *err);
+int tx_mdb_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err);
+int tx_mdb_map_write(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
+                     tx_error *err);
+int tx_mdb_begin(tx_store *s, const int *months, size_t nmonths, tx_error *err);
+int tx_mdb_dir_lookup(tx_store *s, const uint64_t *blocks, size_t n, tx_store_block_fn fn,
+                      void *ctx, tx_error *err);
+int tx_mdb_rows_load(tx_store *s, int loader, tx_buf *rows, uint64_t n, tx_error *err);
+int tx_mdb_rows_remove(tx_store *s, tx_buf *keys, uint64_t n, tx_error *err);
+int tx_mdb_dir_load(tx_store *s, tx_buf *blocks, uint64_t n, tx_error *err);
+int tx_mdb_audit_load(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err);
+int tx_mdb_finish(tx_store *s, tx_error *err);
+int tx_mdb_dir_commit(tx_store *s, tx_error *err);
+int tx_mdb_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);
+int tx_mdb_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
+int tx_mdb_status(tx_store *s, FILE *out, tx_error *err);
+
+#endif
