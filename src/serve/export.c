@@ -135,7 +135,8 @@ static int read_attr_strings(reader *rd, const char *obj, const char *name, char
     size_t sz = H5Tget_size(ftype);
     if (var > 0) {
         vbuf = calloc(n ? n : 1, sizeof *vbuf);
-        if (vbuf == NULL || H5Tset_size(mtype, H5T_VARIABLE) < 0 || H5Aread(attr, mtype, vbuf) < 0) {
+        if (vbuf == NULL || H5Tset_size(mtype, H5T_VARIABLE) < 0 ||
+            H5Aread(attr, mtype, vbuf) < 0) {
             free(vbuf);
             vbuf = NULL;
             rc = tx_error_set(rd->err, TX_ERR, "%s: cannot read string attribute %s@%s",
