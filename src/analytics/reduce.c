@@ -446,10 +446,10 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
                snap.holdout.fit.converged ? "converged" : "NOT converged");
     if (rank == 0 && st == TX_OK)
         TX_LOG(TX_LOG_INFO,
-               "reduce: %llu customers as of day %d; redistribute %.3f s, rfm+revenue %.3f s, "
+               "reduce: %llu customers as of %s; redistribute %.3f s, rfm+revenue %.3f s, "
                "fits %.3f s, snapshot %.3f s",
-               (unsigned long long)c.total, (int)as_of, t_sort - t0, t_rfm - t_sort,
-               t_fit - t_rfm, t_end - t_fit);
+               (unsigned long long)c.total, tx_format_date(as_of, (char[16]){0}), t_sort - t0,
+               t_rfm - t_sort, t_fit - t_rfm, t_end - t_fit);
     txa_revenue_free(&snap.revenue);
     tx_snapshot_table_free(&tx_snapshot_holdout_table, &snap.holdout.rows);
     customers_free(&c);

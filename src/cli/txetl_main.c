@@ -9,6 +9,7 @@
 #include <mpi.h>
 
 #include "txetl/error.h"
+#include "txetl/export.h"
 #include "txetl/load.h"
 #include "txetl/log.h"
 #include "txetl/mpiutil.h"
@@ -16,7 +17,7 @@
 #include "txetl/report.h"
 #include "txetl/status.h"
 
-enum { CMD_LOAD = 1, CMD_SNAPSHOT = 2, CMD_REPORT = 4, CMD_STATUS = 8 };
+enum { CMD_LOAD = 1, CMD_SNAPSHOT = 2, CMD_REPORT = 4, CMD_STATUS = 8, CMD_EXPORT = 16 };
 #define CMD_ANALYTICS (CMD_LOAD | CMD_SNAPSHOT)
 
 enum {
@@ -75,7 +76,52 @@ static const struct cmddef {
                                "[options]"},
     {"report", CMD_REPORT, "txetl report SNAPSHOT.h5 --out REPORT.html"},
     {"status", CMD_STATUS, "txetl status --shards FILE"},
+    {"export", CMD_EXPORT, "txetl export SNAPSHOT.h5 --out DIR"},
 };
+
+/* `txetl export`: Local, no MPI; its options are its own (--out DIR, --help, --version). */
+static int export_main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"out", 1, NULL, 'o'}, {"help", 0, NULL, 'h'},
+                                         {"version", 0, NULL, 'V'}, {NULL, 0, NULL, 0}};
+    const char *out_dir = NULL;
+    int ch;
+    optind = 2;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'o': out_dir = optarg; break;
+        case 'h':
+            printf("usage: txetl export SNAPSHOT.h5 --out DIR\n\n"
+                   "Writes the snapshot's tables as CSV for CRM and spreadsheet users:\n"
+                   "DIR/customers.csv, DIR/revenue_daily.csv, DIR/revenue_monthly.csv (written "
+                   "under temporary\nnames, renamed when all are complete; docs/export.md lists "
+                   "the columns).\n\noptions:\n"
+                   "  %-28s %s\n  %-28s %s\n  %-28s %s\n",
+                   "--out DIR", "directory for the CSV files, created when missing (required)",
+                   "--help", "this help", "--version", "print the version");
+            return 0;
+        case 'V': printf("txetl %s (%s)\n", TXETL_VERSION, TXETL_GIT_SHA); return 0;
+        default:
+            fprintf(stderr, "txetl: export: unknown option or missing value: %s\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (argc - optind != 1 || out_dir == NULL) {
+        fprintf(stderr, "txetl: export: %s (usage: txetl export SNAPSHOT.h5 --out DIR)\n",
+                argc - optind != 1 ? "give exactly one SNAPSHOT.h5" : "--out DIR is required");
+        return 2;
+    }
+    tx_error err = {0};
+    tx_export_result res;
+    int rc = tx_export_write(argv[optind], out_dir, &res, &err);
+    if (rc != TX_OK)
+        fprintf(stderr, "txetl: export: %s\n", err.msg);
+    for (size_t i = 0; rc == TX_OK && i < res.nfiles; i++)
+        printf("exported %s (%" PRIu64 " rows)\n", res.files[i].path, res.files[i].rows);
+    return tx_status_exit_code(rc);
+}
 
 static void usage(FILE *f, int cmd)
 {
@@ -278,6 +324,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "txetl: unknown command '%s' (see txetl --help)\n", argv[1]);
         return 2;
     }
+    if (c.cmd == CMD_EXPORT)
+        return export_main(argc, argv);
     int rc = parse_args(argc, argv, &c, &err);
     if (c.help) {
         usage(stdout, c.cmd);
