@@ -200,8 +200,8 @@ static inline tx_reject take_text(const char *s, size_t n, char *dst, size_t cap
 {
     if (n > cap)
         return too_long;
+    memset(dst, 0, cap); /* the record travels as bytes: keep them deterministic */
     memcpy(dst, s, n);
-    memset(dst + n, 0, cap - n); /* the record travels as bytes: keep them deterministic */
     *dst_len = (uint8_t)n;
     return check_text((const unsigned char *)dst, n);
 }
