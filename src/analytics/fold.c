@@ -24,8 +24,10 @@ struct txa_fold {
     int32_t as_of, holdout; /* INT32_MIN: none */
     int words;              /* u64 of shared-month bits after each partial */
     size_t stride;          /* txa_part_size(words) */
-    char *slot;             /* hash table of partials, cap slots (a power of 2) */
-    size_t n, cap;
+    char *part;             /* the partials, dense: n of room for pcap */
+    size_t n, pcap;
+    uint32_t *slot;         /* hash table: 1 + the index of a partial, 0 empty; cap slots */
+    size_t cap;
     int bits;                  /* log2(cap) */
     int32_t lower, upper;      /* the current source's range */
     int source;                /* its index, for messages */
@@ -42,6 +44,7 @@ void txa_fold_free(txa_fold *f)
 {
     if (!f)
         return;
+    free(f->part);
     free(f->slot);
     free(f->shared_bit);
     free(f->shared_month);
@@ -51,9 +54,9 @@ void txa_fold_free(txa_fold *f)
     free(f);
 }
 
-static inline txa_part *slot_at(const txa_fold *f, size_t i)
+static inline txa_part *part_at(const txa_fold *f, size_t i)
 {
-    return (txa_part *)(void *)(f->slot + i * f->stride);
+    return (txa_part *)(void *)(f->part + i * f->stride);
 }
 
 static inline size_t slot_hash(uint64_t id, int bits)
@@ -61,33 +64,37 @@ static inline size_t slot_hash(uint64_t id, int bits)
     return (size_t)((id * 0x9E3779B97F4A7C15ull) >> (64 - bits));
 }
 
-/* The slot of customer id: found, or a fresh one (orders 0). */
-static txa_part *slot_get(txa_fold *f, uint64_t id)
+/* The partial of customer id: found, or a fresh one (orders 0, f->n not yet counted). */
+static txa_part *part_get(txa_fold *f, uint64_t id)
 {
-    if (2 * (f->n + 1) > f->cap) { /* load at most 1/2: double and rehash */
-        size_t oc = f->cap;
-        char *old = f->slot;
+    if (4 * (f->n + 1) > 3 * f->cap) { /* load at most 3/4: double and rehash */
+        free(f->slot);
         f->bits++;
         f->cap = (size_t)1 << f->bits;
-        f->slot = TX_XCALLOC(f->cap, f->stride);
-        for (size_t i = 0; i < oc; i++) {
-            const txa_part *p = (const txa_part *)(const void *)(old + i * f->stride);
-            if (!p->orders)
-                continue;
-            size_t h = slot_hash(p->customer_id, f->bits);
-            while (slot_at(f, h)->orders)
+        f->slot = TX_XCALLOC(f->cap, sizeof *f->slot);
+        for (size_t i = 0; i < f->n; i++) {
+            size_t h = slot_hash(part_at(f, i)->customer_id, f->bits);
+            while (f->slot[h])
                 h = (h + 1) & (f->cap - 1);
-            memcpy(slot_at(f, h), p, f->stride);
+            f->slot[h] = (uint32_t)(i + 1);
         }
-        free(old);
     }
     size_t h = slot_hash(id, f->bits);
-    for (;;) {
-        txa_part *p = slot_at(f, h);
-        if (!p->orders || p->customer_id == id)
-            return p;
-        h = (h + 1) & (f->cap - 1);
+    for (;; h = (h + 1) & (f->cap - 1)) {
+        uint32_t k = f->slot[h];
+        if (!k)
+            break;
+        if (part_at(f, k - 1)->customer_id == id)
+            return part_at(f, k - 1);
     }
+    if (f->n == f->pcap) { /* grows in place mostly (large blocks are remapped) */
+        f->pcap = f->pcap ? 2 * f->pcap : (size_t)1 << 12;
+        f->part = TX_XREALLOC(f->part, f->pcap * f->stride);
+    }
+    f->slot[h] = (uint32_t)(f->n + 1);
+    txa_part *p = part_at(f, f->n);
+    p->orders = 0;
+    return p;
 }
 
 static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int32_t date,
@@ -106,7 +113,9 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
                             f->source, (unsigned long long)customer_id, (int)date);
     if (f->as_of != INT32_MIN && date > f->as_of)
         return TX_OK;
-    txa_part *p = slot_get(f, customer_id);
+    if (f->n >= UINT32_MAX - 1)
+        return tx_error_set(err, TX_ERR, "reduce: over 2^32 customers on one rank");
+    txa_part *p = part_get(f, customer_id);
     const int m = f->month_of[date];
     const uint32_t dbit = 1u << f->dom_of[date];
     int new_day = 1, new_month = 1;
@@ -255,7 +264,7 @@ int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32
     }
     f->bits = 10;
     f->cap = (size_t)1 << f->bits;
-    f->slot = TX_XCALLOC(f->cap, f->stride);
+    f->slot = TX_XCALLOC(f->cap, sizeof *f->slot);
     /* This rank's sources in date order: each customer's rows in ascending months. */
     int *order = TX_XMALLOC((size_t)(nsrc > 0 ? nsrc : 1) * sizeof *order);
     for (int s = 0; s < nsrc; s++) {
@@ -301,15 +310,11 @@ int txa_fold_merge(MPI_Comm comm, txa_fold *f, txa_part **parts, size_t *nparts,
 {
     const size_t stride = f->stride;
     const int words = f->words;
-    /* The occupied slots to the front, the rest of the table given back, sorted. */
-    size_t n = 0;
-    for (size_t i = 0; i < f->cap; i++)
-        if (slot_at(f, i)->orders) {
-            if (n != i)
-                memcpy(f->slot + n * stride, slot_at(f, i), stride);
-            n++;
-        }
-    char *p = f->slot;
+    /* The partials, the unused room given back, sorted by customer. */
+    size_t n = f->n;
+    char *p = f->part;
+    f->part = NULL;
+    free(f->slot);
     f->slot = NULL;
     if (n)
         p = TX_XREALLOC(p, n * stride);
