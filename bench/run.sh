@@ -23,6 +23,8 @@
 #   --keep-shards   leave the shard servers running at exit (default: down --wipe)
 #   --skip-change   skip the change-batch rows (cdc_base_*, change_*)
 #   --skip-reduce   skip the reduce + snapshot rows and the clvfit microbench
+#   --pipeline-customers N  also the whole-reduce rows pipeline_1r1s / pipeline_2r2s on N
+#                   customers (issue #12: 1400000; off by default: loads take minutes)
 #   --reduce-customers N  customers of the reduce + snapshot extract (default --rows/7.04,
 #                   i.e. the main extract; 1 M customers ~ 7 M rows is NOT the default:
 #                   too slow for a 2-core box)
@@ -49,6 +51,9 @@
 #   change_10k_on_100k / change_10k_on_1m   txetl load of ONE change batch of 1% of --rows
 #                     (txgen --changes, ids of the 10% base) onto each base (base reloaded per rep)
 #   reduce_load / reduce_snapshot   2 ranks, 2 shards: load --no-snapshot, then txetl snapshot
+#   pipeline_1r1s / pipeline_2r2s   --pipeline-customers N (opt-in; the issue: 1400000): load
+#                     --no-snapshot, then txetl snapshot at 1 rank / 1 shard and 2 / 2: wall,
+#                     own time, the fits' time (its "reduce:" line) and peak RSS per rank
 #   clvfit            build-bench/tests/clvfit_bench N (BG/NBD + Gamma-Gamma fits, 1 process)
 # Output: the report on stdout, bench/results/latest.json and latest.md (one structure; a
 # --parse-only run writes them to WORKDIR/results-parse-only instead),
@@ -70,6 +75,7 @@ usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 ROWS=1000000 REPS=1 QUICK=0 SKIP_SEED=0 SEED_ROWS="" SKIP_RSS=0 RSS_ROWS="" SCALING=0
 SCALE_RANKS="1 2 4" WORK="$ROOT/bench/work" BUILD="$ROOT/build-bench" DO_BUILD=1 KEEP=0
 GEN_SEED=42 BUILD_NOTE="" SKIP_CHANGE=0 SKIP_REDUCE=0 REDUCE_CUST="" CLV_CUST=1000000 PARSE_ONLY=0
+PIPE_CUST=0
 B_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 ARGS=("$@")
 while (($#)); do
@@ -90,6 +96,7 @@ while (($#)); do
     --skip-change) SKIP_CHANGE=1; shift ;;
     --skip-reduce) SKIP_REDUCE=1; shift ;;
     --reduce-customers) REDUCE_CUST=${2:?}; shift 2 ;;
+    --pipeline-customers) PIPE_CUST=${2:?}; shift 2 ;;
     --clv-customers) CLV_CUST=${2:?}; shift 2 ;;
     --parse-only) PARSE_ONLY=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -484,6 +491,45 @@ bench_reduce_snapshot() {
   done
 }
 
+# The whole reduce (issue #12): `txetl snapshot` of PIPE_CUST customers at 1 rank / 1 shard
+# (S1) and 2 ranks / 2 shards (S2), each after its own load --no-snapshot. Extra fields: the
+# fits' time and the read+fold time from the "reduce:" log line, customers.
+bench_reduce_pipeline() {
+  ((PIPE_CUST > 0)) || return 0
+  gen_cust "$PIPE_CUST" shuffle
+  local f=$GEN_FILE r=$GEN_ROWS b=$GEN_BYTES rep R sd snapdir="$WORK/snapshots.pipeline"
+  for ((rep = 1; rep <= REPS; rep++)); do
+    for R in 1 2; do
+      sd=$S1; ((R == 2)) && sd=$S2
+      reset_db "$sd"
+      run_txetl "pipeline_load_${R}r${R}s" pipeline "txetl load --no-snapshot (before pipeline_${R}r${R}s)" \
+        "$R" "$sd" "$f" "$r" "$b" "$rep" --no-snapshot
+      ((RUN_RC == 0)) || continue
+      rm -rf "$snapdir"; mkdir -p "$snapdir"
+      local id="pipeline_${R}r${R}s" tag pfx t0 wall rc=0 internal rss="" k fits fold
+      tag="$id.rep$rep" pfx="$WORK/rss.$id.rep$rep"
+      rm -f "$pfx".*
+      t0=$EPOCHREALTIME
+      "${MPIEXEC[@]}" -n "$R" sh -c 'exec /usr/bin/time -f %M -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$pfx" \
+        "$TXETL" snapshot --shards "$sd/shards.cnf" --snapshot-dir "$snapdir" >"$LOGS/$tag.log" 2>&1 || rc=$?
+      wall=$(elapsed "$t0")
+      for ((k = 0; k < R; k++)); do [[ -s $pfx.$k ]] && rss+="${rss:+,}$(tail -n1 "$pfx.$k")"; done
+      internal=$(snapshot_seconds "$LOGS/$tag.log")
+      fits=$(sed -n 's/.*reduce: .* fits \([0-9.][0-9.]*\) s.*/\1/p' "$LOGS/$tag.log" | tail -1)
+      fold=$(sed -n 's/.*reduce: .* read+fold \([0-9.][0-9.]*\) s.*/\1/p' "$LOGS/$tag.log" | tail -1)
+      local lab="txetl snapshot, the whole reduce, mpiexec -n $R, $R shard(s), $(fmtn "$PIPE_CUST") customers"
+      if ((rc)); then
+        note "FAILED ($rc): $id rep $rep — log $LOGS/$tag.log"; tail -5 "$LOGS/$tag.log" >&2
+        record "$id" pipeline "$lab" "$R" "$R" "$r" "$b" "" "" "$rss" "$rep" "\"customers\":$PIPE_CUST,\"error\":\"exit $rc\""
+        continue
+      fi
+      record "$id" pipeline "$lab" "$R" "$R" "$r" "$b" "$wall" "$internal" "$rss" "$rep" \
+        "\"customers\":$PIPE_CUST,\"fits_s\":${fits:-null},\"read_fold_s\":${fold:-null}"
+      note "$id rep $rep: ${wall}s (txetl ${internal:-?}s, fits ${fits:-?}s, read+fold ${fold:-?}s) rss/rank KiB [$rss]"
+    done
+  done
+}
+
 # txetl's own reduce + snapshot time from a log: `txetl snapshot` ends with "snapshot written:
 # FILE (reduce X s)" (X = redistribute + rfm/revenue + fits + snapshot write, as its "reduce:"
 # line itemises); a load without --no-snapshot logs "reduce and snapshot in X s".
@@ -575,6 +621,7 @@ else
   bench_scaling
   bench_change_batch
   bench_reduce_snapshot
+  bench_reduce_pipeline
   bench_clvfit
 fi
 export B_LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -768,68 +768,47 @@ static void sum_counts(tx_job *j, tx_run_counts *c)
     c->moved = v[4], c->deleted = v[5], c->stale = v[6], c->superseded = v[7];
 }
 
-/* The stored transactions of the owned shards, as the reduce step takes them. */
-typedef struct txn_array {
-    tx_txn *t;
-    size_t n, cap;
-} txn_array;
-
-static int add_txn(void *ctx, uint64_t customer_id, int64_t amount_cents, int32_t date,
-                   tx_error *err)
+/* A source of the reduce step: one owned shard's transactions, month by month. */
+static int read_stored(void *ctx, tx_reduce_row_fn row, void *sink, tx_error *err)
 {
-    txn_array *a = ctx;
-    if (a->n == a->cap) {
-        size_t nc = a->cap ? 2 * a->cap : (size_t)1 << 16;
-        tx_txn *nt = realloc(a->t, nc * sizeof *nt);
-        if (!nt)
-            return tx_error_set(err, TX_ENOMEM, "out of memory");
-        a->t = nt;
-        a->cap = nc;
-    }
-    tx_txn *t = &a->t[a->n++];
-    t->customer_id = customer_id;
-    t->amount_cents = amount_cents;
-    t->date = date;
-    t->pad = 0;
-    return TX_OK;
-}
-
-/* Reads the stored transactions of the owned shards for the reduce step (streamed from each
- * store into one array: the reduce takes its transactions whole). */
-static int read_stored(tx_job *j, tx_txn **out, size_t *n, tx_error *err)
-{
-    txn_array a = {malloc(((size_t)1 << 16) * sizeof *a.t), 0, (size_t)1 << 16};
-    if (!a.t)
-        return tx_error_set(err, TX_ENOMEM, "out of memory");
-    int rc = TX_OK;
-    for (int s = 0; s < j->nshards && rc == TX_OK; s++)
-        if (j->mine[s])
-            rc = tx_store_read_txns(j->mine[s], add_txn, &a, err);
-    if (rc != TX_OK) {
-        free(a.t);
-        return rc;
-    }
-    *out = a.t;
-    *n = a.n;
-    return TX_OK;
+    return tx_store_read_months(ctx, row, sink, err);
 }
 
 static int reduce_phase(tx_job *j, tx_run_info *run, tx_error *err)
 {
-    tx_txn *txns = NULL;
-    size_t n = 0;
-    int rc = read_stored(j, &txns, &n, err);
+    /* One source per owned shard, with its date range: this run's shard map, or (txetl
+     * snapshot) the shard's own; a shard without one holds nothing (unbounded). The reduce
+     * streams them: nothing is collected here. */
+    tx_reduce_source *src = calloc((size_t)j->nshards + 1, sizeof *src);
+    int32_t *b = malloc(((size_t)j->nshards + 1) * sizeof *b);
+    if (!src || !b)
+        MPI_Abort(j->comm, 3);
+    int nsrc = 0, rc = TX_OK;
+    for (int s = 0; s < j->nshards && rc == TX_OK; s++) {
+        if (!j->mine[s])
+            continue;
+        int has = 1;
+        b[s] = INT32_MIN;
+        b[s + 1] = INT32_MAX;
+        if (j->bound)
+            memcpy(b, j->bound, ((size_t)j->nshards + 1) * sizeof *b);
+        else
+            rc = read_map(j, s, b, &has, err);
+        src[nsrc++] = (tx_reduce_source){read_stored, j->mine[s], has ? b[s] : INT32_MIN,
+                                         has ? b[s + 1] : INT32_MAX};
+    }
+    free(b);
     rc = tx_agree(j->comm, rc, err);
     if (rc == TX_OK) {
         char path[4096];
         double t = MPI_Wtime();
-        rc = tx_reduce_snapshot(j->comm, txns, n, &j->o->analytics, run,
-                                j->o->snapshot_dir ? j->o->snapshot_dir : "snapshots", path,
-                                sizeof path, err);
+        rc = tx_reduce_snapshot_stream(j->comm, src, nsrc, &j->o->analytics, run,
+                                       j->o->snapshot_dir ? j->o->snapshot_dir : "snapshots",
+                                       path, sizeof path, err);
         if (rc == TX_OK && j->rank == 0 && !j->o->quiet)
             TX_LOG(TX_LOG_INFO, "snapshot written: %s (reduce %.2f s)", path, MPI_Wtime() - t);
     }
-    free(txns);
+    free(src);
     return rc;
 }
 
