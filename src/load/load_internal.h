@@ -107,12 +107,13 @@ typedef struct tx_job {
     uint64_t *shard_rows, *shard_removed; /* [nshards]: rows this rank applied / removed */
 } tx_job;
 
+/* Local, pure. The rank owning shard `shard`. */
 static inline int tx_job_owner(const tx_job *j, int shard)
 {
     return shard % j->nranks;
 }
 
-/* Shard owning a date: the number of inner boundaries at or below it. */
+/* Local, pure. Shard owning a date: the number of inner boundaries at or below it. */
 static inline int tx_job_shard_of_date(const tx_job *j, int32_t date)
 {
     int lo = 1, hi = j->nshards; /* find first i in [1, nshards) with bound[i] > date */
@@ -126,7 +127,7 @@ static inline int tx_job_shard_of_date(const tx_job *j, int32_t date)
     return lo - 1;
 }
 
-/* Shard holding a transaction_id's directory entry: a fixed hash of the id. */
+/* Local, pure. Shard holding a transaction_id's directory entry: a fixed hash of its block. */
 static inline int tx_job_dir_shard(const tx_job *j, uint64_t id)
 {
     return (int)(tx_hash_u64(id / TX_DIR_BLOCK) % (uint64_t)j->nshards); /* a block: one shard */
@@ -140,13 +141,15 @@ typedef struct tx_dir_block {
     tx_stored st[TX_DIR_BLOCK]; /* found = 1 */
 } tx_dir_block;
 
-/* Appends block b as a LOAD DATA line of txn_directory: block, entries, tombstones, data. */
+/* Local. Appends block b as a LOAD DATA line of txn_directory: block, entries, tombstones,
+ * data. TX_ENOMEM. */
 int tx_fmt_dir_block(tx_buf *buf, const tx_dir_block *b);
-/* Reads the data column of block `block` (len bytes, as stored). Returns 0, or -1 when it is
- * malformed. */
+/* Local. Reads the data column of block `block` (len bytes, as stored). Returns 0, or -1 when
+ * it is malformed. */
 int tx_parse_dir_block(uint64_t block, const char *data, size_t len, tx_dir_block *out);
 
-/* Appends one row of TransactionsOptimized's columns, tab-separated, '\n'-ended. */
+/* Local. Appends one row of TransactionsOptimized's columns, tab-separated, '\n'-ended.
+ * TX_ENOMEM. */
 int tx_fmt_row(tx_buf *b, const tx_record *r);
 
 /* The load's side of the store (load_apply.c): per owned shard, what a phase hands the store.
@@ -208,7 +211,7 @@ int tx_map_open_stores(tx_job *j, const tx_store_ops *ops, tx_error *err);
  * on every rank. TX_EUSAGE when a shard map names another shard count or the shards' maps
  * differ. */
 int tx_map_preflight(tx_job *j, const tx_store_ops *ops, tx_error *err);
-/* Local, pure. Boundaries for a fresh cluster from the global date histogram `hist`
+/* Local. j->bound for a fresh cluster from the global date histogram `hist`
  * [TX_NDAYS]: shard i starts at the first date by which i/N of the records lie before it. */
 void tx_map_choose(tx_job *j, const uint64_t *hist);
 /* Local. Writes the shard map to the owned shards that lack it: all of them at the first load,
