@@ -5,8 +5,8 @@
  * the new directory entry and the audit row (both kept per shard for the commit, phase 4).
  * The sink hands each round's rows and removals to the owned shards' stores.
  *
- * The code from decide_src to rows_sink is load.c's as it was (a pending patch applies to it);
- * its two "Phase 3" comments are the old numbering of this phase (2). */
+ * The code from decide_src to rows_sink is load.c's as it was (a pending patch applies to it),
+ * but for the phase number in two comments. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +15,7 @@
 #include "txetl/alloc.h"
 #include "txetl/mpiutil.h"
 
-/* Phase 3 source: the sorted versions in blocks of whole transactions of one directory shard;
+/* Phase 2 source: the sorted versions in blocks of whole transactions of one directory shard;
  * one directory look-up per block; decisions become row and removal messages for the shards
  * of the dates, and directory and audit rows kept for the commit. */
 #define BLOCK_IDS 2048
@@ -272,7 +272,7 @@ static int decide_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_err
     return TX_OK;
 }
 
-/* Phase 3 sink: rows and removals into the owned shards, one LOAD DATA each per round. */
+/* Phase 2 sink: rows and removals into the owned shards, one LOAD DATA each per round. */
 static int rows_sink(tx_job *j, void *ctx, const char *m, size_t bytes, tx_error *err)
 {
     (void)ctx;
