@@ -292,18 +292,6 @@ static int parse_args(int argc, char **argv, cli *c, tx_error *err)
     return TX_OK;
 }
 
-static void print_summary(const cli *c, const tx_run_info *run, double secs)
-{
-    const tx_run_counts *k = &run->counts;
-    double rate = secs > 0 ? (double)k->read / secs : 0;
-    printf("run %s: %s%d ranks, %d shards, %.2f s, %.0f rows/s\n", run->run_id,
-           c->load.dry_run ? "DRY RUN, " : "", run->ranks, run->shards, secs, rate);
-    printf("  read %" PRIu64 "  rejected %" PRIu64 "  inserted %" PRIu64 "  updated %" PRIu64
-           "  moved %" PRIu64 "  deleted %" PRIu64 "  stale %" PRIu64 "  superseded %" PRIu64 "\n",
-           k->read, k->rejected, k->inserted, k->updated, k->moved, k->deleted, k->stale,
-           k->superseded);
-}
-
 int main(int argc, char **argv)
 {
     cli c;
@@ -372,16 +360,14 @@ int main(int argc, char **argv)
     rc = worst;
     tx_run_info run;
     memset(&run, 0, sizeof run);
-    double t0 = MPI_Wtime();
     if (rc == TX_OK)
         rc = c.cmd == CMD_LOAD ? tx_load_run(MPI_COMM_WORLD, &c.load, &run, &err)
                                : tx_snapshot_run(MPI_COMM_WORLD, &c.load, &run, &err);
-    double secs = MPI_Wtime() - t0;
     if (rank == 0) {
         if (rc != TX_OK)
             fprintf(stderr, "txetl: %s: %s\n", argv[1], err.msg[0] ? err.msg : "failed");
         else if (c.cmd == CMD_LOAD)
-            print_summary(&c, &run, secs);
+            tx_load_print_summary(stdout, &run, c.load.dry_run);
     }
     MPI_Finalize();
     return tx_status_exit_code(rc);

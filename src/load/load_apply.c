@@ -184,7 +184,7 @@ int tx_apply_runs_row(tx_job *j, const char *status, const char *finished, const
         .shards = j->nshards,
         .files = j->o->files,
         .nfiles = j->o->nfiles,
-        .counts = &j->counts,
+        .counts = &j->sum.counts,
     };
     int rc = TX_OK;
     for (int s = 0; s < j->nshards && rc == TX_OK; s++)
