@@ -24,9 +24,8 @@ function(tx_add_fuzzer name)
 endfunction()
 
 tx_add_fuzzer(fuzz_record tx_record tx_util)
-# fuzz_shardfile compiles src/cli/txetl_main.c in (main renamed) to reach its parse_args.
-tx_add_fuzzer(fuzz_shardfile txetl_core MPI::MPI_C)
-target_compile_definitions(fuzz_shardfile PRIVATE ${TX_VERSION_DEFS})
+# fuzz_shardfile: the shard file's group count (tx_shard) and the command line (tx_cli).
+tx_add_fuzzer(fuzz_shardfile tx_cli tx_shard tx_util)
 
 # Replay the seed corpora (no fuzzing): every seed must run clean.
 foreach(t fuzz_record fuzz_shardfile)
