@@ -116,7 +116,8 @@ int tx_exchange(MPI_Comm comm, tx_outbox *ob, int more, tx_delivery *got, int *a
         if (i == ob->rank)
             continue; /* the self part stays in the outbox */
         sc[i] = (int)ob->len[i];
-        memcpy(ob->send + off, ob->buf[i], ob->len[i]);
+        if (ob->len[i]) /* a destination never written to has no buffer */
+            memcpy(ob->send + off, ob->buf[i], ob->len[i]);
         off += ob->len[i];
         ob->len[i] = 0;
     }

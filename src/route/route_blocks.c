@@ -57,7 +57,7 @@ int tx_exchange_blocks(MPI_Comm comm, const void *send, const size_t *scnt, size
     if (!out)
         rc = tx_error_set(err, TX_ENOMEM, "out of memory for %zu elements of an exchange",
                           total);
-    if (rc == TX_OK) { /* this rank's own group never goes through MPI */
+    if (rc == TX_OK && scnt[rank]) { /* this rank's own group never goes through MPI */
         memcpy(out + roff[rank] * size, src + soff[rank] * size, scnt[rank] * size);
         got_n[rank] = scnt[rank];
     }
@@ -92,7 +92,7 @@ int tx_exchange_blocks(MPI_Comm comm, const void *send, const size_t *scnt, size
             if (rc == TX_OK && (b % size || b / size > rcnt[s] - got_n[s]))
                 rc = tx_error_set(err, TX_ERR, "exchange: rank %d sent %zu bytes, more than "
                                   "its %zu elements of %zu bytes", s, b, rcnt[s], size);
-            if (rc == TX_OK) {
+            if (rc == TX_OK && b) {
                 memcpy(out + (roff[s] + got_n[s]) * size, p, b);
                 got_n[s] += b / size;
             }
