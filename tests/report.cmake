@@ -2,7 +2,7 @@
 # through the report_cli driver, then check the HTML and the DOM headless chromium builds.
 
 add_executable(report_cli ${CMAKE_SOURCE_DIR}/tests/report/report_cli.c)
-target_link_libraries(report_cli PRIVATE tx_report tx_util)
+target_link_libraries(report_cli PRIVATE tx_report tx_util tx_flags)
 
 set(TX_REPORT_TEST ${CMAKE_SOURCE_DIR}/tests/report/report_test.sh)
 foreach(mode renders empty_snapshot unconverged_fit_flagged missing_dataset_fails)

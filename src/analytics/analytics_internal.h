@@ -51,8 +51,8 @@ typedef void (*txa_sorter_fn)(void *base, size_t n);
  * element count), so ranks receive about equal element counts. `part` is the partition key
  * (a prefix of `sort`'s order): elements equal under `part` land on the same rank. On return
  * *out (malloc'd, caller frees) holds the *nout elements this rank owns, sorted by `sort`;
- * ranks own ascending ranges in rank order. Returns TX_OK, or TX_ERR (same on every rank)
- * when counts exceed what MPI's int counts can address. */
+ * ranks own ascending ranges in rank order. The elements move in bounded rounds
+ * (tx_exchange_blocks). Returns TX_OK, or the exchange's status (the same on every rank). */
 int txa_sample_sort(MPI_Comm comm, void *base, size_t n, size_t size, txa_cmp_fn sort,
                     txa_cmp_fn part, txa_sorter_fn sorter, void **out, size_t *nout,
                     tx_error *err);
