@@ -260,13 +260,14 @@ int tx_routed_phase(tx_job *j, source_fn src, void *sctx, sink_fn sink, void *kc
 /* ---- the rejects (load_rejects.c) ---------------------------------------------------------- */
 
 /* This rank's part of the rejects file, "<--rejects>.part<rank>.<run_id>", sorted by input
- * position like the share it comes from. */
+ * position like the share it comes from. --rejects /dev/null discards (no part: path NULL). */
 typedef struct tx_rejects_part {
     char *path;
     FILE *f;
 } tx_rejects_part;
 
-/* Local. Creates this rank's part. TX_ERR naming it when it cannot be written; TX_ENOMEM. */
+/* Local. Creates this rank's part. TX_ERR naming it when it cannot be written; TX_EUSAGE when
+ * --rejects names an existing non-regular file other than /dev/null; TX_ENOMEM. */
 int tx_rejects_part_open(const tx_job *j, tx_rejects_part *p, tx_error *err);
 /* Local. Appends the line of a rejected record: file,line,offset,reason,record (its first
  * 4096 bytes), CSV-quoted. TX_ERR naming the rejects file when the part cannot be written. */

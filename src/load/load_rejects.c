@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "load_internal.h"
@@ -22,6 +24,23 @@ static int write_csv_field(FILE *f, const char *s, size_t len)
     return ferror(f) ? TX_ERR : TX_OK;
 }
 
+/* --rejects /dev/null discards the rejects: no parts, no join, and never a rename over the
+ * device (which would replace /dev/null with a regular file). Any other existing path that is
+ * not a regular file is refused: the join writes a temporary file beside it and renames it. */
+static int rejects_target(const char *path, int *discard, tx_error *err)
+{
+    struct stat st;
+    *discard = 0;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return TX_OK;
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+        *discard = 1;
+        return TX_OK;
+    }
+    return tx_error_set(err, TX_EUSAGE, "--rejects %s is not a regular file: give the path of "
+                        "a file to write (or /dev/null to discard the rejects)", path);
+}
+
 static char *part_path(const tx_job *j, int rank)
 {
     char *p = NULL;
@@ -33,6 +52,15 @@ static char *part_path(const tx_job *j, int rank)
 int tx_rejects_part_open(const tx_job *j, tx_rejects_part *p, tx_error *err)
 {
     p->f = NULL;
+    p->path = NULL;
+    int discard, rc = rejects_target(j->o->rejects_path, &discard, err);
+    if (rc != TX_OK)
+        return rc;
+    if (discard) {
+        if (!(p->f = fopen("/dev/null", "w")))
+            return tx_error_set(err, TX_ERR, "/dev/null: cannot open: %m");
+        return TX_OK;
+    }
     if (!(p->path = part_path(j, j->rank)))
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     if (!(p->f = fopen(p->path, "w")))
@@ -64,8 +92,8 @@ int tx_rejects_part_close(tx_rejects_part *p, int rc, tx_error *err)
 
 int tx_rejects_join(tx_job *j, tx_error *err)
 {
-    int rc = TX_OK;
-    if (j->rank == 0) {
+    int discard, rc = rejects_target(j->o->rejects_path, &discard, err);
+    if (rc == TX_OK && j->rank == 0 && !discard) {
         char *tmp = NULL;
         FILE *out = NULL;
         if (asprintf(&tmp, "%s.tmp.%s", j->o->rejects_path, j->run_id) < 0 ||
