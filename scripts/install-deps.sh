@@ -25,6 +25,8 @@ REQUIRED=(
   python3 python3-numpy python3-h5py python3-pandas python3-mysqldb
   # reliability passes of scripts/test.sh: libFuzzer (clang + its runtime), memcheck, TLS certs
   clang libclang-rt-14-dev valgrind openssl
+  # tests/cluster.cmake: network namespaces (ip netns), unshare (util-linux), bc
+  iproute2 util-linux bc
 )
 OPTIONAL=(
   chromium      # headless screenshots of report.html

@@ -1,0 +1,22 @@
+# txetl across simulated hosts: scripts/cluster.sh makes network namespaces joined by a bridge,
+# MariaDB shards on each host's address (TCP), and mpirun.args whose launch agent starts ranks
+# on the hosts (ranks talk TCP). Each test brings up and tears down its own cluster (trap), and
+# skips (exit 77) only where `ip netns` is unavailable (not root, no iproute2).
+#   cluster_equal_1host  3 hosts, 1/2/3 ranks: backfill + 2 change batches + snapshot equal the
+#                        txgen truth and the single-host run bit for bit; single-node default off
+#   cluster_host_cut     2 hosts: a host's link cut / its processes killed during apply: bounded
+#                        failure (<= 60 s) naming the host, nothing left running, exact rerun
+include(${CMAKE_CURRENT_LIST_DIR}/shards.cmake) # TX_BASH
+
+add_test(NAME cluster_equal_1host
+         COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/cluster_test.sh
+                 ${CMAKE_BINARY_DIR} ${TX_TEST_WORK}/cluster_equal 3)
+add_test(NAME cluster_host_cut
+         COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/cluster_cut_test.sh
+                 ${CMAKE_BINARY_DIR} ${TX_TEST_WORK}/cluster_cut)
+set_tests_properties(cluster_equal_1host cluster_host_cut PROPERTIES
+  SKIP_RETURN_CODE 77
+  TIMEOUT 420            # ~90 s and ~70 s on 2 cores
+  RESOURCE_LOCK cluster_netns
+  LABELS "integration;cluster"
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
