@@ -9,6 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "store_internal.h"
 #include "txetl/log.h"
 
@@ -76,6 +80,27 @@ static int valid_identifier(const char *s)
     return 1;
 }
 
+/* A shard reached over TCP whose host stops answering (its link down, the machine gone) is
+ * noticed in about 30 s whatever the kernel's defaults (which wait ~15 minutes for a peer that
+ * holds unacknowledged data, and 2 hours before a keepalive): keepalive after 10 s idle, every
+ * 5 s, 3 probes, and TCP_USER_TIMEOUT 30 s for data sent but not acknowledged. A long statement
+ * on a live server is not cut: its server acknowledges the packets. Unix sockets: nothing. */
+static void tcp_liveness(MYSQL *m)
+{
+    int fd = (int)mysql_get_socket(m), on = 1, idle = 10, intvl = 5, cnt = 3;
+    unsigned int user_timeout_ms = 30000;
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof sa;
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &len) != 0 ||
+        (sa.ss_family != AF_INET && sa.ss_family != AF_INET6))
+        return;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
+}
+
 /* (Re)connects s->m from the option file: timeouts, our local-infile handler, the database
  * (created when absent) and the session settings. */
 static int connect_shard(tx_conn *s, tx_error *err)
@@ -107,6 +132,7 @@ static int connect_shard(tx_conn *s, tx_error *err)
                             CLIENT_LOCAL_FILES | CLIENT_REMEMBER_OPTIONS))
         return tx_error_set(err, TX_ERR, "shard %d ([%s] in %s): cannot connect: %s", s->index,
                             group, s->path, mysql_error(s->m));
+    tcp_liveness(s->m);
     /* The shard file's `database`, from our own reading of the file (tx_conn_open): the
      * client library has no getter for it once another database was passed to connect. */
     const char *db = s->db_option[0] ? s->db_option : "Customer";
