@@ -10,6 +10,8 @@
 
 #include "txetl/error.h"
 #include "txetl/export.h"
+#include "txetl/publish.h"
+#include "txetl/router.h"
 #include "txetl/load.h"
 #include "txetl/log.h"
 #include "txetl/mpiutil.h"
@@ -17,14 +19,15 @@
 #include "txetl/report.h"
 #include "txetl/status.h"
 
-enum { CMD_LOAD = 1, CMD_SNAPSHOT = 2, CMD_REPORT = 4, CMD_STATUS = 8, CMD_EXPORT = 16 };
+enum { CMD_LOAD = 1, CMD_SNAPSHOT = 2, CMD_REPORT = 4, CMD_STATUS = 8, CMD_EXPORT = 16,
+       CMD_PUBLISH = 32, CMD_ROUTER = 64 };
 #define CMD_ANALYTICS (CMD_LOAD | CMD_SNAPSHOT)
 
 enum {
     OPT_SHARDS = 1000, OPT_SNAPSHOT_DIR, OPT_REJECTS, OPT_MAX_REJECT_RATE, OPT_NO_SNAPSHOT,
     OPT_DRY_RUN, OPT_AUDIT_INSERTS, OPT_AS_OF, OPT_CLV_UNIT, OPT_HORIZON_DAYS, OPT_CLV_MONTHS,
     OPT_DISCOUNT_RATE, OPT_OUT, OPT_QUIET, OPT_SUMMARY_JSON, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
-    OPT_HOLDOUT_START,
+    OPT_HOLDOUT_START, OPT_NO_PUBLISH,
 };
 
 /* The one option table: drives getopt_long and --help. */
@@ -43,6 +46,8 @@ static const struct optdef {
     {"max-reject-rate", 1, OPT_MAX_REJECT_RATE, CMD_LOAD, "X",
      "fail before writing when more than X of the records are rejected (default 0.01)"},
     {"no-snapshot", 0, OPT_NO_SNAPSHOT, CMD_LOAD, NULL, "skip the reduce step and snapshot"},
+    {"no-publish", 0, OPT_NO_PUBLISH, CMD_ANALYTICS, NULL,
+     "do not publish the snapshot to the analytics database (docs/serving.md)"},
     {"dry-run", 0, OPT_DRY_RUN, CMD_LOAD, NULL,
      "parse, validate and route; write nothing to the shards"},
     {"audit-inserts", 0, OPT_AUDIT_INSERTS, CMD_LOAD, NULL, "audit inserts too"},
@@ -77,7 +82,89 @@ static const struct cmddef {
     {"report", CMD_REPORT, "txetl report SNAPSHOT.h5 --out REPORT.html"},
     {"status", CMD_STATUS, "txetl status --shards FILE"},
     {"export", CMD_EXPORT, "txetl export SNAPSHOT.h5 --out DIR"},
+    {"publish", CMD_PUBLISH, "txetl publish SNAPSHOT.h5 --shards FILE"},
+    {"router", CMD_ROUTER, "txetl router --shards FILE"},
 };
+
+/* `txetl publish` and `txetl router`: Local, no MPI; their options are their own (--shards
+ * FILE, --print-ddl for publish, --verbose, --help, --version). docs/serving.md. */
+static int serve_main(int argc, char **argv, int cmd)
+{
+    static const struct option opts[] = {
+        {"shards", 1, NULL, 's'}, {"print-ddl", 0, NULL, 'd'}, {"verbose", 0, NULL, 'v'},
+        {"help", 0, NULL, 'h'},   {"version", 0, NULL, 'V'},   {NULL, 0, NULL, 0}};
+    const char *name = cmd == CMD_PUBLISH ? "publish" : "router";
+    const char *use = cmd == CMD_PUBLISH ? "txetl publish SNAPSHOT.h5 --shards FILE"
+                                         : "txetl router --shards FILE";
+    const char *shards = NULL;
+    int ch, ddl = 0, verbose = 0;
+    optind = 2;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 's': shards = optarg; break;
+        case 'd': ddl = cmd == CMD_PUBLISH; break;
+        case 'v': verbose = 1; break;
+        case 'h':
+            printf("usage: %s\n\n%s\n\noptions:\n  %-28s %s\n%s  %-28s %s\n  %-28s %s\n"
+                   "  %-28s %s\n", use,
+                   cmd == CMD_PUBLISH
+                       ? "Writes the snapshot's global results to the analytics database "
+                         "([analytics] of the shard\nfile, default the [shard0] server; "
+                         "database CustomerAnalytics): customer_scores,\nrevenue_daily, "
+                         "revenue_monthly, model_params, snapshots, replaced atomically.\n"
+                         "txetl load and txetl snapshot do this after every snapshot unless "
+                         "--no-publish."
+                       : "(Re)creates on the [router] server (MariaDB with Spider) "
+                         "TransactionsOptimized and\nrevenue_daily as Spider tables, one "
+                         "partition per shard's date range of the shard map.",
+                   "--shards FILE", "the shard file (required)",
+                   cmd == CMD_PUBLISH ? "  --print-ddl                  print the analytics "
+                                        "tables' DDL (sql/analytics.sql) and exit\n"
+                                      : "",
+                   "--verbose", "debug messages", "--help", "this help", "--version",
+                   "print the version");
+            return 0;
+        case 'V': printf("txetl %s (%s)\n", TXETL_VERSION, TXETL_GIT_SHA); return 0;
+        default:
+            fprintf(stderr, "txetl: %s: unknown option or missing value: %s\n", name,
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    tx_log_init(0, verbose ? TX_LOG_DEBUG : TX_LOG_INFO);
+    tx_error err = {0};
+    if (ddl)
+        return tx_status_exit_code(tx_publish_ddl(stdout, &err));
+    int npos = cmd == CMD_PUBLISH ? 1 : 0;
+    if (argc - optind != npos || shards == NULL) {
+        fprintf(stderr, "txetl: %s: %s (usage: %s)\n", name,
+                argc - optind != npos ? (npos ? "give exactly one SNAPSHOT.h5"
+                                              : "unexpected argument")
+                                      : "--shards FILE is required", use);
+        return 2;
+    }
+    int rc;
+    if (cmd == CMD_PUBLISH) {
+        tx_publish_result r;
+        rc = tx_publish(argv[optind], shards, &r, &err);
+        if (rc == TX_OK)
+            printf("published %s to database %s ([%s]): %" PRIu64 " customers, %" PRIu64
+                   " daily, %" PRIu64 " monthly, %" PRIu64 " model rows in %.2f s (read %.2f s, "
+                   "load %.2f s, swap %.2f s)\n", r.run_id, r.database, r.group, r.customers,
+                   r.daily, r.monthly, r.params, r.total_s, r.read_s, r.load_s, r.swap_s);
+    } else {
+        tx_store_router_result r;
+        rc = tx_router_build(shards, &r, &err);
+        if (rc == TX_OK)
+            printf("router: TransactionsOptimized and revenue_daily over %d shard(s) (servers "
+                   "%s0..%d%s)\n", r.nshards, r.server_prefix, r.nshards - 1,
+                   r.dropped_servers ? ", stale servers dropped" : "");
+    }
+    if (rc != TX_OK)
+        fprintf(stderr, "txetl: %s: %s\n", name, err.msg);
+    return tx_status_exit_code(rc);
+}
 
 /* `txetl export`: Local, no MPI; its options are its own (--out DIR, --help, --version). */
 static int export_main(int argc, char **argv)
@@ -224,6 +311,7 @@ static int parse_args(int argc, char **argv, cli *c, tx_error *err)
                 return TX_EUSAGE;
             break;
         case OPT_NO_SNAPSHOT: o->no_snapshot = 1; break;
+        case OPT_NO_PUBLISH: o->no_publish = 1; break;
         case OPT_DRY_RUN: o->dry_run = 1; break;
         case OPT_AUDIT_INSERTS: o->audit_inserts = 1; break;
         case OPT_AS_OF:
@@ -326,6 +414,8 @@ int main(int argc, char **argv)
     }
     if (c.cmd == CMD_EXPORT)
         return export_main(argc, argv);
+    if (c.cmd == CMD_PUBLISH || c.cmd == CMD_ROUTER)
+        return serve_main(argc, argv, c.cmd);
     int rc = parse_args(argc, argv, &c, &err);
     if (c.help) {
         usage(stdout, c.cmd);

@@ -22,6 +22,7 @@
 #include "txetl/extract.h"
 #include "txetl/log.h"
 #include "txetl/mpiutil.h"
+#include "txetl/publish.h"
 #include "txetl/reduce.h"
 #include "txetl/route.h"
 
@@ -828,6 +829,8 @@ static int reduce_phase(tx_job *j, tx_run_info *run, tx_error *err)
                                 sizeof path, err);
         if (rc == TX_OK && j->rank == 0 && !j->o->quiet)
             TX_LOG(TX_LOG_INFO, "snapshot written: %s (reduce %.2f s)", path, MPI_Wtime() - t);
+        if (rc == TX_OK && !j->o->no_publish) /* SPEC §8: rank 0 publishes, all agree */
+            rc = tx_publish_collective(j->comm, path, j->o->shards_path, j->o->quiet, err);
     }
     free(txns);
     return rc;
