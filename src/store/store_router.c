@@ -175,11 +175,11 @@ static int spider_table(tx_conn *router, const char *name, const char *body,
                         int nshards, const int32_t *bound, char (*dbs)[65], tx_error *err)
 {
     tx_buf b = {0};
+    /* no COMMENT: Spider reads a table's comment as its connection parameters */
     int rc = bprintf(&b, "CREATE TABLE `%s_new` (%s) ENGINE=SPIDER DEFAULT CHARSET=%s%s%s "
-                     "COMMENT='txetl router: %s of %d shards, read-only' "
                      "PARTITION BY RANGE COLUMNS(`" PART_COLUMN "`) (",
                      name, body, charset[0] ? charset : "utf8mb4", collate[0] ? " COLLATE=" : "",
-                     collate, name, nshards);
+                     collate);
     for (int i = 0; i < nshards && rc == TX_OK; i++) {
         char lim[40] = "MAXVALUE";
         if (i + 1 < nshards) {
