@@ -28,6 +28,7 @@ $mpirun -n 2 "$build/txetl" load --shards "$cnf" --snapshot-dir snaps --no-publi
 
 # a shard file without [router] is refused, naming the group
 grep -v -e '^\[router\]' "$cnf" | sed '/^socket=.*router/d' > norouter.cnf
+chmod 600 norouter.cnf
 if "$build/txetl" router --shards norouter.cnf 2> err.log; then echo "FAIL: no [router] accepted"; exit 1; fi
 grep -q 'no \[router\] group' err.log
 
@@ -47,7 +48,7 @@ $check router "$cnf" 3 "$dir"
 
 # the shard map changes (here: a 2-shard cluster over shard0 and shard1, shard1 unbounded);
 # a re-run follows it: 2 partitions, the third server dropped, totals those of 2 shards
-awk '/^\[shard2\]/{skip=1} /^\[router\]/{skip=0} !skip' "$cnf" > two.cnf
+awk '/^\[shard2\]/{skip=1} /^\[router\]/{skip=0} !skip' "$cnf" > two.cnf && chmod 600 two.cnf
 for i in 0 1; do
   mariadb --no-defaults --socket="$dir/shard$i/sock" -uroot Customer -e \
     "DELETE FROM shard_map WHERE shard_index = 2; UPDATE shard_map SET shard_count = 2;
