@@ -16,6 +16,8 @@ enum {
     TX_CLI_REPORT = 4,
     TX_CLI_STATUS = 8,
     TX_CLI_EXPORT = 16,
+    TX_CLI_PUBLISH = 32,
+    TX_CLI_ROUTER = 64,
 };
 
 /* A parsed command line. Strings point into the argv given to tx_cli_parse (not copied), so
@@ -23,9 +25,10 @@ enum {
 typedef struct tx_cli {
     int cmd;                   /* TX_CLI_*, from tx_cli_command */
     tx_load_opts load;         /* load and snapshot; shards_path also for status */
-    const char *report_in;     /* report, export: the SNAPSHOT.h5 argument */
+    const char *report_in;     /* report, export, publish: the SNAPSHOT.h5 argument */
     const char *report_out;    /* report: --out FILE; export: --out DIR */
     int help, version, verbose; /* --help (or -h), --version, --verbose */
+    int print_ddl;             /* publish --print-ddl: the analytics tables' DDL, nothing else */
 } tx_cli;
 
 /* Local. The TX_CLI_* id of the subcommand called `name`, or 0 when there is none. */

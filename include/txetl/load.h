@@ -16,6 +16,7 @@ typedef struct tx_load_opts {
     const char *summary_json;  /* --summary-json, or NULL */
     double max_reject_rate;    /* --max-reject-rate (default 0.01) */
     int no_snapshot;           /* --no-snapshot */
+    int no_publish;            /* --no-publish: no analytics database refresh after the snapshot */
     int dry_run;               /* --dry-run: parse, validate, route; write no shard */
     int audit_inserts;         /* --audit-inserts */
     int quiet;                 /* --quiet: no progress lines */

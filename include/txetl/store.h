@@ -203,4 +203,114 @@ int tx_store_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *e
  * failed query prints its message in place: returns TX_OK. */
 int tx_store_status(tx_store *s, FILE *out, tx_error *err);
 
+/* ---- serving the results in SQL (SPEC §8): the analytics database, the router ------------ */
+
+/* A connection to a server of the shard file that is not a shard: the analytics database
+ * (group [analytics]) or the Spider router (group [router]). */
+typedef struct tx_store_db tx_store_db;
+
+/* Local. Connects to the server of group [group] of the shard file (its client options, read
+ * by the client library as for a shard), or, when the file has no such group and `fallback`
+ * is not NULL, to the server of group [fallback]. The database is [group]'s own `database`
+ * option when it has one, else default_db (never the fallback group's database: that one is
+ * the shard's); created when absent and made current. TX_EUSAGE naming the file when [group]
+ * is required (fallback NULL) and missing, or the database is not a plain identifier; TX_ERR
+ * naming the group and the server's message when it cannot connect. Free with
+ * tx_store_db_close (*out is NULL on failure). */
+int tx_store_db_open(const char *path, const char *group, const char *fallback,
+                     const char *default_db, tx_store_db **out, tx_error *err);
+/* Local. Closes the connection (an unfinished refresh is abandoned first). NULL is a no-op. */
+void tx_store_db_close(tx_store_db **db);
+/* Local. The group it connected with ("analytics", or the fallback "shard0"), and the
+ * database it works in. */
+const char *tx_store_db_group(const tx_store_db *db);
+const char *tx_store_db_database(const tx_store_db *db);
+/* Local. Whether the shard file has group [group] (exactly that name). TX_EUSAGE naming the
+ * file when it cannot be read. */
+int tx_shardfile_has_group(const char *path, const char *group, int *has, tx_error *err);
+
+/* SQL column types of a served table. */
+typedef enum tx_store_coltype {
+    TX_SQL_U8,       /* TINYINT UNSIGNED */
+    TX_SQL_I32,      /* INT */
+    TX_SQL_U32,      /* INT UNSIGNED */
+    TX_SQL_I64,      /* BIGINT */
+    TX_SQL_U64,      /* BIGINT UNSIGNED */
+    TX_SQL_F64,      /* DOUBLE */
+    TX_SQL_DATE,     /* DATE */
+    TX_SQL_MONEY,    /* DECIMAL(20,2) */
+    TX_SQL_NAME,     /* VARCHAR(64) */
+    TX_SQL_CURRENCY, /* CHAR(3) */
+    TX_SQL_TIME,     /* DATETIME(6) */
+    TX_SQL_TEXT,     /* TEXT */
+} tx_store_coltype;
+
+typedef struct tx_store_column {
+    const char *name;
+    tx_store_coltype type;
+    int nullable; /* NULL allowed (\N in a bulk load) */
+} tx_store_column;
+
+enum { TX_STORE_MAX_COLUMNS = 64, TX_STORE_MAX_INDEXES = 4 };
+
+/* A served table. Strings are borrowed. */
+typedef struct tx_store_table {
+    const char *name;
+    const char *comment;
+    size_t ncols;
+    tx_store_column cols[TX_STORE_MAX_COLUMNS];
+    const char *primary_key;                      /* column list, e.g. "customer_id" */
+    const char *indexes[TX_STORE_MAX_INDEXES];    /* secondary index column lists, or NULL */
+    int history; /* keeps its rows across refreshes; loaded rows replace by primary key */
+} tx_store_table;
+
+/* Local. Appends `CREATE TABLE IF NOT EXISTS `<name><suffix>` (...) ...;\n` of t to b, with
+ * or without its secondary indexes. TX_ENOMEM. */
+int tx_store_table_ddl(const tx_store_table *t, const char *suffix, int with_indexes,
+                       tx_buf *b);
+
+/* One atomic replacement of a set of tables (a snapshot's publication). */
+typedef struct tx_store_refresh tx_store_refresh;
+
+/* Local. Starts a refresh of tables[0 .. n) (borrowed until tx_store_refresh_end) on db: takes
+ * the lock 'txetl_publish.<database>' (waiting up to 60 s for another publisher; TX_ERR naming
+ * it otherwise), creates each live table when absent (empty), drops what a dead refresh left
+ * (`<name>_new`, `<name>_old`), creates `<name>_new` without secondary indexes and copies a
+ * history table's rows into it. *out is NULL on failure. */
+int tx_store_refresh_begin(tx_store_db *db, const tx_store_table *tables, size_t n,
+                           tx_store_refresh **out, tx_error *err);
+/* Local. LOAD DATA LOCAL of `n` lines (the table's columns in order, as tx_tsv_text escapes
+ * them, \N for NULL) into `<name>_new` of table `table`. Takes *rows (left empty). TX_ERR
+ * naming the server and table when the server stored another number of rows or warned. */
+int tx_store_refresh_load(tx_store_refresh *r, size_t table, tx_buf *rows, uint64_t n,
+                          tx_error *err);
+/* Local. Builds the secondary indexes of every `<name>_new`, then swaps all tables in ONE
+ * `RENAME TABLE a TO a_old, a_new TO a, ...` (a reader sees every old table or every new one,
+ * never a mix), drops the `_old` ones and releases the lock. */
+int tx_store_refresh_commit(tx_store_refresh *r, tx_error *err);
+/* Local. Ends a refresh: one not committed drops its `_new` tables (the live ones are left as
+ * they were). Releases the lock, frees *r. NULL is a no-op. */
+void tx_store_refresh_end(tx_store_refresh **r);
+
+/* What the router was given, per shard. */
+typedef struct tx_store_router_result {
+    int nshards;
+    char server_prefix[80]; /* the CREATE SERVER names are <prefix><index> */
+    int dropped_servers;    /* servers of an earlier, larger map that were dropped */
+    int tls_shards;         /* shards reached with TLS, whose Spider links are not encrypted */
+} tx_store_router_result;
+
+/* Local. On the router db: for every shard i of the shard file (its [shard<i>] connection
+ * options, as the client library read them: socket or host/port, user, password, and its
+ * database) `CREATE OR REPLACE SERVER <prefix><i>` (the statement is never logged: it holds
+ * the password), then `TransactionsOptimized` and `revenue_daily` as Spider tables with the
+ * shard's columns and keys (from shard 0) and one partition per shard, `PARTITION BY RANGE
+ * COLUMNS(transaction_date)`, partition i `VALUES LESS THAN (bound[i + 1])` (the last
+ * MAXVALUE) with REMOTE_SERVER <prefix><i>; built as `<name>_new` and swapped in with one
+ * RENAME; servers of a larger earlier map dropped; FLUSH TABLES. bound[0 .. nshards] as in
+ * tx_store_map_write. TX_EUSAGE naming the group when an option is longer than the 64 bytes
+ * CREATE SERVER keeps; TX_ERR naming the shard or router at fault. */
+int tx_store_router_build(tx_store_db *db, const char *path, int nshards, const int32_t *bound,
+                          tx_store_router_result *res, tx_error *err);
+
 #endif

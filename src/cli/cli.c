@@ -19,7 +19,9 @@
 #endif
 
 #define CMD_ANALYTICS (TX_CLI_LOAD | TX_CLI_SNAPSHOT)
-#define CMD_ALL (TX_CLI_LOAD | TX_CLI_SNAPSHOT | TX_CLI_REPORT | TX_CLI_STATUS | TX_CLI_EXPORT)
+#define CMD_SERVE (TX_CLI_PUBLISH | TX_CLI_ROUTER)
+#define CMD_ALL                                                                                    \
+    (TX_CLI_LOAD | TX_CLI_SNAPSHOT | TX_CLI_REPORT | TX_CLI_STATUS | TX_CLI_EXPORT | CMD_SERVE)
 
 /* How an option's value is read, and the type of the field it is stored in. */
 typedef enum kind {
@@ -41,7 +43,7 @@ static const struct optdef {
     double lo, hi;
     const char *arg, *unset, *help;
 } optdefs[] = {
-    {"shards", TX_CLI_LOAD | TX_CLI_SNAPSHOT | TX_CLI_STATUS, K_STR,
+    {"shards", TX_CLI_LOAD | TX_CLI_SNAPSHOT | TX_CLI_STATUS | CMD_SERVE, K_STR,
      offsetof(tx_cli, load.shards_path), 0, 0, "FILE", "(none)",
      "shard option file: groups [shard0]..[shardN-1] (required)"},
     {"snapshot-dir", CMD_ANALYTICS, K_STR, offsetof(tx_cli, load.snapshot_dir), 0, 0, "DIR",
@@ -52,6 +54,10 @@ static const struct optdef {
      NULL, "fail before writing when more than X of the records are rejected (default 0.01)"},
     {"no-snapshot", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.no_snapshot), 0, 0, NULL, NULL,
      "skip the reduce step and snapshot"},
+    {"no-publish", CMD_ANALYTICS, K_FLAG, offsetof(tx_cli, load.no_publish), 0, 0, NULL, NULL,
+     "do not publish the snapshot to the analytics database (docs/serving.md)"},
+    {"print-ddl", TX_CLI_PUBLISH, K_FLAG, offsetof(tx_cli, print_ddl), 0, 0, NULL, NULL,
+     "print the analytics tables' DDL (sql/analytics.sql) and exit"},
     {"dry-run", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.dry_run), 0, 0, NULL, NULL,
      "parse, validate and route; write nothing to the shards"},
     {"audit-inserts", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.audit_inserts), 0, 0, NULL,
@@ -79,7 +85,7 @@ static const struct optdef {
      "(none)", "also write the run summary as JSON (counts, phase timings, rows per shard)"},
     {"quiet", CMD_ANALYTICS, K_FLAG, offsetof(tx_cli, load.quiet), 0, 0, NULL, NULL,
      "no progress lines"},
-    {"verbose", CMD_ANALYTICS | TX_CLI_STATUS, K_FLAG, offsetof(tx_cli, verbose), 0, 0, NULL,
+    {"verbose", CMD_ANALYTICS | TX_CLI_STATUS | CMD_SERVE, K_FLAG, offsetof(tx_cli, verbose), 0, 0, NULL,
      NULL, "debug messages"},
     {"help", CMD_ALL, K_FLAG, offsetof(tx_cli, help), 0, 0, NULL, NULL, "this help"},
     {"version", CMD_ALL, K_FLAG, offsetof(tx_cli, version), 0, 0, NULL, NULL,
@@ -100,6 +106,8 @@ static const struct cmddef {
     {"report", TX_CLI_REPORT, "txetl report SNAPSHOT.h5 --out REPORT.html"},
     {"status", TX_CLI_STATUS, "txetl status --shards FILE"},
     {"export", TX_CLI_EXPORT, "txetl export SNAPSHOT.h5 --out DIR"},
+    {"publish", TX_CLI_PUBLISH, "txetl publish SNAPSHOT.h5 --shards FILE   # docs/serving.md"},
+    {"router", TX_CLI_ROUTER, "txetl router --shards FILE                # docs/serving.md"},
 };
 #define NCMDS (sizeof cmds / sizeof *cmds)
 
@@ -277,6 +285,13 @@ int tx_cli_parse(int argc, char **argv, tx_cli *c, tx_error *err)
                                 c->cmd == TX_CLI_REPORT ? "REPORT.html" : "DIR");
         c->report_in = pos[0];
         return TX_OK;
+    case TX_CLI_PUBLISH:
+        if (c->print_ddl)
+            return TX_OK;
+        if (npos != 1)
+            return tx_error_set(err, TX_EUSAGE, "publish: give exactly one SNAPSHOT.h5");
+        c->report_in = pos[0];
+        break;
     default:
         if (npos)
             return tx_error_set(err, TX_EUSAGE, "%s: unexpected argument '%s'", argv[1], pos[0]);
@@ -331,6 +346,7 @@ void tx_cli_print_settings(FILE *f, const tx_cli *c)
     if (c->cmd == TX_CLI_LOAD)
         for (int i = 0; i < c->load.nfiles; i++)
             fprintf(f, "  input %s\n", c->load.files[i]);
-    if ((c->cmd == TX_CLI_REPORT || c->cmd == TX_CLI_EXPORT) && c->report_in)
+    if ((c->cmd == TX_CLI_REPORT || c->cmd == TX_CLI_EXPORT || c->cmd == TX_CLI_PUBLISH) &&
+        c->report_in)
         fprintf(f, "  input %s\n", c->report_in);
 }

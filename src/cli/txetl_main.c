@@ -11,6 +11,8 @@
 #include "txetl/cli.h"
 #include "txetl/error.h"
 #include "txetl/export.h"
+#include "txetl/publish.h"
+#include "txetl/router.h"
 #include "txetl/load.h"
 #include "txetl/log.h"
 #include "txetl/mpiutil.h"
@@ -56,6 +58,32 @@ int main(int argc, char **argv)
     if (rc != TX_OK) {
         fprintf(stderr, "txetl: %s\n", err.msg);
         return 2;
+    }
+    if (c.cmd == TX_CLI_PUBLISH || c.cmd == TX_CLI_ROUTER) { /* no MPI needed */
+        tx_log_init(0, c.verbose ? TX_LOG_DEBUG : TX_LOG_INFO);
+        print_settings(argv[1], &c);
+        if (c.print_ddl)
+            rc = tx_publish_ddl(stdout, &err);
+        else if (c.cmd == TX_CLI_PUBLISH) {
+            tx_publish_result r;
+            rc = tx_publish(c.report_in, c.load.shards_path, &r, &err);
+            if (rc == TX_OK)
+                printf("published %s to database %s ([%s]): %" PRIu64 " customers, %" PRIu64
+                       " daily, %" PRIu64 " monthly, %" PRIu64 " model rows in %.2f s (read "
+                       "%.2f s, load %.2f s, swap %.2f s)\n", r.run_id, r.database, r.group,
+                       r.customers, r.daily, r.monthly, r.params, r.total_s, r.read_s, r.load_s,
+                       r.swap_s);
+        } else {
+            tx_store_router_result r;
+            rc = tx_router_build(c.load.shards_path, &r, &err);
+            if (rc == TX_OK)
+                printf("router: TransactionsOptimized and revenue_daily over %d shard(s) "
+                       "(servers %s0..%d%s)\n", r.nshards, r.server_prefix, r.nshards - 1,
+                       r.dropped_servers ? ", stale servers dropped" : "");
+        }
+        if (rc != TX_OK)
+            fprintf(stderr, "txetl: %s: %s\n", argv[1], err.msg);
+        return tx_status_exit_code(rc);
     }
     if (c.cmd == TX_CLI_REPORT || c.cmd == TX_CLI_STATUS || c.cmd == TX_CLI_EXPORT) {
         tx_log_init(0, c.verbose ? TX_LOG_DEBUG : TX_LOG_INFO); /* no MPI needed */

@@ -8,6 +8,7 @@
 #include "txetl/alloc.h"
 #include "txetl/log.h"
 #include "txetl/mpiutil.h"
+#include "txetl/publish.h"
 #include "txetl/reduce.h"
 
 /* A source of the reduce step: one owned shard's transactions, month by month. */
@@ -46,6 +47,8 @@ int tx_load_reduce(tx_job *j, int bounds_known, tx_run_info *run, tx_error *err)
                                        path, sizeof path, err);
         if (rc == TX_OK && j->rank == 0 && !j->o->quiet)
             TX_LOG(TX_LOG_INFO, "snapshot written: %s (reduce %.2f s)", path, MPI_Wtime() - t);
+        if (rc == TX_OK && !j->o->no_publish) /* rank 0 publishes, every rank agrees */
+            rc = tx_publish_collective(j->comm, path, j->o->shards_path, j->o->quiet, err);
     }
     free(src);
     return rc;

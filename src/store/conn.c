@@ -21,6 +21,8 @@
 struct tx_conn {
     MYSQL *m;
     int index;
+    char group[64];  /* the shard file's group: shard<index>, or analytics, router, ... */
+    char label[96];  /* names the server in messages: "shard 3", "analytics server" */
     char path[4096];
     char database[65];
     char db_option[256]; /* the shard file's `database` option ("" = none) */
@@ -109,8 +111,7 @@ static int connect_shard(tx_conn *s, tx_error *err)
         mysql_close(s->m);
     if (!(s->m = mysql_init(NULL)))
         return tx_error_set(err, TX_ENOMEM, "out of memory");
-    char group[32];
-    snprintf(group, sizeof group, "shard%d", s->index);
+    const char *group = s->group;
     unsigned int connect_timeout = 10, rw_timeout = 3600;
     const char *env = getenv("TXETL_SQL_TIMEOUT");
     if (env && atoi(env) > 0)
@@ -130,15 +131,15 @@ static int connect_shard(tx_conn *s, tx_error *err)
     /* Connect to information_schema (always there): our database may not exist yet. */
     if (!mysql_real_connect(s->m, NULL, NULL, NULL, "information_schema", 0, NULL,
                             CLIENT_LOCAL_FILES | CLIENT_REMEMBER_OPTIONS))
-        return tx_error_set(err, TX_ERR, "shard %d ([%s] in %s): cannot connect: %s", s->index,
+        return tx_error_set(err, TX_ERR, "%s ([%s] in %s): cannot connect: %s", s->label,
                             group, s->path, mysql_error(s->m));
     tcp_liveness(s->m);
     /* The shard file's `database`, from our own reading of the file (tx_conn_open): the
      * client library has no getter for it once another database was passed to connect. */
     const char *db = s->db_option[0] ? s->db_option : "Customer";
     if (!valid_identifier(db))
-        return tx_error_set(err, TX_EUSAGE, "shard %d ([%s] in %s): database name '%s' is not a "
-                            "plain identifier", s->index, group, s->path, db);
+        return tx_error_set(err, TX_EUSAGE, "%s ([%s] in %s): database name '%s' is not a "
+                            "plain identifier", s->label, group, s->path, db);
     snprintf(s->database, sizeof s->database, "%s", db);
     s->in_txn = 0;
     int rc = tx_conn_execf(s, err, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4",
@@ -159,6 +160,8 @@ int tx_conn_open(const char *path, int index, tx_conn **out, tx_error *err)
     if (!s)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     s->index = index;
+    snprintf(s->group, sizeof s->group, "shard%d", index);
+    snprintf(s->label, sizeof s->label, "shard %d", index);
     snprintf(s->path, sizeof s->path, "%s", path);
     int rc = tx_shardfile_database(path, index, s->db_option, sizeof s->db_option, err);
     if (rc == TX_OK)
@@ -197,7 +200,7 @@ static int query_retry(tx_conn *s, const char *sql, size_t len)
         if ((!lost && e != 1205 && e != 1213) || s->in_txn || attempt > 3)
             return -1;
         double wait = 0.5 * (double)(1 << (attempt - 1));
-        TX_LOG(TX_LOG_WARN, "shard %d: %s (error %u); retry %d of 3 in %.1f s", s->index,
+        TX_LOG(TX_LOG_WARN, "%s: %s (error %u); retry %d of 3 in %.1f s", s->label,
                mysql_error(s->m), e, attempt, wait);
         struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
         nanosleep(&ts, NULL);
@@ -236,7 +239,7 @@ static int fail(tx_conn *s, tx_error *err, const char *sql)
     for (char *p = head; *p; p++)
         if (*p == '\n')
             *p = ' ';
-    return tx_error_set(err, TX_ERR, "shard %d: %s (error %u) in: %.120s%s", s->index,
+    return tx_error_set(err, TX_ERR, "%s: %s (error %u) in: %.120s%s", s->label,
                         mysql_error(s->m), mysql_errno(s->m), head,
                         strlen(sql) > 120 ? "..." : "");
 }
@@ -368,7 +371,7 @@ int tx_conn_query_rows(tx_conn *s, const char *sql, const tx_conn_reader *rd, tx
     while (rc == TX_OK && (row = mysql_fetch_row(r)))
         rc = rd->row(rd->ctx, nf, row, mysql_fetch_lengths(r), err);
     if (rc == TX_OK && mysql_errno(s->m))
-        rc = tx_error_set(err, TX_ERR, "shard %d: reading %s: %s", s->index,
+        rc = tx_error_set(err, TX_ERR, "%s: reading %s: %s", s->label,
                           rd->what ? rd->what : "rows", mysql_error(s->m));
     mysql_free_result(r); /* the rest of a streamed result is read and dropped */
     return rc;
@@ -391,8 +394,8 @@ int tx_conn_load(tx_conn *s, const char *table, int replace, const char *columns
     int rc = TX_OK;
     double t0 = now_s();
     if (query_retry(s, sql, strlen(sql)) != 0) {
-        rc = s->refused ? tx_error_set(err, TX_ERR, "shard %d: the server asked for local file "
-                                       "'%s', which txetl refuses to send", s->index,
+        rc = s->refused ? tx_error_set(err, TX_ERR, "%s: the server asked for local file "
+                                       "'%s', which txetl refuses to send", s->label,
                                        s->refused_name)
                         : fail(s, err, sql);
         goto out;
@@ -417,8 +420,8 @@ int tx_conn_load(tx_conn *s, const char *table, int replace, const char *columns
                 snprintf(first, sizeof first, ": %s", row[2]);
             mysql_free_result(r);
         }
-        rc = tx_error_set(err, TX_ERR, "shard %d: LOAD DATA into %s stored %llu of %llu rows "
-                          "with %u warnings%s", s->index, table, (unsigned long long)got,
+        rc = tx_error_set(err, TX_ERR, "%s: LOAD DATA into %s stored %llu of %llu rows "
+                          "with %u warnings%s", s->label, table, (unsigned long long)got,
                           (unsigned long long)rows, warnings, first);
     }
 out:
@@ -432,3 +435,63 @@ void tx_conn_escape(tx_conn *s, char *out, const char *in, size_t len)
     mysql_real_escape_string(s->m, out, in, (unsigned long)len);
 }
 
+
+/* ---- servers that are not shards (the analytics database, the router) ------------------- */
+
+int tx_conn_open_group(const char *path, const char *group, const char *database,
+                       const char *label, tx_conn **out, tx_error *err)
+{
+    *out = NULL;
+    tx_conn *s = calloc(1, sizeof *s);
+    if (!s)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    s->index = -1;
+    snprintf(s->group, sizeof s->group, "%s", group);
+    snprintf(s->label, sizeof s->label, "%s", label);
+    snprintf(s->path, sizeof s->path, "%s", path);
+    snprintf(s->db_option, sizeof s->db_option, "%s", database);
+    int rc = connect_shard(s, err);
+    if (rc != TX_OK) {
+        tx_conn_close(&s);
+        return rc;
+    }
+    *out = s;
+    return TX_OK;
+}
+
+const char *tx_conn_label(const tx_conn *s) { return s->label; }
+
+int tx_conn_exec_secret(tx_conn *s, const char *sql, const char *what, tx_error *err)
+{
+    double t0 = now_s();
+    if (query_retry(s, sql, strlen(sql)) != 0)
+        return tx_error_set(err, TX_ERR, "%s: %s (error %u) in: %s", s->label, mysql_error(s->m),
+                            mysql_errno(s->m), what);
+    TX_LOG(TX_LOG_DEBUG, "%s: %.3f s: %s", s->label, now_s() - t0, what);
+    do {
+        MYSQL_RES *r = mysql_store_result(s->m);
+        if (r)
+            mysql_free_result(r);
+    } while (mysql_next_result(s->m) == 0);
+    if (mysql_errno(s->m))
+        return tx_error_set(err, TX_ERR, "%s: %s (error %u) in: %s", s->label, mysql_error(s->m),
+                            mysql_errno(s->m), what);
+    return TX_OK;
+}
+
+/* The connection's own fields hold what the client library read from the shard file:
+ * Connector/C's MYSQL keeps host, port, unix_socket, user and passwd of the live connection. */
+int tx_conn_endpoint(const tx_conn *s, tx_conn_endpoint_t *e)
+{
+    memset(e, 0, sizeof *e);
+    const MYSQL *m = s->m;
+    const char *sock = m->unix_socket;
+    e->is_socket = sock != NULL && *sock != '\0';
+    snprintf(e->host, sizeof e->host, "%s", m->host ? m->host : "localhost");
+    snprintf(e->socket, sizeof e->socket, "%s", e->is_socket ? sock : "");
+    snprintf(e->user, sizeof e->user, "%s", m->user ? m->user : "");
+    snprintf(e->password, sizeof e->password, "%s", m->passwd ? m->passwd : "");
+    e->port = m->port;
+    e->tls = mysql_get_ssl_cipher(s->m) != NULL;
+    return TX_OK;
+}

@@ -91,13 +91,14 @@ static void trim(const char **b, const char **e)
         (*e)--;
 }
 
-/* the groups the client library reads with MYSQL_READ_DEFAULT_GROUP = shard<i> */
-static int read_group(const char *gb, size_t gl, const char *mine)
+/* the groups the client library reads with MYSQL_READ_DEFAULT_GROUP = shard<i> (2 = mine;
+ * with own_only, only mine) */
+static int read_group(const char *gb, size_t gl, const char *mine, int own_only)
 {
     static const char *const client_groups[] = {"client", "client-server", "client-mariadb"};
     if (gl == strlen(mine) && !strncmp(gb, mine, gl))
-        return 1;
-    for (size_t i = 0; i < sizeof client_groups / sizeof *client_groups; i++)
+        return 2;
+    for (size_t i = 0; !own_only && i < sizeof client_groups / sizeof *client_groups; i++)
         if (gl == strlen(client_groups[i]) && !strncmp(gb, client_groups[i], gl))
             return 1;
     return 0;
@@ -105,7 +106,8 @@ static int read_group(const char *gb, size_t gl, const char *mine)
 
 /* Reads `database` of the groups of `mine` from one option file (and the files it names with
  * !include, as the client library does) into out. 0, or -1 when path cannot be read. */
-static int scan_database(const char *path, const char *mine, int depth, char *out, size_t size)
+static int scan_database(const char *path, const char *mine, int depth, char *out, size_t size,
+                         int own_only, int *found)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -128,7 +130,7 @@ static int scan_database(const char *path, const char *mine, int depth, char *ou
             char inc[4096];
             snprintf(inc, sizeof inc, "%.*s", (int)(ie - ib), ib);
             if (depth < 8)
-                scan_database(inc, mine, depth + 1, out, size);
+                scan_database(inc, mine, depth + 1, out, size, own_only, found);
             continue;
         }
         if (*b == '[') {
@@ -137,7 +139,9 @@ static int scan_database(const char *path, const char *mine, int depth, char *ou
                 continue;
             const char *gb = b + 1, *ge = close;
             trim(&gb, &ge);
-            in_group = read_group(gb, (size_t)(ge - gb), mine);
+            in_group = read_group(gb, (size_t)(ge - gb), mine, own_only);
+            if (in_group == 2 && found)
+                *found = 1;
             continue;
         }
         if (!in_group)
@@ -164,7 +168,17 @@ int tx_shardfile_database(const char *path, int index, char *out, size_t size, t
     out[0] = '\0';
     char mine[32];
     snprintf(mine, sizeof mine, "shard%d", index);
-    if (scan_database(path, mine, 0, out, size) != 0)
+    if (scan_database(path, mine, 0, out, size, 0, NULL) != 0)
+        return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
+    return TX_OK;
+}
+
+int tx_shardfile_group(const char *path, const char *group, int *has, char *database,
+                       size_t size, tx_error *err)
+{
+    database[0] = '\0';
+    *has = 0;
+    if (scan_database(path, group, 0, database, size, 1, has) != 0)
         return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
     return TX_OK;
 }

@@ -86,6 +86,35 @@ void tx_conn_escape(tx_conn *c, char *out, const char *in, size_t len);
  * when it cannot be read. */
 int tx_shardfile_database(const char *path, int index, char *out, size_t size, tx_error *err);
 
+/* ---- servers that are not shards (conn.c) ---------------------------------------------- */
+
+/* Local. Connects to the server of group [group] of the shard file (as tx_conn_open does for
+ * a shard) and works in `database` (created when absent). `label` names the server in every
+ * message ("analytics server"). */
+int tx_conn_open_group(const char *path, const char *group, const char *database,
+                       const char *label, tx_conn **out, tx_error *err);
+/* The label of messages ("shard 3", "analytics server"). */
+const char *tx_conn_label(const tx_conn *c);
+/* Local. tx_conn_exec for a statement holding a secret (CREATE SERVER ... PASSWORD): logs and
+ * messages show `what` instead of the statement. */
+int tx_conn_exec_secret(tx_conn *c, const char *sql, const char *what, tx_error *err);
+
+/* Where a live connection went, as the client library read it from the shard file. */
+typedef struct tx_conn_endpoint_t {
+    int is_socket; /* a unix socket (socket set), else TCP to host:port */
+    char host[256], socket[4096], user[128], password[256];
+    unsigned port;
+    int tls; /* the connection is encrypted */
+} tx_conn_endpoint_t;
+/* Local. Fills *e. The password stays in memory: never log it. */
+int tx_conn_endpoint(const tx_conn *c, tx_conn_endpoint_t *e);
+
+/* Local (shardfile.c). Whether the shard file (or a file it !includes) has group [group]
+ * (*has), and that group's own `database` option ("" when none; [client] groups are not read:
+ * their `database` is meant for the shards). TX_EUSAGE naming the file when unreadable. */
+int tx_shardfile_group(const char *path, const char *group, int *has, char *database,
+                       size_t size, tx_error *err);
+
 /* ---- loaders (loader.c) ----------------------------------------------------------------- */
 
 /* A loader: a connection of its own and a thread that runs jobs on it in order, so the server
