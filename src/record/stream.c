@@ -96,8 +96,74 @@ static inline bool quote_free(tx_record_parser *t, uint64_t a, uint64_t e)
     return e <= t->s_nq;
 }
 
+/* ---- word-at-a-time forms of fields.h's checks, for bytes with 8 readable at a time ----
+ * Same results as the byte loops (they are used only where s + 8 bytes, or the field rounded
+ * up to 8, lie within the bytes fed), else the byte loops run. */
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+static inline uint64_t load8(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+}
+
+/* parse_id of 1..8 bytes, w = the 8 bytes from the field's first (little-endian). */
+static inline int id8(uint64_t w, size_t n, uint64_t *out)
+{
+    const unsigned sh = (unsigned)(8 - n) * 8;
+    if (sh) /* the digits to the high (less significant) end, '0's before them */
+        w = (w << sh) | (UINT64_C(0x3030303030303030) >> (64 - sh));
+    if ((w & UINT64_C(0xF0F0F0F0F0F0F0F0)) != UINT64_C(0x3030303030303030) ||
+        ((w + 6 * ONES) & UINT64_C(0xF0F0F0F0F0F0F0F0)) != UINT64_C(0x3030303030303030))
+        return 1;
+    uint64_t x = w - UINT64_C(0x3030303030303030); /* digits, the first in the low byte */
+    x = (x * 10 + (x >> 8)) & UINT64_C(0x00FF00FF00FF00FF);
+    x = (x * 100 + (x >> 16)) & UINT64_C(0x0000FFFF0000FFFF);
+    x = (x * 10000 + (x >> 32)) & UINT64_C(0xFFFFFFFF);
+    if (x == 0)
+        return 2; /* no significant digit */
+    *out = x;
+    return 0;
+}
+
+static inline int s_id(const char *s, size_t n, const char *lim, uint64_t *out)
+{
+    if (n <= 8 && lim - s >= 8)
+        return id8(load8(s), n, out);
+    return parse_id(s, n, out);
+}
+
+/* take_text, copying and checking 8 bytes at a time while they are ASCII without NUL. */
+static inline tx_reject s_text(const char *s, size_t n, const char *lim, char *dst, size_t cap,
+                               uint8_t *dst_len, tx_reject too_long)
+{
+    if (n > cap)
+        return too_long;
+    if ((size_t)(lim - s) < ((n + 7) & ~(size_t)7))
+        return take_text(s, n, dst, cap, dst_len, too_long);
+    memset(dst, 0, cap); /* cap is a multiple of 8 */
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t w = load8(s + i), pad = 0;
+        if (n - i < 8) {
+            const uint64_t keep = ~UINT64_C(0) >> (64 - 8 * (n - i));
+            w &= keep;
+            pad = ONES & ~keep;
+        }
+        const uint64_t c = w | pad;
+        if ((w & HIGHS) || ((c - ONES) & ~c & HIGHS)) /* not ASCII, or a NUL */
+            return take_text(s, n, dst, cap, dst_len, too_long);
+        memcpy(dst + i, &w, 8);
+    }
+    *dst_len = (uint8_t)n;
+    return TX_REJ_NONE;
+}
+
 /* Checks field bytes s[0..n) of column col into the record in progress. */
-static inline tx_reject s_check(tx_record_parser *t, int col, const char *s, size_t n)
+static inline tx_reject s_check(tx_record_parser *t, int col, const char *s, size_t n,
+                                 const char *lim)
 {
     if (n == 0)
         return s_required[col] ? TX_REJ_MISSING_FIELD : TX_REJ_NONE; /* default, in s_emit */
@@ -106,22 +172,22 @@ static inline tx_reject s_check(tx_record_parser *t, int col, const char *s, siz
     int rc;
     switch (col) {
     case TX_COL_TRANSACTION_ID:
-        rc = parse_id(s, n, &out->transaction_id);
+        rc = s_id(s, n, lim, &out->transaction_id);
         return rc == 0 ? TX_REJ_NONE
                        : rc == 1 ? TX_REJ_BAD_TRANSACTION_ID : TX_REJ_TRANSACTION_ID_RANGE;
     case TX_COL_CUSTOMER_ID:
-        rc = parse_id(s, n, &out->customer_id);
+        rc = s_id(s, n, lim, &out->customer_id);
         return rc == 0 ? TX_REJ_NONE : rc == 1 ? TX_REJ_BAD_CUSTOMER_ID : TX_REJ_CUSTOMER_ID_RANGE;
     case TX_COL_TRANSACTION_DATE:
         return parse_date(s, n, &out->date);
     case TX_COL_TRANSACTION_AMOUNT:
         return parse_amount(s, n, &out->amount_cents);
     case TX_COL_TRANSACTION_CATEGORY:
-        return take_text(s, n, out->category, TX_CATEGORY_MAX, &out->category_len,
-                         TX_REJ_CATEGORY_TOO_LONG);
+        return s_text(s, n, lim, out->category, TX_CATEGORY_MAX, &out->category_len,
+                      TX_REJ_CATEGORY_TOO_LONG);
     case TX_COL_PAYMENT_METHOD:
-        return take_text(s, n, out->payment, TX_PAYMENT_MAX, &out->payment_len,
-                         TX_REJ_PAYMENT_TOO_LONG);
+        return s_text(s, n, lim, out->payment, TX_PAYMENT_MAX, &out->payment_len,
+                      TX_REJ_PAYMENT_TOO_LONG);
     case TX_COL_CURRENCY:
         if (n != 3 || (unsigned)(s[0] - 'A') > 25u || (unsigned)(s[1] - 'A') > 25u ||
             (unsigned)(s[2] - 'A') > 25u)
@@ -168,13 +234,13 @@ static inline void s_emit(tx_record_parser *t, size_t len)
         r->reject = TX_REJ_FIELD_COUNT;
         return;
     }
-    const char *p = t->s_buf + (t->s_rs - t->s_off);
+    const char *p = t->s_buf + (t->s_rs - t->s_off), *const lim = t->s_buf + (t->s_to - t->s_off);
     const size_t np = t->s_nplan;
     tx_reject rej = TX_REJ_NONE;
     for (size_t k = 0; k < np; k++) {
         const size_t n = t->s_flen[k];
         const int col = t->s_kind[k];
-        if (col >= 0 && (rej = s_check(t, col, p, n)) != TX_REJ_NONE)
+        if (col >= 0 && (rej = s_check(t, col, p, n, lim)) != TX_REJ_NONE)
             break;
         p += n + 1;
     }
