@@ -454,6 +454,8 @@ typedef struct decide_src {
     tx_dir_block cur;
     int cur_shard, cur_open, cur_dirty;
     tx_versions_outcome outcome; /* the decision of the current transaction */
+    tx_versions_opts opts;       /* --audit-inserts, the optional columns of each input file */
+    unsigned *file_cols;         /* [nfiles], for opts */
     tx_run_counts counts;        /* read here counts the versions decided (unused) */
 } decide_src;
 
@@ -603,6 +605,20 @@ static int audit_row(tx_job *j, int shard, const tx_versions_outcome *vo, tx_err
     return tx_apply_dir_rows(j, shard, 0, err);
 }
 
+/* The decisions' options: --audit-inserts and, per input file, the optional columns its header
+ * has (every rank has every header), so absent ones keep their stored values (SPEC §2). */
+static void decide_opts(tx_job *j, const tx_input *in, decide_src *ds)
+{
+    size_t nf = (size_t)tx_input_nfiles(in);
+    ds->file_cols = malloc((nf ? nf : 1) * sizeof *ds->file_cols);
+    if (!ds->file_cols)
+        MPI_Abort(j->comm, 3);
+    for (size_t f = 0; f < nf; f++)
+        ds->file_cols[f] = tx_versions_header_cols(tx_input_header(in, (int)f));
+    ds->opts = (tx_versions_opts){.audit_inserts = j->o->audit_inserts,
+                                  .file_cols = ds->file_cols, .nfiles = nf};
+}
+
 /* Decides one transaction (SPEC §4, src/versions): versions v[0..k) best first, stored version
  * st; then carries the outcome out: the row to the shard of its date, the removal of the old
  * copy to the shard of the old date, the new directory entry, the audit row. */
@@ -610,8 +626,7 @@ static int decide_one(tx_job *j, decide_src *ds, int shard, const tx_record *v, 
                       const tx_stored *st, tx_outbox *ob, tx_error *err)
 {
     tx_versions_outcome *vo = &ds->outcome;
-    const tx_versions_opts opts = {.audit_inserts = j->o->audit_inserts};
-    int rc = tx_versions_decide(&opts, st, v, k, vo, err);
+    int rc = tx_versions_decide(&ds->opts, st, v, k, vo, err);
     if (rc != TX_OK)
         return rc;
     tx_versions_tally(&ds->counts, vo);
@@ -1000,12 +1015,14 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
         MPI_Abort(comm, 3);
     ds->sorter = sorter;
     ds->last = MPI_Wtime();
+    decide_opts(j, in, ds);
     rc = tx_agree(comm, tx_apply_begin(j, hist, err), err);
     if (rc == TX_OK)
         rc = routed_phase(j, decide_source, ds, rows_sink, NULL, err);
     tx_run_counts local = ds->counts;
     free(ds->blk);
     free(ds->fetched);
+    free(ds->file_cols);
     free(ds);
     tx_sorter_free(&sorter);
     if (rc != TX_OK)

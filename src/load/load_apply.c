@@ -69,6 +69,34 @@ static int months_present(tx_shard *sh, tx_home *h, tx_error *err)
     return TX_OK;
 }
 
+/* The directory's entries are in format TX_DIR_FORMAT (load_format.c), recorded in shard_state
+ * when the directory is empty: a shard whose non-empty directory has another format (none
+ * recorded = format 1, before payment_method and currency were kept) is refused before
+ * anything is written; its entries lack what an update from a file without those columns
+ * must keep. */
+static int check_dir_format(tx_job *j, tx_shard *sh, int s, tx_error *err)
+{
+    uint64_t got = 0, fmt = 0;
+    int null = 0, fnull = 0;
+    int rc = tx_shard_query_u64(sh, "SELECT EXISTS (SELECT 1 FROM txn_directory)", &got, &null,
+                                err);
+    if (rc == TX_OK && got == 0)
+        return j->o->dry_run ? TX_OK
+                             : tx_shard_execf(sh, err, "REPLACE INTO shard_state VALUES "
+                                              "('directory_format', %d)", TX_DIR_FORMAT);
+    if (rc == TX_OK)
+        rc = tx_shard_query_u64(sh, "SELECT value FROM shard_state WHERE name = "
+                                    "'directory_format'", &fmt, &fnull, err);
+    if (rc == TX_OK && (fnull || fmt != TX_DIR_FORMAT))
+        rc = tx_error_set(err, TX_EUSAGE, "shard %d: txn_directory has the layout of an %s txetl "
+                          "(directory format %llu; this txetl reads format %d, whose entries "
+                          "keep payment_method and currency): nothing was written; drop the "
+                          "database on every shard and load the extracts again with this txetl",
+                          s, !fnull && fmt > TX_DIR_FORMAT ? "newer" : "older",
+                          fnull ? 1ull : (unsigned long long)fmt, TX_DIR_FORMAT);
+    return rc;
+}
+
 int tx_apply_prepare(tx_job *j, tx_error *err)
 {
     for (int s = 0; s < j->nshards; s++) {
@@ -93,6 +121,8 @@ int tx_apply_prepare(tx_job *j, tx_error *err)
             return tx_error_set(err, TX_EUSAGE, "shard %d: txn_directory has the layout of an "
                                 "older txetl (a row per id, no block column): start from a "
                                 "fresh database and reload the extracts", s);
+        if ((rc = check_dir_format(j, sh, s, err)) != TX_OK)
+            return rc;
         /* We hold the run lock: a run still marked running ended without finishing. */
         if (!j->o->dry_run &&
             (rc = tx_shard_exec(sh, "UPDATE etl_runs SET status = 'failed', message = "

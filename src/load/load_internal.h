@@ -106,6 +106,10 @@ static inline int tx_job_dir_shard(const tx_job *j, uint64_t id)
 }
 
 /* Fast text formatting for LOAD DATA rows (load_format.c). Each returns chars written. */
+/* The encoding of txn_directory.data that tx_fmt_dir_block writes and tx_parse_dir_block
+ * reads, recorded per shard in shard_state ('directory_format'): 2 = entries carry
+ * payment_method and currency (1: they did not; such a shard is refused at prepare). */
+#define TX_DIR_FORMAT 2
 /* A block of the directory (TX_DIR_BLOCK). */
 typedef struct tx_dir_block {
     uint64_t block;
