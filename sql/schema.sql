@@ -22,7 +22,9 @@ CREATE TABLE IF NOT EXISTS TransactionsOptimized (
   PARTITION BY RANGE COLUMNS(transaction_date) (PARTITION gmin VALUES LESS THAN (MAXVALUE));
 
 -- One row per counted insert (with --audit-inserts), update, move and delete, across all
--- shards: it is written by the shard that holds the transaction's directory entry.
+-- shards: it is written by the shard that holds the transaction's directory entry. An
+-- audit_log of an older txetl without the payment_method/currency columns gets them at the
+-- start of a run (ALTER TABLE ... ADD COLUMN, NULL in the rows it already holds).
 CREATE TABLE IF NOT EXISTS audit_log (
   audit_id         BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   run_id           VARCHAR(64)     NOT NULL,
@@ -34,6 +36,10 @@ CREATE TABLE IF NOT EXISTS audit_log (
   new_amount       DECIMAL(14,2)   NULL,
   old_category     VARCHAR(64)     NULL,
   new_category     VARCHAR(64)     NULL,
+  old_payment_method VARCHAR(32)   NULL,
+  new_payment_method VARCHAR(32)   NULL,
+  old_currency     CHAR(3)         NULL,
+  new_currency     CHAR(3)         NULL,
   old_last_updated DATETIME(6)     NULL,
   new_last_updated DATETIME(6)     NULL,
   applied_at       DATETIME(6)     NOT NULL,

@@ -548,13 +548,29 @@ static void dir_set(decide_src *ds, uint64_t id, const tx_stored *e)
     ds->cur_dirty = 1;
 }
 
+/* audit_log's columns in the order audit_row writes them (SPEC §3). */
+const char *const tx_cols_audit =
+    "(run_id, transaction_id, action, old_date, new_date, old_amount, new_amount, old_category, "
+    "new_category, old_payment_method, new_payment_method, old_currency, new_currency, "
+    "old_last_updated, new_last_updated) SET applied_at = UTC_TIMESTAMP(6)";
+
+/* A tab and then the text, or \N when !have. */
+static void put_opt_text(tx_buf *b, int have, const char *s, size_t len)
+{
+    b->p[b->len++] = '\t';
+    if (have)
+        put_text(b, s, len);
+    else
+        b->len += (size_t)snprintf(b->p + b->len, 3, "\\N");
+}
+
 /* The audit_log row the outcome calls for: old_* from the stored state, new_* from the new
  * directory entry, NULL where the outcome says there is none (SPEC §3). */
 static int audit_row(tx_job *j, int shard, const tx_versions_outcome *vo, tx_error *err)
 {
     tx_home *h = &j->homes[shard];
     tx_buf *b = &h->audit;
-    if (payload_room(b, 512 + 4 * TX_CATEGORY_MAX) != TX_OK)
+    if (payload_room(b, 512 + 4 * (TX_CATEGORY_MAX + TX_PAYMENT_MAX)) != TX_OK)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     const tx_stored *st = &vo->old, *nw = &vo->entry;
     int old = vo->audit_old, neu = vo->audit_new;
@@ -584,16 +600,12 @@ static int audit_row(tx_job *j, int shard, const tx_versions_outcome *vo, tx_err
     NUL_OR(old, o += tx_fmt_cents(o, st->amount_cents));
     NUL_OR(neu, o += tx_fmt_cents(o, nw->amount_cents));
     b->len = (size_t)(o - b->p);
-    b->p[b->len++] = '\t';
-    if (old)
-        put_text(b, st->category, st->category_len);
-    else
-        b->len += (size_t)snprintf(b->p + b->len, 3, "\\N");
-    b->p[b->len++] = '\t';
-    if (neu)
-        put_text(b, nw->category, nw->category_len);
-    else
-        b->len += (size_t)snprintf(b->p + b->len, 3, "\\N");
+    put_opt_text(b, old, st->category, st->category_len);
+    put_opt_text(b, neu, nw->category, nw->category_len);
+    put_opt_text(b, old, st->payment, st->payment_len);
+    put_opt_text(b, neu, nw->payment, nw->payment_len);
+    put_opt_text(b, old, st->currency, sizeof st->currency);
+    put_opt_text(b, neu, nw->currency, sizeof nw->currency);
     o = b->p + b->len;
     NUL_OR(old, o += tx_fmt_timestamp(o, st->last_updated_us));
     *o++ = '\t';

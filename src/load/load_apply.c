@@ -97,6 +97,33 @@ static int check_dir_format(tx_job *j, tx_shard *sh, int s, tx_error *err)
     return rc;
 }
 
+/* audit_log of a txetl before old_/new_payment_method and old_/new_currency gets them (NULL in
+ * its existing rows: those runs did not record them), where schema.sql puts them. */
+static int repair_audit_columns(tx_job *j, tx_shard *sh, tx_error *err)
+{
+    static const char *const add[][2] = {{"old_payment_method", "VARCHAR(32) NULL AFTER "
+                                                                "new_category"},
+                                         {"new_payment_method", "VARCHAR(32) NULL AFTER "
+                                                                "old_payment_method"},
+                                         {"old_currency", "CHAR(3) NULL AFTER "
+                                                          "new_payment_method"},
+                                         {"new_currency", "CHAR(3) NULL AFTER old_currency"}};
+    int rc = TX_OK;
+    for (size_t i = 0; i < sizeof add / sizeof *add && rc == TX_OK && !j->o->dry_run; i++) {
+        uint64_t got = 0;
+        int null;
+        char q[256];
+        snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE "
+                 "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'audit_log' AND COLUMN_NAME = '%s'",
+                 add[i][0]);
+        rc = tx_shard_query_u64(sh, q, &got, &null, err);
+        if (rc == TX_OK && got == 0)
+            rc = tx_shard_execf(sh, err, "ALTER TABLE audit_log ADD COLUMN %s %s", add[i][0],
+                                add[i][1]);
+    }
+    return rc;
+}
+
 int tx_apply_prepare(tx_job *j, tx_error *err)
 {
     for (int s = 0; s < j->nshards; s++) {
@@ -121,7 +148,8 @@ int tx_apply_prepare(tx_job *j, tx_error *err)
             return tx_error_set(err, TX_EUSAGE, "shard %d: txn_directory has the layout of an "
                                 "older txetl (a row per id, no block column): start from a "
                                 "fresh database and reload the extracts", s);
-        if ((rc = check_dir_format(j, sh, s, err)) != TX_OK)
+        if ((rc = check_dir_format(j, sh, s, err)) != TX_OK ||
+            (rc = repair_audit_columns(j, sh, err)) != TX_OK)
             return rc;
         /* We hold the run lock: a run still marked running ended without finishing. */
         if (!j->o->dry_run &&
@@ -475,11 +503,8 @@ int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err)
         h->ndir = 0;
     }
     if (rc == TX_OK && h->naudit && (all || h->audit.len >= TX_DIR_CHUNK)) {
-        rc = submit_load(h->dir_loader, "audit_log", 0,
-                         "(run_id, transaction_id, action, old_date, new_date, old_amount, "
-                         "new_amount, old_category, new_category, old_last_updated, "
-                         "new_last_updated) SET applied_at = UTC_TIMESTAMP(6)",
-                         &h->audit, h->naudit, err);
+        rc = submit_load(h->dir_loader, "audit_log", 0, tx_cols_audit, &h->audit, h->naudit,
+                         err);
         h->naudit = 0;
     }
     return rc;

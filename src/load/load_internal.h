@@ -162,7 +162,9 @@ int tx_apply_directory(tx_job *j, tx_error *err);
 int tx_apply_runs_row(tx_job *j, const char *status, const char *finished, const char *message,
                       tx_error *err);
 
-/* Column lists for tx_shard_load. */
+/* Column lists for tx_shard_load: TransactionsOptimized's (load_format.c), audit_log's as
+ * audit_row in load.c writes them. */
 extern const char *const tx_cols_rows;
+extern const char *const tx_cols_audit;
 
 #endif
