@@ -91,7 +91,7 @@ typedef struct tx_store_ops {
     int (*open)(tx_store *s, tx_error *err);
     void (*close)(tx_store *s);
     int (*run_lock)(tx_store *s, tx_error *err);
-    int (*prepare)(tx_store *s, tx_store_state *st, tx_error *err);
+    int (*prepare)(tx_store *s, int dir_format, tx_store_state *st, tx_error *err);
     int (*map_read)(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err);
     int (*map_write)(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
                      tx_error *err);
@@ -134,10 +134,13 @@ int tx_store_index(const tx_store *s);
 int tx_store_run_lock(tx_store *s, tx_error *err);
 
 /* Local. Creates the schema (sql/schema.sql; idempotent) and repairs what a dead run left: its
- * etl_runs row marked failed ("abandoned: ..."), a dropped secondary index rebuilt. Fills *st.
- * TX_EUSAGE naming the shard when txn_directory has an older txetl's layout. Call with the run
- * lock held. */
-int tx_store_prepare(tx_store *s, tx_store_state *st, tx_error *err);
+ * etl_runs row marked failed ("abandoned: ..."), a dropped secondary index rebuilt; an audit_log
+ * of an older txetl gets its payment_method/currency columns. `dir_format` is the encoding of
+ * txn_directory.data the caller reads and writes: recorded in shard_state while the directory
+ * is empty; a non-empty directory recorded with another format (none = format 1) is refused.
+ * Fills *st. TX_EUSAGE naming the shard when txn_directory has an older (or newer) txetl's
+ * layout. Call with the run lock held. */
+int tx_store_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *err);
 
 /* Local. Hands each row of shard_map, in shard order, to fn. No row: fn is never called. */
 int tx_store_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err);

@@ -19,7 +19,7 @@ int tx_apply_prepare(tx_job *j, tx_error *err)
         int rc = tx_store_run_lock(st, err);
         tx_store_state state;
         if (rc == TX_OK)
-            rc = tx_store_prepare(st, &state, err);
+            rc = tx_store_prepare(st, TX_DIR_FORMAT, &state, err);
         if (rc != TX_OK)
             return rc;
         tx_home *h = &j->homes[s];

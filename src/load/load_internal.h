@@ -94,6 +94,10 @@ static inline int tx_job_dir_shard(const tx_job *j, uint64_t id)
     return (int)(tx_hash_u64(id / TX_DIR_BLOCK) % (uint64_t)j->nshards); /* a block: one shard */
 }
 
+/* The encoding of txn_directory.data that tx_fmt_dir_block writes and tx_parse_dir_block
+ * reads, recorded per shard in shard_state ('directory_format'): 2 = entries carry
+ * payment_method and currency (1: they did not; such a shard is refused at prepare). */
+#define TX_DIR_FORMAT 2
 /* A block of the directory (TX_DIR_BLOCK). */
 typedef struct tx_dir_block {
     uint64_t block;

@@ -39,10 +39,10 @@ int tx_store_index(const tx_store *s) { return s->index; }
 
 int tx_store_run_lock(tx_store *s, tx_error *err) { return s->ops->run_lock(s, err); }
 
-int tx_store_prepare(tx_store *s, tx_store_state *st, tx_error *err)
+int tx_store_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *err)
 {
     memset(st, 0, sizeof *st);
-    return s->ops->prepare(s, st, err);
+    return s->ops->prepare(s, dir_format, st, err);
 }
 
 int tx_store_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err)

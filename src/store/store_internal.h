@@ -128,7 +128,7 @@ struct tx_store {
 int tx_mdb_open(tx_store *s, tx_error *err);
 void tx_mdb_close(tx_store *s);
 int tx_mdb_run_lock(tx_store *s, tx_error *err);
-int tx_mdb_prepare(tx_store *s, tx_store_state *st, tx_error *err);
+int tx_mdb_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *err);
 int tx_mdb_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err);
 int tx_mdb_map_write(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
                      tx_error *err);

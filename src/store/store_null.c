@@ -22,9 +22,9 @@ static int nul_run_lock(tx_store *s, tx_error *err)
     return TX_OK;
 }
 
-static int nul_prepare(tx_store *s, tx_store_state *st, tx_error *err)
+static int nul_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *err)
 {
-    (void)s, (void)err;
+    (void)s, (void)dir_format, (void)err;
     st->table_empty = 1;
     st->dir_empty = 1;
     return TX_OK;
