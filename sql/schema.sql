@@ -1,6 +1,7 @@
--- txetl shard schema (SPEC §3). One copy per shard, in the database named by the shard's
--- option group (default Customer). txetl runs this on every shard at the start of every run
--- (statements are idempotent); it also runs with the mariadb/mysql client:
+-- txetl shard schema. One copy per shard, in the database named by the shard's option group
+-- (default Customer). A load runs this on every shard it writes, at its start (statements are
+-- idempotent), after checking that every existing table has the columns written here; status
+-- and snapshot only read and create nothing. It also runs with the mariadb/mysql client:
 --   mariadb --defaults-file=shards.cnf --defaults-group-suffix=... < sql/schema.sql
 -- Statements end with ';' at the end of a line.
 
@@ -153,4 +154,19 @@ CREATE TABLE IF NOT EXISTS stage_remove (
   transaction_id   BIGINT UNSIGNED NOT NULL,
   transaction_date DATE            NOT NULL,
   PRIMARY KEY (transaction_id, transaction_date)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The cluster's identity as this shard recorded it at the first load (one row): the cluster id
+-- (32 random hex digits chosen once per cluster), this shard's index and the shard count. Every
+-- command checks, before it writes anything, that group [shard<i>] of the shard file reaches
+-- the shard that recorded index i of one cluster (swapped groups, two groups reaching one
+-- database, a shard of another cluster are refused). A shard without a row (a first load that
+-- died before recording it, a cluster of an older txetl) gets it at the next load.
+CREATE TABLE IF NOT EXISTS cluster_identity (
+  one_row     TINYINT     NOT NULL DEFAULT 1 PRIMARY KEY,
+  cluster_id  CHAR(32)    NOT NULL,
+  shard_index INT         NOT NULL,
+  shard_count INT         NOT NULL,
+  created_run VARCHAR(64) NOT NULL,
+  created_at  DATETIME(6) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

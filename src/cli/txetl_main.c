@@ -23,7 +23,7 @@ enum {
     OPT_SHARDS = 1000, OPT_SNAPSHOT_DIR, OPT_REJECTS, OPT_MAX_REJECT_RATE, OPT_NO_SNAPSHOT,
     OPT_DRY_RUN, OPT_AUDIT_INSERTS, OPT_AS_OF, OPT_CLV_UNIT, OPT_HORIZON_DAYS, OPT_CLV_MONTHS,
     OPT_DISCOUNT_RATE, OPT_OUT, OPT_QUIET, OPT_SUMMARY_JSON, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
-    OPT_HOLDOUT_START,
+    OPT_HOLDOUT_START, OPT_MAX_REJECTS,
 };
 
 /* The one option table: drives getopt_long and --help. */
@@ -41,6 +41,8 @@ static const struct optdef {
     {"rejects", 1, OPT_REJECTS, CMD_LOAD, "FILE", "rejected records (default: rejects.csv)"},
     {"max-reject-rate", 1, OPT_MAX_REJECT_RATE, CMD_LOAD, "X",
      "fail before writing when more than X of the records are rejected (default 0.01)"},
+    {"max-rejects", 1, OPT_MAX_REJECTS, CMD_LOAD, "N",
+     "fail before writing when more than N records are rejected (default: no limit)"},
     {"no-snapshot", 0, OPT_NO_SNAPSHOT, CMD_LOAD, NULL, "skip the reduce step and snapshot"},
     {"dry-run", 0, OPT_DRY_RUN, CMD_LOAD, NULL,
      "parse, validate and route; write nothing to the shards"},
@@ -147,6 +149,7 @@ static int parse_args(int argc, char **argv, cli *c, tx_error *err)
     tx_load_opts *o = &c->load;
     o->rejects_path = "rejects.csv";
     o->max_reject_rate = 0.01;
+    o->max_rejects = -1;
     o->analytics.as_of = INT32_MIN;
     o->analytics.holdout_start = INT32_MIN;
     o->analytics.horizon_days = 30;
@@ -177,6 +180,15 @@ static int parse_args(int argc, char **argv, cli *c, tx_error *err)
             if (parse_num(d->name, optarg, 0, 1, &o->max_reject_rate, err))
                 return TX_EUSAGE;
             break;
+        case OPT_MAX_REJECTS: {
+            char *end;
+            long long v = strtoll(optarg, &end, 10);
+            if (end == optarg || *end || v < 0)
+                return tx_error_set(err, TX_EUSAGE, "--max-rejects: '%s' is not a whole number "
+                                    ">= 0", optarg);
+            o->max_rejects = v;
+            break;
+        }
         case OPT_NO_SNAPSHOT: o->no_snapshot = 1; break;
         case OPT_DRY_RUN: o->dry_run = 1; break;
         case OPT_AUDIT_INSERTS: o->audit_inserts = 1; break;

@@ -162,6 +162,8 @@ static int preflight(tx_job *j, const tx_store_ops *ops, tx_error *err)
     for (int s = 0; s < j->nshards && rc == TX_OK; s++)
         if (tx_job_owner(j, s) == j->rank)
             rc = tx_store_open(ops, j->o->shards_path, s, &j->mine[s], err);
+    /* identity, servers and tables checked before anything is written (load_identity.c) */
+    rc = tx_load_check(j, rc, 1, err);
     if (rc == TX_OK)
         rc = tx_apply_prepare(j, err);
     for (int s = 0; s < j->nshards && rc == TX_OK; s++) {
@@ -966,6 +968,7 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
         rc = tx_input_open(comm, o->files, o->nfiles, &in, err);
     if (rc != TX_OK)
         goto out;
+    j->runs_row = !dry; /* the run has started: etl_runs records how it ends (at out:) */
     for (int f = 0; f < tx_input_nfiles(in) && j->rank == 0; f++)
         if (tx_input_header(in, f)->unknown[0])
             TX_LOG(TX_LOG_INFO, "%s: ignoring unknown columns: %s", tx_input_path(in, f),
@@ -1010,6 +1013,12 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
                           o->rejects_path);
         goto out;
     }
+    if (o->max_rejects >= 0 && j->counts.rejected > (uint64_t)o->max_rejects) {
+        rc = tx_error_set(err, TX_ERR, "%" PRIu64 " of %" PRIu64 " records rejected, over "
+                          "--max-rejects %lld; nothing was written to the shards (see %s)",
+                          j->counts.rejected, j->counts.read, o->max_rejects, o->rejects_path);
+        goto out;
+    }
     if (dry) {
         MPI_Allreduce(MPI_IN_PLACE, ss.routed, j->nranks, MPI_UINT64_T, MPI_SUM, comm);
         for (int r = 0; r < j->nranks && j->rank == 0 && !o->quiet; r++)
@@ -1022,6 +1031,8 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     rc = tx_apply_runs_row(j, "running", NULL, NULL, err);
     if (rc == TX_OK)
         rc = write_map(j, err);
+    if (rc == TX_OK)
+        rc = tx_load_identity_write(j, err);
     rc = tx_agree(comm, rc, err);
     j->runs_row = 1;
     if (rc != TX_OK)
@@ -1057,6 +1068,7 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
         log_phase(j, PH_FINISH, "removals, indexes and revenue_daily");
     if (rc == TX_OK)
         rc = tx_agree(comm, tx_apply_directory(j, err), err);
+    j->committed = rc == TX_OK; /* a later failure's etl_runs row keeps the applied counts */
     if (rc == TX_OK)
         rc = tx_agree(comm, tx_apply_runs_row(j, "running", NULL, NULL, err), err);
     if (rc != TX_OK)
@@ -1103,8 +1115,9 @@ int tx_snapshot_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_e
             MPI_Abort(comm, 3);
         for (int s = 0; s < j->nshards && rc == TX_OK; s++)
             if (tx_job_owner(j, s) == j->rank)
-                rc = tx_store_open(&tx_store_mariadb, o->shards_path, s, &j->mine[s], err);
-        rc = tx_agree(comm, rc, err);
+                rc = tx_store_open_read(&tx_store_mariadb, o->shards_path, s, &j->mine[s],
+                                        err);
+        rc = tx_load_check(j, rc, 0, err); /* reads only: identity and tables */
     }
     if (rc == TX_OK) {
         fill_run(j, run);

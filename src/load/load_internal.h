@@ -36,6 +36,7 @@ typedef struct tx_home {
     uint8_t months[TX_NMONTHS]; /* month partitions present */
     int dir_empty;              /* the directory was empty: no look-ups needed */
     int has_map;                /* the shard holds the shard map */
+    int has_identity;           /* the shard holds the cluster identity (load_identity.c) */
     tx_buf dir, audit;          /* directory and audit rows not yet handed to the store */
     uint64_t ndir, naudit;
     tx_buf rows[TX_ROW_LOADERS], removes; /* LOAD DATA text of the current round */
@@ -65,6 +66,8 @@ typedef struct tx_job {
     int32_t *bound;    /* [nshards + 1]: shard s holds dates in [bound[s], bound[s + 1]) */
     int fresh;         /* no shard had a shard map: this run chooses the boundaries */
     int runs_row;      /* an etl_runs row of this run exists in the owned shards */
+    int committed;     /* every shard committed this run's directory: its counts are applied */
+    char cluster_id[40]; /* the cluster's id (recorded, or chosen by this first load) */
     tx_home *homes;    /* [nshards]: state of the owned shards (NULL entries elsewhere) */
     tx_run_counts counts;
 } tx_job;
@@ -140,6 +143,19 @@ int tx_apply_directory(tx_job *j, tx_error *err);
  * timestamp agreed by all ranks, or NULL while running), message (or NULL). */
 int tx_apply_runs_row(tx_job *j, const char *status, const char *finished, const char *message,
                       tx_error *err);
+
+/* Collective (load_identity.c). Before anything is written: what each group of the shard file
+ * reached (tx_store_inspect on the owned shards, exchanged so that every rank sees every
+ * group) checked by tx_store_cluster_check, then on each owned shard the tables against
+ * sql/schema.sql (tx_store_schema_check) and, for a load (`for_load`), the server's version,
+ * local_infile and max_allowed_packet. `rc` is this rank's status so far (a failed open):
+ * every rank calls this whatever it is; returns the agreed status (TX_EUSAGE naming the
+ * groups, shard, table or server variable at fault and what to do). A load gets
+ * j->cluster_id (the recorded one, or a new random one when no shard has any) and
+ * j->homes[s].has_identity. */
+int tx_load_check(tx_job *j, int rc, int for_load, tx_error *err);
+/* Local (load_identity.c). Records the cluster identity in the owned shards that lack it. */
+int tx_load_identity_write(tx_job *j, tx_error *err);
 
 /* TransactionsOptimized's columns in tx_fmt_row's order (load_format.c; the store keeps its
  * own copy of the list next to the LOAD DATA it is for). */

@@ -27,11 +27,16 @@ const tx_store_ops tx_store_mariadb = {
     .runs_row = tx_mdb_runs_row,
     .read_txns = tx_mdb_read_txns,
     .status = tx_mdb_status,
+    .inspect = tx_mdb_inspect,
+    .schema_check = tx_mdb_schema_check,
+    .identity_write = tx_mdb_identity_write,
 };
 
 int tx_mdb_open(tx_store *s, tx_error *err)
 {
-    return tx_conn_open(s->path, s->index, &s->conn, err);
+    /* connecting creates nothing: a load's prepare creates a missing database */
+    return tx_conn_open_mode(s->path, s->index, s->read_only ? TX_CONN_EXISTING : TX_CONN_DEFER,
+                             &s->conn, err);
 }
 
 void tx_mdb_close(tx_store *s)
@@ -151,7 +156,14 @@ int tx_mdb_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *er
     tx_conn *c = s->conn;
     uint64_t got = 0;
     int null;
-    int rc = run_schema(c, err);
+    if (s->read_only)
+        return tx_error_set(err, TX_ERR, "shard %d: internal error: prepare on a read-only store",
+                            s->index);
+    int rc = tx_conn_create_database(c, err);
+    if (rc == TX_OK)
+        rc = run_schema(c, err);
+    if (rc == TX_OK)
+        rc = tx_mdb_repair_indexes(s, err);
     if (rc != TX_OK)
         return rc;
     /* txetl before 0.2 kept the directory as one row per transaction_id */
@@ -171,16 +183,6 @@ int tx_mdb_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *er
     if ((rc = tx_conn_exec(c, "UPDATE etl_runs SET status = 'failed', message = "
                               "CONCAT('abandoned: the run ended without finishing; ', "
                               "COALESCE(message, '')) WHERE status = 'running'", err)))
-        return rc;
-    /* A run that died between dropping and rebuilding the secondary index left it out. */
-    if ((rc = tx_conn_query_u64(c, "SELECT COUNT(*) FROM information_schema.STATISTICS "
-                                   "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = "
-                                   "'TransactionsOptimized' AND INDEX_NAME = "
-                                   "'idx_customer_date'", &got, &null, err)) != TX_OK)
-        return rc;
-    if (got == 0 && (rc = tx_conn_exec(c, "ALTER TABLE TransactionsOptimized ADD INDEX "
-                                          "idx_customer_date (customer_id, transaction_date)",
-                                       err)))
         return rc;
     const tx_conn_reader months = {.row = month_row, .ctx = st->months};
     if ((rc = tx_conn_query_rows(c, "SELECT PARTITION_NAME FROM information_schema.PARTITIONS "

@@ -1,6 +1,7 @@
 /* store_null.c - the null back end (store.h): connects to nothing and writes nothing; a shard
  * that is empty, has no shard map and no directory, takes every load (dropping its text) and
  * reads back no row. --dry-run runs on it; unit tests can. */
+#include <stdint.h>
 #include <stdio.h>
 
 #include "store_internal.h"
@@ -100,6 +101,33 @@ static int nul_status(tx_store *s, FILE *out, tx_error *err)
     return TX_OK;
 }
 
+/* Every requirement met, no identity: a dry run checks nothing on a server. */
+static int nul_inspect(tx_store *s, tx_store_facts *f, tx_error *err)
+{
+    (void)err;
+    f->db_exists = 1;
+    snprintf(f->where, sizeof f->where, "the null store");
+    snprintf(f->database, sizeof f->database, "null");
+    snprintf(f->key, sizeof f->key, "null|%d", s->index);
+    snprintf(f->version, sizeof f->version, "10.11.0-MariaDB (null store)");
+    f->local_infile = 1;
+    f->max_allowed_packet = UINT64_MAX;
+    return TX_OK;
+}
+
+static int nul_schema_check(tx_store *s, int mode, tx_error *err)
+{
+    (void)s, (void)mode, (void)err;
+    return TX_OK;
+}
+
+static int nul_identity_write(tx_store *s, const char *cluster_id, int count, const char *run_id,
+                              tx_error *err)
+{
+    (void)s, (void)cluster_id, (void)count, (void)run_id, (void)err;
+    return TX_OK;
+}
+
 const tx_store_ops tx_store_null = {
     .name = "null",
     .open = nul_open,
@@ -119,4 +147,7 @@ const tx_store_ops tx_store_null = {
     .runs_row = nul_runs_row,
     .read_txns = nul_read_txns,
     .status = nul_status,
+    .inspect = nul_inspect,
+    .schema_check = nul_schema_check,
+    .identity_write = nul_identity_write,
 };
