@@ -1007,7 +1007,8 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
                j->counts.read, j->counts.rejected, o->rejects_path);
     if ((double)j->counts.rejected > o->max_reject_rate * (double)j->counts.read) {
         rc = tx_error_set(err, TX_ERR, "%" PRIu64 " of %" PRIu64 " records rejected (%.4f), over "
-                          "--max-reject-rate %g; nothing was written to the shards (see %s)",
+                          "--max-reject-rate %g; nothing was written but this run's failed "
+                          "etl_runs row (see %s)",
                           j->counts.rejected, j->counts.read,
                           (double)j->counts.rejected / (double)j->counts.read, o->max_reject_rate,
                           o->rejects_path);
@@ -1015,7 +1016,8 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     }
     if (o->max_rejects >= 0 && j->counts.rejected > (uint64_t)o->max_rejects) {
         rc = tx_error_set(err, TX_ERR, "%" PRIu64 " of %" PRIu64 " records rejected, over "
-                          "--max-rejects %lld; nothing was written to the shards (see %s)",
+                          "--max-rejects %lld; nothing was written but this run's failed "
+                          "etl_runs row (see %s)",
                           j->counts.rejected, j->counts.read, o->max_rejects, o->rejects_path);
         goto out;
     }

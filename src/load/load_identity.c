@@ -27,7 +27,8 @@ static int server_ok(const tx_job *j, int s, const tx_store_facts *f, tx_error *
                             "it; nothing was written", s, f->where);
     if (f->max_allowed_packet < TX_STORE_PACKET_NEED)
         return tx_error_set(err, TX_EUSAGE, "shard %d (%s): server variable max_allowed_packet "
-                            "is %llu bytes, txetl sends statements of up to %u bytes: run SET "
+                            "is %llu bytes, txetl needs %u (its partition and directory "
+                            "statements reach 200 KiB): run SET "
                             "GLOBAL max_allowed_packet = %u on it, or put max_allowed_packet = "
                             "%uM under [mysqld] in its configuration and restart it; nothing "
                             "was written", s, f->where, (unsigned long long)f->max_allowed_packet,

@@ -67,6 +67,18 @@ static void norm_type(const char *in, size_t len, char *out, size_t size)
     out[o] = '\0';
 }
 
+/* Copies [b, e) into out with runs of blanks made one space. */
+static void squeeze(const char *b, const char *e, char *out, size_t size)
+{
+    size_t o = 0;
+    for (; b < e && o + 1 < size; b++) {
+        if (isspace((unsigned char)*b) && o > 0 && out[o - 1] == ' ')
+            continue;
+        out[o++] = isspace((unsigned char)*b) ? ' ' : *b;
+    }
+    out[o] = '\0';
+}
+
 /* One column line "name TYPE [NOT NULL] [DEFAULT ...] ...," of a CREATE TABLE. */
 static void parse_col(want_table *t, const char *b, const char *e)
 {
@@ -75,7 +87,7 @@ static void parse_col(want_table *t, const char *b, const char *e)
     want_col *c = &t->col[t->ncols++];
     while (e > b && (e[-1] == ',' || isspace((unsigned char)e[-1])))
         e--;
-    snprintf(c->def, sizeof c->def, "%.*s", (int)(e - b), b);
+    squeeze(b, e, c->def, sizeof c->def);
     const char *n = b;
     while (n < e && !isspace((unsigned char)*n))
         n++;
@@ -110,7 +122,7 @@ static void parse_key(want_table *t, const char *b, const char *e)
     want_key *k = &t->key[t->nkeys++];
     while (e > b && (e[-1] == ',' || isspace((unsigned char)e[-1])))
         e--;
-    snprintf(k->def, sizeof k->def, "%.*s", (int)(e - b), b);
+    squeeze(b, e, k->def, sizeof k->def);
     const char *p = b + 3, *open = memchr(b, '(', (size_t)(e - b));
     const char *close = open ? memchr(open, ')', (size_t)(e - open)) : NULL;
     if (!open || !close) {
@@ -394,9 +406,10 @@ int tx_mdb_repair_indexes(tx_store *s, tx_error *err)
                 found = !strcmp(k->tables[m], w->t[i].name) && !strcasecmp(k->names[m], wk->name);
             if (found)
                 continue;
-            TX_LOG(TX_LOG_WARN, "shard %d: table %s has no index %s (sql/schema.sql: %s; a run "
-                   "that died during a backfill leaves it out): re-creating it", s->index,
-                   w->t[i].name, wk->name, wk->def);
+            TX_LOG(TX_LOG_WARN, "shard %d: table %s has no index %s (sql/schema.sql: %s%s): "
+                   "re-creating it", s->index, w->t[i].name, wk->name, wk->def,
+                   strcmp(wk->name, "idx_customer_date") ? ""
+                       : "; a run that died during a backfill leaves it out");
             rc = tx_conn_execf(s->conn, err, "ALTER TABLE %s ADD INDEX %s (%s)", w->t[i].name,
                                wk->name, wk->cols);
         }
