@@ -176,13 +176,15 @@ int tx_store_index(const tx_store *s);
  * never inside a transaction. */
 int tx_store_run_lock(tx_store *s, tx_error *err);
 
-/* Local. Creates the schema (sql/schema.sql; idempotent) and repairs what a dead run left: its
- * etl_runs row marked failed ("abandoned: ..."), a dropped secondary index rebuilt; an audit_log
+/* Local. Creates the database when absent, the schema (sql/schema.sql; idempotent) and repairs
+ * what a dead run left: its etl_runs row marked failed ("abandoned: ..."), any index of
+ * sql/schema.sql a table lacks rebuilt (with a warning naming it); an audit_log
  * of an older txetl gets its payment_method/currency columns. `dir_format` is the encoding of
  * txn_directory.data the caller reads and writes: recorded in shard_state while the directory
  * is empty; a non-empty directory recorded with another format (none = format 1) is refused.
  * Fills *st. TX_EUSAGE naming the shard when txn_directory has an older (or newer) txetl's
- * layout. Call with the run lock held. */
+ * layout; TX_ERR on a store opened by tx_store_open_read. Call with the run lock held, after
+ * tx_store_schema_check. */
 int tx_store_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *err);
 
 /* Local. Hands each row of shard_map, in shard order, to fn. No row: fn is never called. */

@@ -139,8 +139,9 @@ int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err);
 int tx_apply_finish(tx_job *j, tx_error *err);
 /* Commits the directory transaction of each owned shard (call when every shard has its rows). */
 int tx_apply_directory(tx_job *j, tx_error *err);
-/* The run's etl_runs row in every owned shard: status, global counts, `finished` (a UTC
- * timestamp agreed by all ranks, or NULL while running), message (or NULL). */
+/* The run's etl_runs row in every owned shard: status, global counts (a "failed" row before
+ * j->committed keeps read and rejected, 0 in the applied counts), `finished` (a UTC timestamp
+ * agreed by all ranks, or NULL while running), message (or NULL). */
 int tx_apply_runs_row(tx_job *j, const char *status, const char *finished, const char *message,
                       tx_error *err);
 
