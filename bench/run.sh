@@ -5,7 +5,7 @@
 #   bench/run.sh [--rows N] [--reps N] [--quick] [--skip-seed] [--seed-rows N]
 #                [--skip-rss] [--rss-rows N] [--scaling] [--workdir DIR]
 #                [--build-dir DIR] [--no-build] [--keep-shards] [--skip-change]
-#                [--skip-reduce] [--reduce-customers N] [--clv-customers N]
+#                [--skip-reduce] [--reduce-customers N] [--clv-customers N] [--parse-only]
 #
 #   --rows N        rows of the main extract (default 1000000; txgen ~7.04 rows/customer)
 #   --reps N        repetitions of every measured row (default 1); min/median/max printed
@@ -23,10 +23,15 @@
 #   --keep-shards   leave the shard servers running at exit (default: down --wipe)
 #   --skip-change   skip the change-batch rows (cdc_base_*, change_*)
 #   --skip-reduce   skip the reduce + snapshot rows and the clvfit microbench
+#   --pipeline-customers N  also the whole-reduce rows pipeline_1r1s / pipeline_2r2s on N
+#                   customers (issue #12: 1400000; off by default: loads take minutes)
 #   --reduce-customers N  customers of the reduce + snapshot extract (default --rows/7.04,
 #                   i.e. the main extract; 1 M customers ~ 7 M rows is NOT the default:
 #                   too slow for a 2-core box)
 #   --clv-customers N     customers of the clvfit_bench model-fit microbench (default 1000000)
+#   --parse-only    only the parse rows: csvbare, dry_1r, dry_2r, mpi_startup and (unless
+#                   --skip-rss) csvbare_4x, dry_1r_4x; starts no MariaDB server (--dry-run
+#                   connects to none: its shard files name sockets nobody listens on)
 #
 # Rows measured (each --reps times; before every load the Customer database is dropped and
 # recreated, so every peer starts from the same empty server):
@@ -46,8 +51,12 @@
 #   change_10k_on_100k / change_10k_on_1m   txetl load of ONE change batch of 1% of --rows
 #                     (txgen --changes, ids of the 10% base) onto each base (base reloaded per rep)
 #   reduce_load / reduce_snapshot   2 ranks, 2 shards: load --no-snapshot, then txetl snapshot
+#   pipeline_1r1s / pipeline_2r2s   --pipeline-customers N (opt-in; the issue: 1400000): load
+#                     --no-snapshot, then txetl snapshot at 1 rank / 1 shard and 2 / 2: wall,
+#                     own time, the fits' time (its "reduce:" line) and peak RSS per rank
 #   clvfit            build-bench/tests/clvfit_bench N (BG/NBD + Gamma-Gamma fits, 1 process)
-# Output: the report on stdout, bench/results/latest.json and latest.md (one structure),
+# Output: the report on stdout, bench/results/latest.json and latest.md (one structure; a
+# --parse-only run writes them to WORKDIR/results-parse-only instead),
 # raw per-rep lines in WORKDIR/results.jsonl, logs in WORKDIR/logs/.
 set -euo pipefail
 
@@ -65,7 +74,8 @@ usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 # ------------------------------------------------------------------------------------------ options
 ROWS=1000000 REPS=1 QUICK=0 SKIP_SEED=0 SEED_ROWS="" SKIP_RSS=0 RSS_ROWS="" SCALING=0
 SCALE_RANKS="1 2 4" WORK="$ROOT/bench/work" BUILD="$ROOT/build-bench" DO_BUILD=1 KEEP=0
-GEN_SEED=42 BUILD_NOTE="" SKIP_CHANGE=0 SKIP_REDUCE=0 REDUCE_CUST="" CLV_CUST=1000000
+GEN_SEED=42 BUILD_NOTE="" SKIP_CHANGE=0 SKIP_REDUCE=0 REDUCE_CUST="" CLV_CUST=1000000 PARSE_ONLY=0
+PIPE_CUST=0
 B_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 ARGS=("$@")
 while (($#)); do
@@ -86,12 +96,15 @@ while (($#)); do
     --skip-change) SKIP_CHANGE=1; shift ;;
     --skip-reduce) SKIP_REDUCE=1; shift ;;
     --reduce-customers) REDUCE_CUST=${2:?}; shift 2 ;;
+    --pipeline-customers) PIPE_CUST=${2:?}; shift 2 ;;
     --clv-customers) CLV_CUST=${2:?}; shift 2 ;;
+    --parse-only) PARSE_ONLY=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "$PROG: unknown option '$1'" >&2; echo "Try '$PROG --help'." >&2; exit 2 ;;
   esac
 done
 if ((QUICK)); then ROWS=100000; REPS=1; fi
+if ((PARSE_ONLY)); then SKIP_SEED=1 SKIP_CHANGE=1 SKIP_REDUCE=1; fi
 [[ -z $RSS_ROWS ]] && RSS_ROWS=$((4 * ROWS))
 [[ -z $REDUCE_CUST ]] && REDUCE_CUST=$(((ROWS * 142 + 500) / 1000))
 for v in ROWS REPS RSS_ROWS REDUCE_CUST CLV_CUST ${SEED_ROWS:+SEED_ROWS}; do
@@ -133,9 +146,10 @@ MPIEXEC=(mpiexec --oversubscribe --bind-to none)
 
 # ------------------------------------------------------------------------------------------ shards
 S1="$WORK/s1" S2="$WORK/s2" SCALE_DIRS=()
+if ((PARSE_ONLY)); then S1="$WORK/p1" S2="$WORK/p2"; fi
 cleanup() {
   local rc=$?
-  if ((KEEP == 0)); then
+  if ((KEEP == 0 && PARSE_ONLY == 0)); then
     for d in "$S1" "$S2" "${SCALE_DIRS[@]}"; do
       [[ -d $d ]] && "$ROOT/scripts/shards.sh" down "$d" --wipe >>"$LOGS/shards.log" 2>&1 || true
     done
@@ -351,13 +365,19 @@ bench_2r2s() {
 
 bench_rss() { # peak RSS per rank, 1 rank / 1 shard / --no-snapshot, at 4x rows (1x = load_1r1s)
   ((SKIP_RSS)) && { note "RSS growth row skipped (--skip-rss)"; return 0; }
+  ((PARSE_ONLY)) && return 0
   gen "$RSS_ROWS"
   local f4=$GEN_FILE r4=$GEN_ROWS b4=$GEN_BYTES rep
   for ((rep = 1; rep <= REPS; rep++)); do
     reset_db "$S1"
     run_txetl rss_4x rss "txetl load --no-snapshot, mpiexec -n 1, 1 shard, $((RSS_ROWS / ROWS))x extract (peak RSS)" 1 "$S1" "$f4" "$r4" "$b4" "$rep" --no-snapshot
   done
-  # the parse peers again on the bigger file: the fixed start-up weighs less in the wall time
+}
+
+bench_parse_4x() { # the parse peers again on the 4x extract: the fixed start-up weighs less
+  ((SKIP_RSS)) && return 0
+  gen "$RSS_ROWS"
+  local f4=$GEN_FILE r4=$GEN_ROWS b4=$GEN_BYTES rep
   for ((rep = 1; rep <= REPS; rep++)); do
     csvbare_row "$rep" csvbare_4x "$f4" "$r4" "$b4" "libcsv bare parse of the $((RSS_ROWS / ROWS))x extract, warm cache"
     run_txetl dry_1r_4x parse "txetl load --dry-run of the $((RSS_ROWS / ROWS))x extract, mpiexec -n 1 (wall incl. MPI start-up), warm cache" 1 "$S1" "$f4" "$r4" "$b4" "$rep" --dry-run --no-snapshot
@@ -471,6 +491,45 @@ bench_reduce_snapshot() {
   done
 }
 
+# The whole reduce (issue #12): `txetl snapshot` of PIPE_CUST customers at 1 rank / 1 shard
+# (S1) and 2 ranks / 2 shards (S2), each after its own load --no-snapshot. Extra fields: the
+# fits' time and the read+fold time from the "reduce:" log line, customers.
+bench_reduce_pipeline() {
+  ((PIPE_CUST > 0)) || return 0
+  gen_cust "$PIPE_CUST" shuffle
+  local f=$GEN_FILE r=$GEN_ROWS b=$GEN_BYTES rep R sd snapdir="$WORK/snapshots.pipeline"
+  for ((rep = 1; rep <= REPS; rep++)); do
+    for R in 1 2; do
+      sd=$S1; ((R == 2)) && sd=$S2
+      reset_db "$sd"
+      run_txetl "pipeline_load_${R}r${R}s" pipeline "txetl load --no-snapshot (before pipeline_${R}r${R}s)" \
+        "$R" "$sd" "$f" "$r" "$b" "$rep" --no-snapshot
+      ((RUN_RC == 0)) || continue
+      rm -rf "$snapdir"; mkdir -p "$snapdir"
+      local id="pipeline_${R}r${R}s" tag pfx t0 wall rc=0 internal rss="" k fits fold
+      tag="$id.rep$rep" pfx="$WORK/rss.$id.rep$rep"
+      rm -f "$pfx".*
+      t0=$EPOCHREALTIME
+      "${MPIEXEC[@]}" -n "$R" sh -c 'exec /usr/bin/time -f %M -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$pfx" \
+        "$TXETL" snapshot --shards "$sd/shards.cnf" --snapshot-dir "$snapdir" >"$LOGS/$tag.log" 2>&1 || rc=$?
+      wall=$(elapsed "$t0")
+      for ((k = 0; k < R; k++)); do [[ -s $pfx.$k ]] && rss+="${rss:+,}$(tail -n1 "$pfx.$k")"; done
+      internal=$(snapshot_seconds "$LOGS/$tag.log")
+      fits=$(sed -n 's/.*reduce: .* fits \([0-9.][0-9.]*\) s.*/\1/p' "$LOGS/$tag.log" | tail -1)
+      fold=$(sed -n 's/.*reduce: .* read+fold \([0-9.][0-9.]*\) s.*/\1/p' "$LOGS/$tag.log" | tail -1)
+      local lab="txetl snapshot, the whole reduce, mpiexec -n $R, $R shard(s), $(fmtn "$PIPE_CUST") customers"
+      if ((rc)); then
+        note "FAILED ($rc): $id rep $rep — log $LOGS/$tag.log"; tail -5 "$LOGS/$tag.log" >&2
+        record "$id" pipeline "$lab" "$R" "$R" "$r" "$b" "" "" "$rss" "$rep" "\"customers\":$PIPE_CUST,\"error\":\"exit $rc\""
+        continue
+      fi
+      record "$id" pipeline "$lab" "$R" "$R" "$r" "$b" "$wall" "$internal" "$rss" "$rep" \
+        "\"customers\":$PIPE_CUST,\"fits_s\":${fits:-null},\"read_fold_s\":${fold:-null}"
+      note "$id rep $rep: ${wall}s (txetl ${internal:-?}s, fits ${fits:-?}s, read+fold ${fold:-?}s) rss/rank KiB [$rss]"
+    done
+  done
+}
+
 # txetl's own reduce + snapshot time from a log: `txetl snapshot` ends with "snapshot written:
 # FILE (reduce X s)" (X = redistribute + rfm/revenue + fits + snapshot write, as its "reduce:"
 # line itemises); a load without --no-snapshot logs "reduce and snapshot in X s".
@@ -509,15 +568,27 @@ bench_clvfit() { # the model-fit microbench: BG/NBD + Gamma-Gamma fits of N cust
 # ------------------------------------------------------------------------------------------ main
 gen "$ROWS"; F=$GEN_FILE FROWS=$GEN_ROWS FBYTES=$GEN_BYTES
 note "extract: $F ($FROWS rows, $FBYTES bytes)"
-shards_up 1 "$S1"
-shards_up 2 "$S2"
+if ((PARSE_ONLY)); then # shard files for --dry-run only: nothing listens on these sockets
+  for d in "$S1" "$S2"; do
+    rm -rf "$d"; mkdir -p "$d"
+    n=1; [[ $d == "$S2" ]] && n=2
+    for ((i = 0; i < n; i++)); do
+      mkdir -p "$d/shard$i"; printf '[shard%d]\nsocket=%s\nuser=root\n' "$i" "$(sock "$d" "$i")"
+    done >"$d/shards.cnf"
+    chmod 600 "$d/shards.cnf"
+  done
+else
+  shards_up 1 "$S1"
+  shards_up 2 "$S2"
+fi
 
 GIT_SHA=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 if [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]]; then GIT_SHA+="+dirty"; fi
 export B_LOAD_START B_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) B_GIT=$GIT_SHA B_CMD="$PROG ${ARGS[*]}" B_HOST=$(hostname)
 export B_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 export B_CORES=$(nproc) B_MEM=$(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)
-export B_MARIADB=$(sql "$S1" 0 -N -e 'SELECT VERSION()') B_MPI=$(mpiexec --version 2>&1 | head -1)
+if ((PARSE_ONLY)); then B_MARIADB="none started (--parse-only)"; else B_MARIADB=$(sql "$S1" 0 -N -e 'SELECT VERSION()'); fi
+export B_MARIADB B_MPI=$(mpiexec --version 2>&1 | head -1)
 export B_BUILD_NOTE=$BUILD_NOTE
 export B_TXETL="$("$TXETL" --version 2>&1 | head -1) ($TXETL)"
 export B_SETTINGS=$(cat <<EOF
@@ -527,7 +598,7 @@ export B_SETTINGS=$(cat <<EOF
  "rss_rows": "$( ((SKIP_RSS)) && echo skipped || echo "$RSS_ROWS requested")",
  "seed_peer": "$( ((SKIP_SEED)) && echo skipped || echo "${SEED_ROWS:-full extract}")",
  "mpiexec": "${MPIEXEC[*]} -n R sh -c 'exec /usr/bin/time -f %M ...' txetl load --quiet ...",
- "shards": "scripts/shards.sh up 1 / up 2 (--fresh); innodb_buffer_pool_size ${TXETL_SHARD_BUFFER_POOL:-512M}",
+ "shards": "$( ((PARSE_ONLY)) && echo "none (--parse-only: --dry-run rows only, shard files naming unused sockets)" || echo "scripts/shards.sh up 1 / up 2 (--fresh); innodb_buffer_pool_size ${TXETL_SHARD_BUFFER_POOL:-512M}")",
  "db_reset": "DROP + CREATE DATABASE Customer on every shard before every load row",
  "peer_schema": "sql/schema.sql + ALTER TABLE TransactionsOptimized REORGANIZE PARTITION gmin INTO (month partitions of the file), untimed",
  "change_batch": "$( ((SKIP_CHANGE)) && echo skipped || echo "1 rank/1 shard; bases txgen --customers $((((ROWS / 10) * 142 + 500) / 1000)) and $(((ROWS * 142 + 500) / 1000)) --seed $GEN_SEED (unshuffled, --truth); ONE batch txgen --changes $((ROWS / 100 > 0 ? ROWS / 100 : 1)) --truth-in (small base truth + sentinel: the big base's last row, so new ids do not collide); base reloaded every rep")",
@@ -536,16 +607,23 @@ export B_SETTINGS=$(cat <<EOF
 EOF
 )
 
-bench_txetl_load
-bench_loaddata
-bench_seed
-bench_parse
-bench_2r2s
-bench_rss
-bench_scaling
-bench_change_batch
-bench_reduce_snapshot
-bench_clvfit
+if ((PARSE_ONLY)); then
+  bench_parse
+  bench_parse_4x
+else
+  bench_txetl_load
+  bench_loaddata
+  bench_seed
+  bench_parse
+  bench_2r2s
+  bench_rss
+  bench_parse_4x
+  bench_scaling
+  bench_change_batch
+  bench_reduce_snapshot
+  bench_reduce_pipeline
+  bench_clvfit
+fi
 export B_LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 $PY - "$META" <<'EOF'
@@ -565,6 +643,9 @@ if e.get("B_BUILD_NOTE"):
 json.dump(meta, open(sys.argv[1], "w"), indent=1)
 EOF
 echo
-$PY "$LIB" report "$RES" "$META" "$ROOT/bench/results"
+# a --parse-only run is partial: it leaves bench/results (the full run's report) alone
+OUT="$ROOT/bench/results"; ((PARSE_ONLY)) && OUT="$WORK/results-parse-only"
+mkdir -p "$OUT"
+$PY "$LIB" report "$RES" "$META" "$OUT"
 echo
-echo "written: bench/results/latest.json bench/results/latest.md (raw: $RES, logs: $LOGS)"
+echo "written: ${OUT#$ROOT/}/latest.json ${OUT#$ROOT/}/latest.md (raw: $RES, logs: $LOGS)"

@@ -3,7 +3,7 @@
 # snapcmp A.h5 B.h5: equal snapshots (integers exact, floats within 1e-9 relative), each laid
 # out as the column tables of snapshot.h say (tx_snapshot).
 add_executable(snapcmp ${CMAKE_CURRENT_SOURCE_DIR}/mpi/snapcmp.c)
-target_link_libraries(snapcmp PRIVATE tx_snapshot tx_hdf5 MPI::MPI_C ${MATH_LIBRARY})
+target_link_libraries(snapcmp PRIVATE tx_snapshot tx_hdf5 MPI::MPI_C ${MATH_LIBRARY} tx_flags)
 
 # The reduce against a serial reference, at 1, 2 and 3 ranks; each writes
 # test-work/reduce-{day,week,empty}-np<N>/.

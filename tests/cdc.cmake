@@ -1,16 +1,13 @@
 # Change-data-capture semantics (SPEC §3-§4) and failure behaviour against real shards.
-# (This file sorts before integration.cmake, so it does not use tx_add_shard_test; it relies on
-# tests/CMakeLists.txt including shards.cmake first for TX_SHARDS2_CNF / TX_BASH.)
+# (tests/CMakeLists.txt includes shards.cmake first: tx_add_shards2_test, TX_SHARDS2_CNF.)
 include(${CMAKE_CURRENT_LIST_DIR}/shards.cmake)
 
 # Hand-written cases + two chained txgen change batches + rerun, 1/2/3 ranks, on the shared
 # 2-shard fixture; then base + batches = one load of the final rows.
-add_test(NAME cdc_changes_1_2_3_ranks
-         COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/cdc_test.sh
-                 ${CMAKE_BINARY_DIR} ${TX_SHARDS2_CNF} ${TX_TEST_WORK}/cdc_changes)
-set_tests_properties(cdc_changes_1_2_3_ranks PROPERTIES
-  FIXTURES_REQUIRED shards2 RESOURCE_LOCK shards2 TIMEOUT 900 LABELS integration
-  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+tx_add_shards2_test(cdc_changes_1_2_3_ranks
+  COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/cdc_test.sh
+          ${CMAKE_BINARY_DIR} ${TX_SHARDS2_CNF} ${TX_TEST_WORK}/cdc_changes
+  TIMEOUT 900)
 
 # Shard down at start, shard SIGKILLed mid-load, rank SIGKILLed mid-run, two runs at once. It
 # starts and kills its own 2 shards (under its work dir), so no fixture; it holds the shards2

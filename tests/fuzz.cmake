@@ -1,6 +1,6 @@
-# libFuzzer targets (tests/fuzz/), built when TXETL_FUZZ=ON with clang; included from the top
-# CMakeLists.txt *before* the libraries are defined, so that the code under test (every
-# src/ library) is compiled with coverage instrumentation + ASan + UBSan.
+# libFuzzer targets (tests/fuzz/), built when TXETL_FUZZ=ON with clang. The top CMakeLists.txt
+# then puts the fuzzer's coverage instrumentation + ASan + UBSan into tx_flags, which every
+# library links, so all the code under test is instrumented.
 #
 #   CC=clang cmake -S . -B build-fuzz -DTXETL_FUZZ=ON
 #   cmake --build build-fuzz --target fuzz_record fuzz_shardfile
@@ -12,14 +12,6 @@
 if(NOT TXETL_FUZZ)
   return() # tests/CMakeLists.txt globs tests/*.cmake: nothing here without the option
 endif()
-include_guard()
-if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
-  message(FATAL_ERROR "TXETL_FUZZ=ON needs clang (libFuzzer): configure with CC=clang "
-                      "(Debian: clang libclang-rt-14-dev)")
-endif()
-add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
-                    -fno-sanitize-recover=undefined -g)
-add_link_options(-fsanitize=address,undefined)
 
 set(TX_FUZZ_DIR ${CMAKE_SOURCE_DIR}/tests/fuzz)
 # tx_add_fuzzer(NAME LIBS...): tests/fuzz/NAME.c linked with libFuzzer's main.
@@ -27,13 +19,13 @@ function(tx_add_fuzzer name)
   add_executable(${name} ${TX_FUZZ_DIR}/${name}.c)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/fuzz)
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/include)
-  target_link_libraries(${name} PRIVATE ${ARGN})
+  target_link_libraries(${name} PRIVATE ${ARGN} tx_flags)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
 endfunction()
 
 tx_add_fuzzer(fuzz_record tx_record tx_util)
-# fuzz_shardfile compiles src/cli/txetl_main.c in (main renamed) to reach its parse_args.
-tx_add_fuzzer(fuzz_shardfile txetl_core MPI::MPI_C)
+# fuzz_shardfile: the shard file's group count (tx_shard) and the command line (tx_cli).
+tx_add_fuzzer(fuzz_shardfile tx_cli tx_shard tx_util)
 
 # Replay the seed corpora (no fuzzing): every seed must run clean.
 foreach(t fuzz_record fuzz_shardfile)

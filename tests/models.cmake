@@ -10,4 +10,4 @@ tx_add_unit_test(test_clv_guards SOURCES unit/test_clv_guards.c LIBS tx_models)
 # Benchmark (not a test): bench/run.sh calls `clvfit_bench [N]`.
 add_executable(clvfit_bench ${CMAKE_SOURCE_DIR}/bench/clvfit_bench.c)
 target_include_directories(clvfit_bench PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/tests)
-target_link_libraries(clvfit_bench PRIVATE tx_models)
+target_link_libraries(clvfit_bench PRIVATE tx_models tx_flags)

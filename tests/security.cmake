@@ -4,7 +4,7 @@
 add_executable(test_hostile_server ${CMAKE_CURRENT_SOURCE_DIR}/security/test_hostile_server.c)
 target_include_directories(test_hostile_server PRIVATE ${CMAKE_SOURCE_DIR}/include
                            ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/src/store)
-target_link_libraries(test_hostile_server PRIVATE tx_store tx_util)
+target_link_libraries(test_hostile_server PRIVATE tx_store tx_util tx_flags)
 add_test(NAME hostile_server_gets_no_local_file
          COMMAND test_hostile_server ${CMAKE_CURRENT_SOURCE_DIR}/security/fake_mysql_server.py
                  ${TX_TEST_WORK}/hostile-server)

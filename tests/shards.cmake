@@ -1,17 +1,18 @@
 # Real MariaDB shards for integration tests (CTest fixture "shards2").
 #
-# An integration test that needs two live shards declares
-#   set_tests_properties(my_test PROPERTIES FIXTURES_REQUIRED shards2
-#                                           RESOURCE_LOCK shards2)
-# and passes ${TX_SHARDS2_CNF} as `--shards`. CTest then runs shards_up before
-# it (fresh, empty shards: leftovers of an interrupted run are wiped) and
-# shards_down (which wipes the data) after the last test that needs it.
-# Within one ctest run the shards keep their data from test to test, so a test
-# must not assume an empty cluster unless it runs first or cleans up.
-# NOTE: tests/*.cmake are included in alphabetical order; a file sorting before
-# "shards.cmake" sees TX_SHARDS2_CNF unset unless tests/CMakeLists.txt includes
-# this file first (it has an include guard) — or use the literal path
-# ${CMAKE_BINARY_DIR}/test-shards2/shards.cnf.
+# An integration test that needs two live shards is registered with
+#   tx_add_shards2_test(my_test COMMAND bash my_test.sh ... ${TX_SHARDS2_CNF} ...
+#                       [TIMEOUT S] [LABELS ...] [SKIP_RETURN_CODE C])
+# It then requires the fixture and holds its lock (CTest runs shards_up, fresh empty shards,
+# before the first such test and shards_down, which wipes them, after the last), and it starts
+# through tests/integration/shards_reset.sh: other connections ended, every database dropped,
+# an empty Customer created, exactly the state shards_up leaves. So tests do not depend on
+# each other's leftovers or on their order (`ctest --schedule-random` passes). A test adding
+# FIXTURES_REQUIRED shards2 by hand fails the configure (tests/CMakeLists.txt checks).
+# Resetting costs ~0.1 s per test; a pair of fresh servers per test would cost several
+# seconds each.
+# NOTE: tests/*.cmake are included in alphabetical order; tests/CMakeLists.txt includes this
+# file first (it has an include guard), so every file sees the helper and TX_SHARDS2_CNF.
 
 include_guard()  # tests/CMakeLists.txt may include this file early, then glob it again
 
@@ -21,6 +22,27 @@ find_program(TX_MARIADB_CLIENT NAMES mariadb mysql)
 set(TX_SHARDS2_DIR ${CMAKE_BINARY_DIR}/test-shards2)
 set(TX_SHARDS2_CNF ${TX_SHARDS2_DIR}/shards.cnf)
 set(TX_SHARDS_SH ${CMAKE_SOURCE_DIR}/scripts/shards.sh)
+set(TX_SHARDS_RESET ${CMAKE_CURRENT_LIST_DIR}/integration/shards_reset.sh)
+
+# tx_add_shards2_test(NAME COMMAND cmd args... [TIMEOUT S] [LABELS l...] [SKIP_RETURN_CODE C])
+function(tx_add_shards2_test name)
+  cmake_parse_arguments(T "" "TIMEOUT;SKIP_RETURN_CODE" "COMMAND;LABELS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 600)
+  endif()
+  if(NOT T_LABELS)
+    set(T_LABELS integration)
+  endif()
+  add_test(NAME ${name}
+           COMMAND ${TX_BASH} ${TX_SHARDS_RESET} ${TX_SHARDS2_DIR} 2 -- ${T_COMMAND})
+  set_tests_properties(${name} PROPERTIES
+    FIXTURES_REQUIRED shards2 RESOURCE_LOCK shards2 TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}"
+    ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+  if(T_SKIP_RETURN_CODE)
+    set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE ${T_SKIP_RETURN_CODE})
+  endif()
+  set_property(GLOBAL APPEND PROPERTY TX_SHARDS2_TESTS ${name})
+endfunction()
 
 add_test(NAME shards_up
          COMMAND ${TX_BASH} ${TX_SHARDS_SH} up 2 ${TX_SHARDS2_DIR} --fresh)
@@ -88,11 +110,7 @@ else
   echo "note: /usr/bin/python3 MySQLdb missing; skipped the option-file check"
 fi
 ]=])
-  add_test(NAME shards_answer
-           COMMAND ${TX_BASH} ${_tx_answer_script} ${TX_MARIADB_CLIENT} ${TX_SHARDS2_DIR} 2)
-  set_tests_properties(shards_answer PROPERTIES
-    FIXTURES_REQUIRED shards2
-    RESOURCE_LOCK shards2
-    TIMEOUT 60
-    LABELS "shards;integration")
+  tx_add_shards2_test(shards_answer
+    COMMAND ${TX_BASH} ${_tx_answer_script} ${TX_MARIADB_CLIENT} ${TX_SHARDS2_DIR} 2
+    TIMEOUT 60 LABELS shards integration)
 endif()

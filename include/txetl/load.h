@@ -4,6 +4,7 @@
 #define TXETL_LOAD_H
 
 #include <mpi.h>
+#include <stdio.h>
 
 #include "txetl/error.h"
 #include "txetl/run.h"
@@ -24,12 +25,21 @@ typedef struct tx_load_opts {
     int nfiles;
 } tx_load_opts;
 
-/* Collective. Runs `txetl load`. On return every rank holds the same status and, on success,
- * the run's global counts in *counts and its info in *run. Errors name the file, line, shard or
- * option at fault (err). */
+/* Collective. Runs `txetl load`: the phases of README "Design" (0 preflight, 1 scan + route,
+ * 2 decide + apply, 3 finish, 4 commit, 5 reduce + snapshot; a --dry-run ends after 1). On
+ * return every rank holds the same status and *run the run's id, ranks, shards, global counts
+ * and duration (also after a failure: what was counted). Rank 0 writes --summary-json, also
+ * for a failed run. Errors name the file, line, shard or option at fault (err). */
 int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error *err);
 
-/* Collective. Runs `txetl snapshot`: the reduce step over what the shards hold now. */
+/* Collective. Runs `txetl snapshot`: the reduce step over what the shards hold now (its
+ * snapshot carries a run id of its own; the counts are zero). Errors name the shard. */
 int tx_snapshot_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error *err);
+
+/* Local. The human summary of a load (rank 0 prints it on success), two lines:
+ *   run ID: [DRY RUN, ]R ranks, S shards, T s, N rows/s
+ *     read N  rejected N  inserted N  updated N  moved N  deleted N  stale N  superseded N
+ * from *run alone, so it shows the numbers --summary-json holds. */
+void tx_load_print_summary(FILE *out, const tx_run_info *run, int dry_run);
 
 #endif

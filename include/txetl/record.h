@@ -87,19 +87,41 @@ typedef struct tx_header {
 
 /* Local. Parses a header line (without its line end; a leading UTF-8 BOM must already be
  * skipped by the caller). Names match case-insensitively, in any order, after trimming spaces
- * and tabs; quoted names are allowed. Returns TX_OK, or TX_EUSAGE with a message naming `path`
- * and the missing required column, a duplicated column, or an over-long header. */
+ * and tabs (inside quotes too); quoted names are allowed ('""' is a quote), split by libcsv
+ * like a record. Returns TX_OK, or TX_EUSAGE with a message naming `path` and the problem: a
+ * missing required column, a duplicated column, broken quoting (with the column's number),
+ * more than TX_HEADER_MAX_COLS columns, an over-long header; TX_ENOMEM. */
 int tx_header_parse(const char *line, size_t len, const char *path, tx_header *h, tx_error *err);
+
+/* A record tokenizer: one libcsv parser (csv.h, strict mode) with its field buffer, allocated
+ * once for the longest record (TX_RECORD_MAX), and the state of the record being parsed.
+ * Reused for every record, so that tx_record_parse never allocates. One per cursor: not to be
+ * shared between threads. */
+typedef struct tx_record_parser tx_record_parser;
+
+/* Local. Creates a parser and allocates its buffer (about TX_RECORD_MAX bytes). Returns TX_OK,
+ * or TX_ENOMEM with a message in err. The caller owns *out: release with
+ * tx_record_parser_free. */
+int tx_record_parser_new(tx_record_parser **out, tx_error *err);
+
+/* Local. Releases the parser and nulls *p; nothing when *p is NULL. */
+void tx_record_parser_free(tx_record_parser **p);
 
 /* Local. Validates one record: the bytes from its first byte up to (not including) the '\n'
  * that ends it, or up to end of file. A trailing '\r' is a CRLF line end and ignored.
- * Quoting (RFC 4180): a field is quoted when its first byte is '"' (for non-text columns, after
- * leading spaces/tabs); inside, '""' is a quote and commas, CR and LF are data. On success fills
- * *out (all fields but offset and file_index, which the caller sets) and returns TX_REJ_NONE;
- * otherwise returns the reason. `unterminated` tells that the record runs to end of file inside
- * an open quote (the caller knows it from the quote parity). Needs no allocation. */
-tx_reject tx_record_parse(const tx_header *h, const char *rec, size_t len, int unterminated,
-                          tx_record *out);
+ * libcsv splits the record into fields; the rules it follows are txetl's (RFC 4180):
+ * a field is quoted when its first byte is '"' (for non-text columns, after leading
+ * spaces/tabs, and spaces/tabs may follow the closing quote); inside, '""' is a quote and
+ * commas, CR and LF are data; outside quotes a CR or LF is data too (a bad value in a number,
+ * kept in text). Text columns (transaction_category, payment_method) are kept byte for byte.
+ * On success fills *out (all fields but offset and file_index, which the caller sets) and
+ * returns TX_REJ_NONE; otherwise returns the reason: record_too_long, then the record's
+ * structure (bad_quote, unterminated_quote, field_count: the first problem in field order,
+ * field_count as soon as a field past the header's count begins), then the first bad value
+ * in field order. `unterminated` tells that the record runs to end of file inside an open
+ * quote (the caller knows it from the quote parity). Uses p's buffers: no allocation. */
+tx_reject tx_record_parse(tx_record_parser *p, const tx_header *h, const char *rec, size_t len,
+                          int unterminated, tx_record *out);
 
 /* Local. The snake_case code of a reason, e.g. "bad_date"; "none" for TX_REJ_NONE. */
 const char *tx_reject_name(tx_reject r);

@@ -30,6 +30,15 @@ typedef struct tx_run_info {
     int ranks;
     int shards;
     tx_run_counts counts;
+    double seconds;       /* the run's wall time on its one clock (txetl load: job start to
+                             summary, rank 0's), the time both summaries print */
 } tx_run_info;
+
+/* Local, pure. The run's rate as both summaries print it: records read per second of
+ * run->seconds (0 when no time passed). */
+static inline double tx_run_rows_per_second(const tx_run_info *run)
+{
+    return run->seconds > 0 ? (double)run->counts.read / run->seconds : 0.0;
+}
 
 #endif

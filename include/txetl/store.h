@@ -80,7 +80,6 @@ typedef int (*tx_store_block_fn)(void *ctx, uint64_t block, const char *data, si
 /* One stored transaction, for the reduce. A non-zero return stops the read. */
 typedef int (*tx_store_txn_fn)(void *ctx, uint64_t customer_id, int64_t amount_cents,
                                int32_t date, tx_error *err);
-
 /* A run's etl_runs row. Strings are borrowed. */
 typedef struct tx_store_run {
     const char *run_id;
@@ -139,6 +138,7 @@ typedef struct tx_store_ops {
     int (*dir_commit)(tx_store *s, tx_error *err);
     int (*runs_row)(tx_store *s, const tx_store_run *run, tx_error *err);
     int (*read_txns)(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
+    int (*read_months)(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
     int (*status)(tx_store *s, FILE *out, tx_error *err);
     int (*inspect)(tx_store *s, tx_store_facts *f, tx_error *err);
     int (*schema_check)(tx_store *s, int mode, tx_error *err);
@@ -240,6 +240,11 @@ int tx_store_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);
 /* Local. Streams every stored transaction (customer_id, amount in cents, date) to fn, one row
  * at a time from the server (memory stays flat). No other operation on s meanwhile. */
 int tx_store_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
+/* Local. Streams every stored transaction to fn as tx_store_read_txns, month partition by
+ * month partition in date order: months ascending, any order within a month (each partition is
+ * scanned in its clustered order, no index look-ups, no sort). What the reduce reads (the type
+ * of fn is reduce.h's tx_reduce_row_fn). No other operation on s meanwhile. */
+int tx_store_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
 
 /* Local. Prints the `txetl status` lines of this shard to out: database, rows, month
  * partitions, directory entries and tombstones, boundaries, date range and the last runs. A

@@ -17,19 +17,12 @@
 #include "txetl/alloc.h"
 #include "txetl/calendar.h"
 #include "txetl/error.h"
+#include "txetl/reduce.h"
 #include "txetl/snapshot.h"
 
 /* Dates the reduce accepts are calendar.h's TX_NDAYS days 1970-01-01 .. 2099-12-31. rfm.c's
  * spelling, until its exchange rework lands (then rfm.c says TX_NDAYS and this goes). */
 #define TXA_NDAYS TX_NDAYS
-
-/* One customer's purchases on one day, after summing its transactions of that day. */
-typedef struct txa_cday {
-    uint64_t customer_id;
-    int64_t amount_cents;
-    int32_t date;
-    uint32_t count; /* transactions */
-} txa_cday;
 
 /* The customer table of one rank (its contiguous, sorted customer_id range) is the snapshot's
  * /customers table: the reduce computes straight into its columns. */
@@ -58,8 +51,8 @@ typedef void (*txa_sorter_fn)(void *base, size_t n);
  * element count), so ranks receive about equal element counts. `part` is the partition key
  * (a prefix of `sort`'s order): elements equal under `part` land on the same rank. On return
  * *out (malloc'd, caller frees) holds the *nout elements this rank owns, sorted by `sort`;
- * ranks own ascending ranges in rank order. Returns TX_OK, or TX_ERR (same on every rank)
- * when counts exceed what MPI's int counts can address. */
+ * ranks own ascending ranges in rank order. The elements move in bounded rounds
+ * (tx_exchange_blocks). Returns TX_OK, or the exchange's status (the same on every rank). */
 int txa_sample_sort(MPI_Comm comm, void *base, size_t n, size_t size, txa_cmp_fn sort,
                     txa_cmp_fn part, txa_sorter_fn sorter, void **out, size_t *nout,
                     tx_error *err);
@@ -77,13 +70,68 @@ extern const int txa_nsegments;
 /* Local. NTILE(5) bucket (1..5) of 0-based row `pos` among `n` rows. */
 uint8_t txa_ntile5(uint64_t pos, uint64_t n);
 
-/* Collective. Daily and monthly revenue (global, identical on every rank) from each rank's
- * customer-days: days sorted by customer then date, one entry per customer and day, dates
- * 0 .. TX_NDAYS-1, every customer's days on one rank, customer i's days at
- * [day_start[i], day_start[i + 1]). Only days / months with at least one transaction appear.
- * Free with txa_revenue_free. */
-void txa_revenue_compute(MPI_Comm comm, const txa_customers *c, const size_t *day_start,
-                         const txa_cday *days, tx_snapshot_revenue *out);
+/* Revenue accumulators, one int64 buffer of TXA_ACC_LEN (counts fit in int64): per day
+ * revenue, transactions and distinct customers, then per month distinct active and new
+ * customers. Every rank adds its part; txa_revenue_compute sums them over the ranks. */
+enum {
+    TXA_ACC_REV = 0,
+    TXA_ACC_TXN = TX_NDAYS,
+    TXA_ACC_CUST = 2 * TX_NDAYS,
+    TXA_ACC_ACTIVE = 3 * TX_NDAYS,
+    TXA_ACC_NEW = 3 * TX_NDAYS + TX_NMONTHS,
+    TXA_ACC_LEN = 3 * TX_NDAYS + 2 * TX_NMONTHS
+};
+
+/* Collective. Daily and monthly revenue (global, identical on every rank) from every rank's
+ * accumulators (summed in place over the ranks). Only days / months with at least one
+ * transaction appear. Free with txa_revenue_free. */
+void txa_revenue_compute(MPI_Comm comm, int64_t *acc, tx_snapshot_revenue *out);
 void txa_revenue_free(tx_snapshot_revenue *r);
+
+/* One customer's purchases on one rank (before the merge), or over all ranks (after it).
+ * Partials of one customer from disjoint date ranges merge exactly: counts and sums add,
+ * first / last take min / max, first_sum comes from the partial with the earliest day, the
+ * shared-month bits (fold.c) are or-ed. In memory a partial is followed by `words` u64 of
+ * those bits: element stride txa_part_size(words). */
+typedef struct txa_part {
+    uint64_t customer_id;
+    int64_t revenue;     /* cents */
+    int64_t first_sum;   /* cents of the first purchase day */
+    uint64_t orders;     /* transactions; 0 marks an empty hash slot while folding */
+    int32_t first, last; /* purchase days */
+    uint32_t ndays;      /* purchase days */
+    uint32_t ncal;       /* with --holdout-start H: purchase days before H */
+    uint32_t nhold;      /* ... and from H on */
+    int32_t last_cal;    /* ... the last purchase day before H (INT32_MIN: none) */
+    int32_t month;       /* while folding: the month of the latest row, and */
+    uint32_t mask;       /* its days seen (bit = day of month - 1) */
+} txa_part;
+
+static inline size_t txa_part_size(int words)
+{
+    return sizeof(txa_part) + (size_t)words * sizeof(uint64_t);
+}
+
+/* The fold of one rank's sources (fold.c). */
+typedef struct txa_fold txa_fold;
+
+/* Collective. Checks the sources' ranges (disjoint over all ranks), then streams every source
+ * of this rank, in date order, into one partial per customer (rows after as_of dropped unless
+ * as_of is INT32_MIN; holdout INT32_MIN = off) and the day / month accumulators. *first /
+ * *last: the global first and last purchase day (INT32_MAX / INT32_MIN without any). Same
+ * status on every rank; on error *out is NULL. */
+int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32_t as_of,
+                     int32_t holdout, txa_fold **out, int32_t *first, int32_t *last,
+                     tx_error *err);
+
+/* Collective. Sends the partials to the ranks owning their customers (sample sort by
+ * customer_id), merges them there and counts new customers and the shared months' active
+ * customers. *parts (malloc'd, caller frees) holds this rank's merged partials, one per
+ * customer, sorted by customer_id, plain txa_part (no bits); *acc (malloc'd, TXA_ACC_LEN)
+ * the rank's accumulators. Frees f. */
+int txa_fold_merge(MPI_Comm comm, txa_fold *f, txa_part **parts, size_t *nparts,
+                   int64_t **acc, tx_error *err);
+/* Local. Frees a fold (NULL is a no-op). */
+void txa_fold_free(txa_fold *f);
 
 #endif

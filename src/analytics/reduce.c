@@ -1,10 +1,12 @@
 /* reduce.c - the reduce step (SPEC §5) and its snapshot (SPEC §6): tx_reduce_snapshot.
  *
  * Phases, each ending in agreement between ranks:
- *   1. check options and dates; as-of date = --as-of or the global latest date (Allreduce MAX);
- *   2. locally: drop dates after as-of, sum each (customer, day), sort by (customer, day);
- *   3. sample sort by customer_id (txa_sample_sort): each rank ends with a contiguous, sorted
- *      customer range and every day of its customers; sum (customer, day) again;
+ *   1. check options;
+ *   2. stream every source (a shard: its customer-days in customer order) and fold it into one
+ *      partial per customer and source, and the daily revenue figures (txa_fold_sources, fold.c);
+ *      as-of date = --as-of (later rows dropped while streaming) or the global latest date;
+ *   3. partials to the customers' owners (sample sort by customer_id: contiguous, sorted
+ *      customer ranges) and merged there (txa_fold_merge);
  *   4. per customer: orders, revenue, first/last purchase, recency, the lifetimes summary
  *      (frequency, recency, T, monetary_value); global rows via MPI_Exscan;
  *   5. RFM (txa_rfm), revenue tables (txa_revenue_compute);
@@ -12,6 +14,8 @@
  *   6b. with --holdout-start H: the calibration / holdout check (holdout()): a separate BG/NBD
  *      fit on each customer's days before H, predicted vs actual purchase days in [H, as-of];
  *   7. the snapshot (tx_snapshot_write).
+ * Memory: the partials and the customer table, O(customers); never the transactions (except
+ * tx_reduce_snapshot, which is handed them).
  *
  * No customers at all (nothing stored, or nothing on or before as-of): the snapshot still
  * holds every dataset (empty) and the model groups with converged = 0, n = 0 and NaN
@@ -35,45 +39,6 @@
 #include "txetl/record.h"
 #include "txetl/snapshot.h"
 
-static int cday_cmp(const void *pa, const void *pb)
-{
-    const txa_cday *a = pa, *b = pb;
-    if (a->customer_id != b->customer_id)
-        return a->customer_id < b->customer_id ? -1 : 1;
-    return (a->date > b->date) - (a->date < b->date);
-}
-
-static int cday_customer_cmp(const void *pa, const void *pb)
-{
-    const txa_cday *a = pa, *b = pb;
-    return (a->customer_id > b->customer_id) - (a->customer_id < b->customer_id);
-}
-
-static void cday_sort(void *base, size_t n)
-{
-    static const txa_radix_key keys[] = {{offsetof(txa_cday, customer_id), 8, 0},
-                                         {offsetof(txa_cday, date), 4, 1}};
-    txa_radix_sort(base, n, sizeof(txa_cday), keys, 2);
-}
-
-/* Local. Sums entries of the same customer and day in d, sorted by (customer, day). Returns the
- * new count, or SIZE_MAX when a day's transaction count overflows. */
-static size_t collapse(txa_cday *d, size_t n)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (j && d[j - 1].customer_id == d[i].customer_id && d[j - 1].date == d[i].date) {
-            if (d[j - 1].count > UINT32_MAX - d[i].count)
-                return SIZE_MAX;
-            d[j - 1].count += d[i].count;
-            d[j - 1].amount_cents += d[i].amount_cents;
-        } else {
-            d[j++] = d[i];
-        }
-    }
-    return j;
-}
-
 static void customers_alloc(txa_customers *c, size_t n)
 {
     memset(c, 0, sizeof *c);
@@ -89,48 +54,31 @@ static void customers_free(txa_customers *c)
     memset(c, 0, sizeof *c);
 }
 
-/* Local. The customer table from the sorted, collapsed customer-days, and *day_start (n + 1
- * offsets into d: customer k's days are [day_start[k], day_start[k + 1]); caller frees).
- * Returns TX_OK or TX_ERR when a customer's orders overflow the u32 column. */
-static int customers_build(const txa_cday *d, size_t nd, int32_t as_of, double unit,
-                           txa_customers *c, size_t **day_start, tx_error *err)
+/* Local. The customer table from the merged partials (one per customer, sorted by
+ * customer_id). Returns TX_OK or TX_ERR when a customer's orders overflow the u32 column. */
+static int customers_build(const txa_part *p, size_t n, int32_t as_of, double unit,
+                           txa_customers *c, tx_error *err)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < nd; i++)
-        n += i == 0 || d[i].customer_id != d[i - 1].customer_id;
     customers_alloc(c, n);
-    size_t *start = *day_start = TX_XMALLOC((n + 1) * sizeof *start);
-    size_t k = 0;
-    for (size_t i = 0; i < nd;) {
-        size_t j = i;
-        uint64_t orders = 0;
-        int64_t revenue = 0;
-        for (; j < nd && d[j].customer_id == d[i].customer_id; j++) {
-            orders += d[j].count;
-            revenue += d[j].amount_cents;
-        }
-        if (orders > UINT32_MAX)
+    for (size_t k = 0; k < n; k++) {
+        if (p[k].orders > UINT32_MAX)
             return tx_error_set(err, TX_ERR, "reduce: customer %llu has %llu orders (over 2^32)",
-                                (unsigned long long)d[i].customer_id,
-                                (unsigned long long)orders);
-        int32_t first = d[i].date, last = d[j - 1].date;
-        double x = (double)(j - i - 1);
-        c->customer_id[k] = d[i].customer_id;
+                                (unsigned long long)p[k].customer_id,
+                                (unsigned long long)p[k].orders);
+        int32_t first = p[k].first, last = p[k].last;
+        double x = (double)(p[k].ndays - 1);
+        c->customer_id[k] = p[k].customer_id;
         c->first_purchase[k] = first;
         c->last_purchase[k] = last;
         c->recency_days[k] = as_of - last;
-        c->orders[k] = (uint32_t)orders;
-        c->revenue_cents[k] = revenue;
+        c->orders[k] = (uint32_t)p[k].orders;
+        c->revenue_cents[k] = p[k].revenue;
         c->frequency[k] = x;
         c->recency[k] = (double)(last - first) / unit;
         c->T[k] = (double)(as_of - first) / unit;
         /* Mean of the per-day sums after the first day, in currency units. */
-        c->monetary_value[k] = x > 0 ? (double)(revenue - d[i].amount_cents) / 100.0 / x : 0.0;
-        start[k] = i;
-        k++;
-        i = j;
+        c->monetary_value[k] = x > 0 ? (double)(p[k].revenue - p[k].first_sum) / 100.0 / x : 0.0;
     }
-    start[n] = nd;
     return TX_OK;
 }
 
@@ -189,12 +137,11 @@ static int models(MPI_Comm comm, txa_customers *c, const tx_analytics_opts *o,
  * calibration summary (x = its purchase days before H, minus 1; t_x = last such day - first;
  * T = calibration_end - first; in model units); a BG/NBD fit over those customers (all ranks);
  * predicted = E[Y(as_of - calibration_end)] given the calibration summary, actual = purchase
- * days in [H, as_of]. The main customer table and fits are not touched. Needs day_start
- * into days (each customer's days sorted). Callers have checked that some customer purchased
+ * days in [H, as_of]. The main customer table and fits are not touched. Needs the merged
+ * partials p (row k of c is p[k]). Callers have checked that some customer purchased
  * before H (else the fit fails: no customers). h->rows' arrays are the caller's to free
  * (tx_snapshot_table_free), whatever the outcome. */
-static int holdout(MPI_Comm comm, const txa_customers *c, const size_t *day_start,
-                   const txa_cday *days, int32_t as_of, const tx_analytics_opts *o,
+static int holdout(MPI_Comm comm, const txa_customers *c, const txa_part *p, int32_t as_of, const tx_analytics_opts *o,
                    tx_snapshot_holdout *h, tx_error *err)
 {
     const double unit = o->unit_week ? 7.0 : 1.0;
@@ -211,16 +158,8 @@ static int holdout(MPI_Comm comm, const txa_customers *c, const size_t *day_star
         int32_t first = c->first_purchase[k];
         if (first >= start)
             continue;
-        int32_t last = first;
-        uint64_t ncal = 0, nhold = 0;
-        for (size_t j = day_start[k]; j < day_start[k + 1]; j++) {
-            if (days[j].date < start) {
-                ncal++;
-                last = days[j].date;
-            } else {
-                nhold++;
-            }
-        }
+        int32_t last = p[k].last_cal;
+        uint64_t ncal = p[k].ncal, nhold = p[k].nhold;
         cc[i] = (tx_clv_customer){(double)(ncal - 1), (double)(last - first) / unit,
                                   (double)(cal_end - first) / unit, 0.0};
         rows->customer_id[i] = c->customer_id[k];
@@ -275,16 +214,11 @@ static int holdout(MPI_Comm comm, const txa_customers *c, const size_t *day_star
     return TX_OK;
 }
 
-/* Collective (same answer on every rank). --holdout-start against the data: after the first
- * transaction date on or before as-of, and not after as-of. */
-static int check_holdout(MPI_Comm comm, const tx_txn *t, size_t n, int32_t as_of,
-                         const tx_analytics_opts *o, tx_error *err)
+/* Local (first is global: the same answer on every rank). --holdout-start against the data:
+ * after the first transaction date on or before as-of, and not after as-of. */
+static int check_holdout(int32_t first, int32_t as_of, const tx_analytics_opts *o,
+                         tx_error *err)
 {
-    int32_t first = INT32_MAX;
-    for (size_t i = 0; i < n; i++)
-        if (t[i].date <= as_of && t[i].date < first)
-            first = t[i].date;
-    MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT32_T, MPI_MIN, comm);
     char h[32], a[32], f[32];
     tx_format_date(o->holdout_start, h);
     tx_format_date(as_of, a);
@@ -306,12 +240,12 @@ static int check_holdout(MPI_Comm comm, const tx_txn *t, size_t n, int32_t as_of
     return TX_OK;
 }
 
-/* Local. Options and dates; TX_EUSAGE / TX_ERR with err set. */
-static int check_input(const tx_txn *t, size_t n, const tx_analytics_opts *o,
-                       const tx_run_info *run, const char *dir, tx_error *err)
+/* Local. Options; TX_EUSAGE with err set. */
+static int check_input(const tx_analytics_opts *o, const tx_run_info *run, const char *dir,
+                       int input_ok, tx_error *err)
 {
-    if (!o || !run || !dir || (n && !t))
-        return tx_error_set(err, TX_EUSAGE, "reduce: missing options, run or directory");
+    if (!o || !run || !dir || !input_ok)
+        return tx_error_set(err, TX_EUSAGE, "reduce: missing options, run, directory or input");
     if (o->as_of != INT32_MIN && (o->as_of < 0 || o->as_of >= TX_NDAYS))
         return tx_error_set(err, TX_EUSAGE, "--as-of: day %d is outside 1970-01-01..2099-12-31",
                             (int)o->as_of);
@@ -327,18 +261,13 @@ static int check_input(const tx_txn *t, size_t n, const tx_analytics_opts *o,
     if (!isfinite(o->discount_rate) || o->discount_rate <= -1.0)
         return tx_error_set(err, TX_EUSAGE, "--discount-rate: %g is not above -1",
                             o->discount_rate);
-    for (size_t i = 0; i < n; i++)
-        if (t[i].date < 0 || t[i].date >= TX_NDAYS)
-            return tx_error_set(err, TX_ERR,
-                                "reduce: a transaction of customer %llu is dated day %d, "
-                                "outside 1970-01-01..2099-12-31",
-                                (unsigned long long)t[i].customer_id, (int)t[i].date);
     return TX_OK;
 }
 
-int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics_opts *opts,
-                       const tx_run_info *run, const char *dir, char *path_out,
-                       size_t path_len, tx_error *err)
+int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int nsrc,
+                              const tx_analytics_opts *opts, const tx_run_info *run,
+                              const char *dir, char *path_out, size_t path_len,
+                              tx_error *err)
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
@@ -346,65 +275,54 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
     if (path_out && path_len)
         path_out[0] = '\0';
 
-    /* 1. Input and the as-of date. */
-    int st = tx_agree(comm, check_input(txns, n, opts, run, dir, err), err);
+    /* 1. Options. */
+    int st = tx_agree(comm, check_input(opts, run, dir, nsrc >= 0 && (nsrc == 0 || src), err),
+                      err);
     if (st != TX_OK)
         return st;
+
+    /* 2. Stream and fold; the as-of date. */
+    txa_fold *fold = NULL;
+    int32_t first = INT32_MAX, latest = INT32_MIN;
+    st = txa_fold_sources(comm, src, nsrc, opts->as_of, opts->holdout_start, &fold, &first,
+                          &latest, err);
+    if (st != TX_OK)
+        return st;
+    double t_read = MPI_Wtime();
     int32_t as_of = opts->as_of;
     if (as_of == INT32_MIN) {
-        int32_t latest = INT32_MIN;
-        for (size_t i = 0; i < n; i++)
-            if (txns[i].date > latest)
-                latest = txns[i].date;
-        MPI_Allreduce(MPI_IN_PLACE, &latest, 1, MPI_INT32_T, MPI_MAX, comm);
         as_of = latest;
         if (as_of == INT32_MIN) { /* nothing stored: the run's day */
             int64_t day = run->created_unix / 86400;
             as_of = (int32_t)(day < 0 ? 0 : day >= TX_NDAYS ? TX_NDAYS - 1 : day);
         }
     }
-
     if (opts->holdout_start != INT32_MIN) {
-        st = tx_agree(comm, check_holdout(comm, txns, n, as_of, opts, err), err);
-        if (st != TX_OK)
+        st = tx_agree(comm, check_holdout(first, as_of, opts, err), err);
+        if (st != TX_OK) {
+            txa_fold_free(fold);
             return st;
+        }
     }
 
-    /* 2. Local customer-days up to as-of. */
-    txa_cday *local = TX_XMALLOC(n * sizeof *local);
-    size_t nlocal = 0;
-    for (size_t i = 0; i < n; i++)
-        if (txns[i].date <= as_of)
-            local[nlocal++] =
-                (txa_cday){txns[i].customer_id, txns[i].amount_cents, txns[i].date, 1};
-    cday_sort(local, nlocal);
-    nlocal = collapse(local, nlocal);
-    if (nlocal == SIZE_MAX)
-        st = tx_error_set(err, TX_ERR, "reduce: over 2^32 transactions of one customer and day");
-    st = tx_agree(comm, st, err);
-
-    /* 3. Redistribution by customer. */
-    txa_cday *days = NULL;
-    size_t ndays = 0;
-    if (st == TX_OK)
-        st = txa_sample_sort(comm, local, nlocal, sizeof *local, cday_cmp, cday_customer_cmp,
-                             cday_sort, (void **)&days, &ndays, err);
-    free(local);
+    /* 3. Partials to the customers' owners, merged. */
+    txa_part *parts = NULL;
+    size_t nparts = 0;
+    int64_t *acc = NULL;
+    st = txa_fold_merge(comm, fold, &parts, &nparts, &acc, err);
     if (st != TX_OK)
         return st;
-    ndays = collapse(days, ndays);
-    if (ndays == SIZE_MAX)
-        st = tx_error_set(err, TX_ERR, "reduce: over 2^32 transactions of one customer and day");
     double t_sort = MPI_Wtime();
 
     /* 4. Customers. */
     txa_customers c;
     memset(&c, 0, sizeof c);
-    size_t *day_start = NULL;
-    if (st == TX_OK)
-        st = customers_build(days, ndays, as_of, opts->unit_week ? 7.0 : 1.0, &c, &day_start,
-                             err);
+    st = customers_build(parts, nparts, as_of, opts->unit_week ? 7.0 : 1.0, &c, err);
     st = tx_agree(comm, st, err);
+    if (opts->holdout_start == INT32_MIN) { /* else holdout() reads them */
+        free(parts);
+        parts = NULL;
+    }
     tx_snapshot snap;
     memset(&snap, 0, sizeof snap);
     if (st == TX_OK) {
@@ -418,14 +336,16 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
         st = txa_rfm(comm, &c, err);
     }
     if (st == TX_OK)
-        txa_revenue_compute(comm, &c, day_start, days, &snap.revenue);
+        txa_revenue_compute(comm, acc, &snap.revenue);
+    free(acc);
     double t_rfm = MPI_Wtime();
 
     /* 6. Models. */
     if (st == TX_OK)
         st = models(comm, &c, opts, &snap.bgnbd, &snap.gg, err);
     if (st == TX_OK && opts->holdout_start != INT32_MIN)
-        st = holdout(comm, &c, day_start, days, as_of, opts, &snap.holdout, err);
+        st = holdout(comm, &c, parts, as_of, opts, &snap.holdout, err);
+    free(parts);
     double t_fit = MPI_Wtime();
 
     /* 7. Snapshot: the customer table is the one computed above. */
@@ -446,14 +366,82 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
                snap.holdout.fit.converged ? "converged" : "NOT converged");
     if (rank == 0 && st == TX_OK)
         TX_LOG(TX_LOG_INFO,
-               "reduce: %llu customers as of day %d; redistribute %.3f s, rfm+revenue %.3f s, "
-               "fits %.3f s, snapshot %.3f s",
-               (unsigned long long)c.total, (int)as_of, t_sort - t0, t_rfm - t_sort,
-               t_fit - t_rfm, t_end - t_fit);
+               "reduce: %llu customers as of %s; read+fold %.3f s, redistribute %.3f s, "
+               "rfm+revenue %.3f s, fits %.3f s, snapshot %.3f s",
+               (unsigned long long)c.total, tx_format_date(as_of, (char[16]){0}), t_read - t0,
+               t_sort - t_read,
+               t_rfm - t_sort, t_fit - t_rfm, t_end - t_fit);
     txa_revenue_free(&snap.revenue);
     tx_snapshot_table_free(&tx_snapshot_holdout_table, &snap.holdout.rows);
     customers_free(&c);
-    free(day_start);
-    free(days);
+    return st;
+}
+
+/* ---- transactions in memory ------------------------------------------------------------- */
+
+typedef struct txn_source {
+    const tx_txn *t;
+    size_t n;
+} txn_source;
+
+static int txn_read(void *ctx, tx_reduce_row_fn row, void *sink, tx_error *err)
+{
+    const txn_source *s = ctx;
+    for (size_t i = 0; i < s->n; i++) {
+        int rc = row(sink, s->t[i].customer_id, s->t[i].amount_cents, s->t[i].date, err);
+        if (rc != TX_OK)
+            return rc;
+    }
+    return TX_OK;
+}
+
+static int txn_date_cmp(const void *pa, const void *pb)
+{
+    const tx_txn *a = pa, *b = pb;
+    if (a->date != b->date)
+        return a->date < b->date ? -1 : 1;
+    return (a->customer_id > b->customer_id) - (a->customer_id < b->customer_id);
+}
+
+static int txn_day_cmp(const void *pa, const void *pb)
+{
+    const tx_txn *a = pa, *b = pb;
+    return (a->date > b->date) - (a->date < b->date);
+}
+
+static void txn_date_sort(void *base, size_t n)
+{
+    static const txa_radix_key keys[] = {{offsetof(tx_txn, date), 4, 1},
+                                         {offsetof(tx_txn, customer_id), 8, 0}};
+    txa_radix_sort(base, n, sizeof(tx_txn), keys, 2);
+}
+
+int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics_opts *opts,
+                       const tx_run_info *run, const char *dir, char *path_out,
+                       size_t path_len, tx_error *err)
+{
+    if (path_out && path_len)
+        path_out[0] = '\0';
+    int st = tx_agree(comm, check_input(opts, run, dir, !n || txns, err), err);
+    if (st != TX_OK)
+        return st;
+    /* By date: each rank one date range (all transactions of a day on one rank), a source
+     * streamed in date order. */
+    txn_date_sort(txns, n);
+    tx_txn *mine = NULL;
+    size_t nmine = 0;
+    st = txa_sample_sort(comm, txns, n, sizeof *txns, txn_date_cmp, txn_day_cmp, txn_date_sort,
+                         (void **)&mine, &nmine, err);
+    if (st != TX_OK)
+        return st;
+    txn_source ts = {mine, nmine};
+    tx_reduce_source s = {txn_read, &ts, INT32_MIN, INT32_MAX};
+    if (nmine) { /* the received dates, in order: [first, last] */
+        s.lower = mine[0].date;
+        s.upper = mine[nmine - 1].date == INT32_MAX ? INT32_MAX : mine[nmine - 1].date + 1;
+    }
+    st = tx_reduce_snapshot_stream(comm, &s, nmine ? 1 : 0, opts, run, dir, path_out, path_len,
+                                   err);
+    free(mine);
     return st;
 }

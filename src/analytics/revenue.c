@@ -1,42 +1,19 @@
-/* revenue.c - global daily and monthly revenue (SPEC §5). Each customer's days live on one
- * rank after the redistribution, so distinct-customer counts are local sums; one
- * MPI_Allreduce over the whole date range (1970..2099: 47482 days, 1560 months) makes them
- * global and exact. */
+/* revenue.c - global daily and monthly revenue (SPEC §5). A day's figures come from the one
+ * source (shard) holding that day, a month's distinct customers from the fold and the merge
+ * (fold.c), so one MPI_Allreduce over the whole date range (1970..2099: 47482 days, 1560
+ * months) makes them global and exact. */
 #include <string.h>
 
 #include "analytics_internal.h"
 
-enum { D_REV, D_TXN, D_CUST, NDCOL };
-enum { M_ACTIVE, M_NEW, NMCOL };
-
-void txa_revenue_compute(MPI_Comm comm, const txa_customers *c, const size_t *day_start,
-                         const txa_cday *days, tx_snapshot_revenue *out)
+void txa_revenue_compute(MPI_Comm comm, int64_t *buf, tx_snapshot_revenue *out)
 {
-    /* One int64 buffer: 3 daily columns, then 2 monthly ones (counts fit in int64). */
-    const size_t nd = TX_NDAYS, nm = TX_NMONTHS;
-    size_t total = NDCOL * nd + NMCOL * nm;
-    int64_t *buf = TX_XCALLOC(total, sizeof *buf);
-    int64_t *rev = buf, *txn = buf + nd, *cust = buf + 2 * nd;
-    int64_t *active = buf + NDCOL * nd, *fresh = active + nm;
+    const size_t nd = TX_NDAYS, nm = TX_NMONTHS, total = TXA_ACC_LEN;
+    int64_t *rev = buf + TXA_ACC_REV, *txn = buf + TXA_ACC_TXN, *cust = buf + TXA_ACC_CUST;
+    int64_t *active = buf + TXA_ACC_ACTIVE, *fresh = buf + TXA_ACC_NEW;
     uint16_t *month_of = TX_XMALLOC(nd * sizeof *month_of);
     for (size_t d = 0; d < nd; d++)
         month_of[d] = (uint16_t)tx_month_index((int32_t)d);
-    for (size_t i = 0; i < c->n; i++) {
-        int last_month = -1;
-        for (size_t k = day_start[i]; k < day_start[i + 1]; k++) {
-            const txa_cday *d = &days[k];
-            rev[d->date] += d->amount_cents;
-            txn[d->date] += d->count;
-            cust[d->date] += 1;
-            int mi = month_of[d->date];
-            if (mi != last_month) { /* days are sorted: a new month of this customer */
-                active[mi] += 1;
-                if (last_month < 0)
-                    fresh[mi] += 1;
-                last_month = mi;
-            }
-        }
-    }
     MPI_Allreduce(MPI_IN_PLACE, buf, (int)total, MPI_INT64_T, MPI_SUM, comm);
 
     int64_t mrev[TX_NMONTHS], mtxn[TX_NMONTHS];
@@ -83,7 +60,6 @@ void txa_revenue_compute(MPI_Comm comm, const txa_customers *c, const size_t *da
         j++;
     }
     free(month_of);
-    free(buf);
 }
 
 void txa_revenue_free(tx_snapshot_revenue *r)

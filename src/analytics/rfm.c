@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analytics_internal.h"
+#include "txetl/route.h"
 
 /* The §5 segments, in enum order; `segment` in the snapshot indexes this list. */
 enum {
@@ -114,35 +115,33 @@ static int ntile(MPI_Comm comm, const txa_customers *c, const int64_t *key, uint
     if (rank == 0)
         first = 0;
 
-    /* Group the scores by origin rank and send them home. */
-    int *cnt = TX_XCALLOC((size_t)nranks * 4, sizeof(int));
-    int *displ = cnt + nranks, *rcnt = cnt + 2 * nranks, *rdispl = cnt + 3 * nranks;
+    /* Group the scores by origin rank and send them home, in bounded rounds. */
+    size_t *cnt = TX_XCALLOC((size_t)nranks * 3, sizeof *cnt);
+    size_t *displ = cnt + nranks, *rcnt = cnt + 2 * nranks;
     for (size_t i = 0; i < nmine; i++)
         cnt[mine[i].src_rank]++;
     for (int r = 1; r < nranks; r++)
         displ[r] = displ[r - 1] + cnt[r - 1];
     score_rec *send = TX_XMALLOC(nmine * sizeof *send);
-    int *fill = TX_XMALLOC((size_t)nranks * sizeof(int));
-    memcpy(fill, displ, (size_t)nranks * sizeof(int));
     for (size_t i = 0; i < nmine; i++)
-        send[fill[mine[i].src_rank]++] =
+        send[displ[mine[i].src_rank]++] =
             (score_rec){mine[i].src_row, txa_ntile5(first + i, c->total)};
-    free(fill);
     free(mine);
-    MPI_Alltoall(cnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm);
-    for (int r = 1; r < nranks; r++)
-        rdispl[r] = rdispl[r - 1] + rcnt[r - 1];
-    score_rec *back = TX_XMALLOC(c->n * sizeof *back);
-    MPI_Datatype elem;
-    MPI_Type_contiguous((int)sizeof(score_rec), MPI_BYTE, &elem);
-    MPI_Type_commit(&elem);
-    MPI_Alltoallv(send, cnt, displ, elem, back, rcnt, rdispl, elem, comm);
-    MPI_Type_free(&elem);
-    for (size_t i = 0; i < c->n; i++)
-        score[back[i].row] = (uint8_t)back[i].score;
-    free(back);
+    void *got = NULL;
+    size_t nback = 0;
+    st = tx_exchange_blocks(comm, send, cnt, sizeof *send, tx_route_round_bytes(), &got, rcnt,
+                            &nback, err);
     free(send);
     free(cnt);
+    if (st != TX_OK)
+        return st;
+    const score_rec *back = got;
+    /* Every customer sent out came back once: exactly c->n scores (an invariant). */
+    if (nback != c->n)
+        MPI_Abort(comm, 3);
+    for (size_t i = 0; i < c->n; i++)
+        score[back[i].row] = (uint8_t)back[i].score;
+    free(got);
     return TX_OK;
 }
 

@@ -1,10 +1,11 @@
 /* sort.c - distributed sample sort for the reduce step: weighted regular sampling, splitters
- * computed identically on every rank, one MPI_Alltoallv of fixed-size elements. */
-#include <limits.h>
+ * computed identically on every rank, the elements moved in bounded exchange rounds
+ * (tx_exchange_blocks, src/route). */
 #include <stddef.h>
 #include <string.h>
 
 #include "analytics_internal.h"
+#include "txetl/route.h"
 
 /* Samples per rank: enough for a few percent of imbalance at most. */
 #define SAMPLES_PER_RANK 256
@@ -132,7 +133,7 @@ void txa_radix_sort(void *base, size_t n, size_t size, const txa_radix_key *keys
 /* Local. Merges the k sorted runs of base (run r: cnt[r] elements at element offset displ[r],
  * runs contiguous in order) into one sorted run, pairwise rounds through a scratch buffer:
  * O(n log k) comparisons instead of a full re-sort. Stable: equal elements keep run order. */
-static void merge_runs(char *base, size_t n, size_t size, txa_cmp_fn cmp, const int *cnt,
+static void merge_runs(char *base, size_t n, size_t size, txa_cmp_fn cmp, const size_t *cnt,
                        int k)
 {
     if (k < 2 || n < 2)
@@ -140,7 +141,7 @@ static void merge_runs(char *base, size_t n, size_t size, txa_cmp_fn cmp, const 
     size_t *bound = TX_XMALLOC(((size_t)k + 1) * sizeof *bound);
     bound[0] = 0;
     for (int r = 0; r < k; r++)
-        bound[r + 1] = bound[r] + (size_t)cnt[r];
+        bound[r + 1] = bound[r] + cnt[r];
     char *src = base, *dst = TX_XMALLOC(n * size), *scratch = dst;
     int runs = k;
     while (runs > 1) {
@@ -192,63 +193,47 @@ int txa_sample_sort(MPI_Comm comm, void *base, size_t n, size_t size, txa_cmp_fn
         memcpy(mine + (size_t)i * rec, b + at * size, size);
         memcpy(mine + (size_t)i * rec + size, &weight, sizeof weight);
     }
-    int *cnt = TX_XMALLOC(sizeof(int) * (size_t)nranks * 4);
-    int *displ = cnt + nranks, *rcnt = cnt + 2 * nranks, *rdispl = cnt + 3 * nranks;
+    int *gcnt = TX_XMALLOC(sizeof(int) * (size_t)nranks * 2);
+    int *gdispl = gcnt + nranks;
     int kb = k * (int)rec;
-    MPI_Allgather(&kb, 1, MPI_INT, cnt, 1, MPI_INT, comm);
+    MPI_Allgather(&kb, 1, MPI_INT, gcnt, 1, MPI_INT, comm);
     size_t nbytes = 0;
     for (int r = 0; r < nranks; r++) {
-        displ[r] = (int)nbytes;
-        nbytes += (size_t)cnt[r];
+        gdispl[r] = (int)nbytes;
+        nbytes += (size_t)gcnt[r];
     }
     char *all = TX_XMALLOC(nbytes);
-    MPI_Allgatherv(mine, kb, MPI_BYTE, all, cnt, displ, MPI_BYTE, comm);
+    MPI_Allgatherv(mine, kb, MPI_BYTE, all, gcnt, gdispl, MPI_BYTE, comm);
     free(mine);
+    free(gcnt);
 
     /* 2. Splitters, the same on every rank; rank j gets (s_{j-1}, s_j] under part. */
     char *split = TX_XMALLOC((size_t)nranks * size);
     int nsplit = pick_splitters(all, nbytes / rec, size, sort, nranks, split);
     free(all);
+    size_t *cnt = TX_XMALLOC(sizeof(size_t) * (size_t)nranks * 2), *rcnt = cnt + nranks;
     size_t prev = 0;
-    int st = TX_OK;
     for (int r = 0; r < nranks; r++) {
         size_t end = r < nsplit ? upper_bound(b, n, size, split + (size_t)r * size, part) : n;
         if (end < prev) /* equal splitters: an empty range */
             end = prev;
-        if (end - prev > INT_MAX || prev > INT_MAX)
-            st = TX_ERR;
-        cnt[r] = (int)(end - prev);
-        displ[r] = (int)prev;
+        cnt[r] = end - prev;
         prev = end;
     }
     free(split);
 
-    /* 3. Counts, then the elements as `size`-byte units. */
-    MPI_Alltoall(cnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm);
+    /* 3. Each rank's range to its owner, in rounds of a bounded size (the elements are already
+     * grouped by destination: the input is sorted). */
+    void *recv = NULL;
     size_t nrecv = 0;
-    for (int r = 0; r < nranks; r++) {
-        rdispl[r] = (int)(nrecv > INT_MAX ? INT_MAX : nrecv);
-        nrecv += (size_t)rcnt[r];
-    }
-    if (nrecv > INT_MAX)
-        st = TX_ERR;
-    int gst = st;
-    MPI_Allreduce(&st, &gst, 1, MPI_INT, MPI_MIN, comm);
-    if (gst != TX_OK) {
+    int st = tx_exchange_blocks(comm, b, cnt, size, tx_route_round_bytes(), &recv, rcnt, &nrecv,
+                                err);
+    if (st != TX_OK) {
         free(cnt);
         *out = NULL;
         *nout = 0;
-        return tx_error_set(err, TX_ERR,
-                            "reduce: more than %d elements for one rank in the sample sort; "
-                            "run with more ranks",
-                            INT_MAX);
+        return st;
     }
-    MPI_Datatype elem;
-    MPI_Type_contiguous((int)size, MPI_BYTE, &elem);
-    MPI_Type_commit(&elem);
-    char *recv = TX_XMALLOC(nrecv * size);
-    MPI_Alltoallv(b, cnt, displ, elem, recv, rcnt, rdispl, elem, comm);
-    MPI_Type_free(&elem);
 
     /* 4. Sorted runs from each rank (each rank's slice of its sorted input): merged. */
     (void)sorter;

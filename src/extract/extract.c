@@ -43,6 +43,7 @@ struct tx_cursor {
     char *buf;         /* window of the current file: [buf_off, buf_off + buf_len) */
     size_t cap, buf_len;
     uint64_t buf_off;
+    tx_record_parser *parser; /* libcsv, one per cursor: its buffers serve every record */
     char raw[RAW_KEEP];
 };
 
@@ -266,10 +267,17 @@ uint64_t tx_input_share_bytes(const tx_input *in) { return in->share; }
 
 int tx_cursor_new(tx_input *in, tx_cursor **out, tx_error *err)
 {
+    *out = NULL;
     tx_cursor *cur = calloc(1, sizeof *cur);
     if (!cur || !(cur->buf = malloc(READ_CHUNK))) {
         free(cur);
         return tx_error_set(err, TX_ENOMEM, "out of memory");
+    }
+    int rc = tx_record_parser_new(&cur->parser, err);
+    if (rc != TX_OK) {
+        free(cur->buf);
+        free(cur);
+        return rc;
     }
     cur->in = in;
     cur->cap = READ_CHUNK;
@@ -282,6 +290,7 @@ void tx_cursor_free(tx_cursor **cur)
 {
     if (!*cur)
         return;
+    tx_record_parser_free(&(*cur)->parser);
     free((*cur)->buf);
     free(*cur);
     *cur = NULL;
@@ -511,7 +520,7 @@ int tx_cursor_next(tx_cursor *cur, tx_raw *raw, tx_record *rec, tx_error *err)
             raw->reject = unterminated ? TX_REJ_UNTERMINATED_QUOTE : TX_REJ_RECORD_TOO_LONG;
             return 1;
         }
-        raw->reject = tx_record_parse(&f->hdr, bytes, len, unterminated, rec);
+        raw->reject = tx_record_parse(cur->parser, &f->hdr, bytes, len, unterminated, rec);
         if (raw->reject == TX_REJ_NONE) {
             rec->offset = s;
             rec->file_index = (uint32_t)cur->file;

@@ -177,7 +177,7 @@ int tx_apply_runs_row(tx_job *j, const char *status, const char *finished, const
     /* A run that failed before every shard committed its directory applied nothing that
      * counts: its row keeps read and rejected, and 0 in the applied columns (never figures of
      * a run that did not happen). */
-    tx_run_counts counts = j->counts;
+    tx_run_counts counts = j->sum.counts;
     if (!strcmp(status, "failed") && !j->committed)
         counts.inserted = counts.updated = counts.moved = counts.deleted = counts.stale =
             counts.superseded = 0;

@@ -1,15 +1,30 @@
-/* record.c - the extract's header and the per-record validator of SPEC §2.
+/* record.c - the extract's header and the per-record parser of SPEC §2.
  *
- * tx_record_parse is the parser's hot path: one pass splits the record into fields (RFC 4180
- * quoting) and remembers where the known columns' bytes are; then each known column is
- * validated in the record's field order by a hand-written loop. No allocation, no locale, no
- * strtol: every byte is looked at a small, fixed number of times. */
+ * libcsv (csv.h) splits every header and record into fields; callbacks check each field as
+ * libcsv hands it over (fields.h), in field order, without copying it. What libcsv's strict
+ * mode does not do exactly as txetl's contract (record.h) says is handled here:
+ *
+ *  - Fast path, one csv_parse + csv_fini per record with libcsv's defaults: a space or tab
+ *    next to a field's edges is dropped and a CR or LF outside quotes ends a row. A record
+ *    is taken from this pass only when it is provably the same as the contract's reading:
+ *    exactly one row, and not one byte dropped (the record's length equals its fields'
+ *    bytes + commas + the quotes libcsv removed). Nearly every real record is.
+ *  - Exact path, for the rest (blanks at field edges, a stray CR, strict errors): the same
+ *    parser, CR and LF made data (csv_set_term_func), and the space rule set per field
+ *    (csv_set_space_func): no blanks for text columns (kept byte for byte, a quote after a
+ *    blank is bad_quote), libcsv's for the others (trimmed; quotes after leading blanks).
+ *    The record is fed up to each comma, so the rule can change where a field ends.
+ *
+ * Reasons: a strict error is bad_quote, an open quote at csv_fini (CSV_STRICT_FINI)
+ * unterminated_quote, and field_count as soon as a field past the header's count begins. */
 #include "txetl/record.h"
 
+#include <csv.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "civil.h"
+#include "fields.h"
 
 static const char *const col_names[TX_NCOLS] = {
     [TX_COL_TRANSACTION_ID] = "transaction_id",
@@ -61,22 +76,10 @@ const char *tx_reject_name(tx_reject r)
     return reject_names[r];
 }
 
-static inline bool is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static inline unsigned digit(char c)
-{
-    return (unsigned)((unsigned char)c - '0'); /* > 9 when c is not a digit */
-}
-
 static inline bool is_text_col(int col)
 {
     return col == TX_COL_TRANSACTION_CATEGORY || col == TX_COL_PAYMENT_METHOD;
 }
-
-/* ---- header ------------------------------------------------------------------------------ */
 
 /* ASCII case-insensitive equality of s[0..n) with the NUL-terminated lowercase name. */
 static bool name_equals(const char *s, size_t n, const char *name)
@@ -110,6 +113,75 @@ static void unknown_append(tx_header *h, const char *s, size_t n)
     }
 }
 
+/* ---- libcsv set-up ---------------------------------------------------------------------- */
+
+#define RECORD_OPTS (CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL)
+#define HEADER_BLK (64u << 10) /* the header parser's buffer grows in steps of this */
+
+/* A space or terminator function under which no byte is one. */
+static int never(unsigned char c)
+{
+    (void)c;
+    return 0;
+}
+
+/* Readies p for new input whatever its state: after a strict error, or with a quote open
+ * (where csv_fini under CSV_STRICT_FINI fails and keeps the state). Calls no callback. */
+static void csv_reset(struct csv_parser *p)
+{
+    const int opts = csv_get_opts(p);
+    csv_set_opts(p, (unsigned char)(opts & ~CSV_STRICT_FINI));
+    csv_fini(p, NULL, NULL, NULL);
+    csv_set_opts(p, (unsigned char)opts);
+}
+
+/* ---- header ------------------------------------------------------------------------------ */
+
+typedef struct header_ctx {
+    tx_header *h;
+    const char *path;
+    tx_error *err;
+    int rc; /* the first problem a name had */
+} header_ctx;
+
+/* libcsv's field callback for a header name. */
+static void header_field(void *s, size_t len, void *data)
+{
+    header_ctx *c = data;
+    tx_header *h = c->h;
+    if (c->rc != TX_OK)
+        return;
+    if (h->nfields >= TX_HEADER_MAX_COLS) {
+        c->rc = tx_error_set(c->err, TX_EUSAGE, "%s: header has more than %d columns", c->path,
+                             TX_HEADER_MAX_COLS);
+        return;
+    }
+    const char *ns = s, *ne = ns + len;
+    while (ns < ne && is_blank(*ns))
+        ns++;
+    while (ne > ns && is_blank(ne[-1]))
+        ne--;
+    const size_t n = (size_t)(ne - ns);
+    int col = -1;
+    for (int k = 0; k < TX_NCOLS; k++)
+        if (name_equals(ns, n, col_names[k])) {
+            col = k;
+            break;
+        }
+    if (col >= 0) {
+        if (h->col_of[col] >= 0) {
+            c->rc = tx_error_set(c->err, TX_EUSAGE,
+                                 "%s: header names column %s twice (columns %d and %d)", c->path,
+                                 col_names[col], h->col_of[col] + 1, h->nfields + 1);
+            return;
+        }
+        h->col_of[col] = h->nfields;
+    } else if (n > 0) {
+        unknown_append(h, ns, n);
+    }
+    h->nfields++;
+}
+
 int tx_header_parse(const char *line, size_t len, const char *path, tx_header *h, tx_error *err)
 {
     h->nfields = 0;
@@ -122,307 +194,302 @@ int tx_header_parse(const char *line, size_t len, const char *path, tx_header *h
         return tx_error_set(err, TX_EUSAGE, "%s: header line is longer than %u bytes", path,
                             TX_RECORD_MAX);
 
-    const char *p = line, *e = line + len;
-    for (;;) {
-        if (h->nfields >= TX_HEADER_MAX_COLS)
-            return tx_error_set(err, TX_EUSAGE, "%s: header has more than %d columns", path,
-                                TX_HEADER_MAX_COLS);
-        const char *q = p, *ns, *ne;
-        while (q < e && is_blank(*q))
-            q++;
-        if (q < e && *q == '"') {
-            ns = ++q;
-            for (;;) {
-                const char *dq = memchr(q, '"', (size_t)(e - q));
-                if (dq == NULL)
-                    return tx_error_set(err, TX_EUSAGE,
-                                        "%s: header column %d has an unterminated quote", path,
-                                        h->nfields + 1);
-                if (dq + 1 < e && dq[1] == '"') {
-                    q = dq + 2;
-                    continue;
-                }
-                ne = dq;
-                q = dq + 1;
-                break;
-            }
-            while (q < e && is_blank(*q))
-                q++;
-            if (q < e && *q != ',')
-                return tx_error_set(err, TX_EUSAGE,
-                                    "%s: header column %d has text after its closing quote",
-                                    path, h->nfields + 1);
-        } else {
-            ns = q;
-            while (q < e && *q != ',') {
-                if (*q == '"')
-                    return tx_error_set(err, TX_EUSAGE,
-                                        "%s: header column %d has a quote inside an unquoted "
-                                        "name", path, h->nfields + 1);
-                q++;
-            }
-            ne = q;
-        }
-        while (ns < ne && is_blank(*ns))
-            ns++;
-        while (ne > ns && is_blank(ne[-1]))
-            ne--;
-
-        const size_t n = (size_t)(ne - ns);
-        int col = -1;
-        for (int c = 0; c < TX_NCOLS; c++)
-            if (name_equals(ns, n, col_names[c])) {
-                col = c;
-                break;
-            }
-        if (col >= 0) {
-            if (h->col_of[col] >= 0)
-                return tx_error_set(err, TX_EUSAGE,
-                                    "%s: header names column %s twice (columns %d and %d)", path,
-                                    col_names[col], h->col_of[col] + 1, h->nfields + 1);
-            h->col_of[col] = h->nfields;
-        } else if (n > 0) {
-            unknown_append(h, ns, n);
-        }
-        h->nfields++;
-        if (q >= e)
-            break;
-        p = q + 1; /* past the ',' */
+    /* Names are trimmed like non-text fields (libcsv's blank rule); a CR or LF is data. */
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        return tx_error_set(err, TX_ENOMEM, "%s: cannot set up the CSV parser", path);
+    csv_set_term_func(&p, never);
+    csv_set_blk_size(&p, HEADER_BLK);
+    header_ctx c = {h, path, err, TX_OK};
+    const size_t done = csv_parse(&p, line, len, header_field, NULL, &c);
+    int rc = c.rc;
+    if (rc == TX_OK && done < len) {
+        if (csv_error(&p) == CSV_ENOMEM)
+            rc = tx_error_set(err, TX_ENOMEM, "out of memory parsing the header of %s", path);
+        else if (h->nfields >= TX_HEADER_MAX_COLS)
+            rc = tx_error_set(err, TX_EUSAGE, "%s: header has more than %d columns", path,
+                              TX_HEADER_MAX_COLS);
+        else if (p.quoted) /* the strict error came after a closing quote */
+            rc = tx_error_set(err, TX_EUSAGE,
+                              "%s: header column %d has text after its closing quote", path,
+                              h->nfields + 1);
+        else
+            rc = tx_error_set(err, TX_EUSAGE,
+                              "%s: header column %d has a quote inside an unquoted name", path,
+                              h->nfields + 1);
+    } else if (rc == TX_OK) {
+        if (csv_fini(&p, header_field, NULL, &c) != 0)
+            rc = h->nfields >= TX_HEADER_MAX_COLS
+                     ? tx_error_set(err, TX_EUSAGE, "%s: header has more than %d columns", path,
+                                    TX_HEADER_MAX_COLS)
+                     : tx_error_set(err, TX_EUSAGE,
+                                    "%s: header column %d has an unterminated quote", path,
+                                    h->nfields + 1);
+        else
+            rc = c.rc;
     }
+    csv_free(&p);
+    if (rc != TX_OK)
+        return rc;
+    if (h->nfields == 0) /* an empty or blank line: libcsv sees no field, the line holds one */
+        h->nfields = 1;
 
-    for (int c = 0; c < TX_NCOLS; c++)
-        if (col_required[c] && h->col_of[c] < 0)
+    for (int k = 0; k < TX_NCOLS; k++)
+        if (col_required[k] && h->col_of[k] < 0)
             return tx_error_set(err, TX_EUSAGE, "%s: header lacks required column %s", path,
-                                col_names[c]);
+                                col_names[k]);
     return TX_OK;
-}
-
-/* ---- field validators -------------------------------------------------------------------- */
-
-/* A field's bytes: for quoted fields the text between the quotes, with nesc '""' pairs. */
-typedef struct field {
-    const char *p;
-    uint32_t len;
-    uint32_t nesc;
-} field;
-
-/* ids: decimal digits, 1 .. INT64_MAX. Returns 0 ok, 1 not a number, 2 out of range. */
-static inline int parse_id(const char *s, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    unsigned sig = 0; /* significant digits seen */
-    for (size_t i = 0; i < n; i++) {
-        const unsigned d = digit(s[i]);
-        if (d > 9)
-            return 1;
-        if (sig > 0 || d != 0) {
-            if (++sig <= 19)
-                v = v * 10 + d; /* at most 19 digits: fits in uint64_t */
-        }
-    }
-    if (sig == 0 || sig > 19 || v > (uint64_t)INT64_MAX)
-        return 2;
-    *out = v;
-    return 0;
-}
-
-/* Exactly YYYY-MM-DD, a calendar date. Returns false when not. */
-static inline bool parse_ymd(const char *s, int *y, int *m, int *d)
-{
-    const unsigned y0 = digit(s[0]), y1 = digit(s[1]), y2 = digit(s[2]), y3 = digit(s[3]);
-    const unsigned m0 = digit(s[5]), m1 = digit(s[6]), d0 = digit(s[8]), d1 = digit(s[9]);
-    if ((y0 > 9) | (y1 > 9) | (y2 > 9) | (y3 > 9) | (m0 > 9) | (m1 > 9) | (d0 > 9) | (d1 > 9) ||
-        s[4] != '-' || s[7] != '-')
-        return false;
-    *y = (int)(y0 * 1000 + y1 * 100 + y2 * 10 + y3);
-    *m = (int)(m0 * 10 + m1);
-    *d = (int)(d0 * 10 + d1);
-    return *m >= 1 && *m <= 12 && *d >= 1 && *d <= civil_month_days(*y, *m);
-}
-
-static inline tx_reject parse_date(const char *s, size_t n, int32_t *out)
-{
-    int y, m, d;
-    if (n != 10 || !parse_ymd(s, &y, &m, &d))
-        return TX_REJ_BAD_DATE;
-    if (y < 1970 || y > 2099)
-        return TX_REJ_DATE_RANGE;
-    *out = civil_days(y, m, d);
-    return TX_REJ_NONE;
-}
-
-/* [+-] 1-12 digits [. 1-2 digits], exactly in cents. */
-static inline tx_reject parse_amount(const char *s, size_t n, int64_t *out)
-{
-    size_t i = 0;
-    bool neg = false;
-    if (i < n && (s[i] == '-' || s[i] == '+'))
-        neg = s[i++] == '-';
-    const size_t int_start = i;
-    uint64_t v = 0;
-    unsigned d;
-    while (i < n && (d = digit(s[i])) <= 9) {
-        if (i - int_start < 12)
-            v = v * 10 + d;
-        i++;
-    }
-    const size_t nint = i - int_start;
-    if (nint == 0)
-        return TX_REJ_BAD_AMOUNT;
-    v *= 100;
-    if (i < n) {
-        if (s[i] != '.')
-            return TX_REJ_BAD_AMOUNT;
-        i++;
-        if (i < n && (d = digit(s[i])) <= 9) {
-            v += d * 10;
-            i++;
-        } else {
-            return TX_REJ_BAD_AMOUNT; /* "5." */
-        }
-        if (i < n && (d = digit(s[i])) <= 9) {
-            v += d;
-            i++;
-        }
-        if (i != n)
-            return TX_REJ_BAD_AMOUNT; /* a third fraction digit, or anything else */
-    }
-    if (nint > 12)
-        return TX_REJ_AMOUNT_RANGE;
-    *out = neg ? -(int64_t)v : (int64_t)v;
-    return TX_REJ_NONE;
-}
-
-/* YYYY-MM-DD[ T]HH:MM:SS[.f{1,6}][Z], years 1970..9999, to microseconds since the epoch. */
-static inline bool parse_timestamp(const char *s, size_t n, int64_t *out)
-{
-    int y, mo, d;
-    if (n < 19 || !parse_ymd(s, &y, &mo, &d) || y < 1970 || (s[10] != ' ' && s[10] != 'T') ||
-        s[13] != ':' || s[16] != ':')
-        return false;
-    const unsigned h0 = digit(s[11]), h1 = digit(s[12]), i0 = digit(s[14]), i1 = digit(s[15]);
-    const unsigned s0 = digit(s[17]), s1 = digit(s[18]);
-    if ((h0 > 9) | (h1 > 9) | (i0 > 9) | (i1 > 9) | (s0 > 9) | (s1 > 9))
-        return false;
-    const unsigned hh = h0 * 10 + h1, mi = i0 * 10 + i1, ss = s0 * 10 + s1;
-    if (hh > 23 || mi > 59 || ss > 59)
-        return false;
-    size_t i = 19;
-    int64_t frac = 0;
-    if (i < n && s[i] == '.') {
-        i++;
-        const size_t fs = i;
-        unsigned dg;
-        while (i < n && i - fs < 6 && (dg = digit(s[i])) <= 9) {
-            frac = frac * 10 + dg;
-            i++;
-        }
-        if (i == fs)
-            return false;
-        for (size_t k = i - fs; k < 6; k++)
-            frac *= 10;
-    }
-    if (i < n && s[i] == 'Z')
-        i++;
-    if (i != n)
-        return false;
-    const int64_t secs = (int64_t)civil_days(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss;
-    *out = secs * 1000000 + frac;
-    return true;
-}
-
-/* Valid UTF-8 (no overlongs, surrogates or code points over U+10FFFF) without NUL bytes.
- * Returns TX_REJ_NONE, TX_REJ_NUL_BYTE or TX_REJ_BAD_UTF8, whichever problem comes first. */
-static tx_reject check_text(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        const unsigned c = s[i];
-        if (c < 0x80) {
-            if (c == 0)
-                return TX_REJ_NUL_BYTE;
-            i++;
-            continue;
-        }
-        unsigned need, lo = 0x80, hi = 0xBF;
-        if (c < 0xC2)
-            return TX_REJ_BAD_UTF8; /* a continuation byte, or an overlong 2-byte lead */
-        if (c < 0xE0) {
-            need = 1;
-        } else if (c < 0xF0) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0; /* overlong */
-            else if (c == 0xED)
-                hi = 0x9F; /* surrogates */
-        } else if (c < 0xF5) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90; /* overlong */
-            else if (c == 0xF4)
-                hi = 0x8F; /* over U+10FFFF */
-        } else {
-            return TX_REJ_BAD_UTF8;
-        }
-        if (n - i <= need)
-            return TX_REJ_BAD_UTF8; /* truncated */
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return TX_REJ_BAD_UTF8;
-        for (unsigned k = 2; k <= need; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return TX_REJ_BAD_UTF8;
-        i += need + 1;
-    }
-    return TX_REJ_NONE;
-}
-
-/* Copies a text field (un-doubling '""') into dst of capacity cap and validates it. */
-static inline tx_reject take_text(const field *f, char *dst, size_t cap, uint8_t *dst_len,
-                                  tx_reject too_long)
-{
-    const size_t n = f->len - f->nesc;
-    if (n > cap)
-        return too_long;
-    if (f->nesc == 0) {
-        memcpy(dst, f->p, n);
-    } else {
-        size_t j = 0;
-        for (size_t i = 0; i < f->len; i++) {
-            dst[j++] = f->p[i];
-            if (f->p[i] == '"')
-                i++; /* skip the second quote of the pair */
-        }
-    }
-    memset(dst + n, 0, cap - n); /* the record travels as bytes: keep them deterministic */
-    *dst_len = (uint8_t)n;
-    return check_text((const unsigned char *)dst, n);
 }
 
 /* ---- records ----------------------------------------------------------------------------- */
 
-/* The first ',' or '"' in [q, e), or e. Eight bytes at a time (SWAR): the lowest flagged byte
- * of the "has a zero byte" trick is exact, which is all a search for the first match needs. */
-static inline const char *find_comma_or_quote(const char *q, const char *e)
+struct tx_record_parser {
+    struct csv_parser csv;
+    /* The known columns of the header in use, in the record's field order: order_field[k] is
+     * the field index of column order_col[k]; order_field[npresent] = -1 (no field matches). */
+    int plan_col_of[TX_NCOLS]; /* the header's col_of the plan was made for */
+    int plan_valid;
+    int order_field[TX_NCOLS + 1], order_col[TX_NCOLS];
+    /* The record being parsed, as the callbacks see it. */
+    const tx_header *h;
+    tx_record *out;
+    int fi;              /* fields libcsv has handed over */
+    int next;            /* the next known column, an index into order_* */
+    int rows;            /* rows libcsv has ended */
+    unsigned have;       /* bit (1 << tx_col): the column had a value (no default) */
+    tx_reject rej;       /* the first bad value, in field order */
+    int count_quotes;    /* count '"' in field bytes (the record holds quotes) */
+    size_t content;      /* bytes libcsv handed over */
+    size_t quotes;       /* '"' among them */
+};
+
+int tx_record_parser_new(tx_record_parser **out, tx_error *err)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-    while (e - q >= 8) {
-        uint64_t w;
-        memcpy(&w, q, 8);
-        const uint64_t c = w ^ (ones * ','), d = w ^ (ones * '"');
-        const uint64_t m = (((c - ones) & ~c) | ((d - ones) & ~d)) & highs;
-        if (m != 0)
-            return q + (__builtin_ctzll(m) >> 3);
-        q += 8;
+    *out = NULL;
+    tx_record_parser *t = calloc(1, sizeof *t);
+    if (!t || csv_init(&t->csv, RECORD_OPTS) != 0) {
+        free(t);
+        return tx_error_set(err, TX_ENOMEM, "out of memory for the CSV parser");
     }
-#endif
-    while (q < e && *q != ',' && *q != '"')
-        q++;
-    return q;
+    /* One buffer for the longest field there can be (a field is never longer than its
+     * record), allocated now by a one-byte parse: no record will make libcsv grow it. */
+    csv_set_blk_size(&t->csv, (size_t)TX_RECORD_MAX + 1);
+    if (csv_parse(&t->csv, " ", 1, NULL, NULL, NULL) != 1 ||
+        csv_get_buffer_size(&t->csv) < (size_t)TX_RECORD_MAX + 1) {
+        csv_free(&t->csv);
+        free(t);
+        return tx_error_set(err, TX_ENOMEM, "out of memory for the CSV parser's buffer");
+    }
+    csv_reset(&t->csv);
+    *out = t;
+    return TX_OK;
 }
 
-tx_reject tx_record_parse(const tx_header *h, const char *rec, size_t len, int unterminated,
-                          tx_record *out)
+void tx_record_parser_free(tx_record_parser **p)
+{
+    if (!*p)
+        return;
+    csv_free(&(*p)->csv);
+    free(*p);
+    *p = NULL;
+}
+
+/* Sorts the header's known columns into field order (once per header). */
+static void plan(tx_record_parser *t, const tx_header *h)
+{
+    if (t->plan_valid && memcmp(t->plan_col_of, h->col_of, sizeof h->col_of) == 0)
+        return;
+    int n = 0;
+    for (int c = 0; c < TX_NCOLS; c++) {
+        const int fi = h->col_of[c];
+        if (fi < 0)
+            continue;
+        int k = n++;
+        for (; k > 0 && t->order_field[k - 1] > fi; k--) {
+            t->order_field[k] = t->order_field[k - 1];
+            t->order_col[k] = t->order_col[k - 1];
+        }
+        t->order_field[k] = fi;
+        t->order_col[k] = c;
+    }
+    t->order_field[n] = -1;
+    memcpy(t->plan_col_of, h->col_of, sizeof h->col_of);
+    t->plan_valid = 1;
+}
+
+static void begin(tx_record_parser *t, const tx_header *h, tx_record *out)
+{
+    plan(t, h);
+    t->h = h;
+    t->out = out;
+    t->fi = t->next = t->rows = 0;
+    t->have = 0;
+    t->rej = TX_REJ_NONE;
+    t->count_quotes = 0;
+    t->content = t->quotes = 0;
+}
+
+/* Checks the bytes of known column `col` into t->out. */
+static inline tx_reject check_field(tx_record_parser *t, int col, const char *s, size_t n)
+{
+    tx_record *out = t->out;
+    if (is_text_col(col)) {
+        if (n == 0)
+            return TX_REJ_NONE; /* default: empty */
+        t->have |= 1u << col;
+        return col == TX_COL_TRANSACTION_CATEGORY
+                   ? take_text(s, n, out->category, TX_CATEGORY_MAX, &out->category_len,
+                               TX_REJ_CATEGORY_TOO_LONG)
+                   : take_text(s, n, out->payment, TX_PAYMENT_MAX, &out->payment_len,
+                               TX_REJ_PAYMENT_TOO_LONG);
+    }
+    /* Non-text: trim spaces and tabs (inside the quotes too). */
+    while (n > 0 && is_blank(*s)) {
+        s++;
+        n--;
+    }
+    while (n > 0 && is_blank(s[n - 1]))
+        n--;
+    if (n == 0)
+        return col_required[col] ? TX_REJ_MISSING_FIELD : TX_REJ_NONE; /* default, in finish */
+    t->have |= 1u << col;
+    int rc;
+    switch (col) {
+    case TX_COL_TRANSACTION_ID:
+        rc = parse_id(s, n, &out->transaction_id);
+        return rc == 0 ? TX_REJ_NONE
+                       : rc == 1 ? TX_REJ_BAD_TRANSACTION_ID : TX_REJ_TRANSACTION_ID_RANGE;
+    case TX_COL_CUSTOMER_ID:
+        rc = parse_id(s, n, &out->customer_id);
+        return rc == 0 ? TX_REJ_NONE : rc == 1 ? TX_REJ_BAD_CUSTOMER_ID : TX_REJ_CUSTOMER_ID_RANGE;
+    case TX_COL_TRANSACTION_DATE:
+        return parse_date(s, n, &out->date);
+    case TX_COL_TRANSACTION_AMOUNT:
+        return parse_amount(s, n, &out->amount_cents);
+    case TX_COL_CURRENCY:
+        if (n != 3 || (unsigned)(s[0] - 'A') > 25u || (unsigned)(s[1] - 'A') > 25u ||
+            (unsigned)(s[2] - 'A') > 25u)
+            return TX_REJ_BAD_CURRENCY;
+        memcpy(out->currency, s, 3);
+        return TX_REJ_NONE;
+    case TX_COL_LAST_UPDATED:
+        return parse_timestamp(s, n, &out->last_updated_us) ? TX_REJ_NONE
+                                                             : TX_REJ_BAD_LAST_UPDATED;
+    case TX_COL_OP:
+        if (n != 1 || (s[0] != 'U' && s[0] != 'D'))
+            return TX_REJ_BAD_OP;
+        out->op = s[0];
+        return TX_REJ_NONE;
+    default:
+        return TX_REJ_NONE;
+    }
+}
+
+/* libcsv's field callback: counts the field and checks it when it is a known column (until
+ * the first bad value; the rest is only counted). */
+static void on_field(void *s, size_t len, void *data)
+{
+    tx_record_parser *t = data;
+    const char *f = s;
+    t->content += len;
+    if (t->count_quotes)
+        for (const char *q = memchr(f, '"', len); q; q = memchr(q + 1, '"', (size_t)(f + len - q - 1)))
+            t->quotes++;
+    const int fi = t->fi++;
+    if (fi != t->order_field[t->next])
+        return;
+    const int col = t->order_col[t->next++];
+    if (t->rej == TX_REJ_NONE)
+        t->rej = check_field(t, col, f, len);
+}
+
+/* libcsv's row callback: a CR or LF outside quotes, or csv_fini, ended a row. */
+static void on_row(int c, void *data)
+{
+    (void)c;
+    ((tx_record_parser *)data)->rows++;
+}
+
+/* The outcome once every field is in: field count, the first bad value, else defaults. */
+static tx_reject finish(tx_record_parser *t)
+{
+    if (t->fi != t->h->nfields)
+        return TX_REJ_FIELD_COUNT;
+    if (t->rej != TX_REJ_NONE)
+        return t->rej;
+    tx_record *out = t->out;
+    if (!(t->have & 1u << TX_COL_TRANSACTION_CATEGORY)) {
+        out->category_len = 0;
+        memset(out->category, 0, sizeof out->category);
+    }
+    if (!(t->have & 1u << TX_COL_PAYMENT_METHOD)) {
+        out->payment_len = 0;
+        memset(out->payment, 0, sizeof out->payment);
+    }
+    if (!(t->have & 1u << TX_COL_CURRENCY))
+        memcpy(out->currency, "USD", 3);
+    if (!(t->have & 1u << TX_COL_LAST_UPDATED))
+        out->last_updated_us = (int64_t)out->date * INT64_C(86400000000);
+    if (!(t->have & 1u << TX_COL_OP))
+        out->op = 'U';
+    return TX_REJ_NONE;
+}
+
+/* Whether the field libcsv starts next is a text column. */
+static inline bool next_is_text(const tx_record_parser *t)
+{
+    return t->order_field[t->next] == t->fi && is_text_col(t->order_col[t->next]);
+}
+
+/* The exact path (see the top of the file): CR and LF are data, blanks are dropped only
+ * around non-text fields, the record is fed up to each comma so that the blank rule can be
+ * set for the field that starts after it. */
+static tx_reject parse_exact(tx_record_parser *t, const tx_header *h, const char *rec,
+                             size_t len, tx_record *out)
+{
+    struct csv_parser *p = &t->csv;
+    begin(t, h, out);
+    csv_set_term_func(p, never);
+    csv_set_space_func(p, next_is_text(t) ? never : NULL);
+    tx_reject r = TX_REJ_NONE;
+    int ended = 0; /* the reason is known before the end of the record */
+    const char *s = rec, *const e = rec + len;
+    while (s < e && !ended) {
+        const char *comma = memchr(s, ',', (size_t)(e - s));
+        const size_t n = comma ? (size_t)(comma + 1 - s) : (size_t)(e - s);
+        const int before = t->fi;
+        if (csv_parse(p, s, n, on_field, on_row, t) != n) {
+            r = t->fi >= h->nfields ? TX_REJ_FIELD_COUNT : TX_REJ_BAD_QUOTE;
+            ended = 1;
+        } else if (t->fi != before) { /* the comma ended a field: another one begins */
+            if (t->fi >= h->nfields) {
+                r = TX_REJ_FIELD_COUNT;
+                ended = 1;
+            } else {
+                csv_set_space_func(p, next_is_text(t) ? never : NULL);
+            }
+        }
+        s += n;
+    }
+    if (!ended) {
+        if (csv_fini(p, on_field, on_row, t) != 0) {
+            r = TX_REJ_UNTERMINATED_QUOTE;
+        } else {
+            if (t->fi == 0) { /* only blanks before a non-text first field: one empty field */
+                char none[1] = "";
+                on_field(none, 0, t);
+            }
+            r = finish(t);
+        }
+    }
+    csv_reset(p);
+    csv_set_term_func(p, NULL);
+    csv_set_space_func(p, NULL);
+    return r;
+}
+
+tx_reject tx_record_parse(tx_record_parser *t, const tx_header *h, const char *rec, size_t len,
+                          int unterminated, tx_record *out)
 {
     if (unterminated)
         return TX_REJ_UNTERMINATED_QUOTE;
@@ -432,169 +499,21 @@ tx_reject tx_record_parse(const tx_header *h, const char *rec, size_t len, int u
     if (len > 0 && rec[len - 1] == '\r')
         len--;
 
-    /* The known columns present, in the record's field order. */
-    int order_field[TX_NCOLS + 1], order_col[TX_NCOLS];
-    int npresent = 0;
-    for (int c = 0; c < TX_NCOLS; c++) {
-        const int fi = h->col_of[c];
-        if (fi < 0)
-            continue;
-        int k = npresent++;
-        for (; k > 0 && order_field[k - 1] > fi; k--) {
-            order_field[k] = order_field[k - 1];
-            order_col[k] = order_col[k - 1];
-        }
-        order_field[k] = fi;
-        order_col[k] = c;
+    /* Fast path: libcsv's defaults, then the proof that nothing was dropped. */
+    begin(t, h, out);
+    size_t quotes = 0;
+    const char *q = len > 0 ? memchr(rec, '"', len) : NULL;
+    if (q) {
+        t->count_quotes = 1;
+        for (; q; q = memchr(q + 1, '"', (size_t)(rec + len - q - 1)))
+            quotes++;
     }
-    order_field[npresent] = -1; /* sentinel: no field index matches */
-
-    /* Pass 1: split into fields; remember the known ones. Structure problems come first. */
-    field fields[TX_NCOLS];
-    const char *p = rec;
-    const char *const e = rec + len;
-    int fi = 0, next = 0;
-    for (;;) {
-        const int col = order_field[next] == fi ? order_col[next] : -1;
-        const bool text = is_text_col(col);
-        const char *q = p;
-        field f;
-        if (!text)
-            while (q < e && is_blank(*q))
-                q++;
-        if (q < e && *q == '"') {
-            f.p = ++q;
-            f.nesc = 0;
-            for (;;) {
-                const char *dq = memchr(q, '"', (size_t)(e - q));
-                if (dq == NULL)
-                    return TX_REJ_UNTERMINATED_QUOTE; /* the caller's flag should have said */
-                if (dq + 1 < e && dq[1] == '"') {
-                    f.nesc++;
-                    q = dq + 2;
-                    continue;
-                }
-                f.len = (uint32_t)(dq - f.p);
-                q = dq + 1;
-                break;
-            }
-            if (!text)
-                while (q < e && is_blank(*q))
-                    q++;
-            if (q < e && *q != ',')
-                return TX_REJ_BAD_QUOTE;
-        } else {
-            f.p = q;
-            f.nesc = 0;
-            q = find_comma_or_quote(q, e);
-            if (q < e && *q == '"')
-                return TX_REJ_BAD_QUOTE;
-            f.len = (uint32_t)(q - f.p);
-        }
-        if (col >= 0) {
-            fields[next] = f;
-            next++;
-        }
-        fi++;
-        if (q >= e)
-            break;
-        if (fi >= h->nfields)
-            return TX_REJ_FIELD_COUNT; /* more fields than the header */
-        p = q + 1;
+    struct csv_parser *p = &t->csv;
+    if (csv_parse(p, rec, len, on_field, on_row, t) == len && t->rows == 0) {
+        if (csv_fini(p, on_field, on_row, t) == 0 && t->rows == 1 && t->fi > 0 &&
+            len == (size_t)(t->fi - 1) + t->content + (quotes - t->quotes))
+            return finish(t);
     }
-    if (fi != h->nfields)
-        return TX_REJ_FIELD_COUNT;
-
-    /* Pass 2: validate the known columns in field order. */
-    bool have[TX_NCOLS] = {false};
-    for (int k = 0; k < npresent; k++) {
-        const int col = order_col[k];
-        const field *f = &fields[k];
-        if (is_text_col(col)) {
-            if (f->len == 0)
-                continue; /* default: empty */
-            tx_reject r = col == TX_COL_TRANSACTION_CATEGORY
-                              ? take_text(f, out->category, TX_CATEGORY_MAX, &out->category_len,
-                                          TX_REJ_CATEGORY_TOO_LONG)
-                              : take_text(f, out->payment, TX_PAYMENT_MAX, &out->payment_len,
-                                          TX_REJ_PAYMENT_TOO_LONG);
-            if (r != TX_REJ_NONE)
-                return r;
-            have[col] = true;
-            continue;
-        }
-        /* Non-text: trim spaces and tabs (inside the quotes too). */
-        const char *s = f->p;
-        size_t n = f->len;
-        while (n > 0 && is_blank(*s)) {
-            s++;
-            n--;
-        }
-        while (n > 0 && is_blank(s[n - 1]))
-            n--;
-        if (n == 0) {
-            if (col_required[col])
-                return TX_REJ_MISSING_FIELD;
-            continue; /* default, set below */
-        }
-        int rc;
-        tx_reject r;
-        switch (col) {
-        case TX_COL_TRANSACTION_ID:
-            rc = parse_id(s, n, &out->transaction_id);
-            if (rc != 0)
-                return rc == 1 ? TX_REJ_BAD_TRANSACTION_ID : TX_REJ_TRANSACTION_ID_RANGE;
-            break;
-        case TX_COL_CUSTOMER_ID:
-            rc = parse_id(s, n, &out->customer_id);
-            if (rc != 0)
-                return rc == 1 ? TX_REJ_BAD_CUSTOMER_ID : TX_REJ_CUSTOMER_ID_RANGE;
-            break;
-        case TX_COL_TRANSACTION_DATE:
-            r = parse_date(s, n, &out->date);
-            if (r != TX_REJ_NONE)
-                return r;
-            break;
-        case TX_COL_TRANSACTION_AMOUNT:
-            r = parse_amount(s, n, &out->amount_cents);
-            if (r != TX_REJ_NONE)
-                return r;
-            break;
-        case TX_COL_CURRENCY:
-            if (n != 3 || (unsigned)(s[0] - 'A') > 25u || (unsigned)(s[1] - 'A') > 25u ||
-                (unsigned)(s[2] - 'A') > 25u)
-                return TX_REJ_BAD_CURRENCY;
-            memcpy(out->currency, s, 3);
-            break;
-        case TX_COL_LAST_UPDATED:
-            if (!parse_timestamp(s, n, &out->last_updated_us))
-                return TX_REJ_BAD_LAST_UPDATED;
-            break;
-        case TX_COL_OP:
-            if (n != 1 || (s[0] != 'U' && s[0] != 'D'))
-                return TX_REJ_BAD_OP;
-            out->op = s[0];
-            break;
-        default:
-            break;
-        }
-        have[col] = true;
-    }
-
-    /* Defaults of empty or absent optional columns. */
-    if (!have[TX_COL_TRANSACTION_CATEGORY]) {
-        out->category_len = 0;
-        memset(out->category, 0, sizeof out->category);
-    }
-    if (!have[TX_COL_PAYMENT_METHOD]) {
-        out->payment_len = 0;
-        memset(out->payment, 0, sizeof out->payment);
-    }
-    if (!have[TX_COL_CURRENCY])
-        memcpy(out->currency, "USD", 3);
-    if (!have[TX_COL_LAST_UPDATED])
-        out->last_updated_us = (int64_t)out->date * INT64_C(86400000000);
-    if (!have[TX_COL_OP])
-        out->op = 'U';
-    return TX_REJ_NONE;
+    csv_reset(p);
+    return parse_exact(t, h, rec, len, out);
 }

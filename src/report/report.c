@@ -9,6 +9,7 @@
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report_internal.h"
@@ -485,9 +486,17 @@ int tx_report_write(const char *snapshot_path, const char *out_path, tx_error *e
     rpt_snapshot snap;
     memset(&snap, 0, sizeof snap);
     snap.source = snapshot_path;
-    char *tmp = NULL;
+    char *tmp = NULL, *resolved = NULL;
     FILE *out = NULL;
-    int rc = snapshot_read(snapshot_path, &snap, err);
+    /* A link (latest.h5) is resolved once: the file read is the file the footer names, even
+     * if the link moves on meanwhile. */
+    struct stat st;
+    if (lstat(snapshot_path, &st) == 0 && S_ISLNK(st.st_mode) &&
+        (resolved = realpath(snapshot_path, NULL)) != NULL) {
+        const char *slash = strrchr(resolved, '/');
+        snap.source_target = slash != NULL ? slash + 1 : resolved;
+    }
+    int rc = snapshot_read(resolved != NULL ? resolved : snapshot_path, &snap, err);
     if (rc != TX_OK)
         goto out;
 
@@ -516,6 +525,7 @@ int tx_report_write(const char *snapshot_path, const char *out_path, tx_error *e
 out:
     free(tmp);
     snapshot_free(&snap);
+    free(resolved);
     H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
     return rc;
 }

@@ -1,7 +1,7 @@
-/* report_charts.c - the dashboard's inline SVG charts: daily revenue (with its 7-day average,
- * transactions and customers), monthly revenue and customers, RFM segment shares and the CLV
- * histogram. Pure drawing: every number arrives computed; every label is escaped. Hover
- * details use SVG <title> elements, so the page needs no script. */
+/* report_charts.c - the dashboard's inline SVG charts: daily revenue (with its 7-day average;
+ * transactions and customers in panels of their own below it), monthly revenue and customers,
+ * RFM segment shares and the CLV histogram. Pure drawing: every number arrives computed;
+ * every label is escaped. Hover details use SVG <title> elements, so the page needs no script. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,8 +143,11 @@ static void series_path(FILE *o, const char *cls, const double *xs, const double
 
 void rpt_chart_daily(FILE *o, const tx_snapshot_daily *d)
 {
-    const int W = 1200, H = 420;
-    const double L = 78, R = 1170, A0 = 40, A1 = 238, B0 = 290, B1 = 384;
+    /* Three panels on one date axis, each with its own value axis: revenue (A), transactions
+     * (B), distinct customers (C). Customers never exceed transactions and often equal them, so
+     * on one axis the customers line would hide the transactions line. */
+    const int W = 1200, H = 560;
+    const double L = 78, R = 1170, A0 = 40, A1 = 238, B0 = 290, B1 = 380, C0 = 432, C1 = 522;
     svg_begin(o, "chart-daily-revenue", W, H, "Daily revenue, transactions and customers");
     if (d->n == 0) {
         svg_no_data(o, W, H, "No transactions in this snapshot");
@@ -161,7 +164,7 @@ void rpt_chart_daily(FILE *o, const tx_snapshot_daily *d)
     }
     int32_t d0 = d->date[0], d1 = d->date[n - 1];
     double span = d1 > d0 ? (double)(d1 - d0) : 0;
-    double rmin = 0, rmax = 0, cmax = 0, window = 0;
+    double rmin = 0, rmax = 0, tmax = 0, cmax = 0, window = 0;
     for (size_t i = 0; i < n; i++) {
         xs[i] = span > 0 ? L + (d->date[i] - d0) / span * (R - L) : (L + R) / 2;
         rev[i] = (double)d->revenue_cents[i] / 100.0;
@@ -178,32 +181,37 @@ void rpt_chart_daily(FILE *o, const tx_snapshot_daily *d)
         avg[i] = window / days_in;
         rmin = fmin(rmin, rev[i]);
         rmax = fmax(rmax, rev[i]);
-        cmax = fmax(cmax, fmax(tx[i], cu[i]));
+        tmax = fmax(tmax, tx[i]);
+        cmax = fmax(cmax, cu[i]);
     }
     scale sa = make_scale(rmin, rmax, A1, A0, 5);
-    scale sb = make_scale(0, cmax, B1, B0, 3);
+    scale sb = make_scale(0, tmax, B1, B0, 3);
+    scale sc = make_scale(0, cmax, C1, C0, 3);
     double lx = legend(o, L, 20, "rev", 0, "Revenue per day");
     legend(o, lx, 20, "avg", 2, "7-day average");
-    lx = legend(o, L, 272, "tx", 1, "Transactions");
-    legend(o, lx, 272, "cust", 1, "Customers");
+    legend(o, L, 272, "tx", 1, "Transactions per day");
+    legend(o, L, 414, "cust", 1, "Customers per day (distinct)");
     y_grid(o, &sa, L, R, 0);
     y_grid(o, &sb, L, R, 0);
-    date_ticks(o, d0, d1, L, R, A0, B1, H - 12);
+    y_grid(o, &sc, L, R, 0);
+    date_ticks(o, d0, d1, L, R, A0, C1, H - 12);
     series_path(o, "area rev", xs, rev, n, &sa, 1);
     series_path(o, "line rev", xs, rev, n, &sa, 0);
     series_path(o, "line avg dashed", xs, avg, n, &sa, 0);
     series_path(o, "line tx", xs, tx, n, &sb, 0);
-    series_path(o, "line cust", xs, cu, n, &sb, 0);
-    /* hover targets, one per day, spanning both panels */
+    series_path(o, "line cust", xs, cu, n, &sc, 0);
+    /* hover targets, one per day, spanning all panels */
     double hw = span > 0 ? (R - L) / (span + 1) : 40;
     for (size_t i = 0; i < n; i++) {
         char date[16], money[48], t[32], c[32];
         fprintf(o, "<rect class=\"hit\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
-                   "<title>%s\nRevenue %s\n%s transactions\n%s customers</title></rect>\n",
-                xs[i] - hw / 2, A0, hw, B1 - A0, rpt_fmt_date(date, sizeof date, d->date[i]),
+                   "<title>%s\nRevenue %s\n%s %s\n%s %s</title></rect>\n",
+                xs[i] - hw / 2, A0, hw, C1 - A0, rpt_fmt_date(date, sizeof date, d->date[i]),
                 rpt_fmt_cents(money, sizeof money, d->revenue_cents[i]),
                 rpt_fmt_u64(t, sizeof t, d->transactions[i]),
-                rpt_fmt_u64(c, sizeof c, d->customers[i]));
+                rpt_plural((double)d->transactions[i], "transaction", "transactions"),
+                rpt_fmt_u64(c, sizeof c, d->customers[i]),
+                rpt_plural((double)d->customers[i], "customer", "customers"));
     }
 out:
     free(xs);
@@ -337,7 +345,8 @@ void rpt_chart_segments(FILE *o, const rpt_segstat *s, size_t n)
                    "<title>",
                 X0, y + 4, fmax(at(&sx, cs) - X0, 1));
         rpt_esc(o, s[i].name);
-        fprintf(o, ": %s customers (%s)</title></rect>", rpt_fmt_u64(cnt, sizeof cnt, s[i].customers),
+        fprintf(o, ": %s %s (%s)</title></rect>", rpt_fmt_u64(cnt, sizeof cnt, s[i].customers),
+                rpt_plural((double)s[i].customers, "customer", "customers"),
                 rpt_fmt_pct(cp, sizeof cp, cs, 1));
         fprintf(o, "<rect class=\"rev\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"12\" rx=\"2\">"
                    "<title>",
@@ -410,10 +419,12 @@ void rpt_chart_clv_hist(FILE *o, const double *v, size_t n)
         rpt_fmt_money(a, sizeof a, b0);
         rpt_fmt_u64(c, sizeof c, counts[b]);
         if (b == nb)
-            snprintf(title, sizeof title, "%s and above: %s customers", a, c);
+            snprintf(title, sizeof title, "%s and above: %s %s", a, c,
+                     rpt_plural((double)counts[b], "customer", "customers"));
         else
-            snprintf(title, sizeof title, "%s to %s: %s customers", a,
-                     rpt_fmt_money(z, sizeof z, b0 + width), c);
+            snprintf(title, sizeof title, "%s to %s: %s %s", a,
+                     rpt_fmt_money(z, sizeof z, b0 + width), c,
+                     rpt_plural((double)counts[b], "customer", "customers"));
         bar(o, b == nb ? "clv tail" : "clv", &sy, L + slot * (double)b + 1, slot - 2,
             (double)counts[b], title);
         if (b % every == 0 || b == nb) {
@@ -477,8 +488,9 @@ void rpt_chart_holdout(FILE *o, const rpt_holdout *h)
         for (int k = 0; k < 2; k++) {
             if (!isfinite(val[k]))
                 continue;
-            snprintf(title, sizeof title, "frequency %s (%s customers): mean %s purchases %s", lab,
-                     c, what[k], rpt_fmt_num(v, sizeof v, val[k], 3));
+            snprintf(title, sizeof title, "frequency %s (%s %s): mean %s purchases %s", lab, c,
+                     rpt_plural((double)h->bins.customers[i], "customer", "customers"), what[k],
+                     rpt_fmt_num(v, sizeof v, val[k], 3));
             bar(o, cls[k], &sy, k == 0 ? cx - bw - 1 : cx + 1, bw, val[k], title);
         }
         fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",

@@ -151,3 +151,8 @@ double rpt_nice_step(double range, int n)
     double nice = f <= 1.0 ? 1.0 : f <= 2.0 ? 2.0 : f <= 2.5 ? 2.5 : f <= 5.0 ? 5.0 : 10.0;
     return nice * mag;
 }
+
+const char *rpt_plural(double n, const char *one, const char *many)
+{
+    return n == 1.0 ? one : many;
+}

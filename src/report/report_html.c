@@ -32,24 +32,28 @@ static const char CSS[] =
     "header.top dl{display:flex;flex-wrap:wrap;gap:4px 28px;margin:0}\n"
     "header.top dt{font-size:11px;text-transform:uppercase;letter-spacing:.06em;color:#94a3b8}\n"
     "header.top dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums}\n"
-    "nav{max-width:1232px;margin:10px auto 0;display:flex;gap:18px;font-size:13px}\n"
+    "nav{max-width:1232px;margin:10px auto 0;display:flex;flex-wrap:wrap;gap:4px 18px;"
+    "font-size:13px}\n"
     "nav a{color:#93c5fd;text-decoration:none}\n"
     "section{background:var(--card);border:1px solid var(--line);border-radius:10px;"
     "padding:18px 22px;margin:18px 0;box-shadow:0 1px 2px rgba(15,23,42,.04)}\n"
     "h2{font-size:17px;margin:0 0 4px}\n"
     "h3{font-size:14px;margin:18px 0 8px;color:#374151}\n"
     "p.note{margin:0 0 12px;color:var(--muted);font-size:13px}\n"
-    ".kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(148px,1fr));gap:12px}\n"
+    ".kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px}\n"
     ".kpi{border:1px solid var(--line);border-radius:8px;padding:10px 14px;background:#fafbfd}\n"
     ".kpi .k{font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}\n"
-    ".kpi .v{font-size:19px;font-weight:650;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    ".kpi .v{font-size:19px;font-weight:650;font-variant-numeric:tabular-nums;"
+    "overflow-wrap:anywhere}\n"
     ".kpi .s{font-size:12px;color:var(--muted)}\n"
     ".kpis.small{grid-template-columns:repeat(auto-fit,minmax(122px,1fr))}"
     ".kpis.small .v{font-size:17px}\n"
     ".two{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:26px;"
     "align-items:start}\n"
     ".three{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:18px;align-items:start}\n"
-    "@media (max-width:1000px){.two,.three{grid-template-columns:minmax(0,1fr)}}\n"
+    /* .fit: a chart beside a table; the table takes its natural width, the chart the rest */
+    ".two.fit{grid-template-columns:minmax(320px,1fr) auto}\n"
+    "@media (max-width:1000px){.two,.two.fit,.three{grid-template-columns:minmax(0,1fr)}}\n"
     "svg.chart{display:block;width:100%;height:auto;margin:6px 0 4px;font-family:inherit}\n"
     "svg .grid{stroke:#eef0f4}svg .axis{stroke:#9ca3af}svg .vgrid{stroke:#f1f3f7}\n"
     "svg .tick{font-size:12px;fill:#6b7280}svg .legend{font-size:13px;fill:#374151}\n"
@@ -73,6 +77,7 @@ static const char CSS[] =
     "table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}\n"
     "th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;"
     "white-space:nowrap}\n"
+    "th{white-space:normal;vertical-align:bottom}\n"
     "th{font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);"
     "font-weight:600;background:#f9fafb}\n"
     "td.n,th.n{text-align:right}tbody tr:hover{background:#f8fafc}\n"
@@ -86,6 +91,13 @@ static const char CSS[] =
     "padding:12px 18px;margin:18px 0;font-weight:600}\n"
     ".card h3{margin-top:4px;display:flex;justify-content:space-between;align-items:center}\n"
     ".scroll{overflow-x:auto}.pos{color:var(--good)}.neg{color:var(--bad)}\n"
+    ".chart-box{overflow-x:auto}\n"
+    /* Phones: less padding; wide charts keep a legible size and scroll sideways inside their
+     * box; the two-column cards' cells may wrap; wider tables scroll inside .scroll, never the
+     * page. */
+    "@media (max-width:700px){main{padding:12px 10px 28px}header.top{padding:14px 12px}"
+    "section{padding:14px 12px;margin:12px 0}.chart-box.wide svg.chart{min-width:720px}"
+    ".chart-box svg.chart{min-width:420px}.card td{white-space:normal}th,td{padding:6px 7px}}\n"
     "footer{color:var(--muted);font-size:12px;text-align:center;margin-top:24px}\n";
 
 /* Sums over the snapshot that several sections use. */
@@ -245,7 +257,9 @@ static void write_overview(FILE *o, const rpt_snapshot *s, const totals *t)
     const tx_snapshot_customers *c = &s->cust;
     fputs("<section id=\"overview\"><h2>Overview</h2><p class=\"note\">All amounts in the "
           "transactions' currency units; revenue is net of refunds.</p><div class=\"kpis\">\n", o);
-    snprintf(sub, sizeof sub, "%zu days, %zu months", s->daily.n, s->monthly.n);
+    snprintf(sub, sizeof sub, "%zu %s, %zu %s", s->daily.n,
+             rpt_plural((double)s->daily.n, "day", "days"), s->monthly.n,
+             rpt_plural((double)s->monthly.n, "month", "months"));
     kpi(o, "Revenue", rpt_fmt_cents(v, sizeof v, t->revenue_cents), sub);
     kpi(o, "Customers", rpt_fmt_u64(v, sizeof v, c->n), "");
     kpi(o, "Transactions", rpt_fmt_u64(v, sizeof v, t->transactions), "");
@@ -254,12 +268,14 @@ static void write_overview(FILE *o, const rpt_snapshot *s, const totals *t)
                                                         (double)t->transactions)
                         : "\xe2\x80\x93",
         "revenue / transactions");
-    snprintf(sub, sizeof sub, "next %.0f months, discounted", s->model.clv_months);
+    snprintf(sub, sizeof sub, "next %.0f %s, discounted", s->model.clv_months,
+             rpt_plural(s->model.clv_months, "month", "months"));
     kpi(o, "Predicted CLV", rpt_fmt_money(v, sizeof v, t->clv), sub);
-    snprintf(sub, sizeof sub, "next %.0f days", s->model.horizon_days);
+    snprintf(sub, sizeof sub, "next %.0f %s", s->model.horizon_days,
+             rpt_plural(s->model.horizon_days, "day", "days"));
     kpi(o, "Expected purchases", rpt_fmt_num(v, sizeof v, t->expected, 0), sub);
-    snprintf(sub, sizeof sub, "mean P(alive); %s customers",
-             rpt_fmt_u64(a, sizeof a, c->n));
+    snprintf(sub, sizeof sub, "mean P(alive); %s %s", rpt_fmt_u64(a, sizeof a, c->n),
+             rpt_plural((double)c->n, "customer", "customers"));
     kpi(o, "Customers alive", c->n ? rpt_fmt_pct(v, sizeof v, t->p_alive_sum / (double)c->n, 1)
                                    : "\xe2\x80\x93",
         sub);
@@ -301,10 +317,12 @@ static void write_revenue(FILE *o, const rpt_snapshot *s)
     const tx_snapshot_monthly *m = &s->monthly;
     fputs("<section id=\"revenue\"><h2>Revenue</h2><h3>Daily revenue, transactions and "
           "customers</h3>\n", o);
+    fputs("<div class=\"chart-box wide\">", o);
     rpt_chart_daily(o, &s->daily);
-    fputs("<h3>Monthly revenue and customers</h3>\n", o);
+    fputs("</div><h3>Monthly revenue and customers</h3>\n<div class=\"chart-box wide\">", o);
     rpt_chart_monthly(o, m);
-    fputs("<table id=\"monthly\"><thead><tr><th>Month</th><th class=\"n\">Revenue</th>"
+    fputs("</div><div class=\"scroll\"><table id=\"monthly\"><thead><tr><th>Month</th>"
+          "<th class=\"n\">Revenue</th>"
           "<th class=\"n\">vs. previous</th><th class=\"n\">Transactions</th>"
           "<th class=\"n\">Avg order value</th><th class=\"n\">Active customers</th>"
           "<th class=\"n\">New customers</th></tr></thead><tbody>\n", o);
@@ -333,7 +351,7 @@ static void write_revenue(FILE *o, const rpt_snapshot *s)
                 rpt_fmt_u64(act, sizeof act, m->active_customers[i]),
                 rpt_fmt_u64(nw, sizeof nw, m->new_customers[i]));
     }
-    fputs("</tbody></table></section>\n", o);
+    fputs("</tbody></table></div></section>\n", o);
 }
 
 static void write_segments(FILE *o, const rpt_snapshot *s, const totals *t)
@@ -347,9 +365,11 @@ static void write_segments(FILE *o, const rpt_snapshot *s, const totals *t)
     }
     fputs("<section id=\"segments\"><h2>RFM segments</h2><p class=\"note\">Customers by "
           "recency and frequency score (1\xe2\x80\x93" "5 quintiles); revenue to date and "
-          "predicted CLV per segment.</p><div class=\"two\"><div>\n", o);
+          "predicted CLV per segment.</p><div class=\"two fit\"><div>\n", o);
+    fputs("<div class=\"chart-box\">", o);
     rpt_chart_segments(o, t->seg, t->nseg);
-    fputs("</div><div><table id=\"segment-table\"><thead><tr><th>Segment</th>"
+    fputs("</div></div><div class=\"scroll\"><table id=\"segment-table\"><thead><tr>"
+          "<th>Segment</th>"
           "<th class=\"n\">Customers</th><th class=\"n\">Share</th><th class=\"n\">Revenue</th>"
           "<th class=\"n\">Share</th><th class=\"n\">Avg CLV</th></tr></thead><tbody>\n", o);
     for (size_t k = 0; k < t->nseg; k++) {
@@ -386,11 +406,14 @@ static void write_clv(FILE *o, const rpt_snapshot *s, const totals *t)
     int ok = m->bg_converged && m->gg_converged;
     char v[64];
     fprintf(o, "<section id=\"clv\"><h2>Customer lifetime value%s</h2><p class=\"note\">"
-               "Predicted value of each customer's purchases over the next %.0f months "
+               "Predicted value of each customer's purchases over the next %.0f %s "
                "(BG/NBD \xc3\x97 Gamma-Gamma, discounted at %.2f%% a month).</p>\n",
             ok ? "" : " <span class=\"badge bad\">fit NOT converged: not reliable</span>",
-            m->clv_months, m->discount_rate * 100.0);
+            m->clv_months, rpt_plural(m->clv_months, "month", "months"),
+            m->discount_rate * 100.0);
+    fputs("<div class=\"chart-box wide\">", o);
     rpt_chart_clv_hist(o, t->clv_sorted, t->nclv);
+    fputs("</div>", o);
     fputs("<div class=\"kpis small\" id=\"clv-stats\">\n", o);
     const double qs[] = {0.5, 0.9, 0.99};
     const char *qn[] = {"Median CLV", "90th percentile", "99th percentile"};
@@ -408,13 +431,14 @@ static void write_clv(FILE *o, const rpt_snapshot *s, const totals *t)
         top_share += isfinite(c->clv[t->top[k]]) ? c->clv[t->top[k]] : 0;
     kpi(o, "Top 20 share of CLV",
         t->clv > 0 ? rpt_fmt_pct(v, sizeof v, top_share / t->clv, 1) : "\xe2\x80\x93", "");
-    fprintf(o, "</div>\n<h3>Top %d customers by CLV</h3>\n<div class=\"scroll\">"
+    size_t shown = t->ntop > 0 ? t->ntop : TOP_N;
+    fprintf(o, "</div>\n<h3>Top %zu %s by CLV</h3>\n<div class=\"scroll\">"
                "<table id=\"top-customers\"><thead><tr>"
                "<th class=\"n\">#</th><th>Customer ID</th><th>Segment</th><th class=\"n\">Orders"
                "</th><th class=\"n\">Revenue</th><th class=\"n\">P(alive)</th>"
                "<th class=\"n\">Expected purchases (%.0f d)</th><th class=\"n\">Expected order "
                "value</th><th class=\"n\">CLV</th></tr></thead><tbody>\n",
-            TOP_N, m->horizon_days);
+            shown, rpt_plural((double)shown, "customer", "customers"), m->horizon_days);
     if (t->ntop == 0)
         fputs("<tr><td class=\"empty\" colspan=\"9\">No customers in this snapshot</td></tr>\n", o);
     for (size_t k = 0; k < t->ntop; k++) {
@@ -512,7 +536,8 @@ static void write_holdout(FILE *o, const rpt_snapshot *s)
     fputs("A separate BG/NBD fit on the purchases up to ", o);
     rpt_esc(o, h->calibration_end);
     fprintf(o, " only (the calibration period); for each customer who bought by then, the "
-               "purchases it predicts over the following %.0f days (to ", h->holdout_days);
+               "purchases it predicts over the following %.0f %s (to ", h->holdout_days,
+            rpt_plural(h->holdout_days, "day", "days"));
     rpt_esc(o, s->as_of);
     fputs(") against the purchase days that customer actually had. The model elsewhere in "
           "this report is fitted on all data.</p>\n<div class=\"kpis small\" "
@@ -536,9 +561,11 @@ static void write_holdout(FILE *o, const rpt_snapshot *s)
     kpi(o, "Difference", a, sub);
     kpi(o, "MAE", rpt_fmt_num(v, sizeof v, h->mae, 3),
         "mean |predicted \xe2\x88\x92 actual| per customer");
-    fputs("</div><div class=\"two\"><div>\n", o);
+    fputs("</div><div class=\"two fit\"><div>\n", o);
+    fputs("<div class=\"chart-box\">", o);
     rpt_chart_holdout(o, h);
-    fputs("</div><div><table id=\"holdout-table\"><thead><tr><th>Calibration repeat purchases"
+    fputs("</div></div><div><div class=\"scroll\"><table id=\"holdout-table\"><thead><tr>"
+          "<th>Calibration repeat purchases"
           "</th><th class=\"n\">Customers</th><th class=\"n\">Mean actual</th>"
           "<th class=\"n\">Mean predicted</th></tr></thead><tbody>\n", o);
     for (size_t i = 0; i < h->bins.n; i++) {
@@ -550,7 +577,7 @@ static void write_holdout(FILE *o, const rpt_snapshot *s)
                 rpt_fmt_num(ma, sizeof ma, h->bins.mean_actual[i], 3),
                 rpt_fmt_num(mp, sizeof mp, h->bins.mean_predicted[i], 3));
     }
-    fputs("</tbody></table>\n<div class=\"card\" id=\"holdout-fit\"><h3>Calibration fit "
+    fputs("</tbody></table></div>\n<div class=\"card\" id=\"holdout-fit\"><h3>Calibration fit "
           "(BG/NBD)</h3><table><tbody>\n", o);
     param_num(o, "r", h->r, "%.6g");
     param_num(o, "alpha", h->alpha, "%.6g");
@@ -558,7 +585,8 @@ static void write_holdout(FILE *o, const rpt_snapshot *s)
     param_num(o, "b", h->b, "%.6g");
     status_row(o, "holdout-converged", h->converged);
     param_row(o, "calibration end", h->calibration_end);
-    param_num(o, "holdout period", h->holdout_days, "%.0f days");
+    snprintf(v, sizeof v, "%.0f %s", h->holdout_days, rpt_plural(h->holdout_days, "day", "days"));
+    param_row(o, "holdout period", isfinite(h->holdout_days) ? v : "\xe2\x80\x93");
     param_row(o, "time unit", s->model.unit);
     fputs("</tbody></table></div></div></div></section>\n", o);
 }
@@ -578,9 +606,14 @@ int rpt_render_html(FILE *o, const char *out_name, const rpt_snapshot *s, tx_err
     write_clv(o, s, &t);
     write_model(o, &s->model);
     write_holdout(o, s);
-    fputs("<footer>txetl " TXETL_VERSION " (" TXETL_GIT_SHA ") \xc2\xb7 snapshot ", o);
+    fputs("<footer>txetl " TXETL_VERSION " (" TXETL_GIT_SHA ") \xc2\xb7 snapshot "
+          "<span id=\"source\">", o);
     rpt_esc(o, s->source ? s->source : "");
-    fputs("</footer>\n</main>\n</body>\n</html>\n", o);
+    if (s->source_target != NULL) { /* a link such as latest.h5: name the file it points to */
+        fputs(" \xe2\x86\x92 ", o);
+        rpt_esc(o, s->source_target);
+    }
+    fputs("</span></footer>\n</main>\n</body>\n</html>\n", o);
     totals_free(&t);
     if (ferror(o))
         return tx_error_set(err, TX_ERR, "%s: write failed: %s", out_name, strerror(errno));

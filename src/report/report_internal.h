@@ -38,7 +38,9 @@ typedef struct rpt_holdout {
 } rpt_holdout;
 
 typedef struct rpt_snapshot {
-    const char *source; /* the snapshot's path, for the footer */
+    const char *source;        /* the snapshot's path as given, for the footer */
+    const char *source_target; /* when source is a symlink (latest.h5): the basename of the
+                                  file it resolves to, which is the file read; else NULL */
     char run_id[256];
     char created_utc[64];
     char as_of[64];
@@ -73,6 +75,8 @@ const char *rpt_fmt_compact(char *buf, size_t cap, double v);      /* 1.2k, 15M:
 const char *rpt_fmt_date(char *buf, size_t cap, int32_t days);     /* 2024-01-05 */
 const char *rpt_fmt_month(char *buf, size_t cap, int32_t yyyymm);  /* Jan 2024 */
 extern const char *const rpt_month_abbr[12];
+/* one when n is exactly 1, else many: "1 customer", "0 customers", "2 customers". */
+const char *rpt_plural(double n, const char *one, const char *many);
 /* Writes s HTML-escaped (& < > " '), so it is safe in text and in quoted attributes. */
 void rpt_esc(FILE *out, const char *s);
 /* A "nice" step (1, 2, 2.5 or 5 times a power of ten) cutting [0, range] into about n parts. */

@@ -13,6 +13,7 @@ struct tx_outbox {
     int delivered; /* the last round's self part is still being read: empty it first */
     char *send, *recv;
     size_t send_cap, recv_cap;
+    size_t *from; /* the last round's bytes from each rank (tx_delivery.from) */
 };
 
 int tx_outbox_new(int nranks, tx_outbox **out, tx_error *err)
@@ -23,8 +24,9 @@ int tx_outbox_new(int nranks, tx_outbox **out, tx_error *err)
         ob->buf = calloc((size_t)nranks, sizeof *ob->buf);
         ob->len = calloc((size_t)nranks, sizeof *ob->len);
         ob->cap = calloc((size_t)nranks, sizeof *ob->cap);
+        ob->from = calloc((size_t)nranks, sizeof *ob->from);
     }
-    if (!ob || !ob->buf || !ob->len || !ob->cap) {
+    if (!ob || !ob->buf || !ob->len || !ob->cap || !ob->from) {
         tx_outbox_free(&ob);
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     }
@@ -44,6 +46,7 @@ void tx_outbox_free(tx_outbox **obp)
     free(ob->buf);
     free(ob->len);
     free(ob->cap);
+    free(ob->from);
     free(ob);
     *obp = NULL;
 }
@@ -113,7 +116,8 @@ int tx_exchange(MPI_Comm comm, tx_outbox *ob, int more, tx_delivery *got, int *a
         if (i == ob->rank)
             continue; /* the self part stays in the outbox */
         sc[i] = (int)ob->len[i];
-        memcpy(ob->send + off, ob->buf[i], ob->len[i]);
+        if (ob->len[i]) /* a destination never written to has no buffer */
+            memcpy(ob->send + off, ob->buf[i], ob->len[i]);
         off += ob->len[i];
         ob->len[i] = 0;
     }
@@ -122,7 +126,8 @@ int tx_exchange(MPI_Comm comm, tx_outbox *ob, int more, tx_delivery *got, int *a
     size_t total = 0;
     for (int i = 0; i < n; i++) {
         rd[i] = (int)total;
-        total += (size_t)rcnt[i];
+        ob->from[i] = i == ob->rank ? 0 : (size_t)rcnt[i];
+        total += ob->from[i];
     }
     if (total > INT_MAX)
         MPI_Abort(comm, 3);
@@ -134,6 +139,7 @@ int tx_exchange(MPI_Comm comm, tx_outbox *ob, int more, tx_delivery *got, int *a
     got->recv_len = total;
     got->self = ob->buf[ob->rank];
     got->self_len = ob->len[ob->rank];
+    got->from = ob->from;
     ob->total = ob->len[ob->rank];
     ob->delivered = 1;
     int m = more ? 1 : 0;

@@ -26,6 +26,7 @@ const tx_store_ops tx_store_mariadb = {
     .dir_commit = tx_mdb_dir_commit,
     .runs_row = tx_mdb_runs_row,
     .read_txns = tx_mdb_read_txns,
+    .read_months = tx_mdb_read_months,
     .status = tx_mdb_status,
     .inspect = tx_mdb_inspect,
     .schema_check = tx_mdb_schema_check,

@@ -94,6 +94,12 @@ static int nul_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *e
     return TX_OK;
 }
 
+static int nul_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err)
+{
+    (void)s, (void)fn, (void)ctx, (void)err;
+    return TX_OK;
+}
+
 static int nul_status(tx_store *s, FILE *out, tx_error *err)
 {
     (void)err;
@@ -146,6 +152,7 @@ const tx_store_ops tx_store_null = {
     .dir_commit = nul_done,
     .runs_row = nul_runs_row,
     .read_txns = nul_read_txns,
+    .read_months = nul_read_months,
     .status = nul_status,
     .inspect = nul_inspect,
     .schema_check = nul_schema_check,

@@ -1,5 +1,5 @@
 /* store_read.c - the MariaDB back end's run journal row and its reads: etl_runs, the stored
- * transactions streamed to the reduce, `txetl status`. */
+ * transactions (and customer-days) streamed to the reduce, `txetl status`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +66,64 @@ int tx_mdb_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err)
     return tx_conn_query_rows(s->conn, "SELECT customer_id, CAST(transaction_amount * 100 AS "
                                        "SIGNED), DATEDIFF(transaction_date, '1970-01-01') FROM "
                                        "TransactionsOptimized", &rd, err);
+}
+
+/* The partition names of TransactionsOptimized in range order, for the month reads. */
+typedef struct part_list {
+    char (*name)[65];
+    size_t n, cap;
+} part_list;
+
+static int part_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
+{
+    (void)n;
+    part_list *l = ctx;
+    if (!v[0])
+        return TX_OK;
+    /* an identifier from the server: only [A-Za-z0-9_] goes into a statement */
+    if (len[0] == 0 || len[0] > 64 || strspn(v[0], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"
+                                                   "RSTUVWXYZ0123456789_") != len[0])
+        return tx_error_set(err, TX_ERR, "TransactionsOptimized has a partition named '%.64s'",
+                            v[0]);
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? 2 * l->cap : 64;
+        void *np = realloc(l->name, nc * sizeof *l->name);
+        if (!np)
+            return tx_error_set(err, TX_ENOMEM, "out of memory");
+        l->name = np;
+        l->cap = nc;
+    }
+    memcpy(l->name[l->n++], v[0], len[0] + 1);
+    return TX_OK;
+}
+
+int tx_mdb_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err)
+{
+    part_list l = {0};
+    const tx_conn_reader lr = {.row = part_row, .ctx = &l};
+    int rc = tx_conn_query_rows(s->conn,
+                                "SELECT PARTITION_NAME FROM information_schema.PARTITIONS WHERE "
+                                "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = "
+                                "'TransactionsOptimized' ORDER BY PARTITION_ORDINAL_POSITION",
+                                &lr, err);
+    txn_ctx t = {fn, ctx};
+    const tx_conn_reader rd = {.stream = 1, .what = "transactions", .row = txn_row, .ctx = &t};
+    for (size_t i = 0; i < l.n && rc == TX_OK; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT customer_id, CAST(transaction_amount * 100 AS SIGNED), "
+                 "DATEDIFF(transaction_date, '1970-01-01') FROM TransactionsOptimized "
+                 "PARTITION (%s)",
+                 l.name[i]);
+        rc = tx_conn_query_rows(s->conn, sql, &rd, err);
+    }
+    free(l.name);
+    return rc;
+}
+
+int tx_store_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err)
+{
+    return s->ops->read_months(s, fn, ctx, err);
 }
 
 /* ---- txetl status ----------------------------------------------------------------------- */

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "txetl/route.h"
+
 /* ---- Sinks: fd >= 0 writes at off with pwrite; -1 counts only; -2 grows in memory. ---- */
 
 int txg_sink_open(txg_sink *s, int fd, uint64_t off, uint64_t line, size_t cap)
@@ -411,41 +413,30 @@ int txg_truth_write(MPI_Comm comm, const char *path, txg_truth *rows, size_t n, 
     size_t nmine = n;
     if (nranks > 1) { /* route by id range, so each rank writes a sorted slice */
         uint64_t chunk = m / (uint64_t)nranks + 1;
-        int *scnt = calloc((size_t)nranks, sizeof *scnt), *rcnt = calloc((size_t)nranks, sizeof *rcnt);
-        int *sdis = calloc((size_t)nranks, sizeof *sdis), *rdis = calloc((size_t)nranks, sizeof *rdis);
+        size_t *scnt = calloc((size_t)nranks, sizeof *scnt), *rcnt = calloc((size_t)nranks, sizeof *rcnt);
+        size_t *sdis = calloc((size_t)nranks, sizeof *sdis);
         txg_truth *sorted = malloc((n ? n : 1) * sizeof *sorted);
-        if (!scnt || !rcnt || !sdis || !rdis || !sorted)
+        if (!scnt || !rcnt || !sdis || !sorted)
             MPI_Abort(comm, 3);
         for (size_t i = 0; i < n; i++)
             scnt[(rows[i].id - 1) / chunk]++;
         for (int r = 1; r < nranks; r++)
             sdis[r] = sdis[r - 1] + scnt[r - 1];
-        int *fill = calloc((size_t)nranks, sizeof *fill);
         for (size_t i = 0; i < n; i++) {
             int r = (int)((rows[i].id - 1) / chunk);
-            sorted[sdis[r] + fill[r]++] = rows[i];
+            sorted[sdis[r]++] = rows[i];
         }
-        free(fill);
-        MPI_Alltoall(scnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm);
-        size_t tot = 0;
-        for (int r = 0; r < nranks; r++) {
-            rdis[r] = (int)tot;
-            tot += (size_t)rcnt[r];
-        }
-        mine = malloc((tot ? tot : 1) * sizeof *mine);
-        if (!mine)
-            MPI_Abort(comm, 3);
-        MPI_Datatype ty;
-        MPI_Type_contiguous((int)sizeof(txg_truth), MPI_BYTE, &ty);
-        MPI_Type_commit(&ty);
-        MPI_Alltoallv(sorted, scnt, sdis, ty, mine, rcnt, rdis, ty, comm);
-        MPI_Type_free(&ty);
-        nmine = tot;
+        /* in bounded rounds (src/route), laid out as MPI_Alltoallv would */
+        void *got = NULL;
+        rc = tx_exchange_blocks(comm, sorted, scnt, sizeof *sorted, tx_route_round_bytes(),
+                                &got, rcnt, &nmine, err);
         free(sorted);
         free(scnt);
         free(rcnt);
         free(sdis);
-        free(rdis);
+        if (rc != TX_OK)
+            return rc;
+        mine = got;
     }
     qsort(mine, nmine, sizeof *mine, cmp_truth);
     /* Count, place, write. */

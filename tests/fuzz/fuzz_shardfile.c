@@ -7,9 +7,9 @@
  *     the file.
  *  2. split at '\n' and '\0' into at most 64 arguments, they are a command line: the first
  *     token picks the command (load, snapshot, report, status, or an unknown one), the rest are
- *     its arguments, parsed by the CLI's own parse_args (src/cli/txetl_main.c is compiled into
- *     this target with its main renamed, so nothing in the CLI had to move). Checks: a failure
- *     has a message; a success has what the command requires and option values in range.
+ *     its arguments, parsed by the tool's own tx_cli_parse (the tx_cli library the tool links).
+ *     Checks: a failure has a message; a success has what the command requires and option
+ *     values in range; --help and the settings print for every command (same table).
  * Each argument is an exact-size heap copy, so ASan sees any read past it. */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,11 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "txetl/cli.h"
+#include "txetl/log.h"
 #include "txetl/store.h"
-
-#define main txetl_cli_main
-#include "../../src/cli/txetl_main.c"
-#undef main
 
 #define FAIL(...)                                                                                  \
     do {                                                                                           \
@@ -97,35 +95,28 @@ static void fuzz_cli(const uint8_t *data, size_t size)
     }
     argv[argc] = NULL;
     /* The command: a known name, or the token itself (an unknown command). */
-    cli c;
+    tx_cli c;
     memset(&c, 0, sizeof c);
     for (size_t k = 0; k < sizeof names / sizeof *names; k++)
         if (!strcmp(argv[1], names[k]))
-            c.cmd = cmds[k].id;
+            c.cmd = tx_cli_command(names[k]);
     if (c.cmd) {
-        /* getopt keeps state across calls: optind = 0 makes glibc start afresh (parse_args
-         * then sets optind = 2 for itself, as in the tool, which parses once). */
-        static const struct option none[] = {{0, 0, 0, 0}};
-        char *dummy[] = {argv[0], NULL};
-        optind = 0;
-        opterr = 0;
-        getopt_long(1, dummy, "", none, NULL);
         tx_error err = {0};
-        int rc = parse_args(argc, argv, &c, &err);
+        int rc = tx_cli_parse(argc, argv, &c, &err); /* resets getopt's state itself */
         if (rc != TX_OK) {
             if (rc != TX_EUSAGE || err.msg[0] == '\0')
-                FAIL("parse_args status %d with message '%s'", rc, err.msg);
+                FAIL("tx_cli_parse status %d with message '%s'", rc, err.msg);
         } else if (!c.help && !c.version) {
             const tx_load_opts *o = &c.load;
-            if (c.cmd == CMD_REPORT) {
+            if (c.cmd == TX_CLI_REPORT) {
                 if (!c.report_in || !c.report_out)
                     FAIL("report accepted without its input or --out");
             } else {
                 if (!o->shards_path)
                     FAIL("%s accepted without --shards", argv[1]);
-                if (c.cmd == CMD_LOAD && (o->nfiles < 1 || !o->files || !o->files[0]))
+                if (c.cmd == TX_CLI_LOAD && (o->nfiles < 1 || !o->files || !o->files[0]))
                     FAIL("load accepted without input files");
-                if (c.cmd == CMD_SNAPSHOT && !o->snapshot_dir)
+                if (c.cmd == TX_CLI_SNAPSHOT && !o->snapshot_dir)
                     FAIL("snapshot accepted without --snapshot-dir");
             }
             if (!(o->max_reject_rate >= 0 && o->max_reject_rate <= 1))
@@ -137,10 +128,13 @@ static void fuzz_cli(const uint8_t *data, size_t size)
             if (!(o->analytics.discount_rate >= 0 && o->analytics.discount_rate <= 10))
                 FAIL("discount_rate %g", o->analytics.discount_rate);
         }
-        /* --help output is built from the same table: it must format for every command. */
+        /* --help and the settings are built from the same table: they must format for every
+         * command and every parse outcome. */
         FILE *devnull = fopen("/dev/null", "w");
         if (devnull) {
-            usage(devnull, c.cmd);
+            tx_cli_usage(devnull, c.cmd);
+            if (rc == TX_OK)
+                tx_cli_print_settings(devnull, &c);
             fclose(devnull);
         }
     }

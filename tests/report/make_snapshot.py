@@ -2,7 +2,7 @@
 """make_snapshot.py - writes a small, realistic txetl snapshot (SPEC section 6) for the report tests.
 
 usage: make_snapshot.py OUT.h5 [--empty] [--unconverged] [--nasty-run-id] [--holdout]
-                        [--drop PATH]
+                        [--drop PATH] [--money-scale K]
 
 300 customers, 90 days (2024-01-01 .. 2024-03-30, as-of 2024-03-31), 3 months, all 11 RFM
 segments. String attributes mix fixed-length and variable-length storage on purpose, since the
@@ -10,7 +10,9 @@ report must read both. --drop removes one dataset or attribute ("/customers/clv"
 "/model/bgnbd@loglik") to exercise the error path. --holdout adds the /holdout group of
 `txetl snapshot --holdout-start 2024-03-01` (calibration to 2024-02-29, 31 holdout days): actual
 purchase days from the fixture's transactions, predictions from a plausible calibration fit.
-An unknown group (/x_unknown) is always written: the report must ignore it.
+An unknown group (/x_unknown) is always written: the report must ignore it. --money-scale K
+multiplies every transaction amount by K (K = 100000: revenue in the billions, as a large
+business's report shows; for the layout tests).
 """
 import argparse
 import datetime as dt
@@ -68,6 +70,7 @@ def main():
     ap.add_argument("--nasty-run-id", action="store_true")
     ap.add_argument("--holdout", action="store_true")
     ap.add_argument("--drop")
+    ap.add_argument("--money-scale", type=int, default=1)
     args = ap.parse_args()
 
     rng = np.random.default_rng(20240331)
@@ -83,11 +86,12 @@ def main():
         rate = rng.gamma(0.8, 0.12)
         basket = rng.lognormal(3.6, 0.7)
         alive_until = first + int(rng.exponential(60))
-        tx.append((c, first, int(round(rng.lognormal(np.log(basket), 0.4) * 100))))
+        tx.append((c, first, int(round(rng.lognormal(np.log(basket), 0.4) * 100)) * args.money_scale))
         for d in range(first + 1, min(days(as_of), alive_until)):
             if rng.random() < rate:
                 for _ in range(1 + int(rng.random() < 0.25)):  # sometimes two orders a day
-                    tx.append((c, d, int(round(rng.lognormal(np.log(basket), 0.4) * 100))))
+                    tx.append((c, d, int(round(rng.lognormal(np.log(basket), 0.4) * 100))
+                               * args.money_scale))
 
     cust_days = [dict() for _ in range(ncust)]
     for c, d, cents in tx:

@@ -120,6 +120,9 @@ transaction_id,customer_id,transaction_date,transaction_amount,transaction_categ
 5,103,2024-03-31,12.30,Food,card,GBP
 EOF
   sock=$shards/shard0/sock
+  # Start from the empty database `shards.sh up` makes, whatever ran before (any test order).
+  root_sql -e "DROP DATABASE IF EXISTS Customer;
+    CREATE DATABASE Customer CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin"
   write_cnf "$work/least.cnf" txetl_least least-pw "socket=$sock"
   write_cnf "$work/ro.cnf" txetl_ro ro-pw "socket=$sock"
   set +e

@@ -12,6 +12,7 @@
     "payment_method,currency,last_updated,op"
 
 static tx_header std_h;
+static tx_record_parser *parser; /* one for every test, as a cursor has */
 
 static void header_or_die(tx_header *h, const char *line)
 {
@@ -24,7 +25,7 @@ static void header_or_die(tx_header *h, const char *line)
 static tx_reject parse_n(const tx_header *h, const char *rec, size_t len, tx_record *out)
 {
     memset(out, 0xAB, sizeof *out);
-    return tx_record_parse(h, rec, len, 0, out);
+    return tx_record_parse(parser, h, rec, len, 0, out);
 }
 
 static tx_reject parse_h(const tx_header *h, const char *rec, tx_record *out)
@@ -216,7 +217,7 @@ static void test_structure(void)
     EXPECT("bad,2,2024-01-02,5,\"x\"y,,,,", TX_REJ_BAD_QUOTE); /* quote problems first */
     /* unterminated_quote: flagged by the caller, or found open at the end anyway. */
     const char *open = "1,2,2024-01-02,5,\"food,card,EUR,,U";
-    CHECK(tx_record_parse(&std_h, open, strlen(open), 1, &r) == TX_REJ_UNTERMINATED_QUOTE);
+    CHECK(tx_record_parse(parser, &std_h, open, strlen(open), 1, &r) == TX_REJ_UNTERMINATED_QUOTE);
     CHECK(parse(open, &r) == TX_REJ_UNTERMINATED_QUOTE);
     /* record_too_long */
     size_t big = TX_RECORD_MAX + 1;
@@ -569,6 +570,12 @@ static void test_calendar(void)
 
 int main(void)
 {
+    tx_error err;
+    tx_error_clear(&err);
+    if (tx_record_parser_new(&parser, &err) != TX_OK) {
+        fprintf(stderr, "test_record: %s\n", err.msg);
+        return 1;
+    }
     header_or_die(&std_h, STD_HEADER);
     test_reject_names();
     test_header();
@@ -582,5 +589,7 @@ int main(void)
     test_last_updated();
     test_first_problem_wins();
     test_calendar();
+    tx_record_parser_free(&parser);
+    CHECK(parser == NULL);
     return check_report("test_record");
 }

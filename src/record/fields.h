@@ -1,0 +1,209 @@
+/* fields.h - private to src/record: the value rules of SPEC §2, one function per column kind,
+ * applied to a field's bytes once the tokenizer (libcsv) has split the record. static inline:
+ * the record parser's per-field callback is the hot path and inlines them. No allocation, no
+ * locale, no strtol: every byte is looked at a small, fixed number of times. */
+#ifndef TXETL_RECORD_FIELDS_H
+#define TXETL_RECORD_FIELDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "civil.h"
+#include "txetl/record.h"
+
+static inline bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static inline unsigned digit(char c)
+{
+    return (unsigned)((unsigned char)c - '0'); /* > 9 when c is not a digit */
+}
+
+/* ids: decimal digits, 1 .. INT64_MAX. Returns 0 ok, 1 not a number, 2 out of range. */
+static inline int parse_id(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    unsigned sig = 0; /* significant digits seen */
+    for (size_t i = 0; i < n; i++) {
+        const unsigned d = digit(s[i]);
+        if (d > 9)
+            return 1;
+        if (sig > 0 || d != 0) {
+            if (++sig <= 19)
+                v = v * 10 + d; /* at most 19 digits: fits in uint64_t */
+        }
+    }
+    if (sig == 0 || sig > 19 || v > (uint64_t)INT64_MAX)
+        return 2;
+    *out = v;
+    return 0;
+}
+
+/* Exactly YYYY-MM-DD, a calendar date. Returns false when not. */
+static inline bool parse_ymd(const char *s, int *y, int *m, int *d)
+{
+    const unsigned y0 = digit(s[0]), y1 = digit(s[1]), y2 = digit(s[2]), y3 = digit(s[3]);
+    const unsigned m0 = digit(s[5]), m1 = digit(s[6]), d0 = digit(s[8]), d1 = digit(s[9]);
+    if ((y0 > 9) | (y1 > 9) | (y2 > 9) | (y3 > 9) | (m0 > 9) | (m1 > 9) | (d0 > 9) | (d1 > 9) ||
+        s[4] != '-' || s[7] != '-')
+        return false;
+    *y = (int)(y0 * 1000 + y1 * 100 + y2 * 10 + y3);
+    *m = (int)(m0 * 10 + m1);
+    *d = (int)(d0 * 10 + d1);
+    return *m >= 1 && *m <= 12 && *d >= 1 && *d <= civil_month_days(*y, *m);
+}
+
+static inline tx_reject parse_date(const char *s, size_t n, int32_t *out)
+{
+    int y, m, d;
+    if (n != 10 || !parse_ymd(s, &y, &m, &d))
+        return TX_REJ_BAD_DATE;
+    if (y < 1970 || y > 2099)
+        return TX_REJ_DATE_RANGE;
+    *out = civil_days(y, m, d);
+    return TX_REJ_NONE;
+}
+
+/* [+-] 1-12 digits [. 1-2 digits], exactly in cents. */
+static inline tx_reject parse_amount(const char *s, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        neg = s[i++] == '-';
+    const size_t int_start = i;
+    uint64_t v = 0;
+    unsigned d;
+    while (i < n && (d = digit(s[i])) <= 9) {
+        if (i - int_start < 12)
+            v = v * 10 + d;
+        i++;
+    }
+    const size_t nint = i - int_start;
+    if (nint == 0)
+        return TX_REJ_BAD_AMOUNT;
+    v *= 100;
+    if (i < n) {
+        if (s[i] != '.')
+            return TX_REJ_BAD_AMOUNT;
+        i++;
+        if (i < n && (d = digit(s[i])) <= 9) {
+            v += d * 10;
+            i++;
+        } else {
+            return TX_REJ_BAD_AMOUNT; /* "5." */
+        }
+        if (i < n && (d = digit(s[i])) <= 9) {
+            v += d;
+            i++;
+        }
+        if (i != n)
+            return TX_REJ_BAD_AMOUNT; /* a third fraction digit, or anything else */
+    }
+    if (nint > 12)
+        return TX_REJ_AMOUNT_RANGE;
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    return TX_REJ_NONE;
+}
+
+/* YYYY-MM-DD[ T]HH:MM:SS[.f{1,6}][Z], years 1970..9999, to microseconds since the epoch. */
+static inline bool parse_timestamp(const char *s, size_t n, int64_t *out)
+{
+    int y, mo, d;
+    if (n < 19 || !parse_ymd(s, &y, &mo, &d) || y < 1970 || (s[10] != ' ' && s[10] != 'T') ||
+        s[13] != ':' || s[16] != ':')
+        return false;
+    const unsigned h0 = digit(s[11]), h1 = digit(s[12]), i0 = digit(s[14]), i1 = digit(s[15]);
+    const unsigned s0 = digit(s[17]), s1 = digit(s[18]);
+    if ((h0 > 9) | (h1 > 9) | (i0 > 9) | (i1 > 9) | (s0 > 9) | (s1 > 9))
+        return false;
+    const unsigned hh = h0 * 10 + h1, mi = i0 * 10 + i1, ss = s0 * 10 + s1;
+    if (hh > 23 || mi > 59 || ss > 59)
+        return false;
+    size_t i = 19;
+    int64_t frac = 0;
+    if (i < n && s[i] == '.') {
+        i++;
+        const size_t fs = i;
+        unsigned dg;
+        while (i < n && i - fs < 6 && (dg = digit(s[i])) <= 9) {
+            frac = frac * 10 + dg;
+            i++;
+        }
+        if (i == fs)
+            return false;
+        for (size_t k = i - fs; k < 6; k++)
+            frac *= 10;
+    }
+    if (i < n && s[i] == 'Z')
+        i++;
+    if (i != n)
+        return false;
+    const int64_t secs = (int64_t)civil_days(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss;
+    *out = secs * 1000000 + frac;
+    return true;
+}
+
+/* Valid UTF-8 (no overlongs, surrogates or code points over U+10FFFF) without NUL bytes.
+ * Returns TX_REJ_NONE, TX_REJ_NUL_BYTE or TX_REJ_BAD_UTF8, whichever problem comes first. */
+static inline tx_reject check_text(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        const unsigned c = s[i];
+        if (c < 0x80) {
+            if (c == 0)
+                return TX_REJ_NUL_BYTE;
+            i++;
+            continue;
+        }
+        unsigned need, lo = 0x80, hi = 0xBF;
+        if (c < 0xC2)
+            return TX_REJ_BAD_UTF8; /* a continuation byte, or an overlong 2-byte lead */
+        if (c < 0xE0) {
+            need = 1;
+        } else if (c < 0xF0) {
+            need = 2;
+            if (c == 0xE0)
+                lo = 0xA0; /* overlong */
+            else if (c == 0xED)
+                hi = 0x9F; /* surrogates */
+        } else if (c < 0xF5) {
+            need = 3;
+            if (c == 0xF0)
+                lo = 0x90; /* overlong */
+            else if (c == 0xF4)
+                hi = 0x8F; /* over U+10FFFF */
+        } else {
+            return TX_REJ_BAD_UTF8;
+        }
+        if (n - i <= need)
+            return TX_REJ_BAD_UTF8; /* truncated */
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return TX_REJ_BAD_UTF8;
+        for (unsigned k = 2; k <= need; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return TX_REJ_BAD_UTF8;
+        i += need + 1;
+    }
+    return TX_REJ_NONE;
+}
+
+/* Copies a text field's bytes (quotes already un-doubled by the tokenizer) into dst of
+ * capacity cap, zero-pads the rest and validates them. */
+static inline tx_reject take_text(const char *s, size_t n, char *dst, size_t cap,
+                                  uint8_t *dst_len, tx_reject too_long)
+{
+    if (n > cap)
+        return too_long;
+    memset(dst, 0, cap); /* the record travels as bytes: keep them deterministic */
+    memcpy(dst, s, n);
+    *dst_len = (uint8_t)n;
+    return check_text((const unsigned char *)dst, n);
+}
+
+#endif
