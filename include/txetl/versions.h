@@ -84,6 +84,20 @@ typedef struct tx_versions_outcome {
  * at transaction_id. The load's sorter (src/load/spill.c) sorts by this order within an id. */
 int tx_versions_cmp(const tx_record *a, const tx_record *b);
 
+/* Local. tx_versions_cmp's order on the three values it reads, for callers that hold them
+ * outside a tx_record (the load sorter's keys). */
+static inline int tx_versions_order(int64_t lu_a, uint32_t file_a, uint64_t off_a, int64_t lu_b,
+                                    uint32_t file_b, uint64_t off_b)
+{
+    if (lu_a != lu_b)
+        return lu_a > lu_b ? -1 : 1;
+    if (file_a != file_b)
+        return file_a > file_b ? -1 : 1;
+    if (off_a != off_b)
+        return off_a > off_b ? -1 : 1;
+    return 0;
+}
+
 /* Local. Decides one transaction: `st` its stored state (found = 0 when none), v[0..k) its
  * versions in this run best first (tx_versions_cmp order, all of one transaction_id, k >= 1).
  * Fills *out (the caller owns it; nothing is kept). Returns TX_OK, or TX_ERR with a message in
