@@ -421,29 +421,34 @@ static int pick(tx_sorter *s, run **from, tx_error *err)
     return TX_OK;
 }
 
+/* The run whose head is next in *from and that head's shard: 1, or 0 when none is left. */
+static int pick_head(tx_sorter *s, run **from, int *shard, tx_error *err)
+{
+    int rc = pick(s, from, err);
+    if (rc != TX_OK)
+        return rc;
+    if (!*from)
+        return 0;
+    *shard = (*from)->head_shard;
+    return 1;
+}
+
 int tx_sorter_peek(tx_sorter *s, int *shard, const tx_record **r, tx_error *err)
 {
     run *from;
-    int rc = pick(s, &from, err);
-    if (rc != TX_OK)
-        return rc;
-    if (!from)
-        return 0;
-    *shard = from->head_shard;
-    *r = &from->head;
-    return 1;
+    const int got = pick_head(s, &from, shard, err);
+    if (got == 1)
+        *r = &from->head;
+    return got;
 }
 
 int tx_sorter_next(tx_sorter *s, int *shard, tx_record *r, tx_error *err)
 {
     run *from;
-    int rc = pick(s, &from, err);
-    if (rc != TX_OK)
-        return rc;
-    if (!from)
-        return 0;
-    *shard = from->head_shard;
-    *r = from->head;
-    from->loaded = 0;
-    return 1;
+    const int got = pick_head(s, &from, shard, err);
+    if (got == 1) {
+        *r = from->head;
+        from->loaded = 0;
+    }
+    return got;
 }

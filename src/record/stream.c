@@ -330,6 +330,15 @@ static void s_row(int c, void *data)
     }
 }
 
+/* The feed's output arrays (none between feeds): rows taken go to rows[s_n], recs[s_n]. */
+static void s_slots(tx_record_parser *t, tx_row *rows, tx_record *recs)
+{
+    t->s_rows = rows;
+    t->s_recs = recs;
+    t->s_n = 0;
+    t->s_out = recs;
+}
+
 void tx_record_stream_begin(tx_record_parser *t, const tx_header *h, uint64_t offset,
                             uint64_t line, uint64_t limit)
 {
@@ -341,11 +350,8 @@ void tx_record_stream_begin(tx_record_parser *t, const tx_header *h, uint64_t of
     t->s_fed = offset;
     t->s_nq = offset;
     t->s_nq_end = 1;
-    t->s_rows = NULL;
-    t->s_recs = NULL;
-    t->s_n = 0;
+    s_slots(t, NULL, NULL);
     t->s_mode = S_NORMAL;
-    t->s_out = NULL;
     s_start(t, offset);
 }
 
@@ -360,10 +366,7 @@ tx_stream_status tx_record_stream_feed(tx_record_parser *t, const char *buf, uin
     t->s_buf = buf;
     t->s_off = buf_off;
     t->s_to = to;
-    t->s_rows = rows;
-    t->s_recs = recs;
-    t->s_n = 0;
-    t->s_out = recs;
+    s_slots(t, rows, recs);
     const size_t len = (size_t)(to - t->s_fed);
     const size_t done = csv_parse(&t->scsv, buf + (t->s_fed - buf_off), len, s_field, s_row, t);
     *n = t->s_n;
