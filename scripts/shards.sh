@@ -442,18 +442,27 @@ wipe_shards() {
   note "wiped shard data under $dir"
 }
 
-cmd_down() {
-  local dir="" wipe=0
+# dir_args CMD SYNOPSIS ARG...: the arguments of a command taking one DIR: sets the caller's
+# dir (absolute) and, for down, wipe (--wipe).
+dir_args() {
+  local cmd=$1 synopsis=$2
+  shift 2
+  dir="" wipe=0
   while (($#)); do
     case $1 in
-      --wipe) wipe=1; shift ;;
+      --wipe) [[ $cmd == down ]] || usage_die "$cmd: unknown option '$1'"; wipe=1; shift ;;
       -h|--help) usage; exit 0 ;;
-      -*) usage_die "down: unknown option '$1'" ;;
-      *) [[ -z $dir ]] || usage_die "down: too many arguments"; dir=$1; shift ;;
+      -*) usage_die "$cmd: unknown option '$1'" ;;
+      *) [[ -z $dir ]] || usage_die "$cmd: too many arguments"; dir=$1; shift ;;
     esac
   done
-  [[ -n $dir ]] || usage_die "usage: $PROG down DIR [--wipe]"
+  [[ -n $dir ]] || usage_die "usage: $PROG $synopsis"
   dir=$(abspath "$dir")
+}
+
+cmd_down() {
+  local dir wipe
+  dir_args down "down DIR [--wipe]" "$@"
   if [[ ! -d $dir ]]; then note "$dir does not exist; nothing to stop"; return 0; fi
   lock_dir "$dir"
 
@@ -467,16 +476,8 @@ cmd_down() {
 }
 
 cmd_status() {
-  local dir=""
-  while (($#)); do
-    case $1 in
-      -h|--help) usage; exit 0 ;;
-      -*) usage_die "status: unknown option '$1'" ;;
-      *) [[ -z $dir ]] || usage_die "status: too many arguments"; dir=$1; shift ;;
-    esac
-  done
-  [[ -n $dir ]] || usage_die "usage: $PROG status DIR"
-  dir=$(abspath "$dir")
+  local dir wipe
+  dir_args status "status DIR" "$@"
   local ids=() i sd pid down=0
   [[ -d $dir ]] && mapfile -t ids < <(existing_shards "$dir")
   if ((${#ids[@]} == 0)); then echo "no shards under $dir"; return 1; fi

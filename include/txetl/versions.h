@@ -103,6 +103,20 @@ int tx_versions_cmp(const tx_record *a, const tx_record *b);
 /* Local, pure. The TX_VCOL_* columns header h has (from h->col_of). */
 unsigned tx_versions_header_cols(const tx_header *h);
 
+/* Local. tx_versions_cmp's order on the three values it reads, for callers that hold them
+ * outside a tx_record (the load sorter's keys). */
+static inline int tx_versions_order(int64_t lu_a, uint32_t file_a, uint64_t off_a, int64_t lu_b,
+                                    uint32_t file_b, uint64_t off_b)
+{
+    if (lu_a != lu_b)
+        return lu_a > lu_b ? -1 : 1;
+    if (file_a != file_b)
+        return file_a > file_b ? -1 : 1;
+    if (off_a != off_b)
+        return off_a > off_b ? -1 : 1;
+    return 0;
+}
+
 /* Local. Decides one transaction: `st` its stored state (found = 0 when none), v[0..k) its
  * versions in this run best first (tx_versions_cmp order, all of one transaction_id, k >= 1).
  * Only the winner's values (and, for an update or move, the stored ones) reach the row: a

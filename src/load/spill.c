@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "txetl/versions.h"
+
 /* ---- packed versions (spill.h) ------------------------------------------------------------- */
 
 #define FIXED_PART offsetof(tx_record, category)
@@ -114,36 +116,30 @@ struct tx_sorter {
     int finished;
 };
 
-static int cmp_version(int sa, const tx_record *a, int sb, const tx_record *b)
+/* (shard, transaction_id) ascending: the order of the runs' versions before tx_versions_order. */
+static inline int cmp_shard_id(int32_t sa, uint64_t ida, int32_t sb, uint64_t idb)
 {
     if (sa != sb)
         return sa < sb ? -1 : 1;
-    if (a->transaction_id != b->transaction_id)
-        return a->transaction_id < b->transaction_id ? -1 : 1;
-    if (a->last_updated_us != b->last_updated_us)
-        return a->last_updated_us > b->last_updated_us ? -1 : 1;
-    if (a->file_index != b->file_index)
-        return a->file_index > b->file_index ? -1 : 1;
-    if (a->offset != b->offset)
-        return a->offset > b->offset ? -1 : 1;
+    if (ida != idb)
+        return ida < idb ? -1 : 1;
     return 0;
+}
+
+static int cmp_version(int sa, const tx_record *a, int sb, const tx_record *b)
+{
+    const int c = cmp_shard_id(sa, a->transaction_id, sb, b->transaction_id);
+    return c ? c
+             : tx_versions_order(a->last_updated_us, a->file_index, a->offset, b->last_updated_us,
+                                 b->file_index, b->offset);
 }
 
 /* The same order as cmp_version, on keys. */
 static int cmp_key(const void *pa, const void *pb)
 {
     const key *a = pa, *b = pb;
-    if (a->shard != b->shard)
-        return a->shard < b->shard ? -1 : 1;
-    if (a->id != b->id)
-        return a->id < b->id ? -1 : 1;
-    if (a->lu != b->lu)
-        return a->lu > b->lu ? -1 : 1;
-    if (a->file != b->file)
-        return a->file > b->file ? -1 : 1;
-    if (a->off != b->off)
-        return a->off > b->off ? -1 : 1;
-    return 0;
+    const int c = cmp_shard_id(a->shard, a->id, b->shard, b->id);
+    return c ? c : tx_versions_order(a->lu, a->file, a->off, b->lu, b->file, b->off);
 }
 
 /* One stable counting pass of an LSD radix sort: src -> dst by the byte that `digit` picks. */
@@ -425,29 +421,34 @@ static int pick(tx_sorter *s, run **from, tx_error *err)
     return TX_OK;
 }
 
+/* The run whose head is next in *from and that head's shard: 1, or 0 when none is left. */
+static int pick_head(tx_sorter *s, run **from, int *shard, tx_error *err)
+{
+    int rc = pick(s, from, err);
+    if (rc != TX_OK)
+        return rc;
+    if (!*from)
+        return 0;
+    *shard = (*from)->head_shard;
+    return 1;
+}
+
 int tx_sorter_peek(tx_sorter *s, int *shard, const tx_record **r, tx_error *err)
 {
     run *from;
-    int rc = pick(s, &from, err);
-    if (rc != TX_OK)
-        return rc;
-    if (!from)
-        return 0;
-    *shard = from->head_shard;
-    *r = &from->head;
-    return 1;
+    const int got = pick_head(s, &from, shard, err);
+    if (got == 1)
+        *r = &from->head;
+    return got;
 }
 
 int tx_sorter_next(tx_sorter *s, int *shard, tx_record *r, tx_error *err)
 {
     run *from;
-    int rc = pick(s, &from, err);
-    if (rc != TX_OK)
-        return rc;
-    if (!from)
-        return 0;
-    *shard = from->head_shard;
-    *r = from->head;
-    from->loaded = 0;
-    return 1;
+    const int got = pick_head(s, &from, shard, err);
+    if (got == 1) {
+        *r = from->head;
+        from->loaded = 0;
+    }
+    return got;
 }

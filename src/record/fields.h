@@ -206,6 +206,52 @@ static inline tx_reject take_text(const char *s, size_t n, char *dst, size_t cap
     return check_text((const unsigned char *)dst, n);
 }
 
+/* The columns a record must give (SPEC §2): a missing one is missing_field. */
+static const bool col_required[TX_NCOLS] = {
+    [TX_COL_TRANSACTION_ID] = true,
+    [TX_COL_CUSTOMER_ID] = true,
+    [TX_COL_TRANSACTION_DATE] = true,
+    [TX_COL_TRANSACTION_AMOUNT] = true,
+};
+
+/* The reject of an id check's result rc (parse_id's 0, 1 or 2) in id column col. */
+static inline tx_reject id_reject(int col, int rc)
+{
+    if (rc == 0)
+        return TX_REJ_NONE;
+    if (col == TX_COL_TRANSACTION_ID)
+        return rc == 1 ? TX_REJ_BAD_TRANSACTION_ID : TX_REJ_TRANSACTION_ID_RANGE;
+    return rc == 1 ? TX_REJ_BAD_CUSTOMER_ID : TX_REJ_CUSTOMER_ID_RANGE;
+}
+
+/* Checks the trimmed, non-empty bytes s[0..n) of column col, one of the columns that are
+ * neither ids nor text (date, amount, currency, last_updated, op), into out. */
+static inline tx_reject check_value(int col, const char *s, size_t n, tx_record *out)
+{
+    switch (col) {
+    case TX_COL_TRANSACTION_DATE:
+        return parse_date(s, n, &out->date);
+    case TX_COL_TRANSACTION_AMOUNT:
+        return parse_amount(s, n, &out->amount_cents);
+    case TX_COL_CURRENCY:
+        if (n != 3 || (unsigned)(s[0] - 'A') > 25u || (unsigned)(s[1] - 'A') > 25u ||
+            (unsigned)(s[2] - 'A') > 25u)
+            return TX_REJ_BAD_CURRENCY;
+        memcpy(out->currency, s, 3);
+        return TX_REJ_NONE;
+    case TX_COL_LAST_UPDATED:
+        return parse_timestamp(s, n, &out->last_updated_us) ? TX_REJ_NONE
+                                                             : TX_REJ_BAD_LAST_UPDATED;
+    case TX_COL_OP:
+        if (n != 1 || (s[0] != 'U' && s[0] != 'D'))
+            return TX_REJ_BAD_OP;
+        out->op = s[0];
+        return TX_REJ_NONE;
+    default:
+        return TX_REJ_NONE;
+    }
+}
+
 /* The defaults of the columns a record did not give (bit 1 << tx_col of `have`: it did). */
 static inline void set_defaults(tx_record *out, unsigned have)
 {

@@ -39,13 +39,6 @@ static const char *const col_names[TX_NCOLS] = {
     [TX_COL_OP] = "op",
 };
 
-static const bool col_required[TX_NCOLS] = {
-    [TX_COL_TRANSACTION_ID] = true,
-    [TX_COL_CUSTOMER_ID] = true,
-    [TX_COL_TRANSACTION_DATE] = true,
-    [TX_COL_TRANSACTION_AMOUNT] = true,
-};
-
 static const char *const reject_names[TX_NREJECTS] = {
     [TX_REJ_NONE] = "none",
     [TX_REJ_FIELD_COUNT] = "field_count",
@@ -341,35 +334,13 @@ static inline tx_reject check_field(tx_record_parser *t, int col, const char *s,
     if (n == 0)
         return col_required[col] ? TX_REJ_MISSING_FIELD : TX_REJ_NONE; /* default, in finish */
     t->have |= 1u << col;
-    int rc;
     switch (col) {
     case TX_COL_TRANSACTION_ID:
-        rc = parse_id(s, n, &out->transaction_id);
-        return rc == 0 ? TX_REJ_NONE
-                       : rc == 1 ? TX_REJ_BAD_TRANSACTION_ID : TX_REJ_TRANSACTION_ID_RANGE;
+        return id_reject(col, parse_id(s, n, &out->transaction_id));
     case TX_COL_CUSTOMER_ID:
-        rc = parse_id(s, n, &out->customer_id);
-        return rc == 0 ? TX_REJ_NONE : rc == 1 ? TX_REJ_BAD_CUSTOMER_ID : TX_REJ_CUSTOMER_ID_RANGE;
-    case TX_COL_TRANSACTION_DATE:
-        return parse_date(s, n, &out->date);
-    case TX_COL_TRANSACTION_AMOUNT:
-        return parse_amount(s, n, &out->amount_cents);
-    case TX_COL_CURRENCY:
-        if (n != 3 || (unsigned)(s[0] - 'A') > 25u || (unsigned)(s[1] - 'A') > 25u ||
-            (unsigned)(s[2] - 'A') > 25u)
-            return TX_REJ_BAD_CURRENCY;
-        memcpy(out->currency, s, 3);
-        return TX_REJ_NONE;
-    case TX_COL_LAST_UPDATED:
-        return parse_timestamp(s, n, &out->last_updated_us) ? TX_REJ_NONE
-                                                             : TX_REJ_BAD_LAST_UPDATED;
-    case TX_COL_OP:
-        if (n != 1 || (s[0] != 'U' && s[0] != 'D'))
-            return TX_REJ_BAD_OP;
-        out->op = s[0];
-        return TX_REJ_NONE;
+        return id_reject(col, parse_id(s, n, &out->customer_id));
     default:
-        return TX_REJ_NONE;
+        return check_value(col, s, n, out);
     }
 }
 

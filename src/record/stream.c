@@ -27,13 +27,6 @@ enum {
     S_STOP        /* the stream needs a restart */
 };
 
-static const bool s_required[TX_NCOLS] = {
-    [TX_COL_TRANSACTION_ID] = true,
-    [TX_COL_CUSTOMER_ID] = true,
-    [TX_COL_TRANSACTION_DATE] = true,
-    [TX_COL_TRANSACTION_AMOUNT] = true,
-};
-
 /* The plan of header h: which tx_col each field feeds (once per header). */
 static void s_plan(tx_record_parser *t, const tx_header *h)
 {
@@ -60,20 +53,26 @@ static inline char at(const tx_record_parser *t, uint64_t pos)
     return t->s_buf[pos - t->s_off];
 }
 
-/* The next record starts at pos. */
-static inline void advance(tx_record_parser *t, uint64_t pos)
+/* The record in progress starts at pos (its slot, s_out, is the caller's to set). */
+static inline void s_start(tx_record_parser *t, uint64_t pos)
 {
     t->s_rs = pos;
     t->s_fi = 0;
     t->s_content = 0;
     t->s_have = 0;
-    t->s_out = &t->s_recs[t->s_n];
     if (pos >= t->s_limit) {
         t->s_mode = S_DONE;
         t->s_rej = TX_REJ_FIELD_COUNT; /* anything but none: no more checks */
     } else {
         t->s_rej = TX_REJ_NONE;
     }
+}
+
+/* The next record starts at pos. */
+static inline void advance(tx_record_parser *t, uint64_t pos)
+{
+    s_start(t, pos);
+    t->s_out = &t->s_recs[t->s_n];
 }
 
 /* Whether [a, e) holds no '"' (a is the record in progress, e <= s_to). */
@@ -166,42 +165,22 @@ static inline tx_reject s_check(tx_record_parser *t, int col, const char *s, siz
                                  const char *lim)
 {
     if (n == 0)
-        return s_required[col] ? TX_REJ_MISSING_FIELD : TX_REJ_NONE; /* default, in s_emit */
+        return col_required[col] ? TX_REJ_MISSING_FIELD : TX_REJ_NONE; /* default, in s_emit */
     tx_record *out = t->s_out;
     t->s_have |= 1u << col;
-    int rc;
     switch (col) {
     case TX_COL_TRANSACTION_ID:
-        rc = s_id(s, n, lim, &out->transaction_id);
-        return rc == 0 ? TX_REJ_NONE
-                       : rc == 1 ? TX_REJ_BAD_TRANSACTION_ID : TX_REJ_TRANSACTION_ID_RANGE;
+        return id_reject(col, s_id(s, n, lim, &out->transaction_id));
     case TX_COL_CUSTOMER_ID:
-        rc = s_id(s, n, lim, &out->customer_id);
-        return rc == 0 ? TX_REJ_NONE : rc == 1 ? TX_REJ_BAD_CUSTOMER_ID : TX_REJ_CUSTOMER_ID_RANGE;
-    case TX_COL_TRANSACTION_DATE:
-        return parse_date(s, n, &out->date);
-    case TX_COL_TRANSACTION_AMOUNT:
-        return parse_amount(s, n, &out->amount_cents);
+        return id_reject(col, s_id(s, n, lim, &out->customer_id));
     case TX_COL_TRANSACTION_CATEGORY:
         return s_text(s, n, lim, out->category, TX_CATEGORY_MAX, &out->category_len,
                       TX_REJ_CATEGORY_TOO_LONG);
     case TX_COL_PAYMENT_METHOD:
         return s_text(s, n, lim, out->payment, TX_PAYMENT_MAX, &out->payment_len,
                       TX_REJ_PAYMENT_TOO_LONG);
-    case TX_COL_CURRENCY:
-        if (n != 3 || (unsigned)(s[0] - 'A') > 25u || (unsigned)(s[1] - 'A') > 25u ||
-            (unsigned)(s[2] - 'A') > 25u)
-            return TX_REJ_BAD_CURRENCY;
-        memcpy(out->currency, s, 3);
-        return TX_REJ_NONE;
-    case TX_COL_LAST_UPDATED:
-        return parse_timestamp(s, n, &out->last_updated_us) ? TX_REJ_NONE
-                                                             : TX_REJ_BAD_LAST_UPDATED;
-    default: /* TX_COL_OP */
-        if (n != 1 || (s[0] != 'U' && s[0] != 'D'))
-            return TX_REJ_BAD_OP;
-        out->op = s[0];
-        return TX_REJ_NONE;
+    default:
+        return check_value(col, s, n, out);
     }
 }
 
@@ -351,6 +330,15 @@ static void s_row(int c, void *data)
     }
 }
 
+/* The feed's output arrays (none between feeds): rows taken go to rows[s_n], recs[s_n]. */
+static void s_slots(tx_record_parser *t, tx_row *rows, tx_record *recs)
+{
+    t->s_rows = rows;
+    t->s_recs = recs;
+    t->s_n = 0;
+    t->s_out = recs;
+}
+
 void tx_record_stream_begin(tx_record_parser *t, const tx_header *h, uint64_t offset,
                             uint64_t line, uint64_t limit)
 {
@@ -362,20 +350,9 @@ void tx_record_stream_begin(tx_record_parser *t, const tx_header *h, uint64_t of
     t->s_fed = offset;
     t->s_nq = offset;
     t->s_nq_end = 1;
-    t->s_rows = NULL;
-    t->s_recs = NULL;
-    t->s_n = 0;
+    s_slots(t, NULL, NULL);
     t->s_mode = S_NORMAL;
-    t->s_rs = offset;
-    t->s_fi = t->s_content = 0;
-    t->s_have = 0;
-    t->s_out = NULL;
-    if (offset >= limit) {
-        t->s_mode = S_DONE;
-        t->s_rej = TX_REJ_FIELD_COUNT;
-    } else {
-        t->s_rej = TX_REJ_NONE;
-    }
+    s_start(t, offset);
 }
 
 tx_stream_status tx_record_stream_feed(tx_record_parser *t, const char *buf, uint64_t buf_off,
@@ -389,10 +366,7 @@ tx_stream_status tx_record_stream_feed(tx_record_parser *t, const char *buf, uin
     t->s_buf = buf;
     t->s_off = buf_off;
     t->s_to = to;
-    t->s_rows = rows;
-    t->s_recs = recs;
-    t->s_n = 0;
-    t->s_out = recs;
+    s_slots(t, rows, recs);
     const size_t len = (size_t)(to - t->s_fed);
     const size_t done = csv_parse(&t->scsv, buf + (t->s_fed - buf_off), len, s_field, s_row, t);
     *n = t->s_n;

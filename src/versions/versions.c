@@ -6,13 +6,8 @@
 
 int tx_versions_cmp(const tx_record *a, const tx_record *b)
 {
-    if (a->last_updated_us != b->last_updated_us)
-        return a->last_updated_us > b->last_updated_us ? -1 : 1;
-    if (a->file_index != b->file_index)
-        return a->file_index > b->file_index ? -1 : 1;
-    if (a->offset != b->offset)
-        return a->offset > b->offset ? -1 : 1;
-    return 0;
+    return tx_versions_order(a->last_updated_us, a->file_index, a->offset, b->last_updated_us,
+                             b->file_index, b->offset);
 }
 
 /* A version is stale when something is stored (a live row or a tombstone) that is at least as

@@ -11,12 +11,10 @@
 set -euo pipefail
 mode=$1 txetl=$2 mksnap=$3 work=$4/$1
 shift 4
+source "$(dirname "$0")/../integration/lib.sh"
 PY=/usr/bin/python3
 check=$(dirname "$0")/check_export.py
-rm -rf "$work" && mkdir -p "$work"
-cd "$work"
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+work_in "$work"
 
 case $mode in
 fixture_roundtrip)
@@ -108,8 +106,4 @@ import h5py; f = h5py.File('badseg.h5', 'r+'); s = f['customers/segment']; v = s
     ;;
 esac
 
-if ((fails)); then
-    echo "$mode: $fails check(s) failed" >&2
-    exit 1
-fi
-echo "$mode: ok"
+finish "$mode"

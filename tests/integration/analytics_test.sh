@@ -10,14 +10,9 @@
 #   5. base load + change batch gives the same snapshot data as a fresh load of the final state.
 set -euo pipefail
 build=$1 cnf=$2 work=$3
-here=$(cd "$(dirname "$0")" && pwd)
-check="/usr/bin/python3 $here/txcheck.py"
-ana="/usr/bin/python3 $here/analytics_check.py"
+source "$(dirname "$0")/lib.sh"
 snapcmp=$build/tests/snapcmp
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-mpirun="mpiexec --oversubscribe"
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
-step() { printf '\n== %s\n' "$*"; }
+work_in "$work"
 
 # ---- 4 (with 1 and 2 on each snapshot): 1, 2 and 3 ranks, each a fresh load ----
 # Duplicate versions (also moved to far-away dates) and shuffled ids: the snapshot must follow

@@ -8,16 +8,9 @@
 # sampleid 1 with frequency 2, recency 30.43, T 38.86 weeks. Exit 77 (skipped) without the data.
 set -euo pipefail
 build=$1 cnf=$2 work=$3 elog=$4
-here=$(cd "$(dirname "$0")" && pwd)
-check="/usr/bin/python3 $here/txcheck.py"
-ana="/usr/bin/python3 $here/analytics_check.py"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-mpirun="mpiexec --oversubscribe"
-if [[ ! -r $elog ]]; then
-  echo "cdnow_test: $elog not found (shared/ beside the clone); skipped"
-  exit 77
-fi
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
+source "$(dirname "$0")/lib.sh"
+need_file "$elog" cdnow_test
+work_in "$work"
 
 $ana cdnow-extract "$elog" cdnow.csv
 $check wipe "$cnf"

@@ -14,18 +14,10 @@
 # Exit 77 (skipped) without the data.
 set -euo pipefail
 build=$1 cnf=$2 work=$3 elog=$4
-here=$(cd "$(dirname "$0")" && pwd)
-check="/usr/bin/python3 $here/txcheck.py"
-ana="/usr/bin/python3 $here/analytics_check.py"
+source "$(dirname "$0")/lib.sh"
 snapcmp=$build/tests/snapcmp
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-mpirun="mpiexec --oversubscribe"
-if [[ ! -r $elog ]]; then
-  echo "holdout_test: $elog not found (shared/ beside the clone); skipped"
-  exit 77
-fi
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
-step() { printf '\n== %s\n' "$*"; }
+need_file "$elog" holdout_test
+work_in "$work"
 opts=(--as-of 1998-06-30 --clv-unit week)
 
 $ana cdnow-extract "$elog" cdnow.csv

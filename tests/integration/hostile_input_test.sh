@@ -57,6 +57,16 @@ all_rejected() {
   fi
 }
 
+# rejected_with NP NAME REASON...: corpus/NAME.csv, rejects allowed, is a dry run whose rejects
+# hold exactly these reason codes
+rejected_with() {
+  local np=$1 name=$2
+  shift 2
+  run "$np" --max-reject-rate 1 "corpus/$name.csv"
+  expect "$name" 0 "DRY RUN"
+  reasons "$name" "$@"
+}
+
 for np in 1 3; do
   echo "== $np rank(s)"
   run $np corpus/garbage.bin
@@ -66,26 +76,14 @@ for np in 1 3; do
   all_rejected garbage_body 301
   run $np corpus/garbage_body.csv
   expect garbage_body_rate 1 "over --max-reject-rate.*nothing was written"
-  run $np --max-reject-rate 1 corpus/big_field.csv
-  expect big_field 0 "DRY RUN"
-  reasons big_field category_too_long record_too_long
+  rejected_with $np big_field category_too_long record_too_long
   run $np corpus/wide_header.csv
   expect wide_header 2 "wide_header.csv.*(columns|header)"
-  run $np --max-reject-rate 1 corpus/wide_record.csv
-  expect wide_record 0 "DRY RUN"
-  reasons wide_record field_count
-  run $np --max-reject-rate 1 corpus/open_quote.csv
-  expect open_quote 0 "DRY RUN"
-  reasons open_quote unterminated_quote
-  run $np --max-reject-rate 1 corpus/nul_bytes.csv
-  expect nul_bytes 0 "DRY RUN"
-  reasons nul_bytes nul_byte bad_transaction_id bad_amount
-  run $np --max-reject-rate 1 corpus/long_line.csv
-  expect long_line 0 "DRY RUN"
-  reasons long_line record_too_long
-  run $np --max-reject-rate 1 corpus/bad_utf8.csv
-  expect bad_utf8 0 "DRY RUN"
-  reasons bad_utf8 bad_utf8
+  rejected_with $np wide_record field_count
+  rejected_with $np open_quote unterminated_quote
+  rejected_with $np nul_bytes nul_byte bad_transaction_id bad_amount
+  rejected_with $np long_line record_too_long
+  rejected_with $np bad_utf8 bad_utf8
   run $np corpus/bad_utf8_header.csv
   expect bad_utf8_header 2 "bad_utf8_header.csv.*transaction_id"
   run $np corpus/empty.csv

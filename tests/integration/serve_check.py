@@ -55,6 +55,20 @@ def f64(v):
     return None if (math.isnan(v) or math.isinf(v)) else float(v)
 
 
+def table_rows(cur, table, sql, n, want_of, got_of):
+    """Table `table` (rows of `sql`) holds the snapshot's n rows: row i is want_of(i), compared
+    as got_of(row)."""
+    cur.execute(sql)
+    rows = cur.fetchall()
+    if len(rows) != n:
+        fail(f"{table} has {len(rows)} rows, the snapshot {n}")
+    for i, r in enumerate(rows):
+        want = want_of(i)
+        got = got_of(r)
+        if got != want:
+            fail(f"{table} row {i}: {got} != {want}")
+
+
 def values(cnf, snap):
     f = h5py.File(snap, "r")
     run_id = f.attrs["run_id"]
@@ -96,31 +110,25 @@ def values(cnf, snap):
             fail(f"customer {cid}: run_id {r[18]} != {run_id}")
     # revenue tables
     d = f["revenue/daily"]
-    cur.execute("SELECT basis, currency, date, revenue, transactions, customers, run_id "
-                "FROM revenue_daily ORDER BY date")
-    rows = cur.fetchall()
-    if len(rows) != len(d["date"]):
-        fail(f"revenue_daily has {len(rows)} rows, the snapshot {len(d['date'])}")
-    for i, r in enumerate(rows):
-        want = ("reporting", "USD", day(d["date"][i]), int(d["revenue_cents"][i]),
-                int(d["transactions"][i]), int(d["customers"][i]), run_id)
-        got = (r[0], r[1], str(r[2]), int(r[3] * 100), int(r[4]), int(r[5]), r[6])
-        if got != want:
-            fail(f"revenue_daily row {i}: {got} != {want}")
+    table_rows(cur, "revenue_daily",
+               "SELECT basis, currency, date, revenue, transactions, customers, run_id "
+               "FROM revenue_daily ORDER BY date", len(d["date"]),
+               lambda i: ("reporting", "USD", day(d["date"][i]), int(d["revenue_cents"][i]),
+                          int(d["transactions"][i]), int(d["customers"][i]), run_id),
+               lambda r: (r[0], r[1], str(r[2]), int(r[3] * 100), int(r[4]), int(r[5]), r[6]))
     m = f["revenue/monthly"]
-    cur.execute("SELECT basis, currency, month, revenue, transactions, active_customers, "
-                "new_customers, run_id FROM revenue_monthly ORDER BY month")
-    rows = cur.fetchall()
-    if len(rows) != len(m["month"]):
-        fail(f"revenue_monthly has {len(rows)} rows, the snapshot {len(m['month'])}")
-    for i, r in enumerate(rows):
+
+    def month_row(i):
         mo = int(m["month"][i])
-        want = ("reporting", "USD", f"{mo // 100:04d}-{mo % 100:02d}-01",
+        return ("reporting", "USD", f"{mo // 100:04d}-{mo % 100:02d}-01",
                 int(m["revenue_cents"][i]), int(m["transactions"][i]),
                 int(m["active_customers"][i]), int(m["new_customers"][i]), run_id)
-        got = (r[0], r[1], str(r[2]), int(r[3] * 100), int(r[4]), int(r[5]), int(r[6]), r[7])
-        if got != want:
-            fail(f"revenue_monthly row {i}: {got} != {want}")
+    table_rows(cur, "revenue_monthly",
+               "SELECT basis, currency, month, revenue, transactions, active_customers, "
+               "new_customers, run_id FROM revenue_monthly ORDER BY month", len(m["month"]),
+               month_row,
+               lambda r: (r[0], r[1], str(r[2]), int(r[3] * 100), int(r[4]), int(r[5]),
+                          int(r[6]), r[7]))
     # model
     cur.execute("SELECT model, parameter, value, converged, loglik, n FROM model_params")
     params = {(r[0], r[1]): r[2:] for r in cur.fetchall()}

@@ -7,11 +7,9 @@
 # role of sql/grants_analytics.sql reads but cannot write; the error names the group at fault.
 set -euo pipefail
 build=$1 work=$2
-src=$(cd "$(dirname "$0")/../.." && pwd)
-check="/usr/bin/python3 $src/tests/integration/serve_check.py"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-mpirun="mpiexec --oversubscribe"
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
+source "$(dirname "$0")/lib.sh"
+check="/usr/bin/python3 $here/serve_check.py"
+work_in "$work"
 dir=$(mktemp -d /tmp/txpub.XXXXXX)
 poller=""
 cleanup() {

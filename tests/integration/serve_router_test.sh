@@ -9,11 +9,9 @@
 # server is dropped), and refuses a shard file without [router].
 set -euo pipefail
 build=$1 work=$2
-src=$(cd "$(dirname "$0")/../.." && pwd)
-check="/usr/bin/python3 $src/tests/integration/serve_check.py"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-mpirun="mpiexec --oversubscribe"
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
+source "$(dirname "$0")/lib.sh"
+check="/usr/bin/python3 $here/serve_check.py"
+work_in "$work"
 # CREATE SERVER keeps 64 bytes of a socket path: a short directory
 dir=$(mktemp -d /tmp/txrt.XXXXXX)
 trap '"$src/scripts/shards.sh" down "$dir" --wipe >/dev/null 2>&1 || true' EXIT

@@ -26,6 +26,16 @@
 
 #include "txetl/snapshot_h5.h"
 
+/* Closes with fn each of ids[0..n) that is open (>= 0); CLOSE_ALL lists the ids. */
+static void close_all(herr_t (*fn)(hid_t), size_t n, const hid_t *ids)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] >= 0)
+            fn(ids[i]);
+}
+#define CLOSE_ALL(fn, ...)                                                                         \
+    close_all((fn), sizeof((hid_t[]){__VA_ARGS__}) / sizeof(hid_t), (hid_t[]){__VA_ARGS__})
+
 static double rel_tol = 1e-9;
 static int strict = 0;
 static int data_only = 0;
@@ -165,18 +175,8 @@ static int compare_items(const char *what, item a, item b)
 out:
     free(ba);
     free(bb);
-    if (ma >= 0)
-        H5Tclose(ma);
-    if (mb >= 0)
-        H5Tclose(mb);
-    if (sa >= 0)
-        H5Sclose(sa);
-    if (sb >= 0)
-        H5Sclose(sb);
-    if (ta >= 0)
-        H5Tclose(ta);
-    if (tb >= 0)
-        H5Tclose(tb);
+    CLOSE_ALL(H5Tclose, ma, mb, ta, tb);
+    CLOSE_ALL(H5Sclose, sa, sb);
     return rc;
 }
 
@@ -244,10 +244,7 @@ static herr_t obj_cb(hid_t root, const char *name, const H5O_info_t *info, void 
         if (!v->diff && v->check && info->type == H5O_TYPE_DATASET)
             v->diff = compare_items(path, (item){o, 0}, (item){p, 0});
     }
-    if (o >= 0)
-        H5Oclose(o);
-    if (p >= 0)
-        H5Oclose(p);
+    CLOSE_ALL(H5Oclose, o, p);
     return v->diff ? 1 : 0;
 }
 
@@ -269,10 +266,8 @@ static int is_txetl_snapshot(hid_t file)
         }
         H5Tclose(m);
     }
-    if (t >= 0)
-        H5Tclose(t);
-    if (a >= 0)
-        H5Aclose(a);
+    CLOSE_ALL(H5Tclose, t);
+    CLOSE_ALL(H5Aclose, a);
     return yes;
 }
 
@@ -322,12 +317,9 @@ static int check_table(const side *s, const tx_snapshot_table *t)
                             path, n, rows);
             rows = n;
         }
-        if (sp >= 0)
-            H5Sclose(sp);
-        if (ty >= 0)
-            H5Tclose(ty);
-        if (d >= 0)
-            H5Dclose(d);
+        CLOSE_ALL(H5Sclose, sp);
+        CLOSE_ALL(H5Tclose, ty);
+        CLOSE_ALL(H5Dclose, d);
         if (rc)
             return rc;
     }

@@ -11,11 +11,9 @@
 # Chromium missing is a failure, not a skip: CI installs it (scripts/install-deps.sh).
 set -euo pipefail
 mode=$1 cli=$2 mksnap=$3 work=$4/$1
+source "$(dirname "$0")/../integration/lib.sh"
 PY=/usr/bin/python3
-rm -rf "$work" && mkdir -p "$work"
-cd "$work"
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+work_in "$work"
 has() { grep -qF -- "$1" "$2" || fail "$2 lacks: $1"; }
 lacks() { ! grep -qF -- "$1" "$2" || fail "$2 contains: $1"; }
 
@@ -228,8 +226,4 @@ missing_dataset_fails)
     ;;
 esac
 
-if ((fails)); then
-    echo "$mode: $fails check(s) failed" >&2
-    exit 1
-fi
-echo "$mode: ok"
+finish "$mode"

@@ -134,16 +134,33 @@ static int holds_passwd(const char *bin, long n)
     return 0;
 }
 
+/* Starts fake server `name` (mode, file: see start_server) with a shard file of it (extra
+ * lines: see write_cnf) and opens a connection to it: tx_conn_open's status. */
+static int open_fake(server *sv, const char *name, const char *mode, const char *file,
+                     const char *extra, tx_conn **s, tx_error *err)
+{
+    CHECK(start_server(sv, name, mode, file) == 0);
+    CHECK(write_cnf(sv, extra) == 0);
+    return tx_conn_open(sv->cnf, 0, s, err);
+}
+
+/* Stops the server and takes what it logged and received; prints the log as `label`'s. */
+static void end_fake(server *sv, const char *label, char *log, size_t logcap, long *nbin,
+                     char *bin, size_t bincap)
+{
+    stop_server(sv);
+    server_record(sv, log, logcap, nbin, bin, bincap);
+    printf("%s: server log: %s", label, log);
+}
+
 static void case_load_asks_passwd(void)
 {
     server sv;
     char log[4096], bin[65536];
     long nbin;
-    CHECK(start_server(&sv, "load-passwd", "load", "/etc/passwd") == 0);
-    CHECK(write_cnf(&sv, NULL) == 0);
     tx_conn *s = NULL;
     tx_error err = {0};
-    int rc = tx_conn_open(sv.cnf, 0, &s, &err);
+    int rc = open_fake(&sv, "load-passwd", "load", "/etc/passwd", NULL, &s, &err);
     CHECK_MSG(rc == TX_OK, "open against the fake server: %s", err.msg);
     if (rc == TX_OK) {
         const char rows[] = "1\tsecret-row\n";
@@ -154,9 +171,7 @@ static void case_load_asks_passwd(void)
         printf("load-passwd: %s\n", err.msg);
         tx_conn_close(&s);
     }
-    stop_server(&sv);
-    server_record(&sv, log, sizeof log, &nbin, bin, sizeof bin);
-    printf("load-passwd: server log: %s", log);
+    end_fake(&sv, "load-passwd", log, sizeof log, &nbin, bin, sizeof bin);
     CHECK_MSG(strstr(log, "request /etc/passwd query LOAD DATA") != NULL,
               "the fake server never asked for the file: '%s'", log);
     CHECK_MSG(strstr(log, "received 0\n") != NULL, "server log: %s", log);
@@ -169,11 +184,9 @@ static void case_stream_control(void)
     server sv;
     char log[4096], bin[65536];
     long nbin;
-    CHECK(start_server(&sv, "load-stream", "load", "txetl-stream") == 0);
-    CHECK(write_cnf(&sv, NULL) == 0);
     tx_conn *s = NULL;
     tx_error err = {0};
-    int rc = tx_conn_open(sv.cnf, 0, &s, &err);
+    int rc = open_fake(&sv, "load-stream", "load", "txetl-stream", NULL, &s, &err);
     CHECK_MSG(rc == TX_OK, "open: %s", err.msg);
     const char rows[] = "1\tx\n2\ty\n";
     if (rc == TX_OK) {
@@ -181,9 +194,7 @@ static void case_stream_control(void)
         CHECK_MSG(rc == TX_OK, "control load: %s", err.msg);
         tx_conn_close(&s);
     }
-    stop_server(&sv);
-    server_record(&sv, log, sizeof log, &nbin, bin, sizeof bin);
-    printf("load-stream (control): server log: %s", log);
+    end_fake(&sv, "load-stream (control)", log, sizeof log, &nbin, bin, sizeof bin);
     CHECK_MSG(nbin == (long)sizeof rows - 1 && memcmp(bin, rows, sizeof rows - 1) == 0,
               "control: the server got %ld bytes, want txetl's %zu", nbin, sizeof rows - 1);
 }
@@ -193,20 +204,16 @@ static void case_any_statement(const char *name, const char *extra)
     server sv;
     char log[4096], bin[65536];
     long nbin;
-    CHECK(start_server(&sv, name, "any", "/etc/passwd") == 0);
-    CHECK(write_cnf(&sv, extra) == 0);
     tx_conn *s = NULL;
     tx_error err = {0};
-    int rc = tx_conn_open(sv.cnf, 0, &s, &err);
+    int rc = open_fake(&sv, name, "any", "/etc/passwd", extra, &s, &err);
     CHECK_MSG(rc != TX_OK, "%s: open succeeded against a server answering with file requests",
               name);
     printf("%s: open: %s\n", name, err.msg);
     CHECK_MSG(strstr(err.msg, "shard 0") != NULL, "%s: message does not name the shard: '%s'",
               name, err.msg);
     tx_conn_close(&s);
-    stop_server(&sv);
-    server_record(&sv, log, sizeof log, &nbin, bin, sizeof bin);
-    printf("%s: server log: %s", name, log);
+    end_fake(&sv, name, log, sizeof log, &nbin, bin, sizeof bin);
     CHECK_MSG(strstr(log, "request /etc/passwd") != NULL, "%s: the server never asked: '%s'",
               name, log);
     CHECK_MSG(nbin == 0, "%s: the server received %ld bytes of /etc/passwd", name, nbin);

@@ -64,6 +64,15 @@ static const char *with_field(int idx, const char *val)
 
 #define EXPECT_FIELD(idx, val, reason) EXPECT(with_field((idx), (val)), (reason))
 
+/* Each of the values, in field idx of a standard record, is rejected with `reason`. */
+static void expect_each(int idx, tx_reject reason, const char *const *vals)
+{
+    for (; *vals; vals++)
+        EXPECT_FIELD(idx, *vals, reason);
+}
+#define EXPECT_EACH(idx, reason, ...)                                                              \
+    expect_each((idx), (reason), (const char *const[]){__VA_ARGS__, NULL})
+
 static void test_reject_names(void)
 {
     CHECK(strcmp(tx_reject_name(TX_REJ_NONE), "none") == 0);
@@ -285,21 +294,10 @@ static void test_ids(void)
         CHECK((idx == 0 ? r.transaction_id : r.customer_id) == 123);
         CHECK(parse(with_field(idx, " \t5\t "), &r) == TX_REJ_NONE);
         CHECK((idx == 0 ? r.transaction_id : r.customer_id) == 5);
-        EXPECT_FIELD(idx, "9223372036854775808", range);
-        EXPECT_FIELD(idx, "9999999999999999999", range);
-        EXPECT_FIELD(idx, "18446744073709551616", range);
-        EXPECT_FIELD(idx, "123456789012345678901234567890", range);
-        EXPECT_FIELD(idx, "0", range);
-        EXPECT_FIELD(idx, "0000", range);
-        EXPECT_FIELD(idx, "12a", bad);
-        EXPECT_FIELD(idx, "-1", bad);
-        EXPECT_FIELD(idx, "+1", bad);
-        EXPECT_FIELD(idx, "1.0", bad);
-        EXPECT_FIELD(idx, "1 2", bad);
-        EXPECT_FIELD(idx, "99999999999999999999x", bad);
-        EXPECT_FIELD(idx, "", TX_REJ_MISSING_FIELD);
-        EXPECT_FIELD(idx, "  \t", TX_REJ_MISSING_FIELD);
-        EXPECT_FIELD(idx, "\"\"", TX_REJ_MISSING_FIELD);
+        EXPECT_EACH(idx, range, "9223372036854775808", "9999999999999999999",
+                    "18446744073709551616", "123456789012345678901234567890", "0", "0000");
+        EXPECT_EACH(idx, bad, "12a", "-1", "+1", "1.0", "1 2", "99999999999999999999x");
+        EXPECT_EACH(idx, TX_REJ_MISSING_FIELD, "", "  \t", "\"\"");
     }
 }
 
@@ -312,20 +310,10 @@ static void test_dates(void)
     CHECK(parse(with_field(2, "2099-12-31"), &r) == TX_REJ_NONE && r.date == 47481);
     CHECK(parse(with_field(2, "2000-02-29"), &r) == TX_REJ_NONE);
     CHECK(parse(with_field(2, " 2024-01-02\t"), &r) == TX_REJ_NONE && r.date == 19724);
-    EXPECT_FIELD(2, "2023-02-29", TX_REJ_BAD_DATE);
-    EXPECT_FIELD(2, "2100-02-29", TX_REJ_BAD_DATE);
-    EXPECT_FIELD(2, "2024-04-31", TX_REJ_BAD_DATE);
-    EXPECT_FIELD(2, "2024-13-01", TX_REJ_BAD_DATE);
-    EXPECT_FIELD(2, "2024-00-10", TX_REJ_BAD_DATE);
-    EXPECT_FIELD(2, "2024-01-00", TX_REJ_BAD_DATE);
-    EXPECT_FIELD(2, "2024-1-01", TX_REJ_BAD_DATE);
-    EXPECT_FIELD(2, "2024/01/01", TX_REJ_BAD_DATE);
-    EXPECT_FIELD(2, "2024-01-011", TX_REJ_BAD_DATE);
-    EXPECT_FIELD(2, "2024-01-02 00:00:00", TX_REJ_BAD_DATE);
-    EXPECT_FIELD(2, "20240102", TX_REJ_BAD_DATE);
-    EXPECT_FIELD(2, "1969-12-31", TX_REJ_DATE_RANGE);
-    EXPECT_FIELD(2, "2100-01-01", TX_REJ_DATE_RANGE);
-    EXPECT_FIELD(2, "0001-01-01", TX_REJ_DATE_RANGE);
+    EXPECT_EACH(2, TX_REJ_BAD_DATE, "2023-02-29", "2100-02-29", "2024-04-31", "2024-13-01",
+                "2024-00-10", "2024-01-00", "2024-1-01", "2024/01/01", "2024-01-011",
+                "2024-01-02 00:00:00", "20240102");
+    EXPECT_EACH(2, TX_REJ_DATE_RANGE, "1969-12-31", "2100-01-01", "0001-01-01");
     EXPECT_FIELD(2, "", TX_REJ_MISSING_FIELD);
 }
 
@@ -353,23 +341,11 @@ static void test_amounts(void)
         CHECK_MSG(got == TX_REJ_NONE && r.amount_cents == ok[i].cents, "[%s]: %s %lld",
                   ok[i].s, tx_reject_name(got), (long long)r.amount_cents);
     }
-    EXPECT_FIELD(3, "1234567890123", TX_REJ_AMOUNT_RANGE);
-    EXPECT_FIELD(3, "-1234567890123.5", TX_REJ_AMOUNT_RANGE);
-    EXPECT_FIELD(3, "0000000000001", TX_REJ_AMOUNT_RANGE);
-    EXPECT_FIELD(3, "99999999999999999999999999", TX_REJ_AMOUNT_RANGE);
-    EXPECT_FIELD(3, "5.", TX_REJ_BAD_AMOUNT);
-    EXPECT_FIELD(3, ".5", TX_REJ_BAD_AMOUNT);
-    EXPECT_FIELD(3, "1.234", TX_REJ_BAD_AMOUNT);
-    EXPECT_FIELD(3, "abc", TX_REJ_BAD_AMOUNT);
-    EXPECT_FIELD(3, "--5", TX_REJ_BAD_AMOUNT);
-    EXPECT_FIELD(3, "+-5", TX_REJ_BAD_AMOUNT);
-    EXPECT_FIELD(3, "-", TX_REJ_BAD_AMOUNT);
-    EXPECT_FIELD(3, "1e5", TX_REJ_BAD_AMOUNT);
+    EXPECT_EACH(3, TX_REJ_AMOUNT_RANGE, "1234567890123", "-1234567890123.5", "0000000000001",
+                "99999999999999999999999999");
+    EXPECT_EACH(3, TX_REJ_BAD_AMOUNT, "5.", ".5", "1.234", "abc", "--5", "+-5", "-", "1e5");
     EXPECT_FIELD(3, "1,5", TX_REJ_FIELD_COUNT);
-    EXPECT_FIELD(3, "\"1,5\"", TX_REJ_BAD_AMOUNT);
-    EXPECT_FIELD(3, "- 5", TX_REJ_BAD_AMOUNT);
-    EXPECT_FIELD(3, "5 .00", TX_REJ_BAD_AMOUNT);
-    EXPECT_FIELD(3, "$5", TX_REJ_BAD_AMOUNT);
+    EXPECT_EACH(3, TX_REJ_BAD_AMOUNT, "\"1,5\"", "- 5", "5 .00", "$5");
     EXPECT_FIELD(3, "", TX_REJ_MISSING_FIELD);
 }
 
@@ -441,20 +417,11 @@ static void test_currency_op(void)
 {
     tx_record r;
     CHECK(parse(with_field(6, " GBP "), &r) == TX_REJ_NONE && memcmp(r.currency, "GBP", 3) == 0);
-    EXPECT_FIELD(6, "usd", TX_REJ_BAD_CURRENCY);
-    EXPECT_FIELD(6, "US", TX_REJ_BAD_CURRENCY);
-    EXPECT_FIELD(6, "USDD", TX_REJ_BAD_CURRENCY);
-    EXPECT_FIELD(6, "U1D", TX_REJ_BAD_CURRENCY);
-    EXPECT_FIELD(6, "U D", TX_REJ_BAD_CURRENCY);
-    EXPECT_FIELD(6, "\xc3\x89UR", TX_REJ_BAD_CURRENCY);
+    EXPECT_EACH(6, TX_REJ_BAD_CURRENCY, "usd", "US", "USDD", "U1D", "U D", "\xc3\x89UR");
 
     CHECK(parse(with_field(8, "\tD "), &r) == TX_REJ_NONE && r.op == 'D');
     CHECK(parse(with_field(8, "U"), &r) == TX_REJ_NONE && r.op == 'U');
-    EXPECT_FIELD(8, "u", TX_REJ_BAD_OP);
-    EXPECT_FIELD(8, "d", TX_REJ_BAD_OP);
-    EXPECT_FIELD(8, "X", TX_REJ_BAD_OP);
-    EXPECT_FIELD(8, "UD", TX_REJ_BAD_OP);
-    EXPECT_FIELD(8, "DELETE", TX_REJ_BAD_OP);
+    EXPECT_EACH(8, TX_REJ_BAD_OP, "u", "d", "X", "UD", "DELETE");
 }
 
 static void test_last_updated(void)

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "spill.h"
+#include "xorshift.h"
 
 typedef struct item {
     int shard;
@@ -17,10 +18,7 @@ typedef struct item {
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return xorshift64(&rng_state);
 }
 
 /* The reference order, written out independently of spill.c. */

@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "spill.h"
+#include "xorshift.h"
 #include "txetl/versions.h"
 
 #define SEC INT64_C(1000000)
@@ -19,10 +20,7 @@
 static uint64_t rng_state = 0x2545f4914f6cdd1du;
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return xorshift64(&rng_state);
 }
 
 /* A version as the parser leaves it (text tails zeroed). */

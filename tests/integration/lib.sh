@@ -1,0 +1,35 @@
+# lib.sh - sourced by the test scripts (tests/integration, tests/export, tests/report): the
+# setup they share. Sets $here (this folder), $src (the source tree), $check and $ana (the
+# Python checkers), the MPI environment and $mpirun; defines step, work_in, need_file, fail
+# and finish (fail counts in $fails, finish reports them).
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=$(cd "$here/../.." && pwd)
+check="/usr/bin/python3 $here/txcheck.py"
+ana="/usr/bin/python3 $here/analytics_check.py"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+mpirun="mpiexec --oversubscribe"
+fails=0
+
+step() { printf '\n== %s\n' "$*"; }
+
+# work_in DIR: DIR made anew, empty, and the current directory.
+work_in() { rm -rf "$1" && mkdir -p "$1" && cd "$1"; }
+
+# need_file FILE TEST: exit 77 (skipped) when FILE (data from shared/) is not readable.
+need_file() {
+  if [[ ! -r $1 ]]; then
+    echo "$2: $1 not found (shared/ beside the clone); skipped"
+    exit 77
+  fi
+}
+
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+# finish NAME: exit 1 when a check failed, else say NAME is ok.
+finish() {
+  if ((fails)); then
+    echo "$1: $fails check(s) failed" >&2
+    exit 1
+  fi
+  echo "$1: ok"
+}
