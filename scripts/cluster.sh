@@ -4,7 +4,7 @@
 # shards per host listening on that host's address (TCP only), and what mpirun
 # needs to put ranks on those hosts (SPEC §7). Run as root.
 #
-#   scripts/cluster.sh up NODES DIR [--shards-per-node K] [--delay-ms D] [--fresh]
+#   scripts/cluster.sh up NODES DIR [--shards-per-node K] [--delay-ms D] [--fresh] [--slurm]
 #        start (creating if needed) the hosts and NODES*K shards; keeps existing
 #        data unless --fresh (stop and wipe DIR's cluster first). Idempotent: what
 #        runs is kept (the delay proxies are restarted when D changes).
@@ -12,6 +12,17 @@
 #        (this kernel has no netem): every byte is passed on D ms after it
 #        arrived, in each direction (a round trip to a shard costs 2*D more).
 #        Only the client<->shard traffic is delayed, not the MPI traffic.
+#        --slurm: also a Slurm cluster over the hosts (Debian's slurm-wlm 22.05 +
+#        munge): slurmctld in a namespace of its own (txc<N>c, 10.231.<N>.10,
+#        hostname txc<N>ctl), one slurmd per host namespace (NodeName=txc<N>n<h>
+#        NodeAddr=the host's address, slurmd -N txc<N>n<h>, hostname = node name,
+#        a node-local /tmp = DIR/slurm/tmp/<node>, DIR itself still visible there),
+#        a private munged (unix socket under DIR/slurm/munge, reached from every
+#        namespace through the shared file system); partition "cluster" (default),
+#        TXETL_SLURM_CPUS [4] CPUs per node. Clients: source DIR/slurm.env
+#        (SLURM_CONF=DIR/slurm/slurm.conf), e.g.
+#          sbatch -N NODES --ntasks=NODES*K jobs/backfill.sbatch DIR/shards.cnf x.csv
+#        'down' stops them (jobs are cancelled first) with everything else.
 #   scripts/cluster.sh down DIR [--wipe]
 #        stop everything 'up' started and remove exactly what it made: the
 #        shard servers and proxies, any process still inside the namespaces,
@@ -70,7 +81,7 @@ START_TIMEOUT=${TXETL_SHARD_START_TIMEOUT:-30}
 STOP_TIMEOUT=${TXETL_SHARD_STOP_TIMEOUT:-60}
 SOCK_MAX=107
 PY=/usr/bin/python3
-NET="" NODES=0 K=0 DELAY=0
+NET="" NODES=0 K=0 DELAY=0 SLURM=0
 
 abspath() { realpath -m -- "$1"; }
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found (scripts/install-deps.sh installs it)"; }
@@ -87,11 +98,12 @@ load_env() { # dir -> 0 if a cluster.env exists
   [[ -f $f ]] || return 1
   NET=$(sed -n 's/^NET=//p' "$f"); NODES=$(sed -n 's/^NODES=//p' "$f")
   K=$(sed -n 's/^K=//p' "$f"); DELAY=$(sed -n 's/^DELAY=//p' "$f")
-  [[ $NET =~ ^[0-9]+$ && $NODES =~ ^[0-9]+$ && $K =~ ^[0-9]+$ && $DELAY =~ ^[0-9]+$ ]] ||
+  SLURM=$(sed -n 's/^SLURM=//p' "$f"); SLURM=${SLURM:-0}
+  [[ $NET =~ ^[0-9]+$ && $NODES =~ ^[0-9]+$ && $K =~ ^[0-9]+$ && $DELAY =~ ^[0-9]+$ && $SLURM =~ ^[01]$ ]] ||
     die "$f is damaged"
 }
 save_env() {
-  printf 'NET=%s\nNODES=%s\nK=%s\nDELAY=%s\n' "$NET" "$NODES" "$K" "$DELAY" >"$1/cluster.env.tmp"
+  printf 'NET=%s\nNODES=%s\nK=%s\nDELAY=%s\nSLURM=%s\n' "$NET" "$NODES" "$K" "$DELAY" "$SLURM" >"$1/cluster.env.tmp"
   mv -f "$1/cluster.env.tmp" "$1/cluster.env"
 }
 ns_name() { echo "txc${NET}h$1"; }
@@ -100,6 +112,11 @@ br_name() { echo "txc${NET}br"; }
 host_addr() { echo "10.231.$NET.$((11 + $1))"; }
 head_addr() { echo "10.231.$NET.1"; }
 subnet() { echo "10.231.$NET.0/24"; }
+ctl_ns() { echo "txc${NET}c"; }           # --slurm: the controller's namespace
+ctl_veth() { echo "txc${NET}vc"; }
+ctl_addr() { echo "10.231.$NET.10"; }
+ctl_name() { echo "txc${NET}ctl"; }
+node_name() { echo "txc${NET}n$1"; }      # --slurm: host h's Slurm node name (and hostname)
 shard_host() { echo $(($1 % NODES)); }
 shard_port() { echo $((3306 + $1 / NODES)); }
 proxy_port() { echo $((4306 + $1 / NODES)); }
@@ -117,6 +134,7 @@ pick_net() {
     n=$(((h + t) % 256))
     link_exists "txc${n}br" && continue
     compgen -G "/run/netns/txc${n}h*" >/dev/null && continue
+    [[ -e /run/netns/txc${n}c ]] && continue
     ip -4 route show | grep -q "^10\.231\.$n\." && continue
     ip -4 addr show | grep -q "inet 10\.231\.$n\." && continue
     echo "$n"; return 0
@@ -138,34 +156,41 @@ net_up() {
     ip addr add "$(head_addr)/24" dev "$br"
   fi
   ip link set "$br" up
-  for ((h = 0; h < NODES; h++)); do
-    ns=$(ns_name "$h") v=$(veth_name "$h")
-    ns_exists "$ns" || ip netns add "$ns"
-    ip -n "$ns" link set lo up
-    # This host's kernel gives up on unacknowledged TCP data after ~13 s (retries2=5)
-    # instead of ~15 min (15): a process whose peer is cut off fails instead of hanging
-    # (Open MPI's daemons have no TCP user timeout; keepalive only covers idle links).
-    ip netns exec "$ns" sysctl -qw net.ipv4.tcp_retries2=5
-    if ! ip -n "$ns" link show dev eth0 >/dev/null 2>&1; then
-      link_exists "$v" && ip link del "$v"
-      ip link add "$v" type veth peer name "${v}p"
-      ip link set "${v}p" netns "$ns"
-      ip -n "$ns" link set "${v}p" name eth0
-      ip -n "$ns" addr add "$(host_addr "$h")/24" dev eth0
-    fi
-    ip link set "$v" master "$br"
-    ip link set "$v" up
-    ip -n "$ns" link set eth0 up
-  done
+  for ((h = 0; h < NODES; h++)); do ns_link_up "$(ns_name "$h")" "$(veth_name "$h")" "$(host_addr "$h")"; done
+  ((SLURM)) && ns_link_up "$(ctl_ns)" "$(ctl_veth)" "$(ctl_addr)"
   # Bridged frames pass iptables when br_netfilter is loaded: check the path.
-  for ((h = 0; h < NODES; h++)); do
-    local ok=0 i
+  local hosts=() ok i x
+  for ((h = 0; h < NODES; h++)); do hosts+=("$(ns_name "$h"):$(host_addr "$h")"); done
+  ((SLURM)) && hosts+=("$(ctl_ns):$(ctl_addr)")
+  for x in "${hosts[@]}"; do
+    ok=0
     for ((i = 0; i < 30; i++)); do
-      if reachable "$(ns_name "$h")" "$(head_addr)"; then ok=1; break; fi
+      if reachable "${x%%:*}" "$(head_addr)"; then ok=1; break; fi
       sleep 0.2
     done
-    ((ok)) || die "host $h ($(host_addr "$h")) cannot reach $(head_addr) over $br"
+    ((ok)) || die "${x%%:*} (${x#*:}) cannot reach $(head_addr) over $br"
   done
+}
+
+# Namespace $1 with lo and eth0 (address $3) on the bridge through veth $2.
+ns_link_up() {
+  local ns=$1 v=$2 a=$3 br; br=$(br_name)
+  ns_exists "$ns" || ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  # This host's kernel gives up on unacknowledged TCP data after ~13 s (retries2=5)
+  # instead of ~15 min (15): a process whose peer is cut off fails instead of hanging
+  # (Open MPI's daemons have no TCP user timeout; keepalive only covers idle links).
+  ip netns exec "$ns" sysctl -qw net.ipv4.tcp_retries2=5
+  if ! ip -n "$ns" link show dev eth0 >/dev/null 2>&1; then
+    link_exists "$v" && ip link del "$v"
+    ip link add "$v" type veth peer name "${v}p"
+    ip link set "${v}p" netns "$ns"
+    ip -n "$ns" link set "${v}p" name eth0
+    ip -n "$ns" addr add "$a/24" dev eth0
+  fi
+  ip link set "$v" master "$br"
+  ip link set "$v" up
+  ip -n "$ns" link set eth0 up
 }
 
 # From namespace $1, does $2 answer at all? (no ping here: a TCP connect to port 9 that
@@ -202,6 +227,10 @@ net_down() {
     ns_exists "$ns" && ip netns del "$ns"
     link_exists "$v" && { ip link del "$v" 2>/dev/null || true; }
   done
+  ns=$(ctl_ns) v=$(ctl_veth)
+  kill_ns_procs "$ns"
+  ns_exists "$ns" && ip netns del "$ns"
+  link_exists "$v" && { ip link del "$v" 2>/dev/null || true; }
   br=$(br_name)
   link_exists "$br" && ip link del "$br"
   return 0
@@ -383,6 +412,196 @@ wait_proxy() { # s
   die "delay proxy of shard $s does not listen on $a:$(proxy_port "$s") (log $DIR/host$(shard_host "$s")/proxy$s.log)"
 }
 
+# ------------------------------------------------------------------ slurm ---
+# --slurm: a Slurm cluster over the hosts. slurmctld in a namespace of its own
+# (txc<N>c, 10.231.<N>.10, hostname txc<N>ctl), one slurmd per host namespace
+# (NodeName=txc<N>n<h> NodeAddr=the host's address, `slurmd -N`, hostname = node
+# name in a UTS namespace, its own /tmp = DIR/slurm/tmp/<node> in a mount
+# namespace: Slurm's PMIx plugin and Open MPI keep per-node files under /tmp),
+# a private munged on a unix socket under DIR/slurm/munge (all namespaces share
+# the file system, so every daemon and client reaches it).
+SPORT=6817
+SLURM_CPUS=${TXETL_SLURM_CPUS:-4}
+SLURM_TIMEOUT=${TXETL_SLURM_TIMEOUT:-60}
+sl_dir() { echo "$DIR/slurm"; }
+sl_conf() { echo "$DIR/slurm/slurm.conf"; }
+munge_works() { munge -S "$1" -n 2>/dev/null | unmunge -S "$1" >/dev/null 2>&1; }
+
+sl_munged() {
+  local md; md=$(sl_dir)/munge
+  local sock=$md/munge.sock pidf=$md/munged.pid old i
+  munge_works "$sock" && return 0
+  id munge >/dev/null 2>&1 || die "no 'munge' user (is the munge package configured?)"
+  if [[ ! -s /etc/munge/munge.key ]]; then
+    mkdir -p /etc/munge
+    mungekey --create --keyfile=/etc/munge/munge.key >/dev/null || die "mungekey could not create /etc/munge/munge.key"
+    chown munge:munge /etc/munge/munge.key; chmod 400 /etc/munge/munge.key
+  fi
+  mkdir -p "$md"; chown munge:munge "$md"; chmod 755 "$md"
+  runuser -u munge -- test -w "$md" || die "the munge user cannot write $md (a parent of DIR is not world-searchable)"
+  old=$(cat "$pidf" 2>/dev/null || true)
+  if [[ -n $old ]] && ! kill -0 "$old" 2>/dev/null; then rm -f "$pidf" "$sock" "$sock.lock"; fi
+  runuser -u munge -- /usr/sbin/munged --socket="$sock" --pid-file="$pidf" --log-file="$md/munged.log" \
+    --seed-file="$md/munged.seed" </dev/null >"$md/munged.start.log" 2>&1 9>&- ||
+    { cat "$md/munged.start.log" >&2; die "munged did not start (log $md/munged.log)"; }
+  for ((i = 0; i < 50; i++)); do munge_works "$sock" && return 0; sleep 0.1; done
+  die "munged started but 'munge -n | unmunge' fails on $sock"
+}
+
+sl_write_conf() {
+  local sd h tmp; sd=$(sl_dir)
+  tmp=$(mktemp "$sd/.slurm.conf.XXXXXX")
+  {
+    cat <<CONF
+# Slurm over the simulated hosts of scripts/cluster.sh under $DIR (--slurm);
+# rewritten on every 'up' that starts the daemons. Clients: export SLURM_CONF=$sd/slurm.conf
+ClusterName=txc$NET
+SlurmctldHost=$(ctl_name)($(ctl_addr))
+SlurmctldPort=$SPORT
+SlurmdPort=$((SPORT + 1))
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$sd/munge/munge.sock
+StateSaveLocation=$sd/state
+SlurmdSpoolDir=$sd/spool/%n
+SlurmctldPidFile=$sd/run/slurmctld.pid
+SlurmdPidFile=$sd/run/slurmd.%n.pid
+SlurmctldLogFile=$sd/log/slurmctld.log
+SlurmdLogFile=$sd/log/slurmd.%n.log
+SlurmctldDebug=info
+SlurmdDebug=info
+# No cgroups (as scripts/slurm-local.sh): containers, VMs without systemd.
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+MpiDefault=none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+ReturnToService=2
+SlurmdParameters=config_overrides
+SlurmdTimeout=30
+InactiveLimit=0
+KillWait=5
+MinJobAge=300
+CONF
+    for ((h = 0; h < NODES; h++)); do
+      echo "NodeName=$(node_name "$h") NodeAddr=$(host_addr "$h") CPUs=$SLURM_CPUS State=UNKNOWN"
+    done
+    echo "PartitionName=cluster Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
+  } >"$tmp"
+  mv -f "$tmp" "$sd/slurm.conf"
+  printf 'export SLURM_CONF=%s\n' "$sd/slurm.conf" >"$DIR/slurm.env"
+}
+
+sl_pid() { # name(slurmctld|slurmd.<node>): pid if that daemon of this DIR runs
+  local f pid pat; f=$(sl_dir)/run/$1.launch
+  [[ -s $f ]] || return 0
+  pid=$(<"$f")
+  if [[ $1 == slurmctld ]]; then pat="slurmctld -D -i -f $(sl_conf)"; else pat="slurmd -D -N ${1#slurmd.} -f $(sl_conf)"; fi
+  [[ $pid =~ ^[0-9]+$ ]] && tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -qF -- "$pat" && echo "$pid"
+  return 0
+}
+sl_alive() { kill -0 "$(cat "$(sl_dir)/run/$1.launch" 2>/dev/null || echo 0)" 2>/dev/null; }
+
+# setsid (own session), then the namespace, then hostname (+ private /tmp) and exec.
+# nsenter --net, not 'ip netns exec': that one mounts a fresh /sys without the
+# cgroup file systems, and slurmd (22.05) refuses to start without them
+# ("error: No filesystem mounted on /sys/fs/cgroup", even with proctrack/linuxproc).
+sl_start() { # name ns hostname tmpdir|"" args...
+  local name=$1 ns=$2 hn=$3 tmp=$4 sd pre; shift 4; sd=$(sl_dir)
+  local bin; bin=$(command -v "${name%%.*}" || echo "/usr/sbin/${name%%.*}")
+  if [[ -n $tmp ]]; then
+    mkdir -p "$tmp"; chmod 1777 "$tmp"
+    # DIR itself stays visible when it lies under /tmp (bound into the node's /tmp).
+    pre="mount --bind '$tmp' /tmp && "
+    if [[ $DIR == /tmp/* ]]; then
+      mkdir -p "$tmp/${DIR#/tmp/}"
+      pre="mount --bind '$DIR' '$tmp/${DIR#/tmp/}' && mount --rbind '$tmp' /tmp && "
+    fi
+    setsid nsenter --net="/run/netns/$ns" unshare --uts --mount --propagation private \
+      sh -c "${pre}hostname '$hn' && exec '$bin' -D $* -f '$(sl_conf)'" \
+      </dev/null >>"$sd/log/$name.stdout" 2>&1 9>&- &
+  else
+    setsid nsenter --net="/run/netns/$ns" unshare --uts sh -c "hostname '$hn' && exec '$bin' -D $* -f '$(sl_conf)'" \
+      </dev/null >>"$sd/log/$name.stdout" 2>&1 9>&- &
+  fi
+  echo $! >"$sd/run/$name.launch"
+}
+
+sl_tail_logs() {
+  local f
+  for f in "$(sl_dir)"/log/*.log "$(sl_dir)"/log/*.stdout; do
+    [[ -s $f ]] || continue; echo "---- last lines of $f ----" >&2; tail -n 12 "$f" >&2
+  done
+}
+
+slurm_up() {
+  local sd h n i started=0 st bad resumed=0; sd=$(sl_dir)
+  mkdir -p "$sd"/{state,spool,log,run,tmp}
+  chmod 755 "$sd" "$sd"/{state,spool,log,run,tmp}
+  sl_munged
+  if [[ -z $(sl_pid slurmctld) ]]; then
+    for ((h = 0; h < NODES; h++)); do [[ -n $(sl_pid "slurmd.$(node_name "$h")") ]] && break; done
+    ((h == NODES)) && sl_write_conf   # no daemon of ours runs: a fresh configuration
+    sl_start slurmctld "$(ctl_ns)" "$(ctl_name)" "" -i; started=1
+    for ((i = 0; i < 60; i++)); do
+      bash -c "exec 3<>/dev/tcp/$(ctl_addr)/$SPORT" 2>/dev/null && break
+      sl_alive slurmctld || { sl_tail_logs; die "slurmctld exited during start-up"; }
+      sleep 0.25
+    done
+  fi
+  for ((h = 0; h < NODES; h++)); do
+    n=$(node_name "$h")
+    [[ -n $(sl_pid "slurmd.$n") ]] && continue
+    mkdir -p "$sd/spool/$n"
+    sl_start "slurmd.$n" "$(ns_name "$h")" "$n" "$sd/tmp/$n" -N "$n"; started=1
+  done
+  local deadline=$((SECONDS + SLURM_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    sl_alive slurmctld || { sl_tail_logs; die "slurmctld exited"; }
+    for ((h = 0; h < NODES; h++)); do
+      sl_alive "slurmd.$(node_name "$h")" || { sl_tail_logs; die "slurmd of $(node_name "$h") exited"; }
+    done
+    st=$(SLURM_CONF=$(sl_conf) sinfo -h -N -o '%N=%T' 2>/dev/null | sort -u | tr '\n' ' ')
+    bad=0
+    for ((h = 0; h < NODES; h++)); do
+      case " $st" in *" $(node_name "$h")="idle*|*" $(node_name "$h")="mixed*|*" $(node_name "$h")="alloc*) ;;
+        *) bad=1 ;; esac
+    done
+    ((bad == 0)) && break
+    if [[ $st == *down* || $st == *drain* ]] && ((!resumed)); then
+      SLURM_CONF=$(sl_conf) scontrol update NodeName=ALL State=RESUME >/dev/null 2>&1 || true; resumed=1
+    fi
+    sleep 0.5
+  done
+  ((bad == 0)) || { sl_tail_logs; die "Slurm nodes not idle within ${SLURM_TIMEOUT}s: ${st:-no answer from slurmctld}"; }
+  note "slurm: slurmctld on $(ctl_addr) ($(ctl_ns)), slurmd on ${NODES} host(s): $st($( ((started)) && echo started || echo kept))"
+}
+
+slurm_stop() {
+  local sd h pid; sd=$(sl_dir)
+  [[ -d $sd ]] || return 0
+  if [[ -n $(sl_pid slurmctld) ]]; then
+    SLURM_CONF=$(sl_conf) timeout 10 scancel --quiet --full -u "$(id -un)" >/dev/null 2>&1 || true
+  fi
+  for ((h = 0; h < NODES; h++)); do
+    pid=$(sl_pid "slurmd.$(node_name "$h")"); [[ -n $pid ]] && stop_pid "$pid" "slurmd $(node_name "$h")"
+  done
+  pid=$(sl_pid slurmctld); [[ -n $pid ]] && stop_pid "$pid" slurmctld
+  rm -f "$sd"/run/*.launch
+  pid=$(cat "$sd/munge/munged.pid" 2>/dev/null || true)
+  if [[ $pid =~ ^[0-9]+$ ]] && tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -q -- "munged.*$sd/munge/"; then
+    stop_pid "$pid" munged
+  fi
+  rm -f "$sd/munge/munged.pid"
+  return 0
+}
+
 # ------------------------------------------------------------- client side ---
 write_client_files() {
   local s tmp pw h args
@@ -442,7 +661,7 @@ EOF
 parse_dir() { DIR=$(abspath "$1"); }
 
 cmd_up() {
-  local nodes="" dir="" k=1 delay=0 fresh=0
+  local nodes="" dir="" k=1 delay=0 fresh=0 slurm=0
   while (($#)); do
     case $1 in
       --shards-per-node) [[ $# -ge 2 ]] || usage_die "--shards-per-node needs a number"; k=$2; shift 2 ;;
@@ -450,12 +669,13 @@ cmd_up() {
       --delay-ms) [[ $# -ge 2 ]] || usage_die "--delay-ms needs a number"; delay=$2; shift 2 ;;
       --delay-ms=*) delay=${1#*=}; shift ;;
       --fresh) fresh=1; shift ;;
+      --slurm) slurm=1; shift ;;
       -h|--help) usage; exit 0 ;;
       -*) usage_die "up: unknown option '$1'" ;;
       *) if [[ -z $nodes ]]; then nodes=$1; elif [[ -z $dir ]]; then dir=$1; else usage_die "up: too many arguments"; fi; shift ;;
     esac
   done
-  [[ -n $nodes && -n $dir ]] || usage_die "usage: $PROG up NODES DIR [--shards-per-node K] [--delay-ms D] [--fresh]"
+  [[ -n $nodes && -n $dir ]] || usage_die "usage: $PROG up NODES DIR [--shards-per-node K] [--delay-ms D] [--fresh] [--slurm]"
   [[ $nodes =~ ^[0-9]+$ ]] && ((nodes >= 1 && nodes <= 16)) || usage_die "up: NODES must be 1..16, got '$nodes'"
   [[ $k =~ ^[0-9]+$ ]] && ((k >= 1 && k <= 16)) || usage_die "--shards-per-node must be 1..16, got '$k'"
   [[ $delay =~ ^[0-9]+$ ]] && ((delay <= 10000)) || usage_die "--delay-ms must be 0..10000, got '$delay'"
@@ -478,6 +698,11 @@ cmd_up() {
     [[ -s $DIR/.password ]] || { (umask 077; od -An -tx1 -N12 /dev/urandom | tr -d ' \n' >"$DIR/.password"); }
   fi
   local old_delay=$DELAY; DELAY=$delay
+  if ((slurm)); then
+    SLURM=1
+    need slurmctld; need slurmd; need sinfo; need scontrol; need munge; need runuser
+    [[ -x /usr/sbin/munged ]] || die "/usr/sbin/munged not found (scripts/install-deps.sh installs slurm-wlm and munge)"
+  fi
   save_env "$DIR"
   local t0=$SECONDS s started=0
   net_up
@@ -509,6 +734,7 @@ cmd_up() {
   done
   if ((DELAY > 0)); then for ((s = 0; s < NODES * K; s++)); do wait_proxy "$s"; done; fi
   write_client_files
+  ((SLURM)) && slurm_up
   # The shards answer over TCP from the head node, with the client account.
   for ((s = 0; s < NODES * K; s++)); do
     MYSQL_PWD=$pw mariadb --no-defaults --connect-timeout=5 --protocol=tcp -utxetl \
@@ -525,6 +751,7 @@ cmd_up() {
 # Stop servers and proxies, end every process left in the namespaces, remove the network.
 teardown() { # wipe
   local s sd pid pids=()
+  slurm_stop
   for ((s = 0; s < NODES * K; s++)); do stop_proxy "$s"; done
   for ((s = 0; s < NODES * K; s++)); do
     sd=$(shard_dir "$s"); pid=$(server_pid "$sd")
@@ -535,7 +762,8 @@ teardown() { # wipe
   if (($1)); then
     local h
     for ((h = 0; h < NODES; h++)); do rm -rf -- "$DIR/host$h"; done
-    rm -f -- "$DIR/shards.cnf" "$DIR/hostfile" "$DIR/mpirun.args" "$DIR/agent" "$DIR/delayproxy.py" \
+    rm -rf -- "$DIR/slurm"
+    rm -f -- "$DIR/slurm.env" "$DIR/shards.cnf" "$DIR/hostfile" "$DIR/mpirun.args" "$DIR/agent" "$DIR/delayproxy.py" \
       "$DIR/cluster.env" "$DIR/.password" "$DIR"/.shards.cnf.*
   fi
 }
@@ -575,6 +803,13 @@ cmd_status() {
       echo "shard$s: up on $(host_addr "$(shard_host "$s")"):$(shard_port "$s")$( ((DELAY)) && echo " (proxy :$(proxy_port "$s"), $DELAY ms)")"
     else echo "shard$s: DOWN"; bad=1; fi
   done
+  if ((SLURM)); then
+    local n; for n in slurmctld $(for ((h = 0; h < NODES; h++)); do echo "slurmd.$(node_name "$h")"; done); do
+      if [[ -n $(sl_pid "$n") ]]; then echo "$n: up (pid $(sl_pid "$n"))"; else echo "$n: DOWN"; bad=1; fi
+    done
+    SLURM_CONF=$(sl_conf) timeout 10 sinfo -N -o '%N %T %c' 2>&1 || bad=1
+    echo "SLURM_CONF=$(sl_conf)"
+  fi
   ((bad == 0))
 }
 

@@ -32,6 +32,9 @@ REQUIRED=(
 OPTIONAL=(
   chromium      # headless screenshots of report.html
   gnuplot-nox   # bench plots
+  # Slurm tests (slurm_test, cluster_slurm_2node; they skip without them):
+  # slurm-wlm + munge, libpmix-dev for srun --mpi=pmix (scripts/slurm-local.sh also installs them)
+  slurm-wlm munge libpmix-dev
 )
 
 check_only=0
