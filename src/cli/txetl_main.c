@@ -119,14 +119,14 @@ int main(int argc, char **argv)
     if (rank == 0)
         print_settings(argv[1], &c);
     /* A launcher mismatch under Slurm starts N one-rank jobs: refuse rather than load N times. */
+    /* Rank 0's environment only: under mpirun in a multi-node allocation the ranks on other
+     * nodes run below an orted that mpirun started with a one-task srun step of its own. */
     const char *ntasks = getenv("SLURM_NTASKS");
-    if (ntasks && atoi(ntasks) > 0 && atoi(ntasks) != size)
+    if (rank == 0 && ntasks && atoi(ntasks) > 0 && atoi(ntasks) != size)
         rc = tx_error_set(&err, TX_EUSAGE, "SLURM_NTASKS is %s but this MPI job has %d ranks: "
                           "start txetl with srun --mpi=pmix or mpirun inside the allocation",
                           ntasks, size);
-    int worst;
-    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    rc = worst;
+    rc = tx_agree(MPI_COMM_WORLD, rc, &err); /* every rank gets the failing rank's message */
     tx_run_info run;
     memset(&run, 0, sizeof run);
     if (rc == TX_OK)
