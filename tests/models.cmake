@@ -11,3 +11,8 @@ tx_add_unit_test(test_clv_guards SOURCES unit/test_clv_guards.c LIBS tx_models)
 add_executable(clvfit_bench ${CMAKE_SOURCE_DIR}/bench/clvfit_bench.c)
 target_include_directories(clvfit_bench PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/tests)
 target_link_libraries(clvfit_bench PRIVATE tx_models)
+
+# Benchmark (not a test): the real reduce step on a txgen extract without a database,
+# `clvfit_csv EXTRACT.csv SNAPSHOT_DIR [--week]`; the log line times the fits.
+add_executable(clvfit_csv ${CMAKE_SOURCE_DIR}/bench/clvfit_csv.c)
+target_link_libraries(clvfit_csv PRIVATE tx_analytics tx_hdf5)

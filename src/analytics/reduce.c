@@ -26,6 +26,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analytics_internal.h"
@@ -165,9 +166,31 @@ static int sum_allreduce(double *buf, int n, void *ctx)
                : TX_ERR;
 }
 
-/* Collective. Both fits (skipped when no customer qualifies) and the predictions. */
+/* A fit's attributes when it did not run. */
+static const tx_bgnbd_fit bg_none = {.r = NAN, .alpha = NAN, .a = NAN, .b = NAN, .loglik = NAN,
+                                     .grad_norm = NAN, .se_r = NAN, .se_alpha = NAN,
+                                     .se_a = NAN, .se_b = NAN, .stop_reason = "not fitted"};
+static const tx_gg_fit gg_none = {.p = NAN, .q = NAN, .v = NAN, .loglik = NAN, .grad_norm = NAN,
+                                  .se_p = NAN, .se_q = NAN, .se_v = NAN,
+                                  .stop_reason = "not fitted"};
+
+/* Collective. The fits' settings: the default iteration limit, or rank 0's environment
+ * variable TXETL_CLV_MAX_ITER (a positive integer; for tests that force a fit to stop short). */
+static tx_clv_fit_opts fit_opts(MPI_Comm comm)
+{
+    int rank, max_iter = TX_CLV_MAX_ITER_DEFAULT;
+    MPI_Comm_rank(comm, &rank);
+    const char *env = rank == 0 ? getenv("TXETL_CLV_MAX_ITER") : NULL;
+    if (env && atoi(env) > 0)
+        max_iter = atoi(env);
+    MPI_Bcast(&max_iter, 1, MPI_INT, 0, comm);
+    return (tx_clv_fit_opts){.max_iter = max_iter};
+}
+
+/* Collective. Both fits (skipped when no customer qualifies) and the predictions; *fit_s is
+ * the time of the two fits. */
 static int models(MPI_Comm comm, txa_customers *c, const tx_analytics_opts *o,
-                  tx_bgnbd_fit *bg, tx_gg_fit *gg, tx_error *err)
+                  tx_bgnbd_fit *bg, tx_gg_fit *gg, double *fit_s, tx_error *err)
 {
     const double unit = o->unit_week ? 7.0 : 1.0;
     const double units_per_month = o->unit_week ? 4.345 : 30.0;
@@ -180,17 +203,22 @@ static int models(MPI_Comm comm, txa_customers *c, const tx_analytics_opts *o,
             rep[cnt[1]++] = cc[i];
     }
     MPI_Allreduce(MPI_IN_PLACE, cnt, 2, MPI_UINT64_T, MPI_SUM, comm);
-    *bg = (tx_bgnbd_fit){NAN, NAN, NAN, NAN, NAN, NAN, 0, 0};
-    *gg = (tx_gg_fit){NAN, NAN, NAN, NAN, NAN, 0, 0};
+    *bg = bg_none;
+    *gg = gg_none;
+    const tx_clv_fit_opts fo = fit_opts(comm);
+    double t0 = MPI_Wtime();
     int st = TX_OK;
     if (cnt[0] > 0)
-        st = tx_agree(comm, tx_bgnbd_fit_run(cc, c->n, sum_allreduce, &comm, bg, err), err);
+        st = tx_agree(comm, tx_bgnbd_fit_run_opts(cc, c->n, sum_allreduce, &comm, &fo, bg, err),
+                      err);
     if (st == TX_OK && cnt[1] > 0) {
         size_t nrep = 0;
         for (size_t i = 0; i < c->n; i++)
             nrep += cc[i].x > 0 && cc[i].monetary > 0;
-        st = tx_agree(comm, tx_gg_fit_run(rep, nrep, sum_allreduce, &comm, gg, err), err);
+        st = tx_agree(comm, tx_gg_fit_run_opts(rep, nrep, sum_allreduce, &comm, &fo, gg, err),
+                      err);
     }
+    *fit_s = MPI_Wtime() - t0;
     const int have_bg = cnt[0] > 0, have_gg = cnt[1] > 0;
     const double horizon = (double)o->horizon_days / unit;
     for (size_t i = 0; i < c->n && st == TX_OK; i++) {
@@ -274,8 +302,10 @@ static int holdout(MPI_Comm comm, const txa_customers *c, const txa_cday *days, 
     h->frequency_cal = rows->frequency_cal;
     h->predicted = rows->predicted;
     h->actual = rows->actual;
-    h->fit = (tx_bgnbd_fit){NAN, NAN, NAN, NAN, NAN, NAN, 0, 0};
-    int st = tx_agree(comm, tx_bgnbd_fit_run(cc, n, sum_allreduce, &comm, &h->fit, err), err);
+    h->fit = bg_none;
+    const tx_clv_fit_opts fo = fit_opts(comm);
+    int st = tx_agree(comm, tx_bgnbd_fit_run_opts(cc, n, sum_allreduce, &comm, &fo, &h->fit, err),
+                      err);
     if (st != TX_OK) {
         free(cc);
         return st;
@@ -467,8 +497,9 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
     double t_rfm = MPI_Wtime();
 
     /* 6. Models. */
+    double t_models_fit = 0.0;
     if (st == TX_OK)
-        st = models(comm, &c, opts, &snap.bgnbd, &snap.gg, err);
+        st = models(comm, &c, opts, &snap.bgnbd, &snap.gg, &t_models_fit, err);
     holdout_rows hrows;
     memset(&hrows, 0, sizeof hrows);
     if (st == TX_OK && opts->holdout_start != INT32_MIN)
@@ -532,9 +563,13 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
     if (rank == 0 && st == TX_OK)
         TX_LOG(TX_LOG_INFO,
                "reduce: %llu customers as of day %d; redistribute %.3f s, rfm+revenue %.3f s, "
-               "fits %.3f s, snapshot %.3f s",
+               "fits %.3f s (BG/NBD %d iterations %s, Gamma-Gamma %d iterations %s), "
+               "predictions%s %.3f s, snapshot %.3f s",
                (unsigned long long)c.total, (int)as_of, t_sort - t0, t_rfm - t_sort,
-               t_fit - t_rfm, t_end - t_fit);
+               t_models_fit, snap.bgnbd.iterations, snap.bgnbd.stop_reason,
+               snap.gg.iterations, snap.gg.stop_reason, snap.holdout.enabled ? "+holdout" : "",
+               t_fit - t_rfm - t_models_fit,
+               t_end - t_fit);
     txa_revenue_free(&rev);
     free(hrows.customer_id);
     free(hrows.frequency_cal);
