@@ -82,7 +82,8 @@ typedef enum clv_stop {
     CLV_STOP_CONVERGED = 0,
     CLV_STOP_MAX_ITER,   /* the iteration limit */
     CLV_STOP_NONFINITE,  /* f, its gradient or Hessian not finite at the current point */
-    CLV_STOP_BOUNDARY,   /* a parameter ran off towards 0 or infinity */
+    CLV_STOP_BOUNDARY,   /* a parameter ran off towards 0 or infinity: moved by more than
+                            a factor e^25 (7e10) from the start */
     CLV_STOP_NO_DESCENT, /* no decrease along the step, short of the tolerances */
 } clv_stop;
 

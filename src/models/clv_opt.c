@@ -291,7 +291,7 @@ const char *clv_stop_text(clv_stop s)
 int clv_minimize(int n, double *theta, clv_objective fn, void *ctx, double gtol, double xtol,
                  int max_iter, double ntotal, clv_min_result *res)
 {
-    const double c1 = 1e-4, max_coord_step = 2.0, max_abs_theta = 40.0;
+    const double c1 = 1e-4, max_coord_step = 2.0, max_abs_theta = 25.0;
     double theta0[CLV_NMAX], d[CLV_NMAX], xn[CLV_NMAX];
     double w[CLV_NMAX], V[CLV_NMAX][CLV_NMAX], Hi[CLV_NMAX][CLV_NMAX];
     clv_eval e, en;
