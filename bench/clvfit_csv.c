@@ -4,8 +4,9 @@
  * (tx_reduce_snapshot, one process) into a snapshot directory. The reduce's log line gives
  * the fit time ("fits X s"); the snapshot's /model attributes give the results.
  *
- *   clvfit_csv EXTRACT.csv SNAPSHOT_DIR [--week]
+ *   clvfit_csv EXTRACT.csv SNAPSHOT_DIR [--week] [--as-of YYYY-MM-DD]
  *
+ * (TXETL_CLV_MAX_ITER caps the fits' iterations as in txetl, for tests.)
  * Built against the current library (tests/models.cmake) and, for before/after comparisons,
  * compiled by hand against another build's libraries: it uses only reduce.h. */
 #include <mpi.h>
@@ -66,12 +67,23 @@ static int parse_line(const char *s, tx_txn *t)
 
 int main(int argc, char **argv)
 {
+    int week = 0;
+    int32_t as_of = INT32_MIN;
+    for (int i = 3; i < argc; i++) {
+        int y, m, d;
+        if (strcmp(argv[i], "--week") == 0)
+            week = 1;
+        else if (strcmp(argv[i], "--as-of") == 0 && i + 1 < argc &&
+                 sscanf(argv[i + 1], "%4d-%2d-%2d", &y, &m, &d) == 3 && ++i)
+            as_of = (int32_t)days_from_civil(y, m, d);
+        else
+            argc = 0; /* usage */
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: %s EXTRACT.csv SNAPSHOT_DIR [--week]\n", argv[0]);
+        fprintf(stderr, "usage: clvfit_csv EXTRACT.csv SNAPSHOT_DIR [--week] [--as-of DATE]\n");
         return 2;
     }
     MPI_Init(&argc, &argv);
-    int week = argc > 3 && strcmp(argv[3], "--week") == 0;
     FILE *f = fopen(argv[1], "r");
     if (!f) {
         perror(argv[1]);
@@ -103,7 +115,7 @@ int main(int argc, char **argv)
     }
     fclose(f);
     fprintf(stderr, "clvfit_csv: %zu transactions read in %.2f s\n", n, MPI_Wtime() - t0);
-    tx_analytics_opts opts = {.as_of = INT32_MIN, .unit_week = week, .horizon_days = 30,
+    tx_analytics_opts opts = {.as_of = as_of, .unit_week = week, .horizon_days = 30,
                               .clv_months = 12, .discount_rate = 0.01,
                               .holdout_start = INT32_MIN};
     tx_run_info run;
