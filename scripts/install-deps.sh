@@ -22,7 +22,7 @@ REQUIRED=(
   default-libmysqlclient-dev
   mariadb-server mariadb-client
   # tests / bench helpers (run with /usr/bin/python3)
-  python3 python3-numpy python3-h5py python3-pandas python3-mysqldb
+  python3 python3-numpy python3-scipy python3-h5py python3-pandas python3-mysqldb
   # reliability passes of scripts/test.sh: libFuzzer (clang + its runtime), memcheck, TLS certs
   clang libclang-rt-14-dev valgrind openssl
 )
