@@ -484,7 +484,7 @@ snapshot_seconds() { # LOG
 bench_clvfit() { # the model-fit microbench: BG/NBD + Gamma-Gamma fits of N customers, 1 process
   ((SKIP_REDUCE)) && return 0
   [[ -n $CLVFIT ]] || { note "clvfit_bench not built: clvfit row skipped"; return 0; }
-  local rep t0 wall rc out bg gg both pr
+  local rep t0 wall rc out bg gg both pr tr
   for ((rep = 1; rep <= REPS; rep++)); do
     rc=0; t0=$EPOCHREALTIME
     "$CLVFIT" "$CLV_CUST" >"$LOGS/clvfit.rep$rep.log" 2>&1 || rc=$?
@@ -500,9 +500,10 @@ bench_clvfit() { # the model-fit microbench: BG/NBD + Gamma-Gamma fits of N cust
     gg=$(sed -n 's/.*gg_fit_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
     both=$(sed -n 's/.*both_fits_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
     pr=$(sed -n 's/.*clv_predict_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
+    tr=$(sed -n 's/.*distinct_triples=\([0-9]*\).*/\1/p' <<<"$out" | head -1)
     record clvfit models "$lab" 1 0 0 0 "$wall" "$both" "" "$rep" \
-      "\"customers\":$CLV_CUST,\"bgnbd_fit_s\":${bg:-null},\"gg_fit_s\":${gg:-null},\"clv_predict_s\":${pr:-null}"
-    note "clvfit rep $rep: fits ${both:-?}s (bgnbd ${bg:-?}s, gg ${gg:-?}s), wall ${wall}s"
+      "\"customers\":$CLV_CUST,\"distinct_triples\":${tr:-null},\"bgnbd_fit_s\":${bg:-null},\"gg_fit_s\":${gg:-null},\"clv_predict_s\":${pr:-null}"
+    note "clvfit rep $rep: fits ${both:-?}s (bgnbd ${bg:-?}s, gg ${gg:-?}s; ${tr:-?} distinct (x, t_x, T)), wall ${wall}s"
   done
 }
 
