@@ -107,7 +107,8 @@ typedef struct clv_min_result {
  * Converged (stop = CLV_STOP_CONVERGED) at a point where the Hessian is positive definite,
  * every |g_i| <= max(gtol * max(1, |f|), g_round_i), and the Newton step changes no theta_i
  * (a relative change of the parameter) by more than xtol plus what the gradient's rounding
- * level moves it. Anything else stops it as not converged, with the reason. n <= 4; theta is
+ * level moves it (that allowance at most 1e-8: beyond it the direction is flat, a ridge to
+ * the boundary, not noise). Anything else stops it as not converged, with the reason. n <= 4; theta is
  * updated in place to the last point evaluated and accepted. ntotal scales the standard
  * errors. Deterministic: the same objective values give the same steps, so ranks that see the
  * same sums stay in step. Returns TX_OK or the objective's error. */

@@ -291,7 +291,7 @@ const char *clv_stop_text(clv_stop s)
 int clv_minimize(int n, double *theta, clv_objective fn, void *ctx, double gtol, double xtol,
                  int max_iter, double ntotal, clv_min_result *res)
 {
-    const double c1 = 1e-4, max_coord_step = 2.0, max_abs_theta = 25.0;
+    const double c1 = 1e-4, max_coord_step = 2.0, max_abs_theta = 25.0, max_round_step = 1e-8;
     double theta0[CLV_NMAX], d[CLV_NMAX], xn[CLV_NMAX];
     double w[CLV_NMAX], V[CLV_NMAX][CLV_NMAX], Hi[CLV_NMAX][CLV_NMAX];
     clv_eval e, en;
@@ -330,7 +330,10 @@ int clv_minimize(int n, double *theta, clv_objective fn, void *ctx, double gtol,
                 d_round += fabs(Hi[i][j]) * e.g_round[j];
             }
             grad_ok &= fabs(e.g[i]) <= fmax(gt, e.g_round[i]);
-            step_ok &= fabs(d[i]) <= xtol + d_round;
+            /* The rounding allowance is capped: where it would be larger the direction is
+             * flat (a ridge running off to 0 or infinity, an unidentified parameter), and a
+             * step there is not noise but the way to the supremum. */
+            step_ok &= fabs(d[i]) <= xtol + fmin(d_round, max_round_step);
         }
         if (pd && grad_ok && step_ok) {
             res->stop = CLV_STOP_CONVERGED;
