@@ -27,8 +27,9 @@ typedef struct tx_clv_customer {
  * max(1, |mean|) or at the rounding level of its sums over the customers, and the Newton
  * step would change no parameter by more than 1e-10 relative beyond what that rounding
  * level moves it (an allowance of at most 1e-8: a longer step along a flat direction is a
- * ridge running to 0 or infinity, not noise). Any other stop (iteration limit, non-finite values, a parameter running to
- * 0 or infinity, no decrease possible) leaves converged = 0 and says why in stop_reason.
+ * ridge running to 0 or infinity, not noise). Any other stop (iteration limit, non-finite
+ * values, a parameter running to 0 or infinity, no decrease possible) leaves converged = 0
+ * and says why in stop_reason.
  * Standard errors are lifetimes' summary: the square roots of the diagonal of the inverse
  * Hessian of the negative total log-likelihood in the parameters at the returned point (NaN
  * when that Hessian is not positive definite). */

@@ -217,7 +217,7 @@ out:
     return rc;
 }
 
-/* Local sums at (r, alpha, a, b) in the layout of CLV_S_* (clv_internal.h): the
+/* Local sums at (r, alpha, a, b) in the layout of clv_s_* (clv_internal.h): the
  * log-likelihood, its first and second derivatives in r, alpha, a, b, and the absolute sums
  * for the rounding levels. The log-space form of lifetimes'
  * BetaGeoFitter._negative_log_likelihood:
@@ -231,7 +231,7 @@ out:
 static void bg_local(const bg_data *d, double r, double al, double a, double b, double *S)
 {
     enum { R, AL, A, B, NP = 4 };
-    memset(S, 0, CLV_S_LEN(NP) * sizeof *S);
+    memset(S, 0, clv_s_len(NP) * sizeof *S);
     const double lal = log(al), la = log(a);
     const double lg_r = clv_lgamma(r), lg_ab = clv_lgamma(a + b), lg_b = clv_lgamma(b);
     const double ps_r = clv_digamma(r), ps_ab = clv_digamma(a + b), ps_b = clv_digamma(b);
@@ -327,34 +327,34 @@ static void bg_local(const bg_data *d, double r, double al, double a, double b, 
         q_ab += w * sp * ib;
         q_bb += w * (sp + p4) * ib * ib;
     }
-    S[CLV_S_LL] = ll + pl;
-    S[CLV_S_D1(R)] = dr + pr;
-    S[CLV_S_D1(AL)] = dal + pal;
-    S[CLV_S_D1(A)] = da + p4s / a;
-    S[CLV_S_D1(B)] = db - p4b;
-    S[CLV_S_D2(NP, R, R)] = hrr + q_rr;
-    S[CLV_S_D2(NP, R, AL)] = hral + q_ral;
-    S[CLV_S_D2(NP, R, A)] = q_ra / a;
-    S[CLV_S_D2(NP, R, B)] = -q_rb;
-    S[CLV_S_D2(NP, AL, AL)] = halal + q_alal;
-    S[CLV_S_D2(NP, AL, A)] = q_ala / a;
-    S[CLV_S_D2(NP, AL, B)] = -q_alb;
-    S[CLV_S_D2(NP, A, A)] = haa + q_aa / (a * a);
-    S[CLV_S_D2(NP, A, B)] = hab - q_ab / a;
-    S[CLV_S_D2(NP, B, B)] = hbb + q_bb;
-    S[CLV_S_ABSLL(NP)] = all + pabs;
-    S[CLV_S_ABSD1(NP, R)] = adr + prabs;
-    S[CLV_S_ABSD1(NP, AL)] = fabs(dal) + fabs(pal);
-    S[CLV_S_ABSD1(NP, A)] = ada + p4s / a;
-    S[CLV_S_ABSD1(NP, B)] = adb + p4b;
-    S[CLV_S_TERMS(NP)] = (double)(d->nx + d->nzero + d->npos);
+    S[clv_s_ll()] = ll + pl;
+    S[clv_s_d1(R)] = dr + pr;
+    S[clv_s_d1(AL)] = dal + pal;
+    S[clv_s_d1(A)] = da + p4s / a;
+    S[clv_s_d1(B)] = db - p4b;
+    S[clv_s_d2(NP, R, R)] = hrr + q_rr;
+    S[clv_s_d2(NP, R, AL)] = hral + q_ral;
+    S[clv_s_d2(NP, R, A)] = q_ra / a;
+    S[clv_s_d2(NP, R, B)] = -q_rb;
+    S[clv_s_d2(NP, AL, AL)] = halal + q_alal;
+    S[clv_s_d2(NP, AL, A)] = q_ala / a;
+    S[clv_s_d2(NP, AL, B)] = -q_alb;
+    S[clv_s_d2(NP, A, A)] = haa + q_aa / (a * a);
+    S[clv_s_d2(NP, A, B)] = hab - q_ab / a;
+    S[clv_s_d2(NP, B, B)] = hbb + q_bb;
+    S[clv_s_absll(NP)] = all + pabs;
+    S[clv_s_absd1(NP, R)] = adr + prabs;
+    S[clv_s_absd1(NP, AL)] = fabs(dal) + fabs(pal);
+    S[clv_s_absd1(NP, A)] = ada + p4s / a;
+    S[clv_s_absd1(NP, B)] = adb + p4b;
+    S[clv_s_terms(NP)] = (double)(d->nx + d->nzero + d->npos);
 }
 
 static int bg_objective(const double *th, clv_eval *ev, void *vctx)
 {
     bg_data *d = vctx;
     double p[4] = {exp(th[0]), exp(th[1]), exp(th[2]), exp(th[3])};
-    double s[CLV_S_LEN(4)];
+    double s[CLV_S_MAX];
     bg_local(d, p[0], p[1], p[2], p[3], s);
     return clv_objective_finish(s, 4, p, d->ntotal, d->sum, d->ctx, ev);
 }

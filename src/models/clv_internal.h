@@ -55,23 +55,23 @@ typedef int (*clv_objective)(const double *theta, clv_eval *ev, void *ctx);
 /* The layout of one rank's sums at parameters p[0..n-1], summed across ranks in one call:
  * the log-likelihood, its first derivatives by p, its second derivatives by p (upper
  * triangle, row by row), the sums of the absolute values of the terms of the log-likelihood
- * and of each first derivative, and the number of terms summed. */
-#define CLV_S_LL 0
-#define CLV_S_D1(i) (1 + (i))
-#define CLV_S_D2(n, i, j) (1 + (n) + clv_tri((n), (i), (j)))
-#define CLV_S_ABSLL(n) (1 + (n) + (n) * ((n) + 1) / 2)
-#define CLV_S_ABSD1(n, i) (CLV_S_ABSLL(n) + 1 + (i))
-#define CLV_S_TERMS(n) (CLV_S_ABSLL(n) + 1 + (n))
-#define CLV_S_LEN(n) (CLV_S_TERMS(n) + 1)
+ * and of each first derivative, and the number of terms summed. CLV_S_MAX entries suffice
+ * for any n <= CLV_NMAX. */
 enum { CLV_S_MAX = 1 + CLV_NMAX + CLV_NMAX * (CLV_NMAX + 1) / 2 + 1 + CLV_NMAX + 1 };
 
-/* Index of (i, j), i <= j, in the row-by-row upper triangle of an n x n matrix. */
-static inline int clv_tri(int n, int i, int j)
+static inline int clv_s_ll(void) { return 0; }
+static inline int clv_s_d1(int i) { return 1 + i; }
+/* (i, j), i <= j: row by row through the upper triangle */
+static inline int clv_s_d2(int n, int i, int j)
 {
-    return i * n - i * (i - 1) / 2 + (j - i);
+    return 1 + n + i * n - i * (i - 1) / 2 + (j - i);
 }
+static inline int clv_s_absll(int n) { return 1 + n + n * (n + 1) / 2; }
+static inline int clv_s_absd1(int n, int i) { return clv_s_absll(n) + 1 + i; }
+static inline int clv_s_terms(int n) { return clv_s_absll(n) + 1 + n; }
+static inline int clv_s_len(int n) { return clv_s_terms(n) + 1; }
 
-/* The common tail of both objectives: sums s (CLV_S_LEN(n) entries, this rank's) across
+/* The common tail of both objectives: sums s (clv_s_len(n) entries, this rank's) across
  * ranks with `sum` (NULL: one process), then fills ev for theta = log p, the mean over
  * ntotal customers. Returns TX_OK or the status of the failed sum. */
 int clv_objective_finish(double *s, int n, const double *p, double ntotal, tx_clv_sum_fn sum,
@@ -108,8 +108,8 @@ typedef struct clv_min_result {
  * every |g_i| <= max(gtol * max(1, |f|), g_round_i), and the Newton step changes no theta_i
  * (a relative change of the parameter) by more than xtol plus what the gradient's rounding
  * level moves it (that allowance at most 1e-8: beyond it the direction is flat, a ridge to
- * the boundary, not noise). Anything else stops it as not converged, with the reason. n <= 4; theta is
- * updated in place to the last point evaluated and accepted. ntotal scales the standard
+ * the boundary, not noise). Anything else stops it as not converged, with the reason.
+ * n <= 4; theta is updated in place to the last point evaluated and accepted. ntotal scales the standard
  * errors. Deterministic: the same objective values give the same steps, so ranks that see the
  * same sums stay in step. Returns TX_OK or the objective's error. */
 int clv_minimize(int n, double *theta, clv_objective fn, void *ctx, double gtol, double xtol,

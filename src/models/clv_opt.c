@@ -167,22 +167,22 @@ int clv_objective_finish(double *s, int n, const double *p, double ntotal, tx_cl
                          void *ctx, clv_eval *ev)
 {
     if (sum) {
-        int rc = sum(s, CLV_S_LEN(n), ctx);
+        int rc = sum(s, clv_s_len(n), ctx);
         if (rc != TX_OK)
             return rc;
     }
     memset(ev, 0, sizeof *ev);
     /* Rounding level of a sum of m terms: the terms' own errors (a few ulps each) plus the
      * accumulated additions, which grow like sqrt(m) in practice (n m eps is the bound). */
-    const double lev = EPS * (16.0 + sqrt(fmax(s[CLV_S_TERMS(n)], 1.0))) / ntotal;
-    ev->f = -s[CLV_S_LL] / ntotal;
-    ev->f_round = lev * s[CLV_S_ABSLL(n)];
+    const double lev = EPS * (16.0 + sqrt(fmax(s[clv_s_terms(n)], 1.0))) / ntotal;
+    ev->f = -s[clv_s_ll()] / ntotal;
+    ev->f_round = lev * s[clv_s_absll(n)];
     for (int i = 0; i < n; i++) {
-        ev->g[i] = -s[CLV_S_D1(i)] * p[i] / ntotal;
-        ev->g_round[i] = lev * s[CLV_S_ABSD1(n, i)] * p[i];
+        ev->g[i] = -s[clv_s_d1(i)] * p[i] / ntotal;
+        ev->g_round[i] = lev * s[clv_s_absd1(n, i)] * p[i];
         for (int j = i; j < n; j++) {
             /* d2f/dtheta_i dtheta_j = p_i p_j d2F/dp_i dp_j + [i == j] p_i dF/dp_i */
-            double h = s[CLV_S_D2(n, i, j)] * p[i] * p[j] + (i == j ? s[CLV_S_D1(i)] * p[i] : 0.0);
+            double h = s[clv_s_d2(n, i, j)] * p[i] * p[j] + (i == j ? s[clv_s_d1(i)] * p[i] : 0.0);
             ev->H[i][j] = ev->H[j][i] = -h / ntotal;
         }
     }

@@ -72,7 +72,7 @@ out:
     return rc;
 }
 
-/* Local sums in the layout of CLV_S_* (clv_internal.h) for lifetimes' per-customer
+/* Local sums in the layout of clv_s_* (clv_internal.h) for lifetimes' per-customer
  * log-likelihood
  *   lgamma(px+q) - lgamma(px) - lgamma(q) + q ln v + (px-1) ln m + px ln x - (px+q) ln(xm+v):
  * the lgamma and q ln v terms once per distinct x, (px-1) ln m + px ln x = p k1 - k0 from
@@ -81,7 +81,7 @@ out:
 static void gg_local(const gg_data *d, double p, double q, double v, double *S)
 {
     enum { P, Q, V, NP = 3 };
-    memset(S, 0, CLV_S_LEN(NP) * sizeof *S);
+    memset(S, 0, clv_s_len(NP) * sizeof *S);
     double ll = p * d->k1 - d->k0, all = fabs(p * d->k1) + fabs(d->k0);
     double dp = d->k1, adp = fabs(d->k1), dq = 0.0, adq = 0.0, sw = 0.0;
     double hpp = 0.0, hpq = 0.0, hqq = 0.0;
@@ -118,28 +118,28 @@ static void gg_local(const gg_data *d, double p, double q, double v, double *S)
         a1 += x * fabs(l);
         a0 += fabs(l);
     }
-    S[CLV_S_LL] = ll - (p * s1 + q * s0);
-    S[CLV_S_D1(P)] = dp - s1;
-    S[CLV_S_D1(Q)] = dq - s0;
-    S[CLV_S_D1(V)] = sw * q / v - (p * r1 + q * r0);
-    S[CLV_S_D2(NP, P, P)] = hpp;
-    S[CLV_S_D2(NP, P, Q)] = hpq;
-    S[CLV_S_D2(NP, P, V)] = -r1;
-    S[CLV_S_D2(NP, Q, Q)] = hqq;
-    S[CLV_S_D2(NP, Q, V)] = sw / v - r0;
-    S[CLV_S_D2(NP, V, V)] = -sw * q / (v * v) + p * q1 + q * q0;
-    S[CLV_S_ABSLL(NP)] = all + p * a1 + q * a0;
-    S[CLV_S_ABSD1(NP, P)] = adp + a1;
-    S[CLV_S_ABSD1(NP, Q)] = adq + a0;
-    S[CLV_S_ABSD1(NP, V)] = sw * q / v + p * r1 + q * r0;
-    S[CLV_S_TERMS(NP)] = (double)(d->nx + d->n);
+    S[clv_s_ll()] = ll - (p * s1 + q * s0);
+    S[clv_s_d1(P)] = dp - s1;
+    S[clv_s_d1(Q)] = dq - s0;
+    S[clv_s_d1(V)] = sw * q / v - (p * r1 + q * r0);
+    S[clv_s_d2(NP, P, P)] = hpp;
+    S[clv_s_d2(NP, P, Q)] = hpq;
+    S[clv_s_d2(NP, P, V)] = -r1;
+    S[clv_s_d2(NP, Q, Q)] = hqq;
+    S[clv_s_d2(NP, Q, V)] = sw / v - r0;
+    S[clv_s_d2(NP, V, V)] = -sw * q / (v * v) + p * q1 + q * q0;
+    S[clv_s_absll(NP)] = all + p * a1 + q * a0;
+    S[clv_s_absd1(NP, P)] = adp + a1;
+    S[clv_s_absd1(NP, Q)] = adq + a0;
+    S[clv_s_absd1(NP, V)] = sw * q / v + p * r1 + q * r0;
+    S[clv_s_terms(NP)] = (double)(d->nx + d->n);
 }
 
 static int gg_objective(const double *th, clv_eval *ev, void *vctx)
 {
     gg_data *d = vctx;
     double par[3] = {exp(th[0]), exp(th[1]), exp(th[2])};
-    double s[CLV_S_LEN(3)];
+    double s[CLV_S_MAX];
     gg_local(d, par[0], par[1], par[2], s);
     return clv_objective_finish(s, 3, par, d->ntotal, d->sum, d->ctx, ev);
 }

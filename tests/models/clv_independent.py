@@ -33,6 +33,7 @@ except ImportError as e:  # Debian: python3-h5py python3-numpy python3-scipy
 
 EPOCH = dt.date(1970, 1, 1)
 failures = []
+REPORT_TOOL = []  # [path of txetl]
 
 
 def check(ok, what):
@@ -228,11 +229,23 @@ def compare(snap, ids, x, tx, T, m, nobs_note):
                              f"{se[k]:.8g} (rel {d:.2g}, need <= 1e-4)")
         d = rel(float(a["loglik"]), ll)
         check(d <= 1e-10, f"{group} loglik {float(a['loglik']):.10f} vs {ll:.10f} (rel {d:.2g})")
+    # the report's model cards show each parameter with its standard error
+    html = snap + ".html"
+    subprocess.run([REPORT_TOOL[0], "report", snap, "--out", html], check=True,
+                   capture_output=True)
+    text = open(html).read()
+    for group, names in (("bgnbd", BgNbd.names), ("gamma_gamma", GammaGamma.names)):
+        a = f["model/" + group].attrs
+        for name in names:
+            cell = f"<td>{name}</td><td class=\"n\">{float(a[name]):.6g} (s.e. " \
+                   f"{float(a['se_' + name]):.3g})</td>"
+            check(cell in text, f"report: {group} {name} shown with its standard error")
 
 
 def main():
     mode, build, work = sys.argv[1], sys.argv[2], sys.argv[3]
     os.makedirs(work, exist_ok=True)
+    REPORT_TOOL.append(os.path.join(build, "txetl"))
     if mode == "cdnow":
         src = sys.argv[4]
         extract = os.path.join(work, "cdnow-extract.csv")
