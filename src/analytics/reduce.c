@@ -563,7 +563,7 @@ int tx_reduce_snapshot(MPI_Comm comm, tx_txn *txns, size_t n, const tx_analytics
     if (rank == 0 && st == TX_OK)
         TX_LOG(TX_LOG_INFO,
                "reduce: %llu customers as of day %d; redistribute %.3f s, rfm+revenue %.3f s, "
-               "fits %.3f s (BG/NBD %d iterations %s, Gamma-Gamma %d iterations %s), "
+               "fits %.3f s (BG/NBD %d iterations: %s; Gamma-Gamma %d iterations: %s), "
                "predictions%s %.3f s, snapshot %.3f s",
                (unsigned long long)c.total, (int)as_of, t_sort - t0, t_rfm - t_sort,
                t_models_fit, snap.bgnbd.iterations, snap.bgnbd.stop_reason,
