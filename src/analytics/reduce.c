@@ -220,16 +220,19 @@ static int models(MPI_Comm comm, txa_customers *c, const tx_analytics_opts *o,
     }
     *fit_s = MPI_Wtime() - t0;
     const int have_bg = cnt[0] > 0, have_gg = cnt[1] > 0;
-    const double horizon = (double)o->horizon_days / unit;
-    for (size_t i = 0; i < c->n && st == TX_OK; i++) {
-        c->p_alive[i] = have_bg ? tx_bgnbd_p_alive(bg, &cc[i]) : NAN;
-        c->expected_purchases[i] = have_bg ? tx_bgnbd_expected(bg, &cc[i], horizon) : NAN;
-        c->expected_avg_value[i] = have_gg ? tx_gg_expected_value(gg, &cc[i]) : NAN;
-        c->clv[i] = have_bg && have_gg
-                        ? tx_clv_value(bg, &cc[i], c->expected_avg_value[i], o->clv_months,
-                                       o->discount_rate, units_per_month)
-                        : NAN;
-    }
+    /* Predictions (local): the hypergeometric terms once per distinct (x, T) on this rank. */
+    const tx_clv_predict_opts po = {.horizon = (double)o->horizon_days / unit,
+                                    .months = o->clv_months,
+                                    .discount_monthly = o->discount_rate,
+                                    .units_per_month = units_per_month};
+    if (st == TX_OK && have_bg)
+        st = tx_agree(comm,
+                      tx_clv_predict(bg, have_gg ? gg : NULL, cc, c->n, &po, c->p_alive,
+                                     c->expected_purchases, c->expected_avg_value, c->clv, NULL,
+                                     err),
+                      err);
+    for (size_t i = 0; i < c->n && st == TX_OK && !have_bg; i++)
+        c->p_alive[i] = c->expected_purchases[i] = c->expected_avg_value[i] = c->clv[i] = NAN;
     free(rep);
     free(cc);
     return st;
@@ -315,9 +318,17 @@ static int holdout(MPI_Comm comm, const txa_customers *c, const txa_cday *days, 
     const double duration = (double)h->holdout_days / unit;
     double sums[3 + 2 * NB] = {0};
     uint64_t bins[NB] = {0};
+    const tx_clv_predict_opts po = {.horizon = duration};
+    st = tx_agree(comm,
+                  tx_clv_predict(&h->fit, NULL, cc, n, &po, NULL, rows->predicted, NULL, NULL,
+                                 NULL, err),
+                  err);
+    if (st != TX_OK) {
+        free(cc);
+        return st;
+    }
     for (size_t k = 0; k < n; k++) {
-        double p = tx_bgnbd_expected(&h->fit, &cc[k], duration), a = rows->actual[k];
-        rows->predicted[k] = p;
+        double p = rows->predicted[k], a = rows->actual[k];
         int b = cc[k].x >= NB - 1 ? NB - 1 : (int)cc[k].x;
         sums[0] += p;
         sums[1] += a;

@@ -174,3 +174,193 @@ double tx_clv_value(const tx_bgnbd_fit *m, const tx_clv_customer *c, double expe
     }
     return isfinite(clv) ? clv : 0.0;
 }
+
+/* ---- many customers at once --------------------------------------------------------------- */
+
+enum { PREDICT_TABLE_DEFAULT = 1 << 22 };
+
+/* The grouped state of tx_clv_predict: customers -> distinct (x, T) rows (clamped inputs)
+ * and, per row, r + x and log(b + max(x,1) - 1) for P(alive). */
+typedef struct predict_groups {
+    clv_group g;
+    uint32_t *gi;      /* customer -> row */
+    double *grx, *glb; /* per row */
+} predict_groups;
+
+static void predict_groups_free(predict_groups *p)
+{
+    clv_group_free(&p->g);
+    free(p->gi);
+    free(p->grx);
+    free(p->glb);
+}
+
+static int predict_groups_build(predict_groups *p, const tx_bgnbd_fit *m,
+                                const tx_clv_customer *c, size_t n)
+{
+    memset(p, 0, sizeof *p);
+    p->gi = malloc((n + 1) * sizeof *p->gi);
+    if (!p->gi || clv_group_init(&p->g, 2, 1024) != TX_OK)
+        return TX_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        double key[2], tx;
+        clamp_customer(&c[i], &key[0], &tx, &key[1]);
+        long r = clv_group_add(&p->g, key);
+        if (r < 0)
+            return TX_ENOMEM;
+        p->gi[i] = (uint32_t)r;
+    }
+    const size_t ng = p->g.nrows;
+    p->grx = malloc((ng + 1) * sizeof *p->grx);
+    p->glb = malloc((ng + 1) * sizeof *p->glb);
+    if (!p->grx || !p->glb)
+        return TX_ENOMEM;
+    for (size_t k = 0; k < ng; k++) {
+        double x = p->g.keys[2 * k];
+        p->grx[k] = m->r + x;
+        p->glb[k] = log(m->b + fmax(x, 1.0) - 1.0); /* as log_div */
+    }
+    return TX_OK;
+}
+
+/* P(alive) of every customer: tx_bgnbd_p_alive's operations in its order, with selects. */
+static void predict_p_alive(const predict_groups *p, const tx_bgnbd_fit *m,
+                            const tx_clv_customer *c, size_t n, double *pa)
+{
+    const double la = log(m->a), al = m->alpha;
+    const uint32_t *gi = p->gi;
+    const double *grx = p->grx, *glb = p->glb;
+    for (size_t i = 0; i < n; i++) {
+        double x, tx, T;
+        clamp_customer(&c[i], &x, &tx, &T);
+        const uint32_t g = gi[i];
+        const double ld = grx[g] * (log1p((T - tx) / (al + tx))) + la - glb[g];
+        const double e = exp(-fabs(ld)); /* ld = +-inf: 0, so 0 / 1 or 1 / 1 as before */
+        const double v = (ld > 0.0 ? e : 1.0) / (1.0 + e);
+        pa[i] = x > 0.0 && !isnan(ld) ? v : 1.0;
+    }
+}
+
+/* tab[k * bw + j] = expected_alive of row k at time ts[j] (0 where expected_purchases would
+ * return 0 for the time), j < nc <= bw. */
+static void predict_table(const predict_groups *p, const tx_bgnbd_fit *m, const double *ts,
+                          size_t nc, size_t bw, double *tab)
+{
+    for (size_t k = 0; k < p->g.nrows; k++) {
+        const double x = p->g.keys[2 * k], T = p->g.keys[2 * k + 1];
+        for (size_t j = 0; j < nc; j++) {
+            const double t = ts[j];
+            tab[k * bw + j] = !(t > 0.0) || !isfinite(t)
+                                  ? 0.0
+                                  : expected_alive(m->r + x, m->a, m->b + x, t / (m->alpha + T));
+        }
+    }
+}
+
+/* expected_purchases' product and its guard (pa is finite, in [0, 1]). */
+static inline double finite_or_zero(double v) { return isfinite(v) ? v : 0.0; }
+
+int tx_clv_predict(const tx_bgnbd_fit *bg, const tx_gg_fit *gg, const tx_clv_customer *c,
+                   size_t n, const tx_clv_predict_opts *o, double *p_alive, double *expected,
+                   double *expected_value, double *clv, size_t *ngroups, tx_error *err)
+{
+    predict_groups p;
+    double *pa = p_alive, *ev = expected_value, *prev = NULL, *tab = NULL, *ts = NULL;
+    double *disc = NULL, *pa_s = NULL, *ev_s = NULL;
+    int rc = predict_groups_build(&p, bg, c, n);
+    if (ngroups)
+        *ngroups = p.g.nrows;
+    if (rc != TX_OK)
+        goto out;
+    rc = TX_ENOMEM;
+    if (!pa && !(pa = pa_s = malloc((n + 1) * sizeof *pa)))
+        goto out;
+    predict_p_alive(&p, bg, c, n, pa);
+
+    /* Gamma-Gamma: per customer, cheap. */
+    if (!gg) {
+        for (size_t i = 0; i < n; i++) {
+            if (expected_value)
+                expected_value[i] = NAN;
+            if (clv)
+                clv[i] = NAN;
+        }
+        clv = NULL;
+    } else {
+        if (clv && !ev && !(ev = ev_s = malloc((n + 1) * sizeof *ev)))
+            goto out;
+        for (size_t i = 0; ev && i < n; i++)
+            ev[i] = tx_gg_expected_value(gg, &c[i]);
+    }
+
+    /* Columns: ts[0] = the horizon (when wanted and not equal to F), then k F, k = 1..months
+     * (when clv is wanted and tx_clv_value would not return 0 for everyone). */
+    const double F = o->units_per_month;
+    const int nm = clv && o->months > 0 && F > 0.0 ? o->months : 0;
+    if (clv && nm == 0)
+        for (size_t i = 0; i < n; i++)
+            clv[i] = 0.0;
+    const int hcol = expected && nm > 0 && o->horizon == F ? 1 : expected ? 0 : -1;
+    const size_t first = hcol == 0 ? 0 : 1, ncol = (size_t)nm + 1 - first;
+    if (ncol == 0 || n == 0) {
+        rc = TX_OK;
+        goto out;
+    }
+    ts = malloc((size_t)(nm + 1) * sizeof *ts);
+    disc = malloc((size_t)(nm + 1) * sizeof *disc);
+    if (!ts || !disc)
+        goto out;
+    const double dm = o->discount_monthly;
+    const double d = isfinite(dm) && dm > -0.999 ? dm : 0.0;
+    ts[0] = o->horizon;
+    disc[0] = 1.0;
+    for (int k = 1; k <= nm; k++) { /* tx_clv_value's sequence */
+        ts[k] = (double)k * F;
+        disc[k] = disc[k - 1] * (1.0 + d);
+    }
+    const size_t ng = p.g.nrows, budget = o->max_table ? o->max_table : PREDICT_TABLE_DEFAULT;
+    const size_t bw = budget / ng >= ncol ? ncol : budget / ng > 0 ? budget / ng : 1;
+    tab = malloc((ng * bw + 1) * sizeof *tab);
+    if (!tab || (nm > 0 && !(prev = malloc((n + 1) * sizeof *prev))))
+        goto out;
+    for (size_t i = 0; nm > 0 && i < n; i++)
+        clv[i] = prev[i] = 0.0;
+    const uint32_t *gi = p.gi;
+    /* The columns first .. nm in passes of bw: a table, then every customer. */
+    for (size_t j0 = first; j0 <= (size_t)nm; j0 += bw) {
+        const size_t nc = (size_t)nm + 1 - j0 < bw ? (size_t)nm + 1 - j0 : bw;
+        predict_table(&p, bg, ts + j0, nc, bw, tab);
+        if (hcol >= 0 && (size_t)hcol >= j0 && (size_t)hcol < j0 + nc) {
+            const size_t jh = (size_t)hcol - j0;
+            for (size_t i = 0; i < n; i++)
+                expected[i] = finite_or_zero(pa[i] * tab[(size_t)gi[i] * bw + jh]);
+        }
+        const size_t k0 = j0 == 0 ? 1 : j0; /* clv columns of this pass: k0 .. j0+nc-1 */
+        for (size_t i = 0; nm > 0 && i < n; i++) {
+            const double *row = tab + (size_t)gi[i] * bw; /* column k at row[k - j0] */
+            const double pai = pa[i], evi = ev[i];
+            double acc = clv[i], pr = prev[i];
+            for (size_t k = k0; k < j0 + nc; k++) {
+                const double cur = finite_or_zero(pai * row[k - j0]);
+                acc += evi * (cur - pr) / disc[k];
+                pr = cur;
+            }
+            clv[i] = acc;
+            prev[i] = pr;
+        }
+    }
+    for (size_t i = 0; nm > 0 && i < n; i++)
+        clv[i] = isfinite(ev[i]) && isfinite(clv[i]) ? clv[i] : 0.0;
+    rc = TX_OK;
+out:
+    if (rc != TX_OK)
+        tx_error_set(err, rc, "CLV predictions: out of memory (%zu customers)", n);
+    free(tab);
+    free(prev);
+    free(disc);
+    free(ts);
+    free(ev_s);
+    free(pa_s);
+    predict_groups_free(&p);
+    return rc;
+}
