@@ -6,6 +6,7 @@ target_compile_definitions(test_clv_cdnow PRIVATE
 find_package(Threads REQUIRED)
 tx_add_unit_test(test_clv_recover SOURCES unit/test_clv_recover.c LIBS tx_models Threads::Threads)
 tx_add_unit_test(test_clv_guards SOURCES unit/test_clv_guards.c LIBS tx_models)
+tx_add_unit_test(test_clv_predict SOURCES unit/test_clv_predict.c LIBS tx_models)
 
 # Benchmark (not a test): bench/run.sh calls `clvfit_bench [N]`.
 add_executable(clvfit_bench ${CMAKE_SOURCE_DIR}/bench/clvfit_bench.c)
