@@ -78,7 +78,8 @@ int tx_bgnbd_fit_run(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum, void
 int tx_gg_fit_run(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum, void *ctx,
                   tx_gg_fit *out, tx_error *err);
 
-/* Local. Per-customer predictions, never NaN or infinite for finite inputs:
+/* Local. Per-customer predictions (tx_clv_predict below gives the same values for many
+ * customers at once, far faster), never NaN or infinite for finite inputs:
  * p_alive (1 when x = 0), expected purchases in the next `t` time units (lifetimes'
  * conditional_expected_number_of_purchases_up_to_time). */
 double tx_bgnbd_p_alive(const tx_bgnbd_fit *m, const tx_clv_customer *c);

@@ -306,8 +306,8 @@ int tx_clv_predict(const tx_bgnbd_fit *bg, const tx_gg_fit *gg, const tx_clv_cus
         rc = TX_OK;
         goto out;
     }
-    ts = malloc((size_t)(nm + 1) * sizeof *ts);
-    disc = malloc((size_t)(nm + 1) * sizeof *disc);
+    ts = malloc(((size_t)nm + 1) * sizeof *ts);
+    disc = malloc(((size_t)nm + 1) * sizeof *disc);
     if (!ts || !disc)
         goto out;
     const double dm = o->discount_monthly;
