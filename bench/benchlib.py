@@ -243,6 +243,11 @@ def ratios_and_targets(rows):
         ratio(f"clvfit_bench: BG/NBD + Gamma-Gamma fit time, {fmt(cf.get('customers'))} customers (s)",
               "clvfit", "-", v, "<= 2 s (1 M customers)", None if v is None else v <= 2.0,
               "bgnbd %s s, gg %s s (last rep); 1 process" % (fmt(cf.get("bgnbd_fit_s"), 3), fmt(cf.get("gg_fit_s"), 3)))
+        if cf.get("predict_cpu_s") is not None:
+            ratio(f"clvfit_bench: predictions CPU time, {fmt(cf.get('customers'))} customers (s)",
+                  "clvfit", "-", cf.get("predict_cpu_s"), "(info)", None,
+                  "grouped over %s (x, T); per customer %s s (last rep)"
+                  % (fmt(cf.get("distinct_xT")), fmt(cf.get("predict_percustomer_cpu_s"), 3)))
     # rank scaling (same shard count as ranks), if measured
     scaling = []
     base = med("load_1r1s")

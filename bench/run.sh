@@ -543,13 +543,13 @@ snapshot_seconds() { # LOG
 bench_clvfit() { # the model-fit microbench: BG/NBD + Gamma-Gamma fits of N customers, 1 process
   ((SKIP_REDUCE)) && return 0
   [[ -n $CLVFIT ]] || { note "clvfit_bench not built: clvfit row skipped"; return 0; }
-  local rep t0 wall rc out bg gg both pr
+  local rep t0 wall rc out bg gg both pr ppc xt tr
   for ((rep = 1; rep <= REPS; rep++)); do
     rc=0; t0=$EPOCHREALTIME
     "$CLVFIT" "$CLV_CUST" >"$LOGS/clvfit.rep$rep.log" 2>&1 || rc=$?
     wall=$(elapsed "$t0")
     out=$(cat "$LOGS/clvfit.rep$rep.log")
-    local lab="$CLVFIT $CLV_CUST: BG/NBD + Gamma-Gamma fits (own time = both_fits_s; wall incl. simulation + CLV predict)"
+    local lab="$CLVFIT $CLV_CUST: BG/NBD + Gamma-Gamma fits (own time = both_fits_s; wall incl. simulation + both prediction paths)"
     if ((rc)); then
       note "FAILED: clvfit_bench (log $LOGS/clvfit.rep$rep.log)"; tail -3 "$LOGS/clvfit.rep$rep.log" >&2
       record clvfit models "$lab" 1 0 0 0 "" "" "" "$rep" "\"customers\":$CLV_CUST,\"error\":\"exit $rc\""
@@ -558,10 +558,13 @@ bench_clvfit() { # the model-fit microbench: BG/NBD + Gamma-Gamma fits of N cust
     bg=$(sed -n 's/.*bgnbd_fit_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
     gg=$(sed -n 's/.*gg_fit_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
     both=$(sed -n 's/.*both_fits_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
-    pr=$(sed -n 's/.*clv_predict_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
+    pr=$(sed -n 's/.*predict_cpu_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
+    ppc=$(sed -n 's/.*predict_percustomer_cpu_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
+    xt=$(sed -n 's/.*distinct_xT=\([0-9]*\).*/\1/p' <<<"$out" | head -1)
+    tr=$(sed -n 's/.*distinct_triples=\([0-9]*\).*/\1/p' <<<"$out" | head -1)
     record clvfit models "$lab" 1 0 0 0 "$wall" "$both" "" "$rep" \
-      "\"customers\":$CLV_CUST,\"bgnbd_fit_s\":${bg:-null},\"gg_fit_s\":${gg:-null},\"clv_predict_s\":${pr:-null}"
-    note "clvfit rep $rep: fits ${both:-?}s (bgnbd ${bg:-?}s, gg ${gg:-?}s), wall ${wall}s"
+      "\"customers\":$CLV_CUST,\"distinct_triples\":${tr:-null},\"bgnbd_fit_s\":${bg:-null},\"gg_fit_s\":${gg:-null},\"predict_cpu_s\":${pr:-null},\"predict_percustomer_cpu_s\":${ppc:-null},\"distinct_xT\":${xt:-null}"
+    note "clvfit rep $rep: fits ${both:-?}s (bgnbd ${bg:-?}s, gg ${gg:-?}s; ${tr:-?} distinct (x, t_x, T)); predictions ${pr:-?}s CPU grouped over ${xt:-?} (x, T) vs ${ppc:-?}s per customer; wall ${wall}s"
   done
 }
 

@@ -12,8 +12,11 @@
  *   /revenue/monthly/  month i32 (YYYYMM), revenue_cents i64, transactions u64,
  *                      active_customers u64, new_customers u64
  *   /model             attrs horizon_days i32, clv_months i32, discount_rate f64
- *   /model/bgnbd       attrs r alpha a b loglik grad_norm f64, converged i32, n u64, unit
- *   /model/gamma_gamma attrs p q v loglik grad_norm f64, converged i32, n u64
+ *   /model/bgnbd       attrs r alpha a b loglik grad_norm f64, converged i32, n u64, unit,
+ *                      se_r se_alpha se_a se_b f64, iterations i32, stop_reason str
+ *   /model/gamma_gamma attrs p q v loglik grad_norm f64, converged i32, n u64,
+ *                      se_p se_q se_v f64, iterations i32, stop_reason str ("converged", or
+ *                      why the fit stopped short, or "not fitted")
  *   /holdout           only with --holdout-start (tx_snapshot_holdout): attrs calibration_end
  *                      "YYYY-MM-DD", holdout_start "YYYY-MM-DD", holdout_days i32, unit,
  *                      n u64, sum_predicted sum_actual mae f64, r alpha a b loglik f64,

@@ -30,6 +30,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analytics_internal.h"
@@ -90,9 +91,31 @@ static int sum_allreduce(double *buf, int n, void *ctx)
                : TX_ERR;
 }
 
-/* Collective. Both fits (skipped when no customer qualifies) and the predictions. */
+/* A fit's attributes when it did not run. */
+static const tx_bgnbd_fit bg_none = {.r = NAN, .alpha = NAN, .a = NAN, .b = NAN, .loglik = NAN,
+                                     .grad_norm = NAN, .se_r = NAN, .se_alpha = NAN,
+                                     .se_a = NAN, .se_b = NAN, .stop_reason = "not fitted"};
+static const tx_gg_fit gg_none = {.p = NAN, .q = NAN, .v = NAN, .loglik = NAN, .grad_norm = NAN,
+                                  .se_p = NAN, .se_q = NAN, .se_v = NAN,
+                                  .stop_reason = "not fitted"};
+
+/* Collective. The fits' settings: the default iteration limit, or rank 0's environment
+ * variable TXETL_CLV_MAX_ITER (a positive integer; for tests that force a fit to stop short). */
+static tx_clv_fit_opts fit_opts(MPI_Comm comm)
+{
+    int rank, max_iter = TX_CLV_MAX_ITER_DEFAULT;
+    MPI_Comm_rank(comm, &rank);
+    const char *env = rank == 0 ? getenv("TXETL_CLV_MAX_ITER") : NULL;
+    if (env && atoi(env) > 0)
+        max_iter = atoi(env);
+    MPI_Bcast(&max_iter, 1, MPI_INT, 0, comm);
+    return (tx_clv_fit_opts){.max_iter = max_iter};
+}
+
+/* Collective. Both fits (skipped when no customer qualifies) and the predictions; *fit_s is
+ * the time of the two fits. */
 static int models(MPI_Comm comm, txa_customers *c, const tx_analytics_opts *o,
-                  tx_bgnbd_fit *bg, tx_gg_fit *gg, tx_error *err)
+                  tx_bgnbd_fit *bg, tx_gg_fit *gg, double *fit_s, tx_error *err)
 {
     const double unit = o->unit_week ? 7.0 : 1.0;
     const double units_per_month = o->unit_week ? 4.345 : 30.0;
@@ -105,28 +128,36 @@ static int models(MPI_Comm comm, txa_customers *c, const tx_analytics_opts *o,
             rep[cnt[1]++] = cc[i];
     }
     MPI_Allreduce(MPI_IN_PLACE, cnt, 2, MPI_UINT64_T, MPI_SUM, comm);
-    *bg = (tx_bgnbd_fit){NAN, NAN, NAN, NAN, NAN, NAN, 0, 0};
-    *gg = (tx_gg_fit){NAN, NAN, NAN, NAN, NAN, 0, 0};
+    *bg = bg_none;
+    *gg = gg_none;
+    const tx_clv_fit_opts fo = fit_opts(comm);
+    double t0 = MPI_Wtime();
     int st = TX_OK;
     if (cnt[0] > 0)
-        st = tx_agree(comm, tx_bgnbd_fit_run(cc, c->n, sum_allreduce, &comm, bg, err), err);
+        st = tx_agree(comm, tx_bgnbd_fit_run_opts(cc, c->n, sum_allreduce, &comm, &fo, bg, err),
+                      err);
     if (st == TX_OK && cnt[1] > 0) {
         size_t nrep = 0;
         for (size_t i = 0; i < c->n; i++)
             nrep += cc[i].x > 0 && cc[i].monetary > 0;
-        st = tx_agree(comm, tx_gg_fit_run(rep, nrep, sum_allreduce, &comm, gg, err), err);
+        st = tx_agree(comm, tx_gg_fit_run_opts(rep, nrep, sum_allreduce, &comm, &fo, gg, err),
+                      err);
     }
+    *fit_s = MPI_Wtime() - t0;
     const int have_bg = cnt[0] > 0, have_gg = cnt[1] > 0;
-    const double horizon = (double)o->horizon_days / unit;
-    for (size_t i = 0; i < c->n && st == TX_OK; i++) {
-        c->p_alive[i] = have_bg ? tx_bgnbd_p_alive(bg, &cc[i]) : NAN;
-        c->expected_purchases[i] = have_bg ? tx_bgnbd_expected(bg, &cc[i], horizon) : NAN;
-        c->expected_avg_value[i] = have_gg ? tx_gg_expected_value(gg, &cc[i]) : NAN;
-        c->clv[i] = have_bg && have_gg
-                        ? tx_clv_value(bg, &cc[i], c->expected_avg_value[i], o->clv_months,
-                                       o->discount_rate, units_per_month)
-                        : NAN;
-    }
+    /* Predictions (local): the hypergeometric terms once per distinct (x, T) on this rank. */
+    const tx_clv_predict_opts po = {.horizon = (double)o->horizon_days / unit,
+                                    .months = o->clv_months,
+                                    .discount_monthly = o->discount_rate,
+                                    .units_per_month = units_per_month};
+    if (st == TX_OK && have_bg)
+        st = tx_agree(comm,
+                      tx_clv_predict(bg, have_gg ? gg : NULL, cc, c->n, &po, c->p_alive,
+                                     c->expected_purchases, c->expected_avg_value, c->clv, NULL,
+                                     err),
+                      err);
+    for (size_t i = 0; i < c->n && st == TX_OK && !have_bg; i++)
+        c->p_alive[i] = c->expected_purchases[i] = c->expected_avg_value[i] = c->clv[i] = NAN;
     free(rep);
     free(cc);
     return st;
@@ -178,8 +209,10 @@ static int holdout(MPI_Comm comm, const txa_customers *c, const txa_part *p, int
     if (rank == 0)
         rows->offset = 0;
     MPI_Allreduce(&nn, &rows->total, 1, MPI_UINT64_T, MPI_SUM, comm);
-    h->fit = (tx_bgnbd_fit){NAN, NAN, NAN, NAN, NAN, NAN, 0, 0};
-    int st = tx_agree(comm, tx_bgnbd_fit_run(cc, n, sum_allreduce, &comm, &h->fit, err), err);
+    h->fit = bg_none;
+    const tx_clv_fit_opts fo = fit_opts(comm);
+    int st = tx_agree(comm, tx_bgnbd_fit_run_opts(cc, n, sum_allreduce, &comm, &fo, &h->fit, err),
+                      err);
     if (st != TX_OK) {
         free(cc);
         return st;
@@ -189,9 +222,17 @@ static int holdout(MPI_Comm comm, const txa_customers *c, const txa_part *p, int
     const double duration = (double)h->holdout_days / unit;
     double sums[3 + 2 * NB] = {0};
     uint64_t bins[NB] = {0};
+    const tx_clv_predict_opts po = {.horizon = duration};
+    st = tx_agree(comm,
+                  tx_clv_predict(&h->fit, NULL, cc, n, &po, NULL, rows->predicted, NULL, NULL,
+                                 NULL, err),
+                  err);
+    if (st != TX_OK) {
+        free(cc);
+        return st;
+    }
     for (size_t k = 0; k < n; k++) {
-        double p = tx_bgnbd_expected(&h->fit, &cc[k], duration), a = rows->actual[k];
-        rows->predicted[k] = p;
+        double p = rows->predicted[k], a = rows->actual[k];
         int b = cc[k].x >= NB - 1 ? NB - 1 : (int)cc[k].x;
         sums[0] += p;
         sums[1] += a;
@@ -341,8 +382,9 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
     double t_rfm = MPI_Wtime();
 
     /* 6. Models. */
+    double t_models_fit = 0.0;
     if (st == TX_OK)
-        st = models(comm, &c, opts, &snap.bgnbd, &snap.gg, err);
+        st = models(comm, &c, opts, &snap.bgnbd, &snap.gg, &t_models_fit, err);
     if (st == TX_OK && opts->holdout_start != INT32_MIN)
         st = holdout(comm, &c, parts, as_of, opts, &snap.holdout, err);
     free(parts);
@@ -367,10 +409,13 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
     if (rank == 0 && st == TX_OK)
         TX_LOG(TX_LOG_INFO,
                "reduce: %llu customers as of %s; read+fold %.3f s, redistribute %.3f s, "
-               "rfm+revenue %.3f s, fits %.3f s, snapshot %.3f s",
+               "rfm+revenue %.3f s, fits %.3f s (BG/NBD %d iterations: %s; Gamma-Gamma %d "
+               "iterations: %s), predictions%s %.3f s, snapshot %.3f s",
                (unsigned long long)c.total, tx_format_date(as_of, (char[16]){0}), t_read - t0,
-               t_sort - t_read,
-               t_rfm - t_sort, t_fit - t_rfm, t_end - t_fit);
+               t_sort - t_read, t_rfm - t_sort, t_models_fit, snap.bgnbd.iterations,
+               snap.bgnbd.stop_reason, snap.gg.iterations, snap.gg.stop_reason,
+               snap.holdout.enabled ? "+holdout" : "", t_fit - t_rfm - t_models_fit,
+               t_end - t_fit);
     txa_revenue_free(&snap.revenue);
     tx_snapshot_table_free(&tx_snapshot_holdout_table, &snap.holdout.rows);
     customers_free(&c);

@@ -1,6 +1,6 @@
 /* bgnbd.c - BG/NBD (Fader, Hardie & Lee 2005) with the `lifetimes` package's conventions:
- * the maximum-likelihood fit over customers spread across ranks, P(alive) and the conditional
- * expected number of purchases. */
+ * the maximum-likelihood fit over customers spread across ranks (the predictions are in
+ * clv_predict.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +8,8 @@
 #include "clv_internal.h"
 #include "txetl/clv.h"
 
-enum { BG_MAX_ITER = 200 };
-#define BG_GTOL 1e-7 /* on ||grad|| of the mean negative log-likelihood, relative to max(1,|f|) */
+#define BG_GTOL 1e-8  /* on |grad_i| of the mean negative log-likelihood, times max(1,|f|) */
+#define BG_XTOL 1e-10 /* on the Newton step in log-parameters: a relative change */
 
 /* Customers grouped for the objective: x = 0 by T, x > 0 one row per distinct (x, t_x, T)
  * (through table entries), a table of distinct times for the logs, one group per
@@ -18,7 +18,7 @@ typedef struct bg_data {
     size_t nzero;     /* rows with x = 0: only T matters */
     double *zT, *zw;
     size_t npos;      /* rows with x > 0 */
-    double *pw;
+    double *pw, *px;  /* weight (customers in the row) and x */
     uint32_t *pix;    /* row -> x group */
     uint32_t *pit, *piT; /* row -> time table entries of t_x and T */
     size_t nt;        /* time table: distinct T values and t_x values (of x > 0) */
@@ -41,6 +41,7 @@ static void bg_data_free(bg_data *d)
     free(d->tl);
     free(d->ti);
     free(d->pw);
+    free(d->px);
     free(d->pix);
     free(d->gx);
     free(d->gw);
@@ -55,21 +56,54 @@ static int customer_ok(const tx_clv_customer *c)
            c->t_x >= 0.0 && c->T >= c->t_x;
 }
 
-typedef struct bg_slot {
-    uint64_t key; /* packed (x group, t_x entry, T entry) + 1; 0 = empty */
-    uint32_t row;
-} bg_slot;
+/* Bits needed for the indices 0 .. n-1. */
+static int index_bits(size_t n)
+{
+    int b = 0;
+    while (b < 64 && ((uint64_t)1 << b) < (uint64_t)n)
+        b++;
+    return b;
+}
+
+/* LSD radix sort of n keys whose set bits are all below bit `bits`, 11 bits a pass; tmp has
+ * room for n keys. Returns the buffer that holds the sorted keys (keys or tmp). */
+static uint64_t *radix_sort(uint64_t *keys, uint64_t *tmp, size_t n, int bits)
+{
+    enum { DIGIT = 11, NBUCKET = 1 << DIGIT };
+    size_t *cnt = malloc(NBUCKET * sizeof *cnt);
+    if (!cnt)
+        return NULL;
+    for (int sh = 0; sh < bits; sh += DIGIT) {
+        memset(cnt, 0, NBUCKET * sizeof *cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[(keys[i] >> sh) & (NBUCKET - 1)]++;
+        size_t sum = 0;
+        for (size_t k = 0; k < NBUCKET; k++) {
+            size_t c = cnt[k];
+            cnt[k] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[cnt[(keys[i] >> sh) & (NBUCKET - 1)]++] = keys[i];
+        uint64_t *t = keys;
+        keys = tmp;
+        tmp = t;
+    }
+    free(cnt);
+    return keys;
+}
 
 /* Local: groups this rank's customers. Distinct x values and distinct times go into small
- * tables; customers with x > 0 are grouped by the packed triple of their table entries
- * (when the tables are small enough to pack, else one row each), customers with x = 0 by T.
+ * tables; customers with x > 0 are grouped by the triple of their table entries, packed into
+ * one 64-bit key and radix-sorted (when the tables are small enough to pack, else one row
+ * each), so rows come out ordered by x group; customers with x = 0 are grouped by T.
  * Returns TX_OK or TX_ENOMEM. */
 static int bg_data_build(bg_data *d, const tx_clv_customer *c, size_t n)
 {
     clv_group xs, ts;
     uint32_t *cix = NULL, *cit = NULL, *ciT = NULL;
+    uint64_t *keys = NULL, *tmp = NULL;
     double *zacc = NULL;
-    bg_slot *slots = NULL;
     int rc = TX_ENOMEM;
     memset(&xs, 0, sizeof xs);
     memset(&ts, 0, sizeof ts);
@@ -106,43 +140,55 @@ static int bg_data_build(bg_data *d, const tx_clv_customer *c, size_t n)
     d->piT = malloc((npos_c + 1) * sizeof *d->piT);
     d->pix = malloc((npos_c + 1) * sizeof *d->pix);
     d->pw = malloc((npos_c + 1) * sizeof *d->pw);
+    d->px = malloc((npos_c + 1) * sizeof *d->px);
     if (!d->gx || !d->gw || !d->glb || !d->gib || !d->tv || !d->tl || !d->ti || !zacc ||
-        !d->pit || !d->piT || !d->pix || !d->pw)
+        !d->pit || !d->piT || !d->pix || !d->pw || !d->px)
         goto out;
     memcpy(d->gx, xs.keys, d->nx * sizeof *d->gx);
     memcpy(d->gw, xs.weight, d->nx * sizeof *d->gw);
     memcpy(d->tv, ts.keys, d->nt * sizeof *d->tv);
 
-    const int pack = d->nx < (1u << 21) && d->nt < (1u << 21);
-    size_t cap = 64, mask;
-    while (cap < 2 * npos_c + 2)
-        cap <<= 1;
-    mask = cap - 1;
-    if (pack && !(slots = calloc(cap, sizeof *slots)))
-        goto out;
+    const int bx = index_bits(d->nx), bt = index_bits(d->nt);
+    const int pack = bx + 2 * bt <= 63;
+    if (pack) {
+        keys = malloc((npos_c + 1) * sizeof *keys);
+        tmp = malloc((npos_c + 1) * sizeof *tmp);
+        if (!keys || !tmp)
+            goto out;
+    }
+    size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (!(c[i].x > 0.0)) {
             zacc[ciT[i]] += 1.0;
-            continue;
+        } else if (pack) {
+            keys[m++] = (uint64_t)cix[i] << (2 * bt) | (uint64_t)cit[i] << bt | ciT[i];
+        } else {
+            d->pix[d->npos] = cix[i];
+            d->pit[d->npos] = cit[i];
+            d->piT[d->npos] = ciT[i];
+            d->pw[d->npos] = 1.0;
+            d->px[d->npos] = c[i].x;
+            d->npos++;
         }
-        if (pack) {
-            uint64_t key = ((uint64_t)cix[i] << 42 | (uint64_t)cit[i] << 21 | ciT[i]) + 1;
-            uint64_t h = key * 0x9e3779b97f4a7c15ULL;
-            size_t j = (size_t)(h ^ (h >> 29)) & mask;
-            while (slots[j].key != 0 && slots[j].key != key)
-                j = (j + 1) & mask;
-            if (slots[j].key == key) {
-                d->pw[slots[j].row] += 1.0;
+    }
+    if (pack && m > 0) {
+        const uint64_t *k = radix_sort(keys, tmp, m, bx + 2 * bt);
+        if (!k)
+            goto out;
+        const uint64_t tmask = ((uint64_t)1 << bt) - 1;
+        for (size_t i = 0; i < m; i++) {
+            if (i > 0 && k[i] == k[i - 1]) {
+                d->pw[d->npos - 1] += 1.0;
                 continue;
             }
-            slots[j].key = key;
-            slots[j].row = (uint32_t)d->npos;
+            uint32_t ix = (uint32_t)(k[i] >> (2 * bt));
+            d->pix[d->npos] = ix;
+            d->pit[d->npos] = (uint32_t)((k[i] >> bt) & tmask);
+            d->piT[d->npos] = (uint32_t)(k[i] & tmask);
+            d->pw[d->npos] = 1.0;
+            d->px[d->npos] = d->gx[ix];
+            d->npos++;
         }
-        d->pix[d->npos] = cix[i];
-        d->pit[d->npos] = cit[i];
-        d->piT[d->npos] = ciT[i];
-        d->pw[d->npos] = 1.0;
-        d->npos++;
     }
     size_t nz = 0;
     for (size_t k = 0; k < d->nt; k++)
@@ -160,7 +206,8 @@ static int bg_data_build(bg_data *d, const tx_clv_customer *c, size_t n)
     }
     rc = TX_OK;
 out:
-    free(slots);
+    free(tmp);
+    free(keys);
     free(zacc);
     free(ciT);
     free(cit);
@@ -170,82 +217,162 @@ out:
     return rc;
 }
 
-/* Local sums at (r, alpha, a, b): out[0] = log-likelihood, out[1..4] = its derivatives in
- * r, alpha, a, b. The log-space form of lifetimes' BetaGeoFitter._negative_log_likelihood. */
-static void bg_local(const bg_data *d, double r, double al, double a, double b, double out[5])
+/* Local sums at (r, alpha, a, b) in the layout of clv_s_* (clv_internal.h): the
+ * log-likelihood, its first and second derivatives in r, alpha, a, b, and the absolute sums
+ * for the rounding levels. The log-space form of lifetimes'
+ * BetaGeoFitter._negative_log_likelihood:
+ *   ll = A1 + A2 + log(exp(A3) + [x > 0] exp(A4)),
+ *   A1 + A2 = lgamma(r+x) - lgamma(r) + r ln alpha + lgamma(a+b) + lgamma(b+x) - lgamma(b)
+ *             - lgamma(a+b+x)                                   (x only: once per x group)
+ *   A3 = -(r+x) ln(alpha+T),  A4 = ln a - ln(b+x-1) - (r+x) ln(alpha+t_x).
+ * With u = A4 - A3 = ln a - ln(b+x-1) + (r+x) (ln(alpha+T) - ln(alpha+t_x)) and
+ * s = sigmoid(u): ll = A3 + softplus(u), d ll = d A3 + s d u, and
+ * d2 ll = d2 A3 + s d2 u + s (1-s) du du^T (the derivatives of u are short). */
+static void bg_local(const bg_data *d, double r, double al, double a, double b, double *S)
 {
-    double ll = 0.0, dr = 0.0, dal = 0.0, da = 0.0, db = 0.0;
+    enum { R, AL, A, B, NP = 4 };
+    memset(S, 0, clv_s_len(NP) * sizeof *S);
     const double lal = log(al), la = log(a);
     const double lg_r = clv_lgamma(r), lg_ab = clv_lgamma(a + b), lg_b = clv_lgamma(b);
     const double ps_r = clv_digamma(r), ps_ab = clv_digamma(a + b), ps_b = clv_digamma(b);
+    const double tg_r = clv_trigamma(r), tg_ab = clv_trigamma(a + b), tg_b = clv_trigamma(b);
+    double ll = 0, dr = 0, dal = 0, da = 0, db = 0, hrr = 0, hral = 0, halal = 0, haa = 0,
+           hbb = 0, all = 0, adr = 0, ada = 0, adb = 0, sw = 0;
 
+    /* A1 + A2, once per distinct x (the group tables also get ln a - ln(b+x-1), 1/(b+x-1)) */
     for (size_t k = 0; k < d->nx; k++) {
         double x = d->gx[k], w = d->gw[k];
-        ll += w * (clv_lgamma(r + x) - lg_r + r * lal + lg_ab + clv_lgamma(b + x) - lg_b -
-                   clv_lgamma(a + b + x));
-        double ps_abx = clv_digamma(a + b + x);
-        dr += w * (clv_digamma(r + x) - ps_r + lal);
-        dal += w * r / al;
+        double l1 = clv_lgamma(r + x), l2 = clv_lgamma(b + x), l3 = clv_lgamma(a + b + x);
+        double ps_rx = clv_digamma(r + x), ps_bx = clv_digamma(b + x);
+        double ps_abx = clv_digamma(a + b + x), tg_abx = clv_trigamma(a + b + x);
+        ll += w * (l1 - lg_r + r * lal + lg_ab + l2 - lg_b - l3);
+        all += w * (fabs(l1) + fabs(lg_r) + fabs(r * lal) + fabs(lg_ab) + fabs(l2) + fabs(lg_b) +
+                    fabs(l3));
+        dr += w * (ps_rx - ps_r + lal);
+        adr += w * (fabs(ps_rx) + fabs(ps_r) + fabs(lal));
         da += w * (ps_ab - ps_abx);
-        db += w * (ps_ab + clv_digamma(b + x) - ps_b - ps_abx);
+        ada += w * (fabs(ps_ab) + fabs(ps_abx));
+        db += w * (ps_ab + ps_bx - ps_b - ps_abx);
+        adb += w * (fabs(ps_ab) + fabs(ps_bx) + fabs(ps_b) + fabs(ps_abx));
+        hrr += w * (clv_trigamma(r + x) - tg_r);
+        haa += w * (tg_ab - tg_abx);
+        hbb += w * (tg_ab + clv_trigamma(b + x) - tg_b - tg_abx);
+        sw += w;
         if (x > 0.0) {
             d->glb[k] = la - log(b + x - 1.0);
             d->gib[k] = 1.0 / (b + x - 1.0);
         }
     }
-    /* x = 0: log-likelihood term A3 = -r log(alpha + T) */
-    double zs = 0.0, zi = 0.0;
+    dal += sw * r / al;
+    hral += sw / al;
+    halal -= sw * r / (al * al);
+    double hab = haa;
+
+    /* x = 0: ll = A3 = -r ln(alpha + T), one row per distinct T */
+    double zs = 0.0, zabs = 0.0, zi = 0.0, zi2 = 0.0;
     for (size_t i = 0; i < d->nzero; i++) {
-        double w = d->zw[i], s = al + d->zT[i];
-        zs += w * log(s);
-        zi += w / s;
+        double w = d->zw[i], inv = 1.0 / (al + d->zT[i]), l = log(al + d->zT[i]);
+        zs += w * l;
+        zabs += w * fabs(l);
+        zi += w * inv;
+        zi2 += w * inv * inv;
     }
     ll -= r * zs;
+    all += r * zabs;
     dr -= zs;
+    adr += zabs;
     dal -= r * zi;
-    /* x > 0: log(exp(A3) + exp(A4)), A4 = log a - log(b+x-1) - (r+x) log(alpha + t_x) */
+    hral -= zi;
+    halal += r * zi2;
+
+    /* x > 0: one row per distinct (x, t_x, T); logs and inverses from the time table */
     for (size_t k = 0; k < d->nt; k++) {
         double s = al + d->tv[k];
         d->tl[k] = log(s);
         d->ti[k] = 1.0 / s;
     }
-    double pl = 0.0, pr = 0.0, pal = 0.0, p4a = 0.0, p4b = 0.0;
-    for (size_t i = 0; i < d->npos; i++) {
-        double w = d->pw[i], rx = r + d->gx[d->pix[i]];
-        uint32_t iT = d->piT[i], it = d->pit[i];
-        double lT = d->tl[iT], lt = d->tl[it];
-        double A3 = -rx * lT, A4 = d->glb[d->pix[i]] - rx * lt;
-        double dlt = A4 - A3;
-        double e = exp(-fabs(dlt));
-        double p4 = dlt > 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e), p3 = 1.0 - p4;
-        pl += w * ((dlt > 0.0 ? A4 : A3) + log(1.0 + e)); /* e <= 1: log1p's accuracy not needed */
+    double pl = 0, pabs = 0, pr = 0, prabs = 0, pal = 0, p4s = 0, p4b = 0;
+    double q_rr = 0, q_ral = 0, q_alal = 0, q_ra = 0, q_rb = 0, q_ala = 0, q_alb = 0, q_aa = 0,
+           q_ab = 0, q_bb = 0;
+    const double *pw = d->pw, *px = d->px, *tl = d->tl, *ti = d->ti, *glb = d->glb,
+                 *gib = d->gib;
+    const uint32_t *pit = d->pit, *piT = d->piT, *pix = d->pix;
+    for (size_t i = 0; i < d->npos; i++) { /* branch-free: selects, no jumps */
+        const double w = pw[i], rx = r + px[i];
+        const double lT = tl[piT[i]], lt = tl[pit[i]], iT = ti[piT[i]], it = ti[pit[i]];
+        const double lA = glb[pix[i]], ib = gib[pix[i]];
+        const double dl = lT - lt;      /* >= 0 */
+        const double u = lA + rx * dl;  /* A4 - A3 */
+        const double e = exp(-fabs(u)); /* in (0, 1] */
+        const double q = 1.0 / (1.0 + e);
+        const double p4 = u > 0.0 ? q : e * q, p3 = u > 0.0 ? e * q : q;
+        const double sp = e * q * q; /* s (1 - s) */
+        const double ua = rx * (iT - it); /* du / dalpha */
+        const double mi = p3 * iT + p4 * it;
+        pl += w * (-rx * lT + (u > 0.0 ? u : 0.0) + log(1.0 + e)); /* e <= 1: log is enough */
+        pabs += w * (rx * fabs(lT) + fabs(u));
         pr -= w * (p3 * lT + p4 * lt);
-        pal -= w * rx * (p3 * d->ti[iT] + p4 * d->ti[it]);
-        p4a += w * p4;
-        p4b += w * p4 * d->gib[d->pix[i]];
+        prabs += w * (p3 * fabs(lT) + p4 * fabs(lt));
+        pal -= w * rx * mi;
+        p4s += w * p4;
+        p4b += w * p4 * ib;
+        q_rr += w * sp * dl * dl;
+        q_ral += w * (sp * dl * ua - mi);
+        q_alal += w * (rx * (p3 * iT * iT + p4 * it * it) + sp * ua * ua);
+        q_ra += w * sp * dl;
+        q_rb += w * sp * dl * ib;
+        q_ala += w * sp * ua;
+        q_alb += w * sp * ua * ib;
+        q_aa += w * (sp - p4);
+        q_ab += w * sp * ib;
+        q_bb += w * (sp + p4) * ib * ib;
     }
-    out[0] = ll + pl;
-    out[1] = dr + pr;
-    out[2] = dal + pal;
-    out[3] = da + p4a / a;
-    out[4] = db - p4b;
+    S[clv_s_ll()] = ll + pl;
+    S[clv_s_d1(R)] = dr + pr;
+    S[clv_s_d1(AL)] = dal + pal;
+    S[clv_s_d1(A)] = da + p4s / a;
+    S[clv_s_d1(B)] = db - p4b;
+    S[clv_s_d2(NP, R, R)] = hrr + q_rr;
+    S[clv_s_d2(NP, R, AL)] = hral + q_ral;
+    S[clv_s_d2(NP, R, A)] = q_ra / a;
+    S[clv_s_d2(NP, R, B)] = -q_rb;
+    S[clv_s_d2(NP, AL, AL)] = halal + q_alal;
+    S[clv_s_d2(NP, AL, A)] = q_ala / a;
+    S[clv_s_d2(NP, AL, B)] = -q_alb;
+    S[clv_s_d2(NP, A, A)] = haa + q_aa / (a * a);
+    S[clv_s_d2(NP, A, B)] = hab - q_ab / a;
+    S[clv_s_d2(NP, B, B)] = hbb + q_bb;
+    S[clv_s_absll(NP)] = all + pabs;
+    S[clv_s_absd1(NP, R)] = adr + prabs;
+    S[clv_s_absd1(NP, AL)] = fabs(dal) + fabs(pal);
+    S[clv_s_absd1(NP, A)] = ada + p4s / a;
+    S[clv_s_absd1(NP, B)] = adb + p4b;
+    S[clv_s_terms(NP)] = (double)(d->nx + d->nzero + d->npos);
 }
 
-static int bg_objective(const double *th, double *f, double *g, void *vctx)
+static int bg_objective(const double *th, clv_eval *ev, void *vctx)
 {
     bg_data *d = vctx;
     double p[4] = {exp(th[0]), exp(th[1]), exp(th[2]), exp(th[3])};
-    double s[5];
+    double s[CLV_S_MAX];
     bg_local(d, p[0], p[1], p[2], p[3], s);
-    return clv_objective_finish(s, 4, p, d->ntotal, d->sum, d->ctx, f, g);
+    return clv_objective_finish(s, 4, p, d->ntotal, d->sum, d->ctx, ev);
 }
 
 int tx_bgnbd_fit_run(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum, void *ctx,
                      tx_bgnbd_fit *out, tx_error *err)
 {
+    return tx_bgnbd_fit_run_opts(c, n, sum, ctx, NULL, out, err);
+}
+
+int tx_bgnbd_fit_run_opts(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum, void *ctx,
+                          const tx_clv_fit_opts *opts, tx_bgnbd_fit *out, tx_error *err)
+{
     bg_data d;
     memset(&d, 0, sizeof d);
     memset(out, 0, sizeof *out);
+    out->stop_reason = "not fitted";
+    const int max_iter = opts ? opts->max_iter : TX_CLV_MAX_ITER_DEFAULT;
     int rc;
     size_t bad = 0, first_bad = 0;
     double sT = 0.0, sx = 0.0;
@@ -296,7 +423,7 @@ int tx_bgnbd_fit_run(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum, void
     al0 = fmin(fmax(al0, 0.05 * mT), 20.0 * mT);
     double th[4] = {0.0, log(al0), 0.0, 0.0};
     clv_min_result res;
-    rc = clv_minimize(4, th, bg_objective, &d, BG_GTOL, BG_MAX_ITER, &res);
+    rc = clv_minimize(4, th, bg_objective, &d, BG_GTOL, BG_XTOL, max_iter, d.ntotal, &res);
     if (rc != TX_OK) {
         tx_error_set(err, rc, "BG/NBD fit: the cross-rank sum failed (status %d)", rc);
         goto out;
@@ -305,177 +432,17 @@ int tx_bgnbd_fit_run(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum, void
     out->alpha = exp(th[1]);
     out->a = exp(th[2]);
     out->b = exp(th[3]);
-    out->loglik = -res.f * d.ntotal;
+    out->loglik = -res.at.f * d.ntotal;
     out->grad_norm = res.gnorm;
-    out->converged = res.converged;
+    out->converged = res.stop == CLV_STOP_CONVERGED;
     out->n = (unsigned long long)d.ntotal;
+    out->se_r = out->r * res.se[0];
+    out->se_alpha = out->alpha * res.se[1];
+    out->se_a = out->a * res.se[2];
+    out->se_b = out->b * res.se[3];
+    out->iterations = res.iters;
+    out->stop_reason = clv_stop_text(res.stop);
 out:
     bg_data_free(&d);
     return rc;
-}
-
-/* ---- predictions -------------------------------------------------------------------------- */
-
-/* Inputs made usable: x, t_x >= 0, T >= t_x (a prediction never fails). */
-static void clamp_customer(const tx_clv_customer *c, double *x, double *tx, double *T)
-{
-    *x = isfinite(c->x) && c->x > 0.0 ? c->x : 0.0;
-    *tx = isfinite(c->t_x) && c->t_x > 0.0 ? c->t_x : 0.0;
-    *T = isfinite(c->T) && c->T > *tx ? c->T : *tx;
-}
-
-/* log of lifetimes' P(alive) odds denominator term: (r+x) log((alpha+T)/(alpha+t_x))
- * + log(a / (b + max(x,1) - 1)). */
-static double log_div(const tx_bgnbd_fit *m, double x, double tx, double T)
-{
-    double bx = m->b + fmax(x, 1.0) - 1.0;
-    return (m->r + x) * (log1p((T - tx) / (m->alpha + tx))) + log(m->a) - log(bx);
-}
-
-double tx_bgnbd_p_alive(const tx_bgnbd_fit *m, const tx_clv_customer *c)
-{
-    double x, tx, T;
-    clamp_customer(c, &x, &tx, &T);
-    if (x == 0.0)
-        return 1.0;
-    double ld = log_div(m, x, tx, T);
-    if (!isfinite(ld))
-        return ld > 0.0 ? 0.0 : 1.0;
-    if (ld > 0.0) {
-        double e = exp(-ld);
-        return e / (1.0 + e);
-    }
-    return 1.0 / (1.0 + exp(ld));
-}
-
-/* expected_alive (below) for large tau, where the series would need too many terms: the
- * Beta expectation integrated in u = logit(p) with the trapezoidal rule (the integrand is
- * analytic and decays exponentially on both sides, so the rule converges geometrically), plus
- * closed-form tails: u < uL (p tau tiny: f ~ R tau (1 - (R+1) p tau / 2)) and u > uR
- * (p ~ 1: f ~ 1 - (1+tau)^-R). */
-static double expected_alive_quad(double R, double a, double bb, double tau)
-{
-    const double lB = clv_lgamma(a) + clv_lgamma(bb) - clv_lgamma(a + bb);
-    const double kappa = a * bb / (a + bb), sigma = 1.0 / sqrt(kappa);
-    const double umode = log(a) - log(bb);
-    double uL = -18.0 - log(fmax(tau * (R + 1.0), a + bb));
-    double uR = 37.0;
-    uL = fmin(uL, umode - 40.0 * sigma);
-    uR = fmax(uR, umode + 40.0 * sigma);
-    double h = fmin(0.25, 0.3 * sigma);
-    double steps = ceil((uR - uL) / h);
-    if (steps > 200000.0) /* pathological parameters: a coarser rule, still finite */
-        steps = 200000.0;
-    h = (uR - uL) / steps;
-    double acc = 0.0;
-    for (long k = 0; k <= (long)steps; k++) {
-        double u = uL + (double)k * h;
-        double lp = u >= 0.0 ? -log1p(exp(-u)) : u - log1p(exp(u)); /* log p */
-        double lq = lp - u;                                         /* log (1-p) */
-        double pr = exp(lp);
-        double y = pr * tau; /* f = (1 - (1+y)^-R) / p, its expansion when y is tiny */
-        double f = y < 1e-8 ? R * tau * (1.0 - 0.5 * (R + 1.0) * y) : -expm1(-R * log1p(y)) / pr;
-        double w = exp(a * lp + bb * lq - lB);
-        acc += (k == 0 || k == (long)steps ? 0.5 : 1.0) * f * w;
-    }
-    acc *= h;
-    double left = R * tau *
-                  (exp(a * uL) / a - ((a + bb) + 0.5 * (R + 1.0) * tau) * exp((a + 1.0) * uL) /
-                                         (a + 1.0));
-    double right = -expm1(-R * log1p(tau)) * exp(-bb * uR) / bb;
-    return acc + (left + right) * exp(-lB);
-}
-
-/* E[purchases in the next tau*(alpha+T) | alive] for lambda ~ Gamma(R, alpha+T) and
- * p ~ Beta(a, bb), i.e. E_p[(1 - (1 + p tau)^-R) / p]. Equal to lifetimes'
- * (a+b+x-1)/(a-1) * (1 - (1-z)^R 2F1(R, b+x; a+b+x-1; z)), z = tau/(1+tau), but written as a
- * negative-binomial mixture with only positive terms:
- *   sum_{n>=1} NB(n; R, z) * S_n,  S_n = sum_{j<n} (bb)_j / (a+bb)_j,
- * so it needs neither a != 1 nor a+b+x-1 > 0 and cannot cancel, overflow or turn NaN. */
-static double expected_alive(double R, double a, double bb, double tau)
-{
-    if (!(tau > 0.0))
-        return 0.0;
-    if (!isfinite(tau))
-        tau = 1e300;
-    /* the series needs about R tau + 40 (1 + tau) terms */
-    if (R * tau + 40.0 * (1.0 + tau) > 4000.0)
-        return fmin(fmax(expected_alive_quad(R, a, bb, tau), 0.0), R * tau);
-    const double z = tau / (1.0 + tau);
-    const double big = 1e250, lbig = 250.0 * 2.302585092994046;
-    double lscale = -R * log1p(tau); /* log of the NB(0) probability (1-z)^R */
-    double P = 1.0;                  /* NB(n) / exp(lscale) */
-    double q = 1.0;                  /* (bb)_j / (a+bb)_j at j = n-1 */
-    double S = 0.0, acc = 0.0;
-    const long max_terms = 5000000L; /* tau ~ 1e5: far beyond any horizon */
-    /* Up to the mean R*tau every term counts; after it, test the tail every 8 terms. */
-    long n = 1, mean = (long)fmin(R * tau, (double)max_terms);
-    for (;;) {
-        long stop = n <= mean ? mean : n + 7;
-        for (; n <= stop; n++) {
-            double j = (double)(n - 1), dn = (double)n, c = a + bb + j;
-            double inv = 1.0 / (dn * c); /* one division for both ratios */
-            P *= (R + j) * z * c * inv;
-            S += q;
-            acc += P * S;
-            q *= (bb + j) * dn * inv;
-            if (P > big) {
-                P /= big;
-                acc /= big;
-                lscale += lbig;
-            }
-        }
-        if (n > max_terms || !(acc > 0.0))
-            break;
-        /* later ratios P(m+1)/P(m) are at most rho; S grows by at most q per term */
-        double rc = (R + (double)n) / (double)(n + 1) * z;
-        double rho = rc > z ? rc : z;
-        if (rho < 1.0) {
-            double tail = P * (S * rho / (1.0 - rho) + q * rho / ((1.0 - rho) * (1.0 - rho)));
-            if (tail <= 1e-15 * acc)
-                break;
-        }
-    }
-    if (!(acc > 0.0))
-        return 0.0;
-    double v = exp(lscale + log(acc));
-    if (!isfinite(v)) /* cannot exceed R*tau (the limit p -> 0) */
-        v = R * tau;
-    return fmin(v, R * tau);
-}
-
-/* E[Y(t)] = P(alive) * expected_alive (lifetimes' numerator / denominator). */
-static double expected_purchases(const tx_bgnbd_fit *m, double x, double T, double p_alive,
-                                 double t)
-{
-    if (!(t > 0.0) || !isfinite(t))
-        return 0.0;
-    double v = p_alive * expected_alive(m->r + x, m->a, m->b + x, t / (m->alpha + T));
-    return isfinite(v) ? v : 0.0;
-}
-
-double tx_bgnbd_expected(const tx_bgnbd_fit *m, const tx_clv_customer *c, double t)
-{
-    double x, tx, T;
-    clamp_customer(c, &x, &tx, &T);
-    return expected_purchases(m, x, T, tx_bgnbd_p_alive(m, c), t);
-}
-
-double tx_clv_value(const tx_bgnbd_fit *m, const tx_clv_customer *c, double expected_value,
-                    int months, double discount_monthly, double units_per_month)
-{
-    if (months <= 0 || !isfinite(expected_value) || !(units_per_month > 0.0))
-        return 0.0;
-    double d = isfinite(discount_monthly) && discount_monthly > -0.999 ? discount_monthly : 0.0;
-    double x, tx, T;
-    clamp_customer(c, &x, &tx, &T);
-    double pa = tx_bgnbd_p_alive(m, c);
-    double prev = 0.0, disc = 1.0, clv = 0.0;
-    for (int k = 1; k <= months; k++) {
-        double cur = expected_purchases(m, x, T, pa, (double)k * units_per_month);
-        disc *= 1.0 + d;
-        clv += expected_value * (cur - prev) / disc;
-        prev = cur;
-    }
-    return isfinite(clv) ? clv : 0.0;
 }

@@ -1,5 +1,5 @@
-/* clv_opt.c - numerical helpers of the CLV fits: digamma, lgamma_r, a row-grouping hash and a
- * small dense BFGS minimiser (dimension <= 4). */
+/* clv_opt.c - numerical helpers of the CLV fits: digamma, trigamma, lgamma_r, a row-grouping
+ * hash, and a small dense Newton minimiser on exact Hessians (dimension <= 4). */
 #include "clv_internal.h"
 
 #include <math.h>
@@ -22,6 +22,22 @@ double clv_digamma(double x)
                          f * (-1.0 / 252 +
                               f * (1.0 / 240 + f * (-1.0 / 132 + f * (691.0 / 32760 - f / 12.0))))));
     return acc + log(x) - 0.5 / x + t;
+}
+
+double clv_trigamma(double x)
+{
+    double acc = 0.0;
+    while (x < 10.0) {
+        acc += 1.0 / (x * x);
+        x += 1.0;
+    }
+    double f = 1.0 / (x * x);
+    /* 1/x + 1/(2x^2) + sum B_2k / x^(2k+1), k = 1..7 */
+    double t = f * (1.0 / 6 +
+                    f * (-1.0 / 30 +
+                         f * (1.0 / 42 +
+                              f * (-1.0 / 30 + f * (5.0 / 66 + f * (-691.0 / 2730 + f * 7.0 / 6))))));
+    return acc + (1.0 + 0.5 / x + t) / x;
 }
 
 double clv_lgamma(double x)
@@ -143,9 +159,37 @@ long clv_group_add(clv_group *g, const double *key)
     return (long)g->nrows++;
 }
 
-/* ---- BFGS --------------------------------------------------------------------------------- */
+/* ---- the objectives' common tail ---------------------------------------------------------- */
 
-enum { NMAX = 4 };
+#define EPS 2.220446049250313e-16
+
+int clv_objective_finish(double *s, int n, const double *p, double ntotal, tx_clv_sum_fn sum,
+                         void *ctx, clv_eval *ev)
+{
+    if (sum) {
+        int rc = sum(s, clv_s_len(n), ctx);
+        if (rc != TX_OK)
+            return rc;
+    }
+    memset(ev, 0, sizeof *ev);
+    /* Rounding level of a sum of m terms: the terms' own errors (a few ulps each) plus the
+     * accumulated additions, which grow like sqrt(m) in practice (n m eps is the bound). */
+    const double lev = EPS * (16.0 + sqrt(fmax(s[clv_s_terms(n)], 1.0))) / ntotal;
+    ev->f = -s[clv_s_ll()] / ntotal;
+    ev->f_round = lev * s[clv_s_absll(n)];
+    for (int i = 0; i < n; i++) {
+        ev->g[i] = -s[clv_s_d1(i)] * p[i] / ntotal;
+        ev->g_round[i] = lev * s[clv_s_absd1(n, i)] * p[i];
+        for (int j = i; j < n; j++) {
+            /* d2f/dtheta_i dtheta_j = p_i p_j d2F/dp_i dp_j + [i == j] p_i dF/dp_i */
+            double h = s[clv_s_d2(n, i, j)] * p[i] * p[j] + (i == j ? s[clv_s_d1(i)] * p[i] : 0.0);
+            ev->H[i][j] = ev->H[j][i] = -h / ntotal;
+        }
+    }
+    return TX_OK;
+}
+
+/* ---- Newton ------------------------------------------------------------------------------- */
 
 static double dot(int n, const double *a, const double *b)
 {
@@ -155,115 +199,191 @@ static double dot(int n, const double *a, const double *b)
     return s;
 }
 
-int clv_minimize(int n, double *theta, clv_objective fn, void *ctx, double gtol, int max_iter,
-                 clv_min_result *res)
+/* Cyclic Jacobi eigen-decomposition of the symmetric n x n matrix A: A = V diag(w) V^T.
+ * Deterministic; converges quadratically, a handful of sweeps for n <= 4. */
+static void sym_eigen(int n, const double A[CLV_NMAX][CLV_NMAX], double w[CLV_NMAX],
+                      double V[CLV_NMAX][CLV_NMAX])
 {
-    const double c1 = 1e-4, max_coord_step = 4.0;
-    double H[NMAX][NMAX], g[NMAX], d[NMAX], xn[NMAX], gn[NMAX], s[NMAX], y[NMAX];
-    double f, fn_val;
-    int rc, evals = 0, iter = 0, converged = 0;
+    double a[CLV_NMAX][CLV_NMAX];
+    memcpy(a, A, sizeof a);
+    for (int i = 0; i < CLV_NMAX; i++)
+        for (int j = 0; j < CLV_NMAX; j++)
+            V[i][j] = i == j ? 1.0 : 0.0;
+    for (int sweep = 0; sweep < 60; sweep++) {
+        double off = 0.0, diag = 0.0;
+        for (int i = 0; i < n; i++) {
+            diag += a[i][i] * a[i][i];
+            for (int j = i + 1; j < n; j++)
+                off += a[i][j] * a[i][j];
+        }
+        if (!(off > 1e-36 * diag))
+            break;
+        for (int p = 0; p < n; p++) {
+            for (int q = p + 1; q < n; q++) {
+                if (a[p][q] == 0.0)
+                    continue;
+                double theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
+                double t = (theta >= 0.0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0));
+                double c = 1.0 / sqrt(t * t + 1.0), s = t * c;
+                for (int k = 0; k < n; k++) { /* columns p, q */
+                    double akp = a[k][p], akq = a[k][q];
+                    a[k][p] = c * akp - s * akq;
+                    a[k][q] = s * akp + c * akq;
+                }
+                for (int k = 0; k < n; k++) { /* rows p, q */
+                    double apk = a[p][k], aqk = a[q][k];
+                    a[p][k] = c * apk - s * aqk;
+                    a[q][k] = s * apk + c * aqk;
+                }
+                for (int k = 0; k < n; k++) {
+                    double vkp = V[k][p], vkq = V[k][q];
+                    V[k][p] = c * vkp - s * vkq;
+                    V[k][q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    for (int i = 0; i < n; i++)
+        w[i] = a[i][i];
+}
+
+/* M = V diag(1 / d) V^T. */
+static void eigen_inverse(int n, const double V[CLV_NMAX][CLV_NMAX], const double *d,
+                          double M[CLV_NMAX][CLV_NMAX])
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0.0;
+            for (int k = 0; k < n; k++)
+                s += V[i][k] * V[j][k] / d[k];
+            M[i][j] = s;
+        }
+}
+
+static int eval_finite(int n, const clv_eval *e)
+{
+    int ok = isfinite(e->f);
+    for (int i = 0; i < n; i++) {
+        ok &= isfinite(e->g[i]);
+        for (int j = 0; j < n; j++)
+            ok &= isfinite(e->H[i][j]);
+    }
+    return ok;
+}
+
+const char *clv_stop_text(clv_stop s)
+{
+    switch (s) {
+    case CLV_STOP_CONVERGED:
+        return "converged";
+    case CLV_STOP_MAX_ITER:
+        return "iteration limit reached";
+    case CLV_STOP_NONFINITE:
+        return "non-finite log-likelihood or derivatives";
+    case CLV_STOP_BOUNDARY:
+        return "a parameter ran to a boundary (0 or infinity)";
+    case CLV_STOP_NO_DESCENT:
+        return "no decrease along the Newton step before the tolerances were met";
+    }
+    return "unknown";
+}
+
+int clv_minimize(int n, double *theta, clv_objective fn, void *ctx, double gtol, double xtol,
+                 int max_iter, double ntotal, clv_min_result *res)
+{
+    const double c1 = 1e-4, max_coord_step = 2.0, max_abs_theta = 25.0, max_round_step = 1e-8;
+    double theta0[CLV_NMAX], d[CLV_NMAX], xn[CLV_NMAX];
+    double w[CLV_NMAX], V[CLV_NMAX][CLV_NMAX], Hi[CLV_NMAX][CLV_NMAX];
+    clv_eval e, en;
+    int rc;
 
     memset(res, 0, sizeof *res);
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++)
-            H[i][j] = i == j ? 1.0 : 0.0;
-    if ((rc = fn(theta, &f, g, ctx)) != TX_OK)
+    memset(Hi, 0, sizeof Hi);
+    memcpy(theta0, theta, (size_t)n * sizeof *theta);
+    if ((rc = fn(theta, &e, ctx)) != TX_OK)
         return rc;
-    evals++;
-    int first = 1;
+    res->evals++;
+    res->stop = CLV_STOP_MAX_ITER;
     for (;;) {
-        double gnorm = sqrt(dot(n, g, g));
-        if (isfinite(f) && gnorm <= gtol * fmax(1.0, fabs(f))) {
-            converged = 1;
+        if (!eval_finite(n, &e)) {
+            res->stop = CLV_STOP_NONFINITE;
             break;
         }
-        if (iter >= max_iter || !isfinite(f) || !isfinite(gnorm))
-            break;
-        iter++;
-        /* d = -H g; fall back to steepest descent when H lost positive definiteness. */
+        /* Newton direction from |H|: the eigenvalues in absolute value, floored. */
+        sym_eigen(n, e.H, w, V);
+        double wmax = 0.0;
+        int pd = 1;
+        for (int i = 0; i < n; i++) {
+            wmax = fmax(wmax, fabs(w[i]));
+            pd &= w[i] > 0.0;
+        }
+        for (int i = 0; i < n; i++)
+            w[i] = fmax(fabs(w[i]), fmax(1e-10 * wmax, 1e-300));
+        eigen_inverse(n, V, w, Hi);
+        int grad_ok = 1, step_ok = 1;
+        const double gt = gtol * fmax(1.0, fabs(e.f));
         for (int i = 0; i < n; i++) {
             d[i] = 0.0;
-            for (int j = 0; j < n; j++)
-                d[i] -= H[i][j] * g[j];
+            double d_round = 0.0;
+            for (int j = 0; j < n; j++) {
+                d[i] -= Hi[i][j] * e.g[j];
+                d_round += fabs(Hi[i][j]) * e.g_round[j];
+            }
+            grad_ok &= fabs(e.g[i]) <= fmax(gt, e.g_round[i]);
+            /* The rounding allowance is capped: where it would be larger the direction is
+             * flat (a ridge running off to 0 or infinity, an unidentified parameter), and a
+             * step there is not noise but the way to the supremum. */
+            step_ok &= fabs(d[i]) <= xtol + fmin(d_round, max_round_step);
         }
-        double gd = dot(n, g, d);
-        if (!(gd < 0.0)) {
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++)
-                    H[i][j] = i == j ? 1.0 : 0.0;
-            for (int i = 0; i < n; i++)
-                d[i] = -g[i];
-            gd = -gnorm * gnorm;
-            first = 1;
+        if (pd && grad_ok && step_ok) {
+            res->stop = CLV_STOP_CONVERGED;
+            break;
         }
+        if (res->iters >= max_iter)
+            break;
+        res->iters++;
         double dmax = 0.0;
         for (int i = 0; i < n; i++)
             dmax = fmax(dmax, fabs(d[i]));
         double step = dmax > max_coord_step ? max_coord_step / dmax : 1.0;
-        /* Backtracking; a rounding-level slack lets the last digits settle near the optimum. */
-        double slack = 8.0 * 2.220446049250313e-16 * fabs(f);
+        double gd = dot(n, e.g, d); /* < 0: |H|^-1 is positive definite */
         int accepted = 0;
-        for (int ls = 0; ls < 60; ls++) {
+        for (int ls = 0; ls < 60 && !accepted; ls++) {
             for (int i = 0; i < n; i++)
                 xn[i] = theta[i] + step * d[i];
-            if ((rc = fn(xn, &fn_val, gn, ctx)) != TX_OK)
+            if ((rc = fn(xn, &en, ctx)) != TX_OK)
                 return rc;
-            evals++;
-            if (isfinite(fn_val) && fn_val <= f + c1 * step * gd + slack &&
-                isfinite(sqrt(dot(n, gn, gn)))) {
-                accepted = 1;
-                break;
-            }
-            step *= ls < 2 ? 0.5 : 0.2;
+            res->evals++;
+            accepted = eval_finite(n, &en) && en.f <= e.f + c1 * step * gd + e.f_round;
+            if (!accepted)
+                step *= 0.5;
         }
-        if (!accepted)
-            break; /* no decrease possible along d: stop, converged stays as measured */
-        for (int i = 0; i < n; i++) {
-            s[i] = xn[i] - theta[i];
-            y[i] = gn[i] - g[i];
-        }
-        double sy = dot(n, s, y);
-        if (sy > 1e-12 * sqrt(dot(n, s, s) * dot(n, y, y))) {
-            if (first) { /* scale the initial inverse Hessian (Nocedal & Wright 6.20) */
-                double sc = sy / dot(n, y, y);
-                for (int i = 0; i < n; i++)
-                    H[i][i] = sc;
-                first = 0;
-            }
-            double Hy[NMAX], rho = 1.0 / sy;
-            for (int i = 0; i < n; i++) {
-                Hy[i] = 0.0;
-                for (int j = 0; j < n; j++)
-                    Hy[i] += H[i][j] * y[j];
-            }
-            double yHy = dot(n, y, Hy);
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++)
-                    H[i][j] += (1.0 + rho * yHy) * rho * s[i] * s[j] -
-                               rho * (Hy[i] * s[j] + s[i] * Hy[j]);
+        if (!accepted) {
+            res->stop = CLV_STOP_NO_DESCENT;
+            break;
         }
         memcpy(theta, xn, (size_t)n * sizeof *theta);
-        memcpy(g, gn, (size_t)n * sizeof *g);
-        f = fn_val;
+        e = en;
+        int out = 0;
+        for (int i = 0; i < n; i++)
+            out |= fabs(theta[i] - theta0[i]) > max_abs_theta;
+        if (out) {
+            res->stop = CLV_STOP_BOUNDARY;
+            break;
+        }
     }
-    res->f = f;
-    res->gnorm = sqrt(dot(n, g, g));
-    res->iters = iter;
-    res->evals = evals;
-    res->converged = converged;
-    return TX_OK;
-}
-
-int clv_objective_finish(double *s, int n, const double *p, double ntotal, tx_clv_sum_fn sum,
-                         void *ctx, double *f, double *g)
-{
-    if (sum) {
-        int rc = sum(s, n + 1, ctx);
-        if (rc != TX_OK)
-            return rc;
+    res->at = e;
+    res->gnorm = sqrt(dot(n, e.g, e.g));
+    /* Standard errors (lifetimes' summary): inverse Hessian of the mean objective / ntotal. */
+    int pd = eval_finite(n, &e);
+    if (pd) {
+        sym_eigen(n, e.H, w, V);
+        for (int i = 0; i < n; i++)
+            pd &= w[i] > 0.0;
     }
-    *f = -s[0] / ntotal;
+    if (pd)
+        eigen_inverse(n, V, w, Hi);
     for (int i = 0; i < n; i++)
-        g[i] = -s[i + 1] * p[i] / ntotal;
+        res->se[i] = pd && Hi[i][i] > 0.0 ? sqrt(Hi[i][i] / ntotal) : NAN;
     return TX_OK;
 }

@@ -8,8 +8,8 @@
 #include "clv_internal.h"
 #include "txetl/clv.h"
 
-enum { GG_MAX_ITER = 200 };
-#define GG_GTOL 1e-7
+#define GG_GTOL 1e-8  /* as BG_GTOL, BG_XTOL (bgnbd.c) */
+#define GG_XTOL 1e-10
 
 typedef struct gg_data {
     size_t n;        /* this rank's customers with x > 0 and monetary > 0 */
@@ -72,51 +72,92 @@ out:
     return rc;
 }
 
-/* Local sums: out[0] = sum of lifetimes' per-customer log-likelihood
- *   lgamma(px+q) - lgamma(px) - lgamma(q) + q ln v + (px-1) ln m + px ln x - (px+q) ln(xm+v),
- * out[1..3] = its derivatives in p, q, v. */
-static void gg_local(const gg_data *d, double p, double q, double v, double out[4])
+/* Local sums in the layout of clv_s_* (clv_internal.h) for lifetimes' per-customer
+ * log-likelihood
+ *   lgamma(px+q) - lgamma(px) - lgamma(q) + q ln v + (px-1) ln m + px ln x - (px+q) ln(xm+v):
+ * the lgamma and q ln v terms once per distinct x, (px-1) ln m + px ln x = p k1 - k0 from
+ * the build, and -(px+q) ln(xm+v) per customer, the only part that depends on v: one log and
+ * one division per customer, linear in p and q. */
+static void gg_local(const gg_data *d, double p, double q, double v, double *S)
 {
-    double ll = p * d->k1 - d->k0, dp = d->k1, dq = 0.0, dv = 0.0;
-    const double lv = log(v), lg_q = clv_lgamma(q), ps_q = clv_digamma(q);
+    enum { P, Q, V, NP = 3 };
+    memset(S, 0, clv_s_len(NP) * sizeof *S);
+    double ll = p * d->k1 - d->k0, all = fabs(p * d->k1) + fabs(d->k0);
+    double dp = d->k1, adp = fabs(d->k1), dq = 0.0, adq = 0.0, sw = 0.0;
+    double hpp = 0.0, hpq = 0.0, hqq = 0.0;
+    const double lv = log(v), lg_q = clv_lgamma(q), ps_q = clv_digamma(q),
+                 tg_q = clv_trigamma(q);
     for (size_t k = 0; k < d->nx; k++) {
         double x = d->gx[k], w = d->gw[k], px = p * x;
-        double ps_pxq = clv_digamma(px + q);
-        ll += w * (clv_lgamma(px + q) - clv_lgamma(px) - lg_q + q * lv);
-        dp += w * x * (ps_pxq - clv_digamma(px));
+        double l1 = clv_lgamma(px + q), l2 = clv_lgamma(px);
+        double ps_pxq = clv_digamma(px + q), ps_px = clv_digamma(px);
+        double tg_pxq = clv_trigamma(px + q);
+        ll += w * (l1 - l2 - lg_q + q * lv);
+        all += w * (fabs(l1) + fabs(l2) + fabs(lg_q) + fabs(q * lv));
+        dp += w * x * (ps_pxq - ps_px);
+        adp += w * x * (fabs(ps_pxq) + fabs(ps_px));
         dq += w * (ps_pxq - ps_q + lv);
-        dv += w * q / v;
+        adq += w * (fabs(ps_pxq) + fabs(ps_q) + fabs(lv));
+        hpp += w * x * x * (tg_pxq - clv_trigamma(px));
+        hpq += w * x * tg_pxq;
+        hqq += w * (tg_pxq - tg_q);
+        sw += w;
     }
-    double s1 = 0.0, s0 = 0.0, r1 = 0.0, r0 = 0.0;
+    /* per customer: s = xm + v; sums of x ln s, ln s, x/s, 1/s, x/s^2, 1/s^2, x|ln s|, |ln s| */
+    double s1 = 0, s0 = 0, r1 = 0, r0 = 0, q1 = 0, q0 = 0, a1 = 0, a0 = 0;
+    const double *xs = d->x, *xm = d->xm;
     for (size_t i = 0; i < d->n; i++) {
-        double x = d->x[i], s = d->xm[i] + v;
-        double l = log(s), inv = 1.0 / s;
+        const double x = xs[i], s = xm[i] + v;
+        const double l = log(s), inv = 1.0 / s, inv2 = inv * inv;
         s1 += x * l;
         s0 += l;
         r1 += x * inv;
         r0 += inv;
+        q1 += x * inv2;
+        q0 += inv2;
+        a1 += x * fabs(l);
+        a0 += fabs(l);
     }
-    out[0] = ll - (p * s1 + q * s0);
-    out[1] = dp - s1;
-    out[2] = dq - s0;
-    out[3] = dv - (p * r1 + q * r0);
+    S[clv_s_ll()] = ll - (p * s1 + q * s0);
+    S[clv_s_d1(P)] = dp - s1;
+    S[clv_s_d1(Q)] = dq - s0;
+    S[clv_s_d1(V)] = sw * q / v - (p * r1 + q * r0);
+    S[clv_s_d2(NP, P, P)] = hpp;
+    S[clv_s_d2(NP, P, Q)] = hpq;
+    S[clv_s_d2(NP, P, V)] = -r1;
+    S[clv_s_d2(NP, Q, Q)] = hqq;
+    S[clv_s_d2(NP, Q, V)] = sw / v - r0;
+    S[clv_s_d2(NP, V, V)] = -sw * q / (v * v) + p * q1 + q * q0;
+    S[clv_s_absll(NP)] = all + p * a1 + q * a0;
+    S[clv_s_absd1(NP, P)] = adp + a1;
+    S[clv_s_absd1(NP, Q)] = adq + a0;
+    S[clv_s_absd1(NP, V)] = sw * q / v + p * r1 + q * r0;
+    S[clv_s_terms(NP)] = (double)(d->nx + d->n);
 }
 
-static int gg_objective(const double *th, double *f, double *g, void *vctx)
+static int gg_objective(const double *th, clv_eval *ev, void *vctx)
 {
     gg_data *d = vctx;
     double par[3] = {exp(th[0]), exp(th[1]), exp(th[2])};
-    double s[4];
+    double s[CLV_S_MAX];
     gg_local(d, par[0], par[1], par[2], s);
-    return clv_objective_finish(s, 3, par, d->ntotal, d->sum, d->ctx, f, g);
+    return clv_objective_finish(s, 3, par, d->ntotal, d->sum, d->ctx, ev);
 }
 
 int tx_gg_fit_run(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum, void *ctx,
                   tx_gg_fit *out, tx_error *err)
 {
+    return tx_gg_fit_run_opts(c, n, sum, ctx, NULL, out, err);
+}
+
+int tx_gg_fit_run_opts(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum, void *ctx,
+                       const tx_clv_fit_opts *opts, tx_gg_fit *out, tx_error *err)
+{
     gg_data d;
     memset(&d, 0, sizeof d);
     memset(out, 0, sizeof *out);
+    out->stop_reason = "not fitted";
+    const int max_iter = opts ? opts->max_iter : TX_CLV_MAX_ITER_DEFAULT;
     int rc, local_rc = gg_data_build(&d, c, n);
     double sm = 0.0;
     for (size_t i = 0; local_rc == TX_OK && i < d.n; i++)
@@ -141,7 +182,7 @@ int tx_gg_fit_run(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum, void *c
     /* Start: p = 1, q = 2, v = mean monetary (so the population mean v p/(q-1) matches). */
     double th[3] = {0.0, log(2.0), log(agree[2] / d.ntotal)};
     clv_min_result res;
-    rc = clv_minimize(3, th, gg_objective, &d, GG_GTOL, GG_MAX_ITER, &res);
+    rc = clv_minimize(3, th, gg_objective, &d, GG_GTOL, GG_XTOL, max_iter, d.ntotal, &res);
     if (rc != TX_OK) {
         tx_error_set(err, rc, "Gamma-Gamma fit: the cross-rank sum failed (status %d)", rc);
         goto out;
@@ -149,10 +190,15 @@ int tx_gg_fit_run(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum, void *c
     out->p = exp(th[0]);
     out->q = exp(th[1]);
     out->v = exp(th[2]);
-    out->loglik = -res.f * d.ntotal;
+    out->loglik = -res.at.f * d.ntotal;
     out->grad_norm = res.gnorm;
-    out->converged = res.converged;
+    out->converged = res.stop == CLV_STOP_CONVERGED;
     out->n = (unsigned long long)d.ntotal;
+    out->se_p = out->p * res.se[0];
+    out->se_q = out->q * res.se[1];
+    out->se_v = out->v * res.se[2];
+    out->iterations = res.iters;
+    out->stop_reason = clv_stop_text(res.stop);
 out:
     gg_data_free(&d);
     return rc;

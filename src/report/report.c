@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -405,6 +406,25 @@ static int read_model(reader *rd, rpt_model *m)
         rc = read_attr_num(rd, "/model/gamma_gamma", "n", H5T_NATIVE_UINT64, &m->gg_n);
     for (size_t i = 0; i < 3 && rc == TX_OK; i++)
         rc = read_attr_num(rd, "/model", top_names[i], H5T_NATIVE_DOUBLE, top[i]);
+    /* Standard errors and stop reasons: read when present. */
+    static const char *const se_obj[] = {"/model/bgnbd", "/model/bgnbd", "/model/bgnbd",
+                                         "/model/bgnbd", "/model/gamma_gamma",
+                                         "/model/gamma_gamma", "/model/gamma_gamma"};
+    static const char *const se_names[] = {"se_r", "se_alpha", "se_a", "se_b",
+                                           "se_p", "se_q", "se_v"};
+    double *se[] = {&m->se_r, &m->se_alpha, &m->se_a, &m->se_b, &m->se_p, &m->se_q, &m->se_v};
+    for (size_t i = 0; i < 7 && rc == TX_OK; i++) {
+        *se[i] = NAN;
+        if (H5Aexists_by_name(rd->file, se_obj[i], se_names[i], H5P_DEFAULT) > 0)
+            rc = read_attr_num(rd, se_obj[i], se_names[i], H5T_NATIVE_DOUBLE, se[i]);
+    }
+    m->bg_stop[0] = m->gg_stop[0] = '\0';
+    if (rc == TX_OK && H5Aexists_by_name(rd->file, "/model/bgnbd", "stop_reason", H5P_DEFAULT) > 0)
+        rc = read_attr_str(rd, "/model/bgnbd", "stop_reason", m->bg_stop, sizeof m->bg_stop);
+    if (rc == TX_OK &&
+        H5Aexists_by_name(rd->file, "/model/gamma_gamma", "stop_reason", H5P_DEFAULT) > 0)
+        rc = read_attr_str(rd, "/model/gamma_gamma", "stop_reason", m->gg_stop,
+                           sizeof m->gg_stop);
     return rc;
 }
 

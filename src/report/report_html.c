@@ -247,7 +247,18 @@ static void write_alert(FILE *o, const rpt_model *m)
         fputs("and ", o);
     if (!m->gg_converged)
         fputs("Gamma-Gamma (expected order value) ", o);
-    fputs("did not converge. CLV, P(alive) and expected purchases in this report are not "
+    fputs("did not converge", o);
+    const char *why[2] = {m->bg_converged ? "" : m->bg_stop, m->gg_converged ? "" : m->gg_stop};
+    for (int i = 0; i < 2; i++) {
+        if (why[i][0] != '\0') {
+            fputs(i == 0 || why[0][0] == '\0' ? " (" : "; ", o);
+            fputs(i == 0 ? "BG/NBD: " : "Gamma-Gamma: ", o);
+            rpt_esc(o, why[i]);
+        }
+    }
+    if (why[0][0] != '\0' || why[1][0] != '\0')
+        fputs(")", o);
+    fputs(". CLV, P(alive) and expected purchases in this report are not "
           "reliable results.</div>\n", o);
 }
 
@@ -482,33 +493,58 @@ static void param_num(FILE *o, const char *name, double v, const char *fmt)
     param_row(o, name, isfinite(v) ? buf : "\xe2\x80\x93");
 }
 
+/* A parameter with its standard error (lifetimes' summary: se(coef)), when known. */
+static void param_se(FILE *o, const char *name, double v, double se)
+{
+    char buf[96];
+    if (!isfinite(v))
+        snprintf(buf, sizeof buf, "\xe2\x80\x93");
+    else if (isfinite(se))
+        snprintf(buf, sizeof buf, "%.6g (s.e. %.3g)", v, se);
+    else
+        snprintf(buf, sizeof buf, "%.6g", v);
+    param_row(o, name, buf);
+}
+
+static void stop_row(FILE *o, const char *id, int converged, const char *why)
+{
+    if (converged || why[0] == '\0')
+        return;
+    fprintf(o, "<tr class=\"bad\" id=\"%s\"><td>stopped because</td><td class=\"n\">", id);
+    rpt_esc(o, why);
+    fputs("</td></tr>\n", o);
+}
+
 static void write_model(FILE *o, const rpt_model *m)
 {
     char v[64];
     fputs("<section id=\"model\"><h2>Model parameters</h2><p class=\"note\">Maximum-likelihood "
-          "fits behind P(alive), expected purchases and CLV.</p><div class=\"three\">\n", o);
+          "fits behind P(alive), expected purchases and CLV; s.e. = standard error from the "
+          "inverse Hessian of the log-likelihood.</p><div class=\"three\">\n", o);
     fprintf(o, "<div class=\"card\" id=\"model-bgnbd\"><h3>BG/NBD (purchase frequency) "
                "<span class=\"badge %s\">%s</span></h3><table><tbody>\n",
             m->bg_converged ? "ok" : "bad", m->bg_converged ? "converged" : "NOT converged");
-    param_num(o, "r", m->r, "%.6g");
-    param_num(o, "alpha", m->alpha, "%.6g");
-    param_num(o, "a", m->a, "%.6g");
-    param_num(o, "b", m->b, "%.6g");
+    param_se(o, "r", m->r, m->se_r);
+    param_se(o, "alpha", m->alpha, m->se_alpha);
+    param_se(o, "a", m->a, m->se_a);
+    param_se(o, "b", m->b, m->se_b);
     param_row(o, "log-likelihood", rpt_fmt_num(v, sizeof v, m->bg_loglik, 3));
     param_num(o, "gradient norm", m->bg_grad_norm, "%.3g");
     status_row(o, "bgnbd-converged", m->bg_converged);
+    stop_row(o, "bgnbd-stop-reason", m->bg_converged, m->bg_stop);
     param_row(o, "customers (n)", rpt_fmt_u64(v, sizeof v, m->bg_n));
     param_row(o, "time unit", m->unit);
     fputs("</tbody></table></div>\n", o);
     fprintf(o, "<div class=\"card\" id=\"model-gamma-gamma\"><h3>Gamma-Gamma (order value) "
                "<span class=\"badge %s\">%s</span></h3><table><tbody>\n",
             m->gg_converged ? "ok" : "bad", m->gg_converged ? "converged" : "NOT converged");
-    param_num(o, "p", m->p, "%.6g");
-    param_num(o, "q", m->q, "%.6g");
-    param_num(o, "v", m->v, "%.6g");
+    param_se(o, "p", m->p, m->se_p);
+    param_se(o, "q", m->q, m->se_q);
+    param_se(o, "v", m->v, m->se_v);
     param_row(o, "log-likelihood", rpt_fmt_num(v, sizeof v, m->gg_loglik, 3));
     param_num(o, "gradient norm", m->gg_grad_norm, "%.3g");
     status_row(o, "gamma-gamma-converged", m->gg_converged);
+    stop_row(o, "gamma-gamma-stop-reason", m->gg_converged, m->gg_stop);
     param_row(o, "customers (n)", rpt_fmt_u64(v, sizeof v, m->gg_n));
     if (m->q > 1)
         param_row(o, "population mean order value",

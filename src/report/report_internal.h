@@ -23,6 +23,9 @@ typedef struct rpt_model {
     int gg_converged;
     uint64_t gg_n;
     double horizon_days, clv_months, discount_rate;
+    /* optional (older snapshots lack them): NaN / "" when absent */
+    double se_r, se_alpha, se_a, se_b, se_p, se_q, se_v;
+    char bg_stop[128], gg_stop[128];
 } rpt_model;
 
 /* /holdout (present only in snapshots made with --holdout-start). */

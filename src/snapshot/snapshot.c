@@ -202,12 +202,19 @@ static int write_model_attrs(writer *w, hid_t model, hid_t bg, hid_t gg, const t
         attr_f64(bg, "a", b->a) < 0 || attr_f64(bg, "b", b->b) < 0 ||
         attr_f64(bg, "loglik", b->loglik) < 0 || attr_f64(bg, "grad_norm", b->grad_norm) < 0 ||
         attr_i32(bg, "converged", b->converged) < 0 || attr_u64(bg, "n", b->n) < 0 ||
-        attr_str(bg, "unit", o->unit_week ? "week" : "day") < 0)
+        attr_str(bg, "unit", o->unit_week ? "week" : "day") < 0 ||
+        attr_f64(bg, "se_r", b->se_r) < 0 || attr_f64(bg, "se_alpha", b->se_alpha) < 0 ||
+        attr_f64(bg, "se_a", b->se_a) < 0 || attr_f64(bg, "se_b", b->se_b) < 0 ||
+        attr_i32(bg, "iterations", b->iterations) < 0 ||
+        attr_str(bg, "stop_reason", b->stop_reason ? b->stop_reason : "not fitted") < 0)
         return h5fail(w, "attribute write", "/model/bgnbd");
     if (attr_f64(gg, "p", g->p) < 0 || attr_f64(gg, "q", g->q) < 0 ||
         attr_f64(gg, "v", g->v) < 0 || attr_f64(gg, "loglik", g->loglik) < 0 ||
         attr_f64(gg, "grad_norm", g->grad_norm) < 0 ||
-        attr_i32(gg, "converged", g->converged) < 0 || attr_u64(gg, "n", g->n) < 0)
+        attr_i32(gg, "converged", g->converged) < 0 || attr_u64(gg, "n", g->n) < 0 ||
+        attr_f64(gg, "se_p", g->se_p) < 0 || attr_f64(gg, "se_q", g->se_q) < 0 ||
+        attr_f64(gg, "se_v", g->se_v) < 0 || attr_i32(gg, "iterations", g->iterations) < 0 ||
+        attr_str(gg, "stop_reason", g->stop_reason ? g->stop_reason : "not fitted") < 0)
         return h5fail(w, "attribute write", "/model/gamma_gamma");
     return TX_OK;
 }

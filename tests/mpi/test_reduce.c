@@ -504,8 +504,9 @@ static void check_holdout(const char *path, const char *main_path, tx_txn *all, 
     CHECK_MSG(read_attr_f64(g, "n", H5T_NATIVE_UINT64) == (double)n, "holdout n %g, want %zu",
               read_attr_f64(g, "n", H5T_NATIVE_UINT64), n);
     CHECK(attr_f64(g, "converged") == 1);
-    tx_bgnbd_fit fit = {attr_f64(g, "r"), attr_f64(g, "alpha"), attr_f64(g, "a"),
-                        attr_f64(g, "b"), attr_f64(g, "loglik"), 0, 1, n};
+    tx_bgnbd_fit fit = {.r = attr_f64(g, "r"), .alpha = attr_f64(g, "alpha"),
+                        .a = attr_f64(g, "a"), .b = attr_f64(g, "b"),
+                        .loglik = attr_f64(g, "loglik"), .converged = 1, .n = n};
     CHECK_MSG(close_rel(fit.r, serial.r, 1e-6) && close_rel(fit.alpha, serial.alpha, 1e-6) &&
                   close_rel(fit.a, serial.a, 1e-6) && close_rel(fit.b, serial.b, 1e-6) &&
                   close_rel(fit.loglik, serial.loglik, 1e-9),

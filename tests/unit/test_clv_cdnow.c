@@ -1,6 +1,10 @@
 /* test_clv_cdnow.c - the published CDNOW check of SPEC §5: BG/NBD (Fader, Hardie & Lee 2005)
  * and Gamma-Gamma (Fader & Hardie 2013) parameters, log-likelihood and customer 1's
- * prediction, in weeks and in days. */
+ * prediction, in weeks and in days; the standard errors against lifetimes' published summary
+ * tables; the Newton fits' iteration counts; and a fit held to 2 iterations reported as not
+ * converged, with its reason. */
+#include <string.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +123,8 @@ int main(void)
     CHECK(tx_bgnbd_fit_run(c, NCUST, NULL, NULL, &bg, &err) == TX_OK);
     printf("BG/NBD weeks: r=%.6f alpha=%.6f a=%.6f b=%.6f LL=%.4f |g|=%.2e conv=%d n=%llu\n",
            bg.r, bg.alpha, bg.a, bg.b, bg.loglik, bg.grad_norm, bg.converged, bg.n);
+    printf("  se: r=%.6f alpha=%.6f a=%.6f b=%.6f; %d iterations, %s\n", bg.se_r, bg.se_alpha,
+           bg.se_a, bg.se_b, bg.iterations, bg.stop_reason);
     CHECK(bg.converged == 1);
     CHECK(bg.n == NCUST);
     CHECK_NEAR(bg.r, 0.243, 0.005);
@@ -126,6 +132,15 @@ int main(void)
     CHECK_NEAR(bg.a, 0.793, 0.005);
     CHECK_NEAR(bg.b, 2.426, 0.005);
     CHECK_NEAR(bg.loglik, -9582.4, 0.005);
+    /* lifetimes' BetaGeoFitter.summary on CDNOW: se(coef) 0.012557, 0.378221, 0.185719,
+     * 0.705345 (its optimum differs from ours in the 4th digit, hence 0.1 %) */
+    CHECK_NEAR(bg.se_r, 0.012557, 1e-3);
+    CHECK_NEAR(bg.se_alpha, 0.378221, 1e-3);
+    CHECK_NEAR(bg.se_a, 0.185719, 1e-3);
+    CHECK_NEAR(bg.se_b, 0.705345, 1e-3);
+    CHECK(bg.iterations >= 1 && bg.iterations <= 15);
+    CHECK(strcmp(bg.stop_reason, "converged") == 0);
+    CHECK(bg.grad_norm < 1e-8);
     double e39 = tx_bgnbd_expected(&bg, &c[0], 39.0);
     double pa = tx_bgnbd_p_alive(&bg, &c[0]);
     printf("customer 1: E[Y(39)]=%.6f p_alive=%.6f\n", e39, pa);
@@ -136,10 +151,38 @@ int main(void)
     CHECK(tx_gg_fit_run(c, NCUST, NULL, NULL, &gg, &err) == TX_OK);
     printf("Gamma-Gamma: p=%.6f q=%.6f v=%.6f LL=%.4f |g|=%.2e conv=%d n=%llu\n", gg.p, gg.q,
            gg.v, gg.loglik, gg.grad_norm, gg.converged, gg.n);
+    printf("  se: p=%.6f q=%.6f v=%.6f; %d iterations, %s\n", gg.se_p, gg.se_q, gg.se_v,
+           gg.iterations, gg.stop_reason);
     CHECK(gg.converged == 1);
     CHECK_NEAR(gg.p, 6.25, 0.005);
     CHECK_NEAR(gg.q, 3.74, 0.005);
     CHECK_NEAR(gg.v, 15.44, 0.005);
+    /* lifetimes' GammaGammaFitter.summary: se(coef) 1.189687, 0.290166, 4.159994 */
+    CHECK_NEAR(gg.se_p, 1.189687, 1e-3);
+    CHECK_NEAR(gg.se_q, 0.290166, 1e-3);
+    CHECK_NEAR(gg.se_v, 4.159994, 1e-3);
+    CHECK(gg.iterations >= 1 && gg.iterations <= 15);
+    CHECK(strcmp(gg.stop_reason, "converged") == 0);
+
+    /* Held to 2 Newton iterations: not converged, and says why. */
+    const tx_clv_fit_opts two = {.max_iter = 2};
+    tx_bgnbd_fit bl;
+    CHECK(tx_bgnbd_fit_run_opts(c, NCUST, NULL, NULL, &two, &bl, &err) == TX_OK);
+    printf("BG/NBD, 2 iterations: r=%.6f converged=%d iterations=%d stop_reason=%s\n", bl.r,
+           bl.converged, bl.iterations, bl.stop_reason);
+    CHECK(bl.converged == 0 && bl.iterations == 2);
+    CHECK(strcmp(bl.stop_reason, "iteration limit reached") == 0);
+    CHECK(fabs(bl.r - bg.r) > 1e-6 * bg.r); /* really short of the optimum */
+    tx_gg_fit gl;
+    CHECK(tx_gg_fit_run_opts(c, NCUST, NULL, NULL, &two, &gl, &err) == TX_OK);
+    CHECK(gl.converged == 0 && gl.iterations == 2);
+    CHECK(strcmp(gl.stop_reason, "iteration limit reached") == 0);
+    /* opts with the default limit: the same fit as tx_*_fit_run, bit for bit */
+    const tx_clv_fit_opts dflt = {.max_iter = TX_CLV_MAX_ITER_DEFAULT};
+    tx_bgnbd_fit bo;
+    CHECK(tx_bgnbd_fit_run_opts(c, NCUST, NULL, NULL, &dflt, &bo, &err) == TX_OK);
+    CHECK(bo.r == bg.r && bo.alpha == bg.alpha && bo.a == bg.a && bo.b == bg.b &&
+          bo.se_b == bg.se_b && bo.converged == 1);
     double ev = tx_gg_expected_value(&gg, &c[0]);
     double clv = tx_clv_value(&bg, &c[0], ev, 12, 0.01, 4.345);
     printf("customer 1: E[value]=%.4f clv(12 months, 1%%)=%.4f\n", ev, clv);
@@ -161,6 +204,10 @@ int main(void)
     CHECK_NEAR(bd.a, 0.793, 0.005);
     CHECK_NEAR(bd.b, 2.426, 0.005);
     CHECK_NEAR(bd.loglik, bg.loglik - sx * log(7.0), 1e-6);
+    /* days: the same model, alpha's standard error x 7 */
+    CHECK_NEAR(bd.se_r, bg.se_r, 1e-6);
+    CHECK_NEAR(bd.se_alpha, 7.0 * bg.se_alpha, 1e-6);
+    CHECK_NEAR(bd.se_b, bg.se_b, 1e-6);
     CHECK_NEAR(tx_bgnbd_expected(&bd, &cd[0], 39.0 * 7.0), e39, 1e-5);
     return check_report("test_clv_cdnow");
 }

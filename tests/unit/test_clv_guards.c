@@ -3,6 +3,7 @@
  * a = 1 +- 1e-7, a + b < 1 with x = 0, T and t huge, q <= 1. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "check.h"
 #include "txetl/clv.h"
@@ -123,10 +124,12 @@ int main(void)
     tx_error err;
     tx_error_clear(&err);
     CHECK(tx_bgnbd_fit_run(none, 100, NULL, NULL, &nf, &err) == TX_OK);
-    printf("all x = 0: r=%g alpha=%g a=%g b=%g LL=%g |g|=%g converged=%d\n", nf.r, nf.alpha, nf.a,
-           nf.b, nf.loglik, nf.grad_norm, nf.converged);
+    printf("all x = 0: r=%g alpha=%g a=%g b=%g LL=%g |g|=%g converged=%d (%s)\n", nf.r, nf.alpha,
+           nf.a, nf.b, nf.loglik, nf.grad_norm, nf.converged, nf.stop_reason);
     CHECK(isfinite(nf.r) && isfinite(nf.alpha) && isfinite(nf.loglik));
     CHECK(nf.converged == 0 || nf.grad_norm <= 1e-7 * fmax(1.0, fabs(nf.loglik) / 100.0));
+    /* r / alpha runs to 0: a boundary, not an optimum */
+    CHECK(nf.converged == 0 && strstr(nf.stop_reason, "boundary") != NULL);
     tx_gg_fit gf;
     CHECK(tx_gg_fit_run(none, 100, NULL, NULL, &gf, &err) == TX_ERR); /* nobody with x > 0 */
     return check_report("test_clv_guards");
