@@ -24,8 +24,8 @@ function(tx_add_fuzzer name)
 endfunction()
 
 tx_add_fuzzer(fuzz_record tx_record tx_util)
-# fuzz_shardfile: the shard file's group count (tx_shard) and the command line (tx_cli).
-tx_add_fuzzer(fuzz_shardfile tx_cli tx_shard tx_util)
+# fuzz_shardfile: the shard file's group count (tx_store) and the command line (tx_cli).
+tx_add_fuzzer(fuzz_shardfile tx_cli tx_store tx_util)
 
 # Replay the seed corpora (no fuzzing): every seed must run clean.
 foreach(t fuzz_record fuzz_shardfile)

@@ -139,10 +139,15 @@ static void parse_key(want_table *t, const char *b, const char *e)
         if (!isspace((unsigned char)*q))
             k->cols[o++] = *q;
     k->cols[o] = '\0';
-    if (ne > p)
+    if (ne > p) {
         snprintf(k->name, sizeof k->name, "%.*s", (int)(ne - p), p);
-    else
-        snprintf(k->name, sizeof k->name, "%.*s", (int)strcspn(k->cols, ","), k->cols);
+    } else {
+        size_t n = strcspn(k->cols, ","); /* memcpy: k->cols and k->name share one object */
+        if (n >= sizeof k->name)
+            n = sizeof k->name - 1;
+        memcpy(k->name, k->cols, n);
+        k->name[n] = '\0';
+    }
 }
 
 /* The tables, columns and secondary indexes of sql/schema.sql (as embedded at build time). */
