@@ -56,7 +56,7 @@ ls -l "$OUT/extract.csv"
 
 step "load with $ranks MPI ranks"
 # A re-run of the demo loads the same extract again: the load is idempotent
-# (SPEC §4), so the second run reports the rows as stale, not as new inserts.
+# (docs/load.md), so the second run reports the rows as stale, not as new inserts.
 mpirun --allow-run-as-root --oversubscribe -n "$ranks" build/txetl load \
   --shards "$CNF" --snapshot-dir "$OUT/snapshots" --rejects "$OUT/rejects.csv" \
   "$OUT/extract.csv"

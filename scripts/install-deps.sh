@@ -21,7 +21,7 @@ REQUIRED=(
   libcsv-dev
   default-libmysqlclient-dev
   mariadb-server mariadb-client
-  mariadb-plugin-spider   # the router of SPEC §8 (scripts/shards.sh --router, txetl router)
+  mariadb-plugin-spider   # the router of docs/serving.md (scripts/shards.sh --router, txetl router)
   # tests / bench helpers (run with /usr/bin/python3)
   python3 python3-numpy python3-scipy python3-h5py python3-pandas python3-mysqldb
   # reliability passes of scripts/test.sh: libFuzzer (clang + its runtime), memcheck, TLS certs

@@ -1,4 +1,4 @@
--- sql/analytics.sql - the analytics database of SPEC §8 (docs/serving.md), the tables
+-- sql/analytics.sql - the analytics database of docs/serving.md, the tables
 -- `txetl publish` (and every load or snapshot, unless --no-publish) refreshes.
 --
 -- txetl creates these itself (the column lists come from the snapshot's column tables,

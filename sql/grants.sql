@@ -1,7 +1,7 @@
 -- grants.sql - the least privileges txetl needs on a shard, as a role (MariaDB >= 10.0.5).
 --
 -- Run once per shard as an administrator, then give the role to the account named in the
--- shard file (SPEC §3: user/password live only there, chmod 600), for example:
+-- shard file (docs/shards.md: user/password live only there, chmod 600), for example:
 --
 --   mariadb -uroot < sql/grants.sql
 --   CREATE USER 'txetl'@'10.0.%' IDENTIFIED BY '...' REQUIRE SSL;

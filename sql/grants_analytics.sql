@@ -1,4 +1,4 @@
--- grants_analytics.sql - least privileges on the analytics database (SPEC §8,
+-- grants_analytics.sql - least privileges on the analytics database (docs/serving.md,
 -- docs/serving.md), as roles (MariaDB >= 10.0.5); the router's are sql/grants_router.sql.
 -- Run it on the analytics server as an administrator, then give the roles to accounts (passwords live only in the shard file, or
 -- in the BI tool's own secret store; never in this file):

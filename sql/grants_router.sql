@@ -1,4 +1,4 @@
--- grants_router.sql - least privileges on the Spider router (SPEC §8, docs/serving.md), as
+-- grants_router.sql - least privileges on the Spider router (docs/serving.md), as
 -- roles. Run it on the [router] server as an administrator, then give txetl_router_admin to
 -- the [router] account of the shard file and txetl_bi to the BI tool's account, e.g.
 --

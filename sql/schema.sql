@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS audit_log (
   KEY idx_audit_txn (transaction_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- One row per run, in every shard, with the run's global counts (SPEC §4).
+-- One row per run, in every shard, with the run's global counts (docs/load.md).
 CREATE TABLE IF NOT EXISTS etl_runs (
   run_id          VARCHAR(64)     NOT NULL PRIMARY KEY,
   started_at      DATETIME(6)     NOT NULL,

@@ -1,4 +1,4 @@
-# The reduce step and its snapshot (SPEC §5, §6): tx_analytics, tx_snapshot.
+# The reduce step and its snapshot (docs/analytics.md, docs/snapshot.md): tx_analytics, tx_snapshot.
 
 # snapcmp A.h5 B.h5: equal snapshots (integers exact, floats within 1e-9 relative), each laid
 # out as the column tables of snapshot.h say (tx_snapshot).

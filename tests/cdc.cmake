@@ -1,4 +1,4 @@
-# Change-data-capture semantics (SPEC §3-§4) and failure behaviour against real shards.
+# Change-data-capture semantics (docs/shards.md, docs/load.md) and failure behaviour against real shards.
 # (tests/CMakeLists.txt includes shards.cmake first: tx_add_shards2_test, TX_SHARDS2_CNF.)
 include(${CMAKE_CURRENT_LIST_DIR}/shards.cmake)
 

@@ -1,5 +1,5 @@
 # Export tests: `txetl export` writes the snapshot's tables as CSV; tests/export/check_export.py
-# re-reads them with Python's csv module and compares every value with h5py's (SPEC §8's
+# re-reads them with Python's csv module and compares every value with h5py's (docs/serving.md's
 # customer and revenue tables as files; docs/export.md).
 set(TX_EXPORT_TEST ${CMAKE_SOURCE_DIR}/tests/export/export_test.sh)
 set(TX_EXPORT_ARGS $<TARGET_FILE:txetl> ${CMAKE_SOURCE_DIR}/tests/report/make_snapshot.py

@@ -1,4 +1,4 @@
-# Serving the results in SQL (SPEC §8, docs/serving.md): the analytics database (`txetl
+# Serving the results in SQL (docs/serving.md): the analytics database (`txetl
 # publish` and the load's post-snapshot hook) and the Spider router (`txetl router`), each on
 # real servers of its own (scripts/shards.sh under a short /tmp directory, stopped by trap).
 add_test(NAME serve_ddl_matches_sql_file

@@ -1,6 +1,6 @@
 #!/bin/bash
 # txgen_test.sh TXGEN MPIEXEC... - txgen_deterministic: the same seed gives the same bytes, with
-# 1 and 3 ranks; an independent SPEC §2/§4 reading of the extract reproduces --truth and
+# 1 and 3 ranks; an independent docs/input.md, docs/load.md reading of the extract reproduces --truth and
 # --expect-rejects exactly.
 set -euo pipefail
 TXGEN=$1
@@ -185,7 +185,7 @@ check columns --bad-rate 0.08 --dup-rate 0.1 --tricky \
     --columns 'Customer_ID,TRANSACTION_ID,note,transaction_date,Transaction_Amount,OP,Currency,extra two'
 check narrow --bad-rate 0.05 --dup-rate 0.2 --tricky \
     --columns 'transaction_amount,transaction_date,customer_id,transaction_id'
-# Change batches: two batches on top of a base; an independent application of SPEC §4 gives
+# Change batches: two batches on top of a base; an independent application of docs/load.md gives
 # the same truth and counts.
 "$TXGEN" --customers 400 --seed 3 --dup-rate 0.1 --out "$W/base.csv" --truth "$W/t0"
 "$TXGEN" --changes 500 --truth-in "$W/t0" --out "$W/b1.csv" --truth "$W/t1" --seed 5

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-/* The transaction dates txetl accepts (SPEC §2): 1970-01-01 .. 2099-12-31. */
+/* The transaction dates txetl accepts (docs/input.md): 1970-01-01 .. 2099-12-31. */
 #define TX_YEAR_FIRST 1970
 #define TX_YEAR_LAST 2099
 /* Days since epoch of 1970-01-01 .. 2099-12-31 (day 0 .. TX_NDAYS - 1): a histogram's size.

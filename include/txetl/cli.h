@@ -1,4 +1,4 @@
-/* cli.h - the `txetl` command line (SPEC §7): subcommands and options from one table, which
+/* cli.h - the `txetl` command line (docs/commands.md): subcommands and options from one table, which
  * drives the parser (getopt_long), --help and the printed settings. No MPI: the tool's main
  * parses on every rank before MPI_Init, the fuzz target and tests call the same code. */
 #ifndef TXETL_CLI_H
@@ -35,7 +35,7 @@ typedef struct tx_cli {
 int tx_cli_command(const char *name);
 
 /* Local. Parses the options and arguments of `txetl argv[1] ...` (argv[1] names the command,
- * given in c->cmd; the caller zeroes the rest of *c) into *c, defaults first (SPEC §7). After
+ * given in c->cmd; the caller zeroes the rest of *c) into *c, defaults first (docs/commands.md). After
  * --help or --version it stops checking what is required and returns TX_OK with c->help or
  * c->version set. Returns TX_OK, or TX_EUSAGE with a message in err naming the option or the
  * missing argument. Resets getopt's state itself, so it may be called more than once per

@@ -1,4 +1,4 @@
-/* clv.h - BG/NBD and Gamma-Gamma models (the `lifetimes` package's conventions, SPEC §5):
+/* clv.h - BG/NBD and Gamma-Gamma models (the `lifetimes` package's conventions, docs/analytics.md):
  * maximum-likelihood fits over customers spread across ranks, and per-customer predictions. */
 #ifndef TXETL_CLV_H
 #define TXETL_CLV_H

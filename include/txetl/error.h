@@ -27,7 +27,7 @@ int tx_error_set(tx_error *err, int status, const char *fmt, ...)
 /* Local. Clears err to TX_OK with an empty message. */
 void tx_error_clear(tx_error *err);
 
-/* Maps a status to the process exit code of SPEC §7 (0, 1 or 2). */
+/* Maps a status to the process exit code of docs/commands.md (0, 1 or 2). */
 int tx_status_exit_code(int status);
 
 #endif

@@ -1,5 +1,5 @@
 /* load.h - `txetl load` and `txetl snapshot`: the phases of a run over the shards of a shard
- * file (SPEC §2-§4, §7), ending in the reduce step and the snapshot (SPEC §5-§6). */
+ * file (docs/input.md, docs/shards.md, docs/load.md, docs/commands.md), ending in the reduce step and the snapshot (docs/analytics.md, docs/snapshot.md). */
 #ifndef TXETL_LOAD_H
 #define TXETL_LOAD_H
 

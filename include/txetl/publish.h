@@ -1,5 +1,5 @@
 /* publish.h - `txetl publish`: a snapshot's global results as SQL tables in the analytics
- * database (SPEC §8; docs/serving.md lists every column).
+ * database (docs/serving.md lists every column).
  *
  * The server is the shard file's group [analytics] (default: the [shard0] connection), the
  * database that group's `database` option (default CustomerAnalytics). The tables:

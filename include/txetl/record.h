@@ -1,5 +1,5 @@
 /* record.h - the extract's columns, one CSV record's validation into a binary record, reject
- * reasons. Pure functions, no MPI, no I/O: the unit of SPEC §2. */
+ * reasons. Pure functions, no MPI, no I/O: the unit of docs/input.md. */
 #ifndef TXETL_RECORD_H
 #define TXETL_RECORD_H
 
@@ -10,7 +10,7 @@
 #include "txetl/error.h"
 #include "txetl/fmt.h"      /* tx_format_date, tx_format_timestamp */
 
-/* The columns txetl knows (SPEC §2). Order is fixed: it is the order of the rejects' and the
+/* The columns txetl knows (docs/input.md). Order is fixed: it is the order of the rejects' and the
  * staging tables' columns. */
 typedef enum tx_col {
     TX_COL_TRANSACTION_ID = 0,
@@ -32,7 +32,7 @@ typedef enum tx_col {
 /* A header with more columns than this fails the file (its line may be up to TX_RECORD_MAX bytes). */
 #define TX_HEADER_MAX_COLS 4096
 
-/* Stable reject reason codes (SPEC §2). tx_reject_name gives the snake_case code. */
+/* Stable reject reason codes (docs/input.md). tx_reject_name gives the snake_case code. */
 typedef enum tx_reject {
     TX_REJ_NONE = 0,
     TX_REJ_FIELD_COUNT,          /* field_count: not as many fields as the header */

@@ -1,6 +1,6 @@
-/* reduce.h - the reduce step (SPEC §5): global per-customer aggregates, RFM, BG/NBD +
+/* reduce.h - the reduce step (docs/analytics.md): global per-customer aggregates, RFM, BG/NBD +
  * Gamma-Gamma, CLV and revenue from the stored transactions, streamed from each rank's shards
- * (or handed over in memory), written as a parallel-HDF5 snapshot (SPEC §6). */
+ * (or handed over in memory), written as a parallel-HDF5 snapshot (docs/snapshot.md). */
 #ifndef TXETL_REDUCE_H
 #define TXETL_REDUCE_H
 
@@ -38,7 +38,7 @@ typedef struct tx_reduce_source {
  * rows arrive (memory: the customers of the sources plus fixed buffers, never the
  * transactions); rows after the as-of
  * date are ignored. Partials travel to the rank owning their customer (contiguous, sorted
- * customer_id ranges by sample sort) and merge there exactly; then SPEC §5 and the snapshot
+ * customer_id ranges by sample sort) and merge there exactly; then docs/analytics.md and the snapshot
  * `<dir>/snapshot-<run_id>.h5`, written collectively (temporary name, rename, then
  * `<dir>/latest.h5` symlink). On success *path_out (if not NULL) holds the final path. All
  * ranks return the same status (a source's error included); on error nothing is left at the

@@ -1,4 +1,4 @@
-/* report.h - `txetl report`: renders an HDF5 snapshot (SPEC §6) as one self-contained HTML
+/* report.h - `txetl report`: renders an HDF5 snapshot (docs/snapshot.md) as one self-contained HTML
  * finance dashboard (inline CSS and SVG charts; nothing loaded from the network). */
 #ifndef TXETL_REPORT_H
 #define TXETL_REPORT_H
@@ -7,7 +7,7 @@
 
 /* Local (no MPI; opens the snapshot serially with the default file access property list).
  * Reads the snapshot at snapshot_path and writes the dashboard to out_path: run header and
- * §4 counts, daily and monthly revenue, RFM segments, the CLV distribution and top-20
+ * counts of the run, daily and monthly revenue, RFM segments, the CLV distribution and top-20
  * customers, and the BG/NBD and Gamma-Gamma parameters (an unconverged fit is flagged).
  * The file is written under a temporary name and renamed into place, so out_path is either
  * the complete report or untouched. Unknown groups (e.g. /holdout) are ignored.

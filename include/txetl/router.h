@@ -1,4 +1,4 @@
-/* router.h - `txetl router`: one SQL endpoint over all shards (SPEC §8; docs/serving.md).
+/* router.h - `txetl router`: one SQL endpoint over all shards (docs/serving.md).
  *
  * On the server of the shard file's group [router] (MariaDB with the Spider engine,
  * mariadb-plugin-spider), in that group's `database` (default Customer), txetl (re)creates

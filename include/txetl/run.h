@@ -1,17 +1,17 @@
-/* run.h - what identifies a run and the counts it reports (SPEC §4), shared by load, the
+/* run.h - what identifies a run and the counts it reports (docs/load.md), shared by load, the
  * shards' etl_runs rows, the summary and the snapshot. */
 #ifndef TXETL_RUN_H
 #define TXETL_RUN_H
 
 #include <stdint.h>
 
-/* The §4 counts. They reconcile:
+/* The counts of a run (docs/load.md). They reconcile:
  * read = rejected + inserted + updated + moved + deleted + stale + superseded. */
 typedef struct tx_run_counts {
     uint64_t read, rejected, inserted, updated, moved, deleted, stale, superseded;
 } tx_run_counts;
 
-/* Analytics options (SPEC §5, §7). */
+/* Analytics options (docs/analytics.md, docs/commands.md). */
 typedef struct tx_analytics_opts {
     int32_t as_of;        /* days since epoch; INT32_MIN = latest stored transaction date */
     int unit_week;        /* 0 = day, 1 = week (days / 7) */

@@ -1,4 +1,4 @@
-/* snapshot.h - the HDF5 snapshot of SPEC §6: one file per run, written collectively with
+/* snapshot.h - the HDF5 snapshot of docs/snapshot.md: one file per run, written collectively with
  * parallel HDF5 under a temporary name, renamed when complete, `latest.h5` pointed at it.
  *
  * Layout (all strings are variable-length UTF-8, which h5py reads as str):
@@ -168,7 +168,7 @@ typedef struct tx_snapshot_table {
     size_t ncols;
 } tx_snapshot_table;
 
-/* The tables of SPEC §6 and the structs they describe. */
+/* The tables of docs/snapshot.md and the structs they describe. */
 extern const tx_snapshot_table tx_snapshot_customers_table; /* tx_snapshot_customers */
 extern const tx_snapshot_table tx_snapshot_daily_table;     /* tx_snapshot_daily */
 extern const tx_snapshot_table tx_snapshot_monthly_table;   /* tx_snapshot_monthly */

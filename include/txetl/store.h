@@ -251,7 +251,7 @@ int tx_store_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *e
  * failed query prints its message in place: returns TX_OK. */
 int tx_store_status(tx_store *s, FILE *out, tx_error *err);
 
-/* ---- serving the results in SQL (SPEC §8): the analytics database, the router ------------ */
+/* ---- serving the results in SQL (docs/serving.md): the analytics database, the router ------------ */
 
 /* A connection to a server of the shard file that is not a shard: the analytics database
  * (group [analytics]) or the Spider router (group [router]). */

@@ -1,4 +1,4 @@
-/* versions.h - SPEC §4 as pure functions: given what is stored for a transaction and its
+/* versions.h - docs/load.md as pure functions: given what is stored for a transaction and its
  * versions in this run, which version wins, what changes, how every version counts, whether an
  * audit row is due and what the directory holds afterwards. No SQL, no MPI, no I/O: the load
  * (src/load) turns an outcome into rows, removals, directory and audit rows. */
@@ -29,7 +29,7 @@ typedef struct tx_stored {
 } tx_stored;
 
 /* The optional columns a file's header may lack whose stored value an update or move then
- * keeps (SPEC §2 "Columns a file does not have"). last_updated and op are not among them: an
+ * keeps (docs/input.md "Columns a file does not have"). last_updated and op are not among them: an
  * absent last_updated is the date at midnight, an absent op is U, as for any record. */
 enum {
     TX_VCOL_CATEGORY = 1u << 0, /* transaction_category */
@@ -47,7 +47,7 @@ typedef enum tx_action {
     TX_ACT_DELETE,   /* op=D: removed (a tombstone is stored, also for a never-stored id) */
 } tx_action;
 
-/* How a version is counted (SPEC §4: each version exactly once). */
+/* How a version is counted (docs/load.md: each version exactly once). */
 typedef enum tx_count_class {
     TX_CLASS_STALE = 0, /* not newer than the stored version */
     TX_CLASS_SUPERSEDED,/* lost to a later version of this run, but newer than stored */
@@ -86,7 +86,7 @@ typedef struct tx_versions_outcome {
     int entry_changed;     /* `entry` replaces the directory entry of transaction_id */
     tx_stored old;         /* the stored state the decision started from (a copy of *st) */
     tx_stored entry;       /* the directory entry afterwards (== old when !entry_changed) */
-    /* the audit row (SPEC §3 audit_log): when `audit`, action = the row's action, old_* from
+    /* the audit row (docs/tables.md audit_log): when `audit`, action = the row's action, old_* from
      * `old` when audit_old (else NULL), new_* from `entry` when audit_new (else NULL), and
      * new_last_updated = entry.last_updated_us always (a delete records when it happened) */
     int audit;
@@ -94,7 +94,7 @@ typedef struct tx_versions_outcome {
     int audit_new;         /* entry is a live row: the action is not a delete */
 } tx_versions_outcome;
 
-/* Local. The "best first" order of one transaction's versions in a run (SPEC §4): greater
+/* Local. The "best first" order of one transaction's versions in a run (docs/load.md): greater
  * last_updated first, then the later input position (file_index, then offset) first. Returns
  * < 0 when a comes before b (a beats b), > 0 when after, 0 for the same position. Does not look
  * at transaction_id. The load's sorter (src/load/spill.c) sorts by this order within an id. */

@@ -1,4 +1,4 @@
-/* analytics_internal.h - private to src/analytics: the pieces of the reduce step (SPEC §5)
+/* analytics_internal.h - private to src/analytics: the pieces of the reduce step (docs/analytics.md)
  * shared between reduce.c (the driver), sort.c (distributed sample sort), rfm.c (NTILE and
  * segments) and revenue.c (daily / monthly revenue).
  *
@@ -57,12 +57,12 @@ int txa_sample_sort(MPI_Comm comm, void *base, size_t n, size_t size, txa_cmp_fn
                     txa_cmp_fn part, txa_sorter_fn sorter, void **out, size_t *nout,
                     tx_error *err);
 
-/* Collective. Fills c->r_score, f_score, m_score (SQL NTILE(5) over all ranks' customers, SPEC
- * §5 orders) and c->segment. Needs customer_id, last_purchase, orders, revenue_cents, offset
+/* Collective. Fills c->r_score, f_score, m_score (SQL NTILE(5) over all ranks' customers, in
+ * the orders of docs/analytics.md) and c->segment. Needs customer_id, last_purchase, orders, revenue_cents, offset
  * and total. */
 int txa_rfm(MPI_Comm comm, txa_customers *c, tx_error *err);
 
-/* Local. The §5 segment of (r, f), both 1..5: an index into txa_segment_names. */
+/* Local. The segment (docs/analytics.md) of (r, f), both 1..5: an index into txa_segment_names. */
 uint8_t txa_segment(int r, int f);
 extern const char *const txa_segment_names[];
 extern const int txa_nsegments;

@@ -1,4 +1,4 @@
-/* fold.c - the streaming input of the reduce step (SPEC §5): each rank's sources (shards)
+/* fold.c - the streaming input of the reduce step (docs/analytics.md): each rank's sources (shards)
  * streamed row by row, month by month, into one partial per customer (a hash table: memory is
  * set by the customers, not the transactions), plus per-day revenue figures and per-month
  * active customers; then the partials go to the ranks owning their customers

@@ -1,4 +1,4 @@
-/* reduce.c - the reduce step (SPEC §5) and its snapshot (SPEC §6): tx_reduce_snapshot.
+/* reduce.c - the reduce step (docs/analytics.md) and its snapshot (docs/snapshot.md): tx_reduce_snapshot.
  *
  * Phases, each ending in agreement between ranks:
  *   1. check options;

@@ -1,4 +1,4 @@
-/* revenue.c - global daily and monthly revenue (SPEC §5). A day's figures come from the one
+/* revenue.c - global daily and monthly revenue (docs/analytics.md). A day's figures come from the one
  * source (shard) holding that day, a month's distinct customers from the fold and the merge
  * (fold.c), so one MPI_Allreduce over the whole date range (1970..2099: 47482 days, 1560
  * months) makes them global and exact. */

@@ -1,4 +1,4 @@
-/* rfm.c - RFM scores exactly as SQL's NTILE(5) over all customers (SPEC §5). R (a day) and F (an
+/* rfm.c - RFM scores exactly as SQL's NTILE(5) over all customers (docs/analytics.md). R (a day) and F (an
  * order count, when under 2^20) by a global histogram of the key: no sort at all. M (and F with
  * huge order counts) by a distributed sort of (key, customer_id) pairs: a pair's global row =
  * rows on lower ranks + its local row; the scores travel back to the customer's rank by
@@ -9,7 +9,7 @@
 #include "analytics_internal.h"
 #include "txetl/route.h"
 
-/* The §5 segments, in enum order; `segment` in the snapshot indexes this list. */
+/* The segments of docs/analytics.md, in enum order; `segment` in the snapshot indexes this list. */
 enum {
     SEG_CHAMPIONS,
     SEG_LOYAL,
@@ -32,7 +32,7 @@ const char *const txa_segment_names[] = {
 };
 const int txa_nsegments = NSEGMENTS;
 
-/* [R-1][F-1]. The §5 table covers all 25 cells exactly once:
+/* [R-1][F-1]. The segment table covers all 25 cells exactly once:
  *        F1              F2              F3              F4         F5
  *   R5   New customers   Potential loy.  Potential loy.  Champions  Champions
  *   R4   Promising       Potential loy.  Potential loy.  Loyal      Loyal

@@ -1,5 +1,5 @@
 /* txetl_main.c - the `txetl` command: parse (src/cli/cli.c), MPI start-up, dispatch to the
- * library, exit codes (SPEC §7). */
+ * library, exit codes (docs/commands.md). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* load_decide.c - phase 2, decide and apply: this rank's sorted versions, a block of whole
- * transactions of one directory shard at a time, one directory look-up per block; SPEC §4
+ * transactions of one directory shard at a time, one directory look-up per block; docs/load.md
  * (txetl/versions.h) decides each transaction against its stored entry, and the outcome becomes
  * a row message for the shard of its date, a removal message for the shard of the old date,
  * the new directory entry and the audit row (both kept per shard for the commit, phase 4).
@@ -73,7 +73,7 @@ static int dir_flush(tx_job *j, decide_src *ds, tx_error *err)
 
 /* The directory's blocks (TX_DIR_BLOCK ids per row, encoded by load_format.c) stay here rather
  * than in src/versions: they are how the directory is stored and batched for its look-ups and
- * writes, not a rule of SPEC §4. The §4 module takes one id's stored state and hands back its
+ * writes, not a rule of docs/load.md. The decision module takes one id's stored state and hands back its
  * new entry (tx_versions_outcome.entry); dir_enter and dir_set only find and replace that entry
  * in the current block, so the module never sees the storage layout and the layout can change
  * (block size, encoding) without touching the rules or their tests. */
@@ -142,7 +142,7 @@ static void put_opt_text(tx_buf *b, int have, const char *s, size_t len)
 }
 
 /* The audit_log row the outcome calls for: old_* from the stored state, new_* from the new
- * directory entry, NULL where the outcome says there is none (SPEC §3). */
+ * directory entry, NULL where the outcome says there is none (docs/shards.md). */
 static int audit_row(tx_job *j, int shard, const tx_versions_outcome *vo, tx_error *err)
 {
     tx_home *h = &j->homes[shard];
@@ -195,7 +195,7 @@ static int audit_row(tx_job *j, int shard, const tx_versions_outcome *vo, tx_err
 }
 
 /* The decisions' options: --audit-inserts and, per input file, the optional columns its header
- * has (every rank has every header), so absent ones keep their stored values (SPEC §2). */
+ * has (every rank has every header), so absent ones keep their stored values (docs/input.md). */
 static void decide_opts(tx_job *j, const tx_input *in, decide_src *ds)
 {
     size_t nf = (size_t)tx_input_nfiles(in);
@@ -206,7 +206,7 @@ static void decide_opts(tx_job *j, const tx_input *in, decide_src *ds)
                                   .file_cols = ds->file_cols, .nfiles = nf};
 }
 
-/* Decides one transaction (SPEC §4, src/versions): versions v[0..k) best first, stored version
+/* Decides one transaction (docs/load.md, src/versions): versions v[0..k) best first, stored version
  * st; then carries the outcome out: the row to the shard of its date, the removal of the old
  * copy to the shard of the old date, the new directory entry, the audit row. */
 static int decide_one(tx_job *j, decide_src *ds, int shard, const tx_record *v, size_t k,

@@ -74,7 +74,7 @@ typedef enum tx_phase {
     TX_NPHASES
 } tx_phase;
 
-/* What a run reports (load_summary.c): one clock, the §4 counts and the phase times. The
+/* What a run reports (load_summary.c): one clock, the counts of docs/load.md and the phase times. The
  * progress lines, the phase lines, the human summary and --summary-json all read it. */
 typedef struct tx_run_summary {
     int talk;                  /* this rank prints progress and phase lines (rank 0, no --quiet) */
@@ -332,10 +332,10 @@ void tx_scan_close(tx_scan *sc);
 
 /* Collective (agrees), phase 2. tx_apply_begin on the owned shards with the global histogram,
  * then rounds: the versions of *sorter decided a block of ids at a time against the stored
- * directory entries (SPEC §4, txetl/versions.h); rows go to the rank owning the shard of their
+ * directory entries (docs/load.md, txetl/versions.h); rows go to the rank owning the shard of their
  * date, removals of old copies to the shard of the old date, and every round is handed to the
  * stores; directory and audit rows are kept for the commit. A change row of an input file
- * (`in`) whose header lacks an optional column keeps that column's stored value (SPEC §2,
+ * (`in`) whose header lacks an optional column keeps that column's stored value (docs/input.md,
  * tx_versions_opts.file_cols). Frees *sorter. On success the
  * decisions' global counts are in j->sum.counts and the phase is timed. */
 int tx_decide_phase(tx_job *j, const tx_input *in, tx_sorter **sorter, const uint64_t *hist,

@@ -1,4 +1,4 @@
-/* load_rejects.c - the rejects file (SPEC §2): each rank writes the rejected records of its
+/* load_rejects.c - the rejects file (docs/input.md): each rank writes the rejected records of its
  * share, in input order, to a part of its own; rank 0 joins the parts in rank order, so the
  * file is sorted by input position and the same for any rank count. */
 #include <inttypes.h>

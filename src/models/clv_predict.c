@@ -1,5 +1,5 @@
 /* clv_predict.c - per-customer predictions of the fitted models with the `lifetimes`
- * package's conventions (SPEC §5): P(alive), the conditional expected number of purchases
+ * package's conventions (docs/analytics.md): P(alive), the conditional expected number of purchases
  * and the customer lifetime value, one customer at a time (tx_bgnbd_p_alive,
  * tx_bgnbd_expected, tx_clv_value) and for many customers at once (tx_clv_predict: the
  * hypergeometric part once per distinct (x, T), the same values bit for bit). */

@@ -1,4 +1,4 @@
-/* fields.h - private to src/record: the value rules of SPEC §2, one function per column kind,
+/* fields.h - private to src/record: the value rules of docs/input.md, one function per column kind,
  * applied to a field's bytes once the tokenizer (libcsv) has split the record. static inline:
  * the record parser's per-field callback is the hot path and inlines them. No allocation, no
  * locale, no strtol: every byte is looked at a small, fixed number of times. */
@@ -206,7 +206,7 @@ static inline tx_reject take_text(const char *s, size_t n, char *dst, size_t cap
     return check_text((const unsigned char *)dst, n);
 }
 
-/* The columns a record must give (SPEC §2): a missing one is missing_field. */
+/* The columns a record must give (docs/input.md): a missing one is missing_field. */
 static const bool col_required[TX_NCOLS] = {
     [TX_COL_TRANSACTION_ID] = true,
     [TX_COL_CUSTOMER_ID] = true,

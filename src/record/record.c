@@ -1,4 +1,4 @@
-/* record.c - the extract's header and the per-record parser of SPEC §2.
+/* record.c - the extract's header and the per-record parser of docs/input.md.
  *
  * libcsv (csv.h) splits every header and record into fields; callbacks check each field as
  * libcsv hands it over (fields.h), in field order, without copying it. What libcsv's strict

@@ -1,4 +1,4 @@
-/* report.c - tx_report_write: reads an HDF5 snapshot (SPEC §6) serially and hands it to the
+/* report.c - tx_report_write: reads an HDF5 snapshot (docs/snapshot.md) serially and hands it to the
  * HTML renderer. Every dataset and attribute the dashboard shows is required; a missing one
  * fails with a message naming the file and the object. /holdout is optional (snapshots made
  * with --holdout-start), but complete when present. Unknown groups are ignored. */

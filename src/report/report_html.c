@@ -299,7 +299,8 @@ static void write_run(FILE *o, const rpt_snapshot *s)
                                                     "Moved", "Deleted", "Stale", "Superseded"};
     char v[64], sub[64];
     fputs("<section id=\"run\"><h2>Load run</h2><p class=\"note\">Records of this run "
-          "(SPEC \xc2\xa7" "4 counts). ", o);
+          "(every record read is counted once: rejected, inserted, updated, moved, deleted, "
+          "stale or superseded). ", o);
     uint64_t sum = 0;
     for (int i = 1; i < RPT_NCOUNTS; i++)
         sum += s->counts[i];

@@ -17,7 +17,7 @@
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The export: the customers, then every revenue table snapshot.h describes. A per-currency
- * table (SPEC §6 /revenue/by_currency/...) is one more line here once snapshot.h has its
+ * table (docs/snapshot.md /revenue/by_currency/...) is one more line here once snapshot.h has its
  * column table; its file name follows from its group. Column kinds (days, months, cents, the
  * segment) come from snapread.h. */
 static const tx_snapshot_table *const tables[] = {

@@ -1,4 +1,4 @@
-/* snapshot.c - the SPEC §6 snapshot writer: parallel HDF5, collective transfers, one
+/* snapshot.c - the docs/snapshot.md snapshot writer: parallel HDF5, collective transfers, one
  * hyperslab per rank, temporary name + rename + latest.h5 symlink.
  *
  * Error discipline: every rank makes the same sequence of HDF5 calls (identical arguments for

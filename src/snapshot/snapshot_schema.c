@@ -1,5 +1,5 @@
 /* snapshot_schema.c - the column tables of snapshot.h: the one place that names the datasets
- * of SPEC §6's tables, their types and the struct members holding them. */
+ * of docs/snapshot.md's tables, their types and the struct members holding them. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* txgen_changes.c - change batches on top of a truth file: a batch of versions (with `op`), the
- * expected truth after applying it (SPEC §4) and the expected counts. One rank. */
+ * expected truth after applying it (docs/load.md) and the expected counts. One rank. */
 #include "txgen.h"
 
 #include <errno.h>
@@ -285,7 +285,7 @@ int txg_changes_run(const txg_opts *o, tx_error *err)
             break;
         }
     }
-    /* Expected result, per version (SPEC §4). */
+    /* Expected result, per version (docs/load.md). */
     uint64_t n_ins = 0, n_upd = 0, n_mov = 0, n_del = 0, n_stale = 0, n_sup = 0;
     ver *sorted = TX_XMALLOC(b.n * sizeof *sorted);
     memcpy(sorted, b.v, b.n * sizeof *sorted);

@@ -118,7 +118,7 @@ void txg_put_text(txg_sink *s, const char *t, size_t n)
 
 /* ---- Records ---- */
 
-/* The reason codes of SPEC §2 (own copy, the record module's may not be linked in). */
+/* The reason codes of docs/input.md (own copy, the record module's may not be linked in). */
 const char *txg_reject_name(tx_reject r)
 {
     static const char *const names[TX_NREJECTS] = {

@@ -1,4 +1,4 @@
-/* versions.c - SPEC §4's decision for one transaction (see include/txetl/versions.h). */
+/* versions.c - docs/load.md's decision for one transaction (see include/txetl/versions.h). */
 #include "txetl/versions.h"
 
 #include <inttypes.h>
@@ -34,7 +34,7 @@ static void entry_of(const tx_record *row, tx_stored *e)
     memcpy(e->currency, row->currency, sizeof e->currency);
 }
 
-/* SPEC §2: an update or a move keeps the stored value of every optional column the winner's
+/* docs/input.md: an update or a move keeps the stored value of every optional column the winner's
  * file does not have (like ON DUPLICATE KEY UPDATE of the given columns only). Text tails past
  * the length stay zero, as the parser leaves them. */
 static void keep_absent(unsigned cols, const tx_stored *st, tx_record *row)

@@ -1,4 +1,4 @@
-/* fuzz_record.c - libFuzzer target for the extract's header and record parser (SPEC §2).
+/* fuzz_record.c - libFuzzer target for the extract's header and record parser (docs/input.md).
  *
  * The input is read like one extract file (as src/extract does): a UTF-8 BOM is skipped, the
  * first line (a '\n' outside quotes ends it) goes to tx_header_parse, and every following

@@ -1,5 +1,5 @@
-/* fuzz_shardfile.c - libFuzzer target for the shard file's group counting (SPEC §3) and the
- * `txetl` command line (SPEC §7).
+/* fuzz_shardfile.c - libFuzzer target for the shard file's group counting (docs/shards.md) and the
+ * `txetl` command line (docs/commands.md).
  *
  * Every input is used twice:
  *  1. its bytes are the shard file: written to a private temporary file (mode 600) and handed

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""analytics_check.py - what the analytics integration tests assert about a snapshot (SPEC §5, §6)
+"""analytics_check.py - what the analytics integration tests assert about a snapshot (docs/analytics.md, docs/snapshot.md)
 against the real shards it was computed from (Debian python3-h5py, numpy, python3-mysqldb).
 
   analytics_check.py customers CNF SNAP     /customers = the database's own aggregates and NTILE(5)
@@ -11,7 +11,7 @@ against the real shards it was computed from (Debian python3-h5py, numpy, python
   analytics_check.py params SNAP PARAMS [K] /model recovers the generating parameters: every one
                                             within K (default 4) standard errors of the truth,
                                             the standard errors from the observed information
-  analytics_check.py live-extract TRUTH OUT extract (SPEC §2 format) of a truth file's live rows
+  analytics_check.py live-extract TRUTH OUT extract (docs/input.md format) of a truth file's live rows
   analytics_check.py cdnow-extract ELOG OUT the CDNOW event log as an extract
   analytics_check.py cdnow SNAP             the published CDNOW numbers (README of the data set)
   analytics_check.py cdnow-holdout SNAP ELOG /holdout of `txetl snapshot --as-of 1998-06-30
@@ -41,7 +41,7 @@ from txcheck import connect, shards  # noqa: E402  (same directory)
 
 EPOCH = datetime.date(1970, 1, 1)
 
-# SPEC §5: segment of (R, F).
+# docs/analytics.md: segment of (R, F).
 SEGMENTS = {}
 for _r, _fs, _name in [
         (5, (4, 5), "Champions"), (3, (4, 5), "Loyal"), (4, (4, 5), "Loyal"),
@@ -309,7 +309,7 @@ def read_params(path):
 # statistical part shrinks with the customer count as it should (at 50,000 customers: r 0.7%,
 # alpha 1.1%, a 1.8%, b 2.5%, p 2.9%, q 0.9%, v 3.7% of the parameter; K = 4 keeps a correct
 # fit from failing by chance while a fit off by 5-15% fails). The allowance is the one known bias:
-# txgen simulates BG/NBD in continuous time, while SPEC §5 counts a calendar day as one purchase
+# txgen simulates BG/NBD in continuous time, while docs/analytics.md counts a calendar day as one purchase
 # occasion, so purchases of one customer on one day merge (with lambda ~ Gamma(0.75, 40) about
 # E[lambda^2]/E[lambda]/2 = 2% of the repeat purchases): the purchase rate r/alpha comes out ~3%
 # low (measured at 50,000 customers: r +1.3%, alpha +4.1%). 5% is allowed on r and alpha only.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # analytics_test.sh BUILD_DIR SHARDS_CNF WORK_DIR
 # The issue-4 acceptance checks of the reduce step through the real pipeline (txetl load into 2
-# real MariaDB shards, then the snapshot), SPEC §5-§6:
+# real MariaDB shards, then the snapshot), docs/analytics.md, docs/snapshot.md:
 #   1. /customers (orders, revenue, first/last purchase, recency_days, R/F/M, segment, the
 #      lifetimes summary) = the database's own GROUP BY and NTILE(5) over all shards' rows;
 #   2. /revenue/daily and /revenue/monthly = SQL GROUP BY over all shards;

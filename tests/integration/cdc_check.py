@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""cdc_check.py - change-data-capture assertions about real shards (SPEC §3-§4), on top of
+"""cdc_check.py - change-data-capture assertions about real shards (docs/shards.md, docs/load.md), on top of
 txcheck.py (Debian python3-mysqldb).
 
   cdc_check.py audit CNF OLD_TRUTH NEW_TRUTH [--counts FILE] [--audit-inserts]
@@ -20,12 +20,12 @@ txcheck.py (Debian python3-mysqldb).
         stale (older), stale (equal last_updated), tie within the batch.
   cdc_check.py indexes CNF
         Every shard's TransactionsOptimized has PRIMARY KEY (transaction_id, transaction_date)
-        and an index led by (customer_id, transaction_date) (SPEC §3; a load that drops it for
+        and an index led by (customer_id, transaction_date) (docs/shards.md; a load that drops it for
         speed must have rebuilt it).
   cdc_check.py runids CNF OUT
         Every run_id of etl_runs and audit_log in any shard, one per line.
   cdc_check.py extract TRUTH OUT
-        An extract (SPEC §2) of the truth's live rows: amounts with 2 decimals, last_updated
+        An extract (docs/input.md) of the truth's live rows: amounts with 2 decimals, last_updated
         with microseconds; tombstones left out.
   cdc_check.py revdump CNF OUT
         revenue_daily of every shard (shard,date,revenue,transactions,customers) to OUT and the

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # cdc_test.sh BUILD_DIR SHARDS_CNF WORK_DIR
-# Change-data-capture semantics (SPEC §3-§4) against 2 real shards, with 1, 2 and 3 ranks:
+# Change-data-capture semantics (docs/shards.md, docs/load.md) against 2 real shards, with 1, 2 and 3 ranks:
 #  A. hand-written cases (tests/data/cdc_cases, README there): deletes before the transaction
 #     was ever stored then an older / a newer insert in a later run, a move across the shard
 #     boundary and back, equal last_updated (stale), several versions of one id on different
 #     dates in one file (ties: the later position wins), a rerun (all stale); then a change
 #     file with only the required columns + last_updated together with a full one in one run
-#     (SPEC §2 "Columns a file does not have": updates and moves across the boundary keep the
+#     (docs/input.md "Columns a file does not have": updates and moves across the boundary keep the
 #     stored category/payment_method/currency, inserts and resurrections take defaults, the
 #     full file overwrites, present-but-empty = default) and its rerun;
 #  B. a txgen base extract with duplicates, two chained txgen change batches (every case of

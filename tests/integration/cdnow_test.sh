@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cdnow_test.sh BUILD_DIR SHARDS_CNF WORK_DIR CDNOW_ELOG
-# SPEC §5's published check through the real pipeline: the CDNOW sample (shared/data/cdnow/,
+# docs/analytics.md's published check through the real pipeline: the CDNOW sample (shared/data/cdnow/,
 # 2,357 customers, 6,919 purchases) converted to an extract (rows numbered as transaction_id,
 # customer_id = sampleid, date from YYYYMMDD, amount = sales), loaded with 2 ranks into 2 real
 # shards, then `txetl snapshot --as-of 1997-09-30 --clv-unit week`: BG/NBD r, alpha, a, b, LL

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2046  # pid lists and query results are split into words on purpose
 # fault_test.sh BUILD_DIR WORK_DIR
-# Failures (SPEC §4 "a failed run ... rerunning the same command reaches exactly the state of an
+# Failures (docs/load.md "a failed run ... rerunning the same command reaches exactly the state of an
 # uninterrupted run", §7 exit status and messages), on 2 shards of its own (started here with
 # scripts/shards.sh under WORK_DIR, stopped and wiped on exit), as servers get killed:
 #  a. shard 1 down at the start: exit 1 within seconds with 1, 2 and 3 ranks, the message names

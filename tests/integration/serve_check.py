@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""serve_check.py - checks of SPEC §8 (docs/serving.md) against real servers.
+"""serve_check.py - checks of docs/serving.md against real servers.
 
   serve_check.py values CNF SNAPSHOT.h5      analytics tables == the snapshot (h5py)
   serve_check.py poll CNF STOPFILE OUT       reader loop: every poll sees one run_id in all

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # serve_publish_test.sh BUILD_DIR WORK_DIR
-# SPEC §8 analytics database on shards of its own (2 shards, [analytics] on the shard0 server
+# docs/serving.md analytics database on shards of its own (2 shards, [analytics] on the shard0 server
 # by default): after a load with a snapshot, customer_scores / revenue_* / model_params /
 # snapshots equal the snapshot (h5py); a reader polling all tables while further snapshots
 # publish only ever sees one run_id across all tables; --no-publish publishes nothing; the BI

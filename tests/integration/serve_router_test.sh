@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # serve_router_test.sh BUILD_DIR WORK_DIR
-# SPEC §8 one endpoint: 3 shards and a Spider router (scripts/shards.sh --router); after a
+# docs/serving.md one endpoint: 3 shards and a Spider router (scripts/shards.sh --router); after a
 # load (three currencies), `txetl router` builds the Spider tables; through the router
 # COUNT(*), SUM by month and by currency, revenue_daily and a date-bounded query equal the
 # sums over the shards queried directly; the date-bounded query reaches only the shard of its

@@ -1,4 +1,4 @@
-/* snapcmp.c - compares two txetl snapshots (or any two HDF5 files) the way SPEC §4's
+/* snapcmp.c - compares two txetl snapshots (or any two HDF5 files) the way docs/load.md's
  * rank-count independence reads: same objects, same types and shapes, integers and strings
  * equal, floating point within a relative tolerance (NaN equals NaN).
  *

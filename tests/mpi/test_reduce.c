@@ -1,7 +1,7 @@
 /* test_reduce.c - tx_reduce_snapshot against a serial reference computed in the test.
  *
  * Every rank generates the same seeded population and keeps a share of it (round robin, or
- * everything on the last rank); rank 0 computes the SPEC §5 results with plain sorts and loops
+ * everything on the last rank); rank 0 computes the docs/analytics.md results with plain sorts and loops
  * and reads the snapshot back with serial HDF5. Scenarios:
  *   reduce-day-np<P>   day unit, explicit as-of with later transactions ignored, round robin
  *   reduce-week-np<P>  week unit, default as-of, every transaction on the last rank

@@ -1,5 +1,5 @@
 """Reads txetl snapshots with h5py (Debian's python3-h5py) the way users do, and checks the
-SPEC §6 layout: attribute types (strings come back as str), dataset names and dtypes, equal
+docs/snapshot.md layout: attribute types (strings come back as str), dataset names and dtypes, equal
 column lengths, customers sorted by id. Usage: test_reduce_h5py.py SNAPSHOT.h5 ..."""
 import sys
 

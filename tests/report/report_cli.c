@@ -1,5 +1,5 @@
 /* report_cli.c - test driver: `report_cli SNAPSHOT OUT` renders the dashboard through
- * tx_report_write, so the report tests do not depend on the txetl CLI. Exit status as SPEC §7. */
+ * tx_report_write, so the report tests do not depend on the txetl CLI. Exit status as docs/commands.md. */
 #include <stdio.h>
 
 #include "txetl/error.h"

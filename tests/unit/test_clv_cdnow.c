@@ -1,4 +1,4 @@
-/* test_clv_cdnow.c - the published CDNOW check of SPEC §5: BG/NBD (Fader, Hardie & Lee 2005)
+/* test_clv_cdnow.c - the published CDNOW check of docs/analytics.md: BG/NBD (Fader, Hardie & Lee 2005)
  * and Gamma-Gamma (Fader & Hardie 2013) parameters, log-likelihood and customer 1's
  * prediction, in weeks and in days; the standard errors against lifetimes' published summary
  * tables; the Newton fits' iteration counts; and a fit held to 2 iterations reported as not

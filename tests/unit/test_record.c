@@ -1,4 +1,4 @@
-/* test_record.c - SPEC §2 validation: header matching, every reject reason, boundary values,
+/* test_record.c - docs/input.md validation: header matching, every reject reason, boundary values,
  * quoting, defaults, and the calendar helpers. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* test_sorter.c - the version sorter of the load (src/load/spill.c): packed entries, the radix
- * sort of keys, spilled runs and their merge give exactly the order of SPEC §4's version rules
+ * sort of keys, spilled runs and their merge give exactly the order of docs/load.md's version rules
  * (directory shard, transaction_id, last_updated desc, input position desc) and hand every
  * record back byte for byte. */
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* test_versions.c - SPEC §4 (and §2's columns a file does not have) as the versions module
+/* test_versions.c - docs/load.md (and §2's columns a file does not have) as the versions module
  * decides it (src/versions): every rule and precedence on hand-made cases, then thousands of
  * random histories (several runs each: inserts, updates, moves, deletes before inserts, ties,
  * reruns, resurrections; two files with random sets of optional columns) replayed through the
@@ -282,7 +282,7 @@ static void test_refusals(void)
     CHECK(tx_versions_decide(NULL, &nothing, v, 2, &o, &err) == TX_ERR); /* two ids */
 }
 
-/* SPEC §2 "Columns a file does not have": decisions with per-file column masks. File 0 has
+/* docs/input.md "Columns a file does not have": decisions with per-file column masks. File 0 has
  * every optional column, file 1 none of them, file 2 only currency. */
 static tx_versions_outcome decide_cols(const tx_stored *st, tx_record *v, size_t k)
 {
@@ -400,7 +400,7 @@ enum { NIDS = 10, NDATES = 3, NRUNS = 7, MAXV = 40, HISTORIES = 4000 };
 static const int32_t dates[NDATES] = {18000, 18031, 20000};
 
 /* The reference: every version ever given, with its run. The stored state of an id is the
- * best of them by SPEC §4's words: the greatest last_updated; among equal ones the earliest
+ * best of them by docs/load.md's words: the greatest last_updated; among equal ones the earliest
  * run (the stored one stays); within that run the later input position. */
 typedef struct hver {
     tx_record r;
@@ -428,7 +428,7 @@ static const hver *ref_best(const hver *hist, size_t n, uint64_t id)
     return best;
 }
 
-/* The reference's optional columns, by SPEC §2's words: the value of a column in the stored
+/* The reference's optional columns, by docs/input.md's words: the value of a column in the stored
  * row is that of the newest stored version, since the transaction last appeared (nothing or a
  * tombstone before it), whose file had the column; if none had it, the value the version that
  * made it appear carries (the parser's default). chain[0..n) are the versions that became the
