@@ -27,7 +27,7 @@ static inline int32_t tx_days_from_civil(int y, int m, int d)
     const unsigned yoe = (unsigned)(y - era * 400);                                   /* [0, 399] */
     const unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1); /* [0, 365] */
     const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;               /* [0, 146096] */
-    return (int32_t)(era * 146097 + (int)doe - 719468);
+    return (int32_t)((int64_t)era * 146097 + (int64_t)doe - 719468); /* no int overflow */
 }
 
 /* Local. The civil date (*y, *m 1..12, *d 1..31) of days since 1970-01-01; any int32 day.

@@ -289,9 +289,8 @@ int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32
         *out = NULL;
         return st;
     }
-    int32_t fl[2] = {f->first, -f->last}; /* INT32_MIN + 1 <= -last: last >= INT32_MIN + 1 */
-    if (f->last == INT32_MIN)
-        fl[1] = INT32_MAX;
+    /* MIN of (first, -last); a rank with no rows has last = INT32_MIN (not negated). */
+    int32_t fl[2] = {f->first, f->last == INT32_MIN ? INT32_MAX : -f->last};
     MPI_Allreduce(MPI_IN_PLACE, fl, 2, MPI_INT32_T, MPI_MIN, comm);
     *first = fl[0];
     *last = fl[1] == INT32_MAX ? INT32_MIN : -fl[1];
