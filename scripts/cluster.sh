@@ -16,7 +16,8 @@
 #        munge): slurmctld in a namespace of its own (txc<N>c, 10.231.<N>.10,
 #        hostname txc<N>ctl), one slurmd per host namespace (NodeName=txc<N>n<h>
 #        NodeAddr=the host's address, slurmd -N txc<N>n<h>, hostname = node name,
-#        a node-local /tmp = DIR/slurm/tmp/<node>, DIR itself still visible there),
+#        a node-local /tmp = DIR/slurm/tmp/<node>; DIR, this checkout, the directory `up`
+#        ran in and TXETL_CLUSTER_SHARED stay visible there when they lie under /tmp),
 #        a private munged (unix socket under DIR/slurm/munge, reached from every
 #        namespace through the shared file system); partition "cluster" (default),
 #        TXETL_SLURM_CPUS [4] CPUs per node. Clients: source DIR/slurm.env
@@ -517,11 +518,25 @@ sl_start() { # name ns hostname tmpdir|"" args...
   local bin; bin=$(command -v "${name%%.*}" || echo "/usr/sbin/${name%%.*}")
   if [[ -n $tmp ]]; then
     mkdir -p "$tmp"; chmod 1777 "$tmp"
-    # DIR itself stays visible when it lies under /tmp (bound into the node's /tmp).
-    pre="mount --bind '$tmp' /tmp && "
-    if [[ $DIR == /tmp/* ]]; then
-      mkdir -p "$tmp/${DIR#/tmp/}"
-      pre="mount --bind '$DIR' '$tmp/${DIR#/tmp/}' && mount --rbind '$tmp' /tmp && "
+    # What the jobs must see stays visible when it lies under /tmp (bound into the node's
+    # /tmp at the same path): DIR, this checkout (binaries, test work dirs), the directory
+    # `up` ran in, and TXETL_CLUSTER_SHARED (colon-separated paths).
+    local shared=() p q seen binds=""
+    IFS=: read -r -a shared <<<"$DIR:$(cd "$HERE/.." && pwd):$PWD:${TXETL_CLUSTER_SHARED:-}"
+    for p in "${shared[@]}"; do
+      [[ $p == /tmp/* ]] || continue
+      seen=0
+      for q in "${shared[@]}"; do # a path inside another shared one is bound with it
+        [[ $q == /tmp/* && $q != "$p" && $p == "$q"/* ]] && seen=1
+      done
+      ((seen)) || [[ $binds == *"'$p' "* ]] && continue
+      mkdir -p "$tmp/${p#/tmp/}"
+      binds+="mount --bind '$p' '$tmp/${p#/tmp/}' && "
+    done
+    if [[ -n $binds ]]; then
+      pre="${binds}mount --rbind '$tmp' /tmp && "
+    else
+      pre="mount --bind '$tmp' /tmp && "
     fi
     setsid nsenter --net="/run/netns/$ns" unshare --uts --mount --propagation private \
       sh -c "${pre}hostname '$hn' && exec '$bin' -D $* -f '$(sl_conf)'" \
