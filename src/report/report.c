@@ -328,7 +328,7 @@ static int read_root(reader *rd, rpt_snapshot *s)
                           format);
     if (rc == TX_OK)
         rc = read_attr_num(rd, "/", "format_version", H5T_NATIVE_LLONG, &version);
-    if (rc == TX_OK && version != 1)
+    if (rc == TX_OK && version != 2)
         rc = tx_error_set(rd->err, TX_ERR, "%s: unsupported snapshot format_version %lld",
                           rd->path, version);
     if (rc == TX_OK)

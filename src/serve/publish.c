@@ -82,6 +82,7 @@ static void add_snapshot_cols(tx_store_table *t, const tx_snapshot_table *st, in
             case TX_SNAP_I64: type = TX_SQL_I64; break;
             case TX_SNAP_U64: type = TX_SQL_U64; break;
             case TX_SNAP_F64: type = TX_SQL_F64; break;
+            case TX_SNAP_S3: type = TX_SQL_CURRENCY; break;
             }
         }
         /* f64 may be NaN or infinite: NULL in SQL */

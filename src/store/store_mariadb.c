@@ -101,7 +101,12 @@ int tx_mdb_prepare(tx_store *s, tx_store_state *st, tx_error *err)
     tx_conn *c = s->conn;
     uint64_t got = 0;
     int null;
-    int rc = run_schema(c, err);
+    int rebuild = 0; /* revenue_daily of an older txetl (currencies added together) */
+    int rc = tx_mdb_revenue_upgrade(c, &rebuild, err);
+    if (rc == TX_OK)
+        rc = run_schema(c, err);
+    if (rc == TX_OK && rebuild)
+        rc = tx_mdb_revenue_rebuild(c, err);
     if (rc != TX_OK)
         return rc;
     /* txetl before 0.2 kept the directory as one row per transaction_id */
