@@ -1,6 +1,7 @@
--- txetl shard schema (SPEC §3). One copy per shard, in the database named by the shard's
--- option group (default Customer). txetl runs this on every shard at the start of every run
--- (statements are idempotent); it also runs with the mariadb/mysql client:
+-- txetl shard schema. One copy per shard, in the database named by the shard's option group
+-- (default Customer). A load runs this on every shard it writes, at its start (statements are
+-- idempotent), after checking that every existing table has the columns written here; status
+-- and snapshot only read and create nothing. It also runs with the mariadb/mysql client:
 --   mariadb --defaults-file=shards.cnf --defaults-group-suffix=... < sql/schema.sql
 -- Statements end with ';' at the end of a line.
 
@@ -22,7 +23,9 @@ CREATE TABLE IF NOT EXISTS TransactionsOptimized (
   PARTITION BY RANGE COLUMNS(transaction_date) (PARTITION gmin VALUES LESS THAN (MAXVALUE));
 
 -- One row per counted insert (with --audit-inserts), update, move and delete, across all
--- shards: it is written by the shard that holds the transaction's directory entry.
+-- shards: it is written by the shard that holds the transaction's directory entry. An
+-- audit_log of an older txetl without the payment_method/currency columns gets them at the
+-- start of a run (ALTER TABLE ... ADD COLUMN, NULL in the rows it already holds).
 CREATE TABLE IF NOT EXISTS audit_log (
   audit_id         BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   run_id           VARCHAR(64)     NOT NULL,
@@ -34,6 +37,10 @@ CREATE TABLE IF NOT EXISTS audit_log (
   new_amount       DECIMAL(14,2)   NULL,
   old_category     VARCHAR(64)     NULL,
   new_category     VARCHAR(64)     NULL,
+  old_payment_method VARCHAR(32)   NULL,
+  new_payment_method VARCHAR(32)   NULL,
+  old_currency     CHAR(3)         NULL,
+  new_currency     CHAR(3)         NULL,
   old_last_updated DATETIME(6)     NULL,
   new_last_updated DATETIME(6)     NULL,
   applied_at       DATETIME(6)     NOT NULL,
@@ -86,7 +93,9 @@ CREATE TABLE IF NOT EXISTS shard_map (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- Small facts of this shard's state: 'revenue_dirty' = 1 while a backfill that recomputes
--- revenue_daily at its end is under way (a run that finds it set recomputes revenue_daily).
+-- revenue_daily at its end is under way (a run that finds it set recomputes revenue_daily);
+-- 'directory_format' = the encoding of txn_directory.data (written while the directory is
+-- empty; a non-empty directory of another format, or of none recorded, is refused).
 CREATE TABLE IF NOT EXISTS shard_state (
   name  VARCHAR(64)     NOT NULL PRIMARY KEY,
   value BIGINT          NOT NULL
@@ -98,10 +107,13 @@ CREATE TABLE IF NOT EXISTS shard_state (
 -- costs a primary-key look-up here, never a scan of TransactionsOptimized. Kept in blocks of
 -- 16 consecutive ids (block = transaction_id DIV 16), one row per block: a backfill writes a
 -- row per 16 transactions instead of one per transaction. `data` holds the block's entries in
--- id order, each "OFF,DAYS,LU_US,DELETED,CENTS,LEN:CATEGORY": OFF = transaction_id - 16 *
--- block, DAYS = transaction_date as days since 1970-01-01, LU_US = last_updated as
--- microseconds since 1970-01-01T00:00:00 UTC, DELETED = 1 for a tombstone, CENTS = the amount
--- in cents, then LEN bytes of category.
+-- id order, each "OFF,DAYS,LU_US,DELETED,CENTS,CUR,LEN:CATEGORY,LEN:PAYMENT" (directory format
+-- 2): OFF = transaction_id - 16 * block, DAYS = transaction_date as days since 1970-01-01,
+-- LU_US = last_updated as microseconds since 1970-01-01T00:00:00 UTC, DELETED = 1 for a
+-- tombstone, CENTS = the amount in cents, CUR = the currency, then LEN bytes of category and
+-- LEN bytes of payment_method. The entry is the whole stored row but customer_id, so a change
+-- file without some optional columns can keep their stored values (also when it moves the
+-- transaction to another shard).
 CREATE TABLE IF NOT EXISTS txn_directory (
   block            BIGINT UNSIGNED   NOT NULL PRIMARY KEY,
   entries          SMALLINT UNSIGNED NOT NULL,
@@ -150,4 +162,19 @@ CREATE TABLE IF NOT EXISTS stage_remove (
   transaction_id   BIGINT UNSIGNED NOT NULL,
   transaction_date DATE            NOT NULL,
   PRIMARY KEY (transaction_id, transaction_date)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The cluster's identity as this shard recorded it at the first load (one row): the cluster id
+-- (32 random hex digits chosen once per cluster), this shard's index and the shard count. Every
+-- command checks, before it writes anything, that group [shard<i>] of the shard file reaches
+-- the shard that recorded index i of one cluster (swapped groups, two groups reaching one
+-- database, a shard of another cluster are refused). A shard without a row (a first load that
+-- died before recording it, a cluster of an older txetl) gets it at the next load.
+CREATE TABLE IF NOT EXISTS cluster_identity (
+  one_row     TINYINT     NOT NULL DEFAULT 1 PRIMARY KEY,
+  cluster_id  CHAR(32)    NOT NULL,
+  shard_index INT         NOT NULL,
+  shard_count INT         NOT NULL,
+  created_run VARCHAR(64) NOT NULL,
+  created_at  DATETIME(6) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -15,6 +15,7 @@ typedef struct tx_load_opts {
     const char *rejects_path;  /* --rejects (default "rejects.csv") */
     const char *summary_json;  /* --summary-json, or NULL */
     double max_reject_rate;    /* --max-reject-rate (default 0.01) */
+    long long max_rejects;     /* --max-rejects: most rejected records allowed (-1: no limit) */
     int no_snapshot;           /* --no-snapshot */
     int no_publish;            /* --no-publish: no analytics database refresh after the snapshot */
     int dry_run;               /* --dry-run: parse, validate, route; write no shard */

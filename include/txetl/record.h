@@ -99,7 +99,8 @@ int tx_header_parse(const char *line, size_t len, const char *path, tx_header *h
  * shared between threads. */
 typedef struct tx_record_parser tx_record_parser;
 
-/* Local. Creates a parser and allocates its buffer (about TX_RECORD_MAX bytes). Returns TX_OK,
+/* Local. Creates a parser and allocates its buffers (about 2 x TX_RECORD_MAX bytes: one for
+ * tx_record_parse, one for the stream below). Returns TX_OK,
  * or TX_ENOMEM with a message in err. The caller owns *out: release with
  * tx_record_parser_free. */
 int tx_record_parser_new(tx_record_parser **out, tx_error *err);
@@ -122,6 +123,58 @@ void tx_record_parser_free(tx_record_parser **p);
  * quote (the caller knows it from the quote parity). Uses p's buffers: no allocation. */
 tx_reject tx_record_parse(tx_record_parser *p, const tx_header *h, const char *rec, size_t len,
                           int unterminated, tx_record *out);
+
+/* ---- the stream: libcsv over many records per call ----------------------------------------
+ * The cursor's hot path. One libcsv parser (the parser's second) is fed a window's bytes, a
+ * piece of at most TX_STREAM_PIECE bytes per csv_parse call, without a csv_fini per record;
+ * its field callback checks each field as above, its row callback ends a record. A record is
+ * taken from the stream only when its reading is provably the one of tx_record_parse: one
+ * row ended by its own '\n' (or '\r\n'), no '"' in it, and not a byte dropped (its length =
+ * field bytes + commas). Any other record (quotes, blanks at a field edge, a stray CR, an empty
+ * or blank line) is found by its quote parity (the first '\n' after an even number of '"')
+ * and handed to tx_record_parse, which is exact; libcsv stays in step, as without a strict
+ * error its quoting is the parity's. A strict error stops the stream at its record. */
+
+/* A record the stream completed. */
+typedef struct tx_row {
+    uint64_t offset;  /* its first byte (in the coordinates of the fed bytes: the file's) */
+    uint64_t line;    /* 1-based line of its first line */
+    size_t len;       /* its bytes up to (not including) the '\n' that ends it */
+    tx_reject reject; /* TX_REJ_NONE when its tx_record is valid */
+} tx_row;
+
+#define TX_STREAM_PIECE 4096u /* most bytes one tx_record_stream_feed parses */
+/* Most records one feed completes (the first may have begun before; the rest take >= 2 bytes),
+ * plus the slot of the record in progress: the size of the rows and recs arrays. */
+#define TX_STREAM_ROWS (TX_STREAM_PIECE / 2 + 2)
+
+typedef enum tx_stream_status {
+    TX_STREAM_MORE = 0, /* every byte up to `to` parsed; feed on */
+    TX_STREAM_SLOW,     /* the record in progress needs the per-record pass (strict error, or
+                           its end is not in the bytes at hand): tx_record_stream_at tells
+                           where it starts; begin the stream again after it */
+    TX_STREAM_END       /* a record starts at or after `limit`: the stream is done */
+} tx_stream_status;
+
+/* Local. (Re)starts the stream at a record start `offset` (line `line`) of a file with header
+ * h; records starting at or after `limit` are not the caller's and end the stream. */
+void tx_record_stream_begin(tx_record_parser *p, const tx_header *h, uint64_t offset,
+                            uint64_t line, uint64_t limit);
+
+/* Local. Parses the bytes from where the stream stands (tx_record_stream_at's *fed) up to `to`
+ * (at most TX_STREAM_PIECE more). buf holds the file's bytes from offset buf_off on, at least
+ * up to `to`, and from the start of the record in progress. Completed records go to
+ * rows[0..*n) and, for those with reject TX_REJ_NONE, recs[0..*n) (all but offset and
+ * file_index); pass the same two arrays (TX_STREAM_ROWS each) to every feed of a stream: the
+ * record in progress is kept in recs. Pointers into buf are not kept past the call. No
+ * allocation. */
+tx_stream_status tx_record_stream_feed(tx_record_parser *p, const char *buf, uint64_t buf_off,
+                                       uint64_t to, tx_row *rows, tx_record *recs, size_t *n);
+
+/* Local. The record in progress: its first byte and line, and how far bytes were fed
+ * (*offset <= *fed). */
+void tx_record_stream_at(const tx_record_parser *p, uint64_t *offset, uint64_t *line,
+                         uint64_t *fed);
 
 /* Local. The snake_case code of a reason, e.g. "bad_date"; "none" for TX_REJ_NONE. */
 const char *tx_reject_name(tx_reject r);

@@ -41,8 +41,17 @@ int tx_tsv_text(tx_buf *b, const char *s, size_t len);
 /* Local. Counts the groups [shard0] .. [shard<N-1>] of the shard file (contiguous from 0) and
  * (rank 0) warns when the file is readable by group or others. TX_EUSAGE naming the file when
  * it is unreadable, holds no [shard0], has a gap or a group the client library would read
- * under another name ([shard01]). */
+ * under another name ([shard01]), or when a [shard<N>] group holds an option the client
+ * library does not know (tx_shardfile_check_options). */
 int tx_shardfile_count(const char *path, int *nshards, tx_error *err);
+
+/* Local. Checks every option name of the [shard<N>] groups of the shard file (and of the files
+ * it names with !include) against the options the client library (Connector/C) reads from an
+ * option file, '_' and '-' alike, `loose-` prefixed names skipped: the library silently ignores
+ * an unknown one (`sockett=`), and the shard would then be reached with a default. TX_EUSAGE
+ * "shard file F:LINE: [shardN] has option 'sockett', which the client library does not know
+ * (did you mean socket?)". */
+int tx_shardfile_check_options(const char *path, tx_error *err);
 
 /* ---- a store ----------------------------------------------------------------------------- */
 
@@ -86,13 +95,37 @@ typedef struct tx_store_run {
     const tx_run_counts *counts; /* the run's global counts */
 } tx_store_run;
 
+/* What a group of the shard file reached (tx_store_inspect): the server, the database and the
+ * cluster identity recorded there. Plain bytes (no pointers): ranks exchange them as such. */
+typedef struct tx_store_facts {
+    int reached;            /* 1 once filled */
+    int db_exists;          /* the database exists (a load creates it) */
+    int has_tables;         /* the database holds TransactionsOptimized */
+    int has_identity;       /* cluster_identity holds a row */
+    int index, count;       /* the recorded shard index and shard count */
+    char cluster_id[36];    /* the recorded cluster id (32 hex digits) */
+    char where[200];        /* "the server at socket /x/sock" / "... at HOST port P" */
+    char database[68];
+    char key[400];          /* equal keys = the same database on the same server */
+    char version[80];       /* @@version */
+    int local_infile;       /* @@GLOBAL.local_infile */
+    uint64_t max_allowed_packet; /* @@GLOBAL.max_allowed_packet */
+} tx_store_facts;
+
+/* The largest statement txetl sends a server, which max_allowed_packet must allow: the
+ * partition DDL of a first load whose dates span all 1560 months (under 200 KiB), a directory
+ * look-up of 2048 blocks (about 45 KiB), an etl_runs row (about 12 KiB); LOAD DATA LOCAL
+ * streams its text (directory/audit chunks of 8 MiB, row rounds of 16 MiB) in packets of the
+ * client's network buffer, so those sizes do not count. 1 MiB leaves room. */
+#define TX_STORE_PACKET_NEED (1u << 20)
+
 /* A back end. Each operation's contract is the one of its tx_store_* wrapper below. */
 typedef struct tx_store_ops {
     const char *name;
     int (*open)(tx_store *s, tx_error *err);
     void (*close)(tx_store *s);
     int (*run_lock)(tx_store *s, tx_error *err);
-    int (*prepare)(tx_store *s, tx_store_state *st, tx_error *err);
+    int (*prepare)(tx_store *s, int dir_format, tx_store_state *st, tx_error *err);
     int (*map_read)(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err);
     int (*map_write)(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
                      tx_error *err);
@@ -109,6 +142,10 @@ typedef struct tx_store_ops {
     int (*read_txns)(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
     int (*read_months)(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
     int (*status)(tx_store *s, FILE *out, tx_error *err);
+    int (*inspect)(tx_store *s, tx_store_facts *f, tx_error *err);
+    int (*schema_check)(tx_store *s, int mode, tx_error *err);
+    int (*identity_write)(tx_store *s, const char *cluster_id, int count, const char *run_id,
+                          tx_error *err);
 } tx_store_ops;
 
 /* The MariaDB/MySQL back end (connections from the shard file). */
@@ -118,11 +155,17 @@ extern const tx_store_ops tx_store_mariadb;
 extern const tx_store_ops tx_store_null;
 
 /* Local. A store for shard `index` of the shard file at `path`, on back end `ops`: the MariaDB
- * back end connects (timeouts set; the database created when absent and made current). TX_ERR
- * naming the shard and the server's message when it cannot; TX_ENOMEM. *out is NULL on
- * failure. Free with tx_store_close. */
+ * back end connects (timeouts set; the database made current when it exists). Connecting
+ * writes nothing: a missing database is created by tx_store_prepare (a load's). TX_ERR naming
+ * the shard and the server's message when it cannot; TX_ENOMEM. *out is NULL on failure. Free
+ * with tx_store_close. */
 int tx_store_open(const tx_store_ops *ops, const char *path, int index, tx_store **out,
                   tx_error *err);
+/* Local. tx_store_open for a command that only reads (status, snapshot): the database must
+ * exist, else TX_EUSAGE "shard N: database D does not exist on <server>: check database= in
+ * [shardN] of FILE"; nothing is ever created on the server. */
+int tx_store_open_read(const tx_store_ops *ops, const char *path, int index, tx_store **out,
+                       tx_error *err);
 /* Local. Stops the store's loaders and closes its connections (an uncommitted directory
  * transaction rolls back; the run lock is released). *s = NULL. NULL is a no-op. */
 void tx_store_close(tx_store **s);
@@ -135,11 +178,16 @@ int tx_store_index(const tx_store *s);
  * never inside a transaction. */
 int tx_store_run_lock(tx_store *s, tx_error *err);
 
-/* Local. Creates the schema (sql/schema.sql; idempotent) and repairs what a dead run left: its
- * etl_runs row marked failed ("abandoned: ..."), a dropped secondary index rebuilt. Fills *st.
- * TX_EUSAGE naming the shard when txn_directory has an older txetl's layout. Call with the run
- * lock held. */
-int tx_store_prepare(tx_store *s, tx_store_state *st, tx_error *err);
+/* Local. Creates the database when absent, the schema (sql/schema.sql; idempotent) and repairs
+ * what a dead run left: its etl_runs row marked failed ("abandoned: ..."), any index of
+ * sql/schema.sql a table lacks rebuilt (with a warning naming it); an audit_log
+ * of an older txetl gets its payment_method/currency columns. `dir_format` is the encoding of
+ * txn_directory.data the caller reads and writes: recorded in shard_state while the directory
+ * is empty; a non-empty directory recorded with another format (none = format 1) is refused.
+ * Fills *st. TX_EUSAGE naming the shard when txn_directory has an older (or newer) txetl's
+ * layout; TX_ERR on a store opened by tx_store_open_read. Call with the run lock held, after
+ * tx_store_schema_check. */
+int tx_store_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *err);
 
 /* Local. Hands each row of shard_map, in shard order, to fn. No row: fn is never called. */
 int tx_store_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err);
@@ -314,5 +362,50 @@ typedef struct tx_store_router_result {
  * CREATE SERVER keeps; TX_ERR naming the shard or router at fault. */
 int tx_store_router_build(tx_store_db *db, const char *path, int nshards, const int32_t *bound,
                           tx_store_router_result *res, tx_error *err);
+
+/* ---- preflight: what a group reaches, before anything is written -------------------------- */
+
+/* Local. Fills *f with what the store reached: server, database, the cluster identity recorded
+ * in cluster_identity (none when the table or its row is absent: before the first load, or a
+ * txetl that did not record one), @@version, local_infile, max_allowed_packet. Reads only. The
+ * null back end reaches "null store N", no identity, every requirement met. */
+int tx_store_inspect(tx_store *s, tx_store_facts *f, tx_error *err);
+
+/* What tx_store_schema_check accepts of missing tables. */
+enum {
+    TX_SCHEMA_READ = 0,   /* every table must be there (snapshot) */
+    TX_SCHEMA_LOAD = 1,   /* missing ones are fine: tx_store_prepare creates them */
+    TX_SCHEMA_STATUS = 2, /* no txetl table at all is fine (no load yet); some missing is not */
+};
+
+/* Local. Compares every txetl table of the shard with sql/schema.sql: a missing, extra (in
+ * TransactionsOptimized only NOT NULL columns without a default are refused: more columns are
+ * allowed) or retyped column is TX_EUSAGE naming the shard, the table, the column, what the
+ * shard has and what sql/schema.sql expects, with the statement that fixes it. Missing tables
+ * as `mode` says (else TX_EUSAGE naming them: check database=). A missing index is not an
+ * error here (tx_store_prepare re-creates it and logs so). Reads only. */
+int tx_store_schema_check(tx_store *s, int mode, tx_error *err);
+
+/* Local. Records the cluster identity in the shard's cluster_identity (once: a shard that has
+ * one keeps it): cluster id, this shard's index, `count` shards, the run that recorded it. */
+int tx_store_identity_write(tx_store *s, const char *cluster_id, int count, const char *run_id,
+                            tx_error *err);
+
+/* Local, pure. Whether a server of @@version `version` is new enough for txetl: MariaDB 10.5 or
+ * later, MySQL 8.0 or later. 1 = yes; 0 = no, with the reason in why (size bytes); -1 = the
+ * version cannot be read (why says so). */
+int tx_store_version_ok(const char *version, char *why, size_t size);
+
+/* Local, pure. Checks that group [shard<i>] of the shard file `path` reached shard i of one
+ * cluster, from what each of the n groups reached (f[0..n), all filled): two groups reaching one
+ * database of one server, groups reaching shards of different clusters, a shard recorded with
+ * another shard count, or groups reaching shards of other indexes (swapped groups) are TX_EUSAGE
+ * naming every group at fault and what it reached. Groups whose shard has no identity yet (a
+ * first load that died midway) pass, provided their database holds txetl's tables: a first load
+ * creates every shard's tables before it records any identity, so beside an identified shard a
+ * missing database or an empty one is a wrong group (a typo in database=). On success *cluster_id gets the recorded cluster id (37
+ * bytes), or "" when no shard has one. */
+int tx_store_cluster_check(const tx_store_facts *f, int n, const char *path, char *cluster_id,
+                           tx_error *err);
 
 #endif

@@ -12,18 +12,31 @@
 #include "txetl/record.h"
 #include "txetl/run.h"
 
-/* The stored state of a transaction: its directory entry. `found` = 0: never stored (every
- * other field zero). `deleted` = 1: a tombstone (a winning op=D); its last_updated_us still
- * decides staleness, the other values are those of the deleting version. Later columns
- * (payment_method, currency) are added here, at the end; code that copies or zero-fills a
- * tx_stored keeps working. */
+/* The stored state of a transaction: its directory entry, the whole stored row but
+ * customer_id (a winner always carries it: it is a required column). `found` = 0: never
+ * stored (every other field zero). `deleted` = 1: a tombstone (a winning op=D); its
+ * last_updated_us still decides staleness, the other values are those of the deleting version.
+ * Fields are added at the end; code that copies or zero-fills a tx_stored keeps working. */
 typedef struct tx_stored {
     int found, deleted;
     int32_t date;
     int64_t last_updated_us, amount_cents;
     uint8_t category_len;
     char category[TX_CATEGORY_MAX];
+    uint8_t payment_len;
+    char payment[TX_PAYMENT_MAX];
+    char currency[3];
 } tx_stored;
+
+/* The optional columns a file's header may lack whose stored value an update or move then
+ * keeps (SPEC §2 "Columns a file does not have"). last_updated and op are not among them: an
+ * absent last_updated is the date at midnight, an absent op is U, as for any record. */
+enum {
+    TX_VCOL_CATEGORY = 1u << 0, /* transaction_category */
+    TX_VCOL_PAYMENT = 1u << 1,  /* payment_method */
+    TX_VCOL_CURRENCY = 1u << 2, /* currency */
+    TX_VCOL_ALL = (1u << 3) - 1
+};
 
 /* What the winning version does to the stored state. */
 typedef enum tx_action {
@@ -44,11 +57,13 @@ typedef enum tx_count_class {
     TX_CLASS_DELETED,
 } tx_count_class;
 
-/* What a decision depends on besides the data. A later change adds here what SPEC §2's
- * "columns absent from the file keep stored values" needs (the columns present per file_index),
- * so callers that zero-initialise this struct keep today's behaviour. */
+/* What a decision depends on besides the data. Zero-initialised: no audit rows for inserts,
+ * and every file has every optional column. */
 typedef struct tx_versions_opts {
-    int audit_inserts; /* --audit-inserts: an insert gets an audit row too */
+    int audit_inserts;         /* --audit-inserts: an insert gets an audit row too */
+    const unsigned *file_cols; /* [nfiles]: the TX_VCOL_* columns each input file's header has
+                                  (tx_versions_header_cols), by file_index; NULL = all of them */
+    size_t nfiles;
 } tx_versions_opts;
 
 /* The decision for one transaction. Values are copies (no pointers into the inputs). */
@@ -61,9 +76,10 @@ typedef struct tx_versions_outcome {
                                     rejected = 0, the others by class; they reconcile */
     /* rows on the shards of the dates */
     int write_row;         /* `row` must be stored (REPLACE) in the shard of row.date */
-    tx_record row;         /* the row as stored afterwards (when write_row). Today the winning
-                              version verbatim; with absent columns it will carry the stored
-                              values for them */
+    tx_record row;         /* the row as stored afterwards (when write_row): the winning
+                              version, except that an update or a move takes the stored value
+                              of every TX_VCOL_* column its file lacks; an insert is the winner
+                              verbatim (the parser gave absent columns their defaults) */
     int remove_old;        /* the copy at old.date must be removed from the shard of that date
                               (a move, or a delete of a stored live row) */
     /* the directory */
@@ -84,10 +100,15 @@ typedef struct tx_versions_outcome {
  * at transaction_id. The load's sorter (src/load/spill.c) sorts by this order within an id. */
 int tx_versions_cmp(const tx_record *a, const tx_record *b);
 
+/* Local, pure. The TX_VCOL_* columns header h has (from h->col_of). */
+unsigned tx_versions_header_cols(const tx_header *h);
+
 /* Local. Decides one transaction: `st` its stored state (found = 0 when none), v[0..k) its
  * versions in this run best first (tx_versions_cmp order, all of one transaction_id, k >= 1).
- * Fills *out (the caller owns it; nothing is kept). Returns TX_OK, or TX_ERR with a message in
- * err when k is 0, ids differ or v is not best first (a broken caller invariant). */
+ * Only the winner's values (and, for an update or move, the stored ones) reach the row: a
+ * loser's columns never do. Fills *out (the caller owns it; nothing is kept). Returns TX_OK, or
+ * TX_ERR with a message in err when k is 0, ids differ, v is not best first, or the winner's
+ * file_index is not below opts->nfiles while opts->file_cols is set (broken caller invariants). */
 int tx_versions_decide(const tx_versions_opts *opts, const tx_stored *st, const tx_record *v,
                        size_t k, tx_versions_outcome *out, tx_error *err);
 

@@ -3,6 +3,7 @@
  * printed settings all walk the same rows. */
 #include "txetl/cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@ typedef enum kind {
     K_INT,  /* int field: a number in [lo, hi], truncated */
     K_DATE, /* int32_t field: YYYY-MM-DD as days since the epoch */
     K_UNIT, /* int field: "day" = 0, "week" = 1 */
+    K_COUNT, /* long long field: a whole number >= lo; a negative field shows as `unset` */
 } kind;
 
 /* The one option table. `off` is the field's offset in tx_cli; `unset` is how the settings
@@ -52,6 +54,9 @@ static const struct optdef {
      "rejected records (default: rejects.csv)"},
     {"max-reject-rate", TX_CLI_LOAD, K_NUM, offsetof(tx_cli, load.max_reject_rate), 0, 1, "X",
      NULL, "fail before writing when more than X of the records are rejected (default 0.01)"},
+    {"max-rejects", TX_CLI_LOAD, K_COUNT, offsetof(tx_cli, load.max_rejects), 0, 0, "N",
+     "(no limit)", "fail before writing when more than N records are rejected (default: no "
+     "limit)"},
     {"no-snapshot", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.no_snapshot), 0, 0, NULL, NULL,
      "skip the reduce step and snapshot"},
     {"no-publish", CMD_ANALYTICS, K_FLAG, offsetof(tx_cli, load.no_publish), 0, 0, NULL, NULL,
@@ -216,6 +221,16 @@ static int set_option(tx_cli *c, const struct optdef *d, const char *arg, tx_err
             return tx_error_set(err, TX_EUSAGE, "--%s: '%s' is not a date YYYY-MM-DD", d->name,
                                 arg);
         return TX_OK;
+    case K_COUNT: {
+        char *end;
+        errno = 0;
+        long long n = strtoll(arg, &end, 10);
+        if (end == arg || *end || errno || n < (long long)d->lo)
+            return tx_error_set(err, TX_EUSAGE, "--%s: '%s' is not a whole number >= %g",
+                                d->name, arg, d->lo);
+        *(long long *)field = n;
+        return TX_OK;
+    }
     case K_UNIT:
         if (strcmp(arg, "day") && strcmp(arg, "week"))
             return tx_error_set(err, TX_EUSAGE, "--%s: '%s' is not day or week", d->name, arg);
@@ -236,6 +251,7 @@ int tx_cli_parse(int argc, char **argv, tx_cli *c, tx_error *err)
     tx_load_opts *o = &c->load;
     o->rejects_path = "rejects.csv";
     o->max_reject_rate = 0.01;
+    o->max_rejects = -1;
     o->analytics.as_of = INT32_MIN;
     o->analytics.holdout_start = INT32_MIN;
     o->analytics.horizon_days = 30;
@@ -347,6 +363,15 @@ void tx_cli_print_settings(FILE *f, const tx_cli *c)
         case K_UNIT:
             fprintf(f, "  --%-16s %s\n", d->name, *(const int *)field ? "week" : "day");
             break;
+        case K_COUNT: {
+            long long n;
+            memcpy(&n, field, sizeof n);
+            if (n < 0)
+                fprintf(f, "  --%-16s %s\n", d->name, d->unset);
+            else
+                fprintf(f, "  --%-16s %lld\n", d->name, n);
+            break;
+        }
         }
     }
     if (c->cmd == TX_CLI_LOAD)

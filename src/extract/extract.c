@@ -45,6 +45,14 @@ struct tx_cursor {
     uint64_t buf_off;
     tx_record_parser *parser; /* libcsv, one per cursor: its buffers serve every record */
     char raw[RAW_KEEP];
+    /* The stream (record.h): records of the window parsed a piece at a time, handed out
+     * from the batch rows[bhead..bn) (recs: their binary form). `slow`: the record at
+     * slow_pos (line slow_line) takes the per-record pass next. */
+    int slow;
+    uint64_t slow_pos, slow_line;
+    size_t bhead, bn;
+    tx_row rows[TX_STREAM_ROWS];
+    tx_record recs[TX_STREAM_ROWS];
 };
 
 void tx_split_range(int rank, int nranks, uint64_t total, uint64_t *start, uint64_t *count)
@@ -420,111 +428,191 @@ static int skip_long(tx_cursor *cur, struct infile *f, uint64_t start, uint64_t 
     return TX_OK;
 }
 
+/* The per-record pass over the record at cur->pos (< f->b, < f->size): finds its end by the
+ * quote parity, then tx_record_parse. Returns 1 with *raw (and *rec) filled, 0 for an empty
+ * line, TX_ERR on a read error. Moves the window: the batch must be handed out. */
+static int next_slow(tx_cursor *cur, struct infile *f, tx_raw *raw, tx_record *rec,
+                     tx_error *err)
+{
+    /* Find the record's end: the first '\n' with an even number of quotes before it. */
+    uint64_t s = cur->pos;
+    int64_t avail = window(cur, f, s, 1, err);
+    if (avail < 0)
+        return TX_ERR;
+    size_t i = 0;
+    int parity = 0, found = 0, too_long = 0;
+    uint64_t nl = 0;
+    for (;;) {
+        const char *b = cur->buf + (s - cur->buf_off);
+        while (i < (size_t)avail) {
+            const char *p = memchr(b + i, '\n', (size_t)avail - i);
+            size_t stop = p ? (size_t)(p - b) : (size_t)avail;
+            for (const char *q = memchr(b + i, '"', stop - i); q;
+                 q = memchr(q + 1, '"', (size_t)(b + stop - q - 1)))
+                parity ^= 1;
+            if (!p) {
+                i = stop;
+                break;
+            }
+            nl++;
+            i = stop + 1;
+            if (!parity) {
+                found = 1;
+                break;
+            }
+        }
+        if (found || s + (uint64_t)avail >= f->size)
+            break;
+        if ((size_t)avail > TX_RECORD_MAX) {
+            too_long = 1;
+            break;
+        }
+        size_t need = (size_t)avail * 2;
+        avail = window(cur, f, s, need, err);
+        if (avail < 0)
+            return TX_ERR;
+    }
+    uint64_t end; /* offset of the terminating '\n', or the file size */
+    int unterminated = 0;
+    raw->offset = s;
+    raw->line = cur->line;
+    raw->file_index = (uint32_t)cur->file;
+    if (too_long) {
+        uint64_t lines;
+        int inq;
+        if (skip_long(cur, f, s, &end, &lines, &inq, err) != TX_OK)
+            return TX_ERR;
+        raw->bytes = cur->raw;
+        raw->len = RAW_KEEP;
+        raw->reject = inq ? TX_REJ_UNTERMINATED_QUOTE : TX_REJ_RECORD_TOO_LONG;
+        cur->line += lines;
+        cur->pos = end + 1;
+        return 1;
+    }
+    if (found) {
+        end = s + i - 1;
+    } else {
+        end = f->size;
+        unterminated = parity;
+    }
+    size_t len = (size_t)(end - s);
+    const char *bytes = cur->buf + (s - cur->buf_off);
+    cur->line += nl;
+    cur->pos = end + 1;
+    if (len == 0 || (len == 1 && bytes[0] == '\r'))
+        return 0; /* an empty line carries no record */
+    raw->bytes = bytes;
+    raw->len = len;
+    if (len > TX_RECORD_MAX) {
+        raw->len = RAW_KEEP;
+        raw->reject = unterminated ? TX_REJ_UNTERMINATED_QUOTE : TX_REJ_RECORD_TOO_LONG;
+        return 1;
+    }
+    raw->reject = tx_record_parse(cur->parser, &f->hdr, bytes, len, unterminated, rec);
+    if (raw->reject == TX_REJ_NONE) {
+        rec->offset = s;
+        rec->file_index = (uint32_t)cur->file;
+    }
+    return 1;
+}
+
+/* The record at pos (line) takes the per-record pass next. */
+static void go_slow(tx_cursor *cur, uint64_t pos, uint64_t line)
+{
+    cur->slow = 1;
+    cur->slow_pos = pos;
+    cur->slow_line = line;
+}
+
+static void next_file(tx_cursor *cur, const struct infile *f)
+{
+    cur->done += f->b - f->a;
+    cur->file++;
+    cur->started = 0;
+}
+
 int tx_cursor_next(tx_cursor *cur, tx_raw *raw, tx_record *rec, tx_error *err)
 {
     tx_input *in = cur->in;
     for (;;) {
+        if (cur->bhead < cur->bn) { /* the batch first */
+            const size_t k = cur->bhead++;
+            const tx_row *r = &cur->rows[k];
+            raw->bytes = cur->buf + (r->offset - cur->buf_off);
+            raw->len = r->len > TX_RECORD_MAX ? RAW_KEEP : r->len;
+            raw->offset = r->offset;
+            raw->line = r->line;
+            raw->file_index = (uint32_t)cur->file;
+            raw->reject = r->reject;
+            if (r->reject == TX_REJ_NONE) {
+                *rec = cur->recs[k];
+                rec->offset = r->offset;
+                rec->file_index = (uint32_t)cur->file;
+            }
+            cur->pos = r->offset + r->len + 1;
+            return 1;
+        }
         if (cur->file >= in->n)
             return 0;
         struct infile *f = &in->f[cur->file];
         if (f->a >= f->b || f->data_start >= f->size) {
-            cur->done += f->b - f->a;
-            cur->file++;
-            cur->started = 0;
+            next_file(cur, f);
             continue;
         }
         if (!cur->started) {
             cur->buf_off = 0;
             cur->buf_len = 0;
+            cur->bhead = cur->bn = 0;
+            cur->slow = 0;
             if (find_first(cur, f, err) != TX_OK)
                 return TX_ERR;
             cur->started = 1;
+            tx_record_stream_begin(cur->parser, &f->hdr, cur->pos, cur->line, f->b);
         }
-        if (cur->pos >= f->b || cur->pos >= f->size) {
-            cur->done += f->b - f->a;
-            cur->file++;
-            cur->started = 0;
+        if (cur->slow) {
+            cur->slow = 0;
+            cur->pos = cur->slow_pos;
+            cur->line = cur->slow_line;
+            int got = 0;
+            if (cur->pos < f->b && cur->pos < f->size)
+                got = next_slow(cur, f, raw, rec, err);
+            if (got < 0)
+                return TX_ERR;
+            tx_record_stream_begin(cur->parser, &f->hdr, cur->pos, cur->line, f->b);
+            if (got)
+                return 1;
             continue;
         }
-        /* Find the record's end: the first '\n' with an even number of quotes before it. */
-        uint64_t s = cur->pos;
-        int64_t avail = window(cur, f, s, 1, err);
-        if (avail < 0)
-            return TX_ERR;
-        size_t i = 0;
-        int parity = 0, found = 0, too_long = 0;
-        uint64_t nl = 0;
-        for (;;) {
-            const char *b = cur->buf + (s - cur->buf_off);
-            while (i < (size_t)avail) {
-                const char *p = memchr(b + i, '\n', (size_t)avail - i);
-                size_t stop = p ? (size_t)(p - b) : (size_t)avail;
-                for (const char *q = memchr(b + i, '"', stop - i); q;
-                     q = memchr(q + 1, '"', (size_t)(b + stop - q - 1)))
-                    parity ^= 1;
-                if (!p) {
-                    i = stop;
-                    break;
-                }
-                nl++;
-                i = stop + 1;
-                if (!parity) {
-                    found = 1;
-                    break;
-                }
+        uint64_t rs, line, fed;
+        tx_record_stream_at(cur->parser, &rs, &line, &fed);
+        if (rs >= f->b || rs >= f->size) {
+            cur->pos = rs;
+            next_file(cur, f);
+            continue;
+        }
+        const uint64_t wend = cur->buf_off + cur->buf_len;
+        if (fed >= wend) {
+            if (wend >= f->size) { /* the last record has no '\n' */
+                go_slow(cur, rs, line);
+                continue;
             }
-            if (found || s + (uint64_t)avail >= f->size)
-                break;
-            if ((size_t)avail > TX_RECORD_MAX) {
-                too_long = 1;
-                break;
-            }
-            size_t need = (size_t)avail * 2;
-            avail = window(cur, f, s, need, err);
-            if (avail < 0)
+            /* a new window from the record in progress (it is at most TX_RECORD_MAX + a
+             * piece long so far, READ_CHUNK holds it and more) */
+            if (window(cur, f, rs, (size_t)(fed - rs) + 1, err) < 0)
                 return TX_ERR;
+            continue;
         }
-        uint64_t end; /* offset of the terminating '\n', or the file size */
-        int unterminated = 0;
-        raw->offset = s;
-        raw->line = cur->line;
-        raw->file_index = (uint32_t)cur->file;
-        if (too_long) {
-            uint64_t lines;
-            int inq;
-            if (skip_long(cur, f, s, &end, &lines, &inq, err) != TX_OK)
-                return TX_ERR;
-            raw->bytes = cur->raw;
-            raw->len = RAW_KEEP;
-            raw->reject = inq ? TX_REJ_UNTERMINATED_QUOTE : TX_REJ_RECORD_TOO_LONG;
-            cur->line += lines;
-            cur->pos = end + 1;
-            return 1;
+        const uint64_t to = wend - fed > TX_STREAM_PIECE ? fed + TX_STREAM_PIECE : wend;
+        const tx_stream_status st = tx_record_stream_feed(cur->parser, cur->buf, cur->buf_off,
+                                                          to, cur->rows, cur->recs, &cur->bn);
+        cur->bhead = 0;
+        if (st == TX_STREAM_SLOW) {
+            tx_record_stream_at(cur->parser, &rs, &line, &fed);
+            go_slow(cur, rs, line);
+        } else if (st == TX_STREAM_MORE) {
+            tx_record_stream_at(cur->parser, &rs, &line, &fed);
+            if (fed - rs > TX_RECORD_MAX) /* too long: the per-record pass keeps its head */
+                go_slow(cur, rs, line);
         }
-        if (found) {
-            end = s + i - 1;
-        } else {
-            end = f->size;
-            unterminated = parity;
-        }
-        size_t len = (size_t)(end - s);
-        const char *bytes = cur->buf + (s - cur->buf_off);
-        cur->line += nl;
-        cur->pos = end + 1;
-        if (len == 0 || (len == 1 && bytes[0] == '\r'))
-            continue; /* an empty line carries no record */
-        raw->bytes = bytes;
-        raw->len = len;
-        if (len > TX_RECORD_MAX) {
-            raw->len = RAW_KEEP;
-            raw->reject = unterminated ? TX_REJ_UNTERMINATED_QUOTE : TX_REJ_RECORD_TOO_LONG;
-            return 1;
-        }
-        raw->reject = tx_record_parse(cur->parser, &f->hdr, bytes, len, unterminated, rec);
-        if (raw->reject == TX_REJ_NONE) {
-            rec->offset = s;
-            rec->file_index = (uint32_t)cur->file;
-        }
-        return 1;
     }
 }

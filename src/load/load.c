@@ -1,12 +1,14 @@
 /* load.c - the driver of `txetl load` and `txetl snapshot`. A load is the phases of README
  * "Design", numbered as tx_phase (load_internal.h) numbers them; each is local work ending in
  * one agreement, so at the first failure every rank leaves together and rank 0 reports:
- *   0 preflight       shard file, stores, run lock, schema, shard map; input headers
+ *   0 preflight       shard file, stores, cluster identity, servers and tables checked
+ *                     (load_identity.c), run lock, schema, shard map; input headers
  *                     (load_map.c, load_scan.c)
  *   1 scan + route    parse and validate this rank's share; rejects to a part per rank,
  *                     joined; the date histogram; every valid version routed to the rank of
- *                     its directory shard and sorted there; the reject rate checked before
- *                     anything is written (load_scan.c). A --dry-run ends here.
+ *                     its directory shard and sorted there; the reject rate and count
+ *                     checked before anything but the failed etl_runs row is written
+ *                     (load_scan.c). A --dry-run ends here.
  *   2 decide + apply  the run's etl_runs row and the shard map written; the versions decided
  *                     against the directory, rows and removals routed to the shards of their
  *                     dates and handed to the stores (load_decide.c)
@@ -22,7 +24,7 @@
 #include "txetl/mpiutil.h"
 
 /* Phase 2 begins with the run's first writes: the boundaries of a fresh cluster, the etl_runs
- * row ("running") and the shard map on the shards that lack it. */
+ * row ("running"), the shard map and the cluster identity on the shards that lack them. */
 static int open_run(tx_job *j, const uint64_t *hist, tx_error *err)
 {
     if (j->fresh)
@@ -30,6 +32,8 @@ static int open_run(tx_job *j, const uint64_t *hist, tx_error *err)
     int rc = tx_apply_runs_row(j, "running", NULL, NULL, err);
     if (rc == TX_OK)
         rc = tx_map_write(j, err);
+    if (rc == TX_OK)
+        rc = tx_load_identity_write(j, err);
     rc = tx_agree(j->comm, rc, err);
     j->runs_row = 1; /* also on failure: a shard may hold the row, which must end as failed */
     return rc;
@@ -48,6 +52,7 @@ static int finish_phase(tx_job *j, tx_error *err)
 static int commit_phase(tx_job *j, tx_error *err)
 {
     int rc = tx_agree(j->comm, tx_apply_directory(j, err), err);
+    j->committed = rc == TX_OK; /* a later failure's etl_runs row keeps the applied counts */
     if (rc == TX_OK)
         rc = tx_agree(j->comm, tx_apply_runs_row(j, "running", NULL, NULL, err), err);
     if (rc == TX_OK)
@@ -77,12 +82,14 @@ static int run_phases(tx_job *j, tx_scan *sc, tx_run_info *run, tx_error *err)
     if (rc == TX_OK)
         rc = tx_scan_open(j, sc, err);
     if (rc == TX_OK)
+        j->runs_row = !dry; /* the run has started: etl_runs records how it ends (close_run) */
+    if (rc == TX_OK)
         rc = tx_scan_phase(j, sc, dry, err);                                      /* 1 */
     if (rc != TX_OK || dry)
         return rc;
     rc = open_run(j, sc->hist, err);                                              /* 2 */
     if (rc == TX_OK)
-        rc = tx_decide_phase(j, &sc->sorter, sc->hist, err);
+        rc = tx_decide_phase(j, sc->in, &sc->sorter, sc->hist, err);
     if (rc == TX_OK)
         rc = finish_phase(j, err);                                                /* 3 */
     if (rc == TX_OK)
@@ -132,7 +139,8 @@ int tx_snapshot_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_e
     tx_job_init(j, comm, o);
     int rc = tx_map_count(j, err);
     if (rc == TX_OK)
-        rc = tx_agree(comm, tx_map_open_stores(j, &tx_store_mariadb, err), err);
+        rc = tx_load_check(j, tx_map_open_stores_read(j, &tx_store_mariadb, err), 0,
+                           err); /* reads only: identity and tables */
     if (rc == TX_OK) {
         tx_job_fill_run(j, run);
         rc = tx_load_reduce(j, 0, run, err);

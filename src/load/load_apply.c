@@ -19,7 +19,7 @@ int tx_apply_prepare(tx_job *j, tx_error *err)
         int rc = tx_store_run_lock(st, err);
         tx_store_state state;
         if (rc == TX_OK)
-            rc = tx_store_prepare(st, &state, err);
+            rc = tx_store_prepare(st, TX_DIR_FORMAT, &state, err);
         if (rc != TX_OK)
             return rc;
         tx_home *h = &j->homes[s];
@@ -174,6 +174,13 @@ int tx_apply_directory(tx_job *j, tx_error *err)
 int tx_apply_runs_row(tx_job *j, const char *status, const char *finished, const char *message,
                       tx_error *err)
 {
+    /* A run that failed before every shard committed its directory applied nothing that
+     * counts: its row keeps read and rejected, and 0 in the applied columns (never figures of
+     * a run that did not happen). */
+    tx_run_counts counts = j->sum.counts;
+    if (!strcmp(status, "failed") && !j->committed)
+        counts.inserted = counts.updated = counts.moved = counts.deleted = counts.stale =
+            counts.superseded = 0;
     const tx_store_run run = {
         .run_id = j->run_id,
         .started = j->started_utc,
@@ -184,7 +191,7 @@ int tx_apply_runs_row(tx_job *j, const char *status, const char *finished, const
         .shards = j->nshards,
         .files = j->o->files,
         .nfiles = j->o->nfiles,
-        .counts = &j->sum.counts,
+        .counts = &counts,
     };
     int rc = TX_OK;
     for (int s = 0; s < j->nshards && rc == TX_OK; s++)

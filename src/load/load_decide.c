@@ -5,8 +5,9 @@
  * the new directory entry and the audit row (both kept per shard for the commit, phase 4).
  * The sink hands each round's rows and removals to the owned shards' stores.
  *
- * The code from decide_src to rows_sink is load.c's as it was (a pending patch applies to it),
- * but for the phase number in two comments. */
+ * The code from decide_src to rows_sink is load.c's as it was, but for the phase number in two
+ * comments and wip-partial's change rows with fewer columns (decide_opts, the audit row's
+ * payment_method and currency). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ typedef struct decide_src {
     tx_dir_block cur;
     int cur_shard, cur_open, cur_dirty;
     tx_versions_outcome outcome; /* the decision of the current transaction */
+    tx_versions_opts opts;       /* --audit-inserts, the optional columns of each input file */
+    unsigned *file_cols;         /* [nfiles], for opts */
     tx_run_counts counts;        /* read here counts the versions decided (unused) */
 } decide_src;
 
@@ -128,13 +131,23 @@ static void dir_set(decide_src *ds, uint64_t id, const tx_stored *e)
     ds->cur_dirty = 1;
 }
 
+/* A tab and then the text, or \N when !have. */
+static void put_opt_text(tx_buf *b, int have, const char *s, size_t len)
+{
+    b->p[b->len++] = '\t';
+    if (have)
+        put_text(b, s, len);
+    else
+        b->len += (size_t)snprintf(b->p + b->len, 3, "\\N");
+}
+
 /* The audit_log row the outcome calls for: old_* from the stored state, new_* from the new
  * directory entry, NULL where the outcome says there is none (SPEC §3). */
 static int audit_row(tx_job *j, int shard, const tx_versions_outcome *vo, tx_error *err)
 {
     tx_home *h = &j->homes[shard];
     tx_buf *b = &h->audit;
-    if (payload_room(b, 512 + 4 * TX_CATEGORY_MAX) != TX_OK)
+    if (payload_room(b, 512 + 4 * (TX_CATEGORY_MAX + TX_PAYMENT_MAX)) != TX_OK)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     const tx_stored *st = &vo->old, *nw = &vo->entry;
     int old = vo->audit_old, neu = vo->audit_new;
@@ -164,16 +177,12 @@ static int audit_row(tx_job *j, int shard, const tx_versions_outcome *vo, tx_err
     NUL_OR(old, o += tx_fmt_cents(o, st->amount_cents));
     NUL_OR(neu, o += tx_fmt_cents(o, nw->amount_cents));
     b->len = (size_t)(o - b->p);
-    b->p[b->len++] = '\t';
-    if (old)
-        put_text(b, st->category, st->category_len);
-    else
-        b->len += (size_t)snprintf(b->p + b->len, 3, "\\N");
-    b->p[b->len++] = '\t';
-    if (neu)
-        put_text(b, nw->category, nw->category_len);
-    else
-        b->len += (size_t)snprintf(b->p + b->len, 3, "\\N");
+    put_opt_text(b, old, st->category, st->category_len);
+    put_opt_text(b, neu, nw->category, nw->category_len);
+    put_opt_text(b, old, st->payment, st->payment_len);
+    put_opt_text(b, neu, nw->payment, nw->payment_len);
+    put_opt_text(b, old, st->currency, sizeof st->currency);
+    put_opt_text(b, neu, nw->currency, sizeof nw->currency);
     o = b->p + b->len;
     NUL_OR(old, o += tx_fmt_timestamp(o, st->last_updated_us));
     *o++ = '\t';
@@ -185,6 +194,18 @@ static int audit_row(tx_job *j, int shard, const tx_versions_outcome *vo, tx_err
     return tx_apply_dir_rows(j, shard, 0, err);
 }
 
+/* The decisions' options: --audit-inserts and, per input file, the optional columns its header
+ * has (every rank has every header), so absent ones keep their stored values (SPEC §2). */
+static void decide_opts(tx_job *j, const tx_input *in, decide_src *ds)
+{
+    size_t nf = (size_t)tx_input_nfiles(in);
+    ds->file_cols = TX_XMALLOC((nf ? nf : 1) * sizeof *ds->file_cols);
+    for (size_t f = 0; f < nf; f++)
+        ds->file_cols[f] = tx_versions_header_cols(tx_input_header(in, (int)f));
+    ds->opts = (tx_versions_opts){.audit_inserts = j->o->audit_inserts,
+                                  .file_cols = ds->file_cols, .nfiles = nf};
+}
+
 /* Decides one transaction (SPEC §4, src/versions): versions v[0..k) best first, stored version
  * st; then carries the outcome out: the row to the shard of its date, the removal of the old
  * copy to the shard of the old date, the new directory entry, the audit row. */
@@ -192,8 +213,7 @@ static int decide_one(tx_job *j, decide_src *ds, int shard, const tx_record *v, 
                       const tx_stored *st, tx_outbox *ob, tx_error *err)
 {
     tx_versions_outcome *vo = &ds->outcome;
-    const tx_versions_opts opts = {.audit_inserts = j->o->audit_inserts};
-    int rc = tx_versions_decide(&opts, st, v, k, vo, err);
+    int rc = tx_versions_decide(&ds->opts, st, v, k, vo, err);
     if (rc != TX_OK)
         return rc;
     tx_versions_tally(&ds->counts, vo);
@@ -318,17 +338,20 @@ static int rows_sink(tx_job *j, void *ctx, const char *m, size_t bytes, tx_error
     return rc;
 }
 
-int tx_decide_phase(tx_job *j, tx_sorter **sorter, const uint64_t *hist, tx_error *err)
+int tx_decide_phase(tx_job *j, const tx_input *in, tx_sorter **sorter, const uint64_t *hist,
+                    tx_error *err)
 {
     decide_src *ds = TX_XCALLOC(1, sizeof *ds);
     ds->sorter = *sorter;
     ds->last = MPI_Wtime();
+    decide_opts(j, in, ds);
     int rc = tx_agree(j->comm, tx_apply_begin(j, hist, err), err);
     if (rc == TX_OK)
         rc = tx_routed_phase(j, decide_source, ds, rows_sink, NULL, err);
     tx_run_counts local = ds->counts;
     free(ds->blk);
     free(ds->fetched);
+    free(ds->file_cols);
     free(ds);
     tx_sorter_free(sorter);
     if (rc != TX_OK)

@@ -11,7 +11,8 @@
  *   load_apply.c    what each phase hands the stores of the owned shards
  *   load_reduce.c   phase 5: the stored transactions read back, the reduce step
  *   load_summary.c  progress, phase times, the human and JSON summaries
- *   load_format.c   LOAD DATA rows and directory blocks */
+ *   load_format.c   LOAD DATA rows and directory blocks
+ *   load_identity.c phase 0: cluster identity, server and table checks before any write */
 #ifndef TXETL_LOAD_INTERNAL_H
 #define TXETL_LOAD_INTERNAL_H
 
@@ -52,6 +53,7 @@ typedef struct tx_home {
     uint8_t months[TX_NMONTHS]; /* month partitions present */
     int dir_empty;              /* the directory was empty: no look-ups needed */
     int has_map;                /* the shard holds the shard map */
+    int has_identity;           /* the shard holds the cluster identity (load_identity.c) */
     tx_buf dir, audit;          /* directory and audit rows not yet handed to the store */
     uint64_t ndir, naudit;
     tx_buf rows[TX_ROW_LOADERS], removes; /* LOAD DATA text of the current round */
@@ -99,6 +101,8 @@ typedef struct tx_job {
                           the null store's in a dry run */
     int32_t *bound;    /* [nshards + 1]: shard s holds dates in [bound[s], bound[s + 1]) */
     int fresh;         /* no shard had a shard map: this run chooses the boundaries */
+    int committed;     /* every shard committed this run's directory: its counts are applied */
+    char cluster_id[40]; /* the cluster's id (recorded, or chosen by this first load) */
     /* the owned shards as homes of dates and directory shards (load_apply.c, load_decide.c) */
     tx_home *homes;    /* [nshards]: state of the owned shards (zeroed entries elsewhere) */
     /* what the run reports (load_summary.c); the per-shard tallies are kept by rows_sink
@@ -133,6 +137,10 @@ static inline int tx_job_dir_shard(const tx_job *j, uint64_t id)
     return (int)(tx_hash_u64(id / TX_DIR_BLOCK) % (uint64_t)j->nshards); /* a block: one shard */
 }
 
+/* The encoding of txn_directory.data that tx_fmt_dir_block writes and tx_parse_dir_block
+ * reads, recorded per shard in shard_state ('directory_format'): 2 = entries carry
+ * payment_method and currency (1: they did not; such a shard is refused at prepare). */
+#define TX_DIR_FORMAT 2
 /* A block of the directory (TX_DIR_BLOCK). */
 typedef struct tx_dir_block {
     uint64_t block;
@@ -173,10 +181,24 @@ int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err);
 int tx_apply_finish(tx_job *j, tx_error *err);
 /* Commits the directory transaction of each owned shard (call when every shard has its rows). */
 int tx_apply_directory(tx_job *j, tx_error *err);
-/* The run's etl_runs row in every owned shard: status, global counts, `finished` (a UTC
- * timestamp agreed by all ranks, or NULL while running), message (or NULL). */
+/* The run's etl_runs row in every owned shard: status, global counts (a "failed" row before
+ * j->committed keeps read and rejected, 0 in the applied counts), `finished` (a UTC timestamp
+ * agreed by all ranks, or NULL while running), message (or NULL). */
 int tx_apply_runs_row(tx_job *j, const char *status, const char *finished, const char *message,
                       tx_error *err);
+
+/* Collective (load_identity.c). Before anything is written: what each group of the shard file
+ * reached (tx_store_inspect on the owned shards, exchanged so that every rank sees every
+ * group) checked by tx_store_cluster_check, then on each owned shard the tables against
+ * sql/schema.sql (tx_store_schema_check) and, for a load (`for_load`), the server's version,
+ * local_infile and max_allowed_packet. `rc` is this rank's status so far (a failed open):
+ * every rank calls this whatever it is; returns the agreed status (TX_EUSAGE naming the
+ * groups, shard, table or server variable at fault and what to do). A load gets
+ * j->cluster_id (the recorded one, or a new random one when no shard has any) and
+ * j->homes[s].has_identity. */
+int tx_load_check(tx_job *j, int rc, int for_load, tx_error *err);
+/* Local (load_identity.c). Records the cluster identity in the owned shards that lack it. */
+int tx_load_identity_write(tx_job *j, tx_error *err);
 
 /* TransactionsOptimized's columns in tx_fmt_row's order (load_format.c; the store keeps its
  * own copy of the list next to the LOAD DATA it is for). */
@@ -206,12 +228,16 @@ int tx_map_count(tx_job *j, tx_error *err);
 /* Local. Opens a store on `ops` for every shard this rank owns (j->mine). Returns this rank's
  * status; callers agree. */
 int tx_map_open_stores(tx_job *j, const tx_store_ops *ops, tx_error *err);
+/* Local. tx_map_open_stores for a command that only reads (`txetl snapshot`): each store by
+ * tx_store_open_read, which creates nothing on the server. Returns this rank's status. */
+int tx_map_open_stores_read(tx_job *j, const tx_store_ops *ops, tx_error *err);
 /* Local. Reads the shard_map of owned shard s into bounds[0 .. nshards] (shard i holds
  * [bounds[i], bounds[i + 1])); *has = 1 when the shard holds a map. TX_EUSAGE when the map
  * names another shard count than the shard file. */
 int tx_map_read(tx_job *j, int s, int32_t *bounds, int *has, tx_error *err);
-/* Collective (agrees), phase 0. tx_map_count, tx_map_open_stores, the run lock and schema of
- * every owned shard (tx_apply_prepare) and its shard map; then j->bound and j->fresh, the same
+/* Collective (agrees), phase 0. tx_map_count, tx_map_open_stores, the cluster identity,
+ * servers and tables checked (tx_load_check, before anything is written), the run lock and
+ * schema of every owned shard (tx_apply_prepare) and its shard map; then j->bound and j->fresh, the same
  * on every rank. TX_EUSAGE when a shard map names another shard count or the shards' maps
  * differ. */
 int tx_map_preflight(tx_job *j, const tx_store_ops *ops, tx_error *err);
@@ -296,7 +322,8 @@ int tx_scan_open(tx_job *j, tx_scan *sc, tx_error *err);
  * valid records in the date histogram and, as versions, to the rank of their directory shard,
  * which sorts them (count_routes: only counted per destination, as --dry-run does, and logged
  * by rank 0). Then the global counts (j->sum.counts) and histogram, the rejects joined, the
- * phase timed; TX_ERR when the reject rate exceeds --max-reject-rate. */
+ * phase timed; TX_ERR when the reject rate exceeds --max-reject-rate or the count
+ * --max-rejects (a limit given). */
 int tx_scan_phase(tx_job *j, tx_scan *sc, int count_routes, tx_error *err);
 /* Local. Frees what the scan holds. */
 void tx_scan_close(tx_scan *sc);
@@ -307,9 +334,12 @@ void tx_scan_close(tx_scan *sc);
  * then rounds: the versions of *sorter decided a block of ids at a time against the stored
  * directory entries (SPEC §4, txetl/versions.h); rows go to the rank owning the shard of their
  * date, removals of old copies to the shard of the old date, and every round is handed to the
- * stores; directory and audit rows are kept for the commit. Frees *sorter. On success the
+ * stores; directory and audit rows are kept for the commit. A change row of an input file
+ * (`in`) whose header lacks an optional column keeps that column's stored value (SPEC §2,
+ * tx_versions_opts.file_cols). Frees *sorter. On success the
  * decisions' global counts are in j->sum.counts and the phase is timed. */
-int tx_decide_phase(tx_job *j, tx_sorter **sorter, const uint64_t *hist, tx_error *err);
+int tx_decide_phase(tx_job *j, const tx_input *in, tx_sorter **sorter, const uint64_t *hist,
+                    tx_error *err);
 
 /* ---- phase 5: reduce (load_reduce.c) ------------------------------------------------------- */
 

@@ -25,13 +25,24 @@ int tx_map_count(tx_job *j, tx_error *err)
     return TX_OK;
 }
 
-int tx_map_open_stores(tx_job *j, const tx_store_ops *ops, tx_error *err)
+static int open_stores(tx_job *j, const tx_store_ops *ops, int read_only, tx_error *err)
 {
     int rc = TX_OK;
     for (int s = 0; s < j->nshards && rc == TX_OK; s++)
         if (tx_job_owner(j, s) == j->rank)
-            rc = tx_store_open(ops, j->o->shards_path, s, &j->mine[s], err);
+            rc = (read_only ? tx_store_open_read : tx_store_open)(ops, j->o->shards_path, s,
+                                                                 &j->mine[s], err);
     return rc;
+}
+
+int tx_map_open_stores(tx_job *j, const tx_store_ops *ops, tx_error *err)
+{
+    return open_stores(j, ops, 0, err);
+}
+
+int tx_map_open_stores_read(tx_job *j, const tx_store_ops *ops, tx_error *err)
+{
+    return open_stores(j, ops, 1, err);
 }
 
 /* What tx_map_read collects from an owned shard's shard_map. */
@@ -80,6 +91,9 @@ int tx_map_preflight(tx_job *j, const tx_store_ops *ops, tx_error *err)
     }
     int has_local = 0;
     rc = tx_map_open_stores(j, ops, err);
+    /* identity, servers and tables checked before anything is written (load_identity.c);
+     * collective: every rank calls it with its status so far */
+    rc = tx_load_check(j, rc, 1, err);
     if (rc == TX_OK)
         rc = tx_apply_prepare(j, err);
     for (int s = 0; s < j->nshards && rc == TX_OK; s++) {

@@ -158,9 +158,14 @@ int tx_scan_phase(tx_job *j, tx_scan *sc, int count_routes, tx_error *err)
                    c->read, c->rejected, o->rejects_path);
         if ((double)c->rejected > o->max_reject_rate * (double)c->read)
             rc = tx_error_set(err, TX_ERR, "%" PRIu64 " of %" PRIu64 " records rejected (%.4f), "
-                              "over --max-reject-rate %g; nothing was written to the shards "
-                              "(see %s)", c->rejected, c->read,
+                              "over --max-reject-rate %g; nothing was written but this run's "
+                              "failed etl_runs row (see %s)", c->rejected, c->read,
                               (double)c->rejected / (double)c->read, o->max_reject_rate,
+                              o->rejects_path);
+        else if (o->max_rejects >= 0 && c->rejected > (uint64_t)o->max_rejects)
+            rc = tx_error_set(err, TX_ERR, "%" PRIu64 " of %" PRIu64 " records rejected, over "
+                              "--max-rejects %lld; nothing was written but this run's failed "
+                              "etl_runs row (see %s)", c->rejected, c->read, o->max_rejects,
                               o->rejects_path);
     }
     if (rc == TX_OK && count_routes) {

@@ -1,6 +1,8 @@
-/* status.c - `txetl status`: per shard reachability, then what its store reports (rows,
- * partitions, directory, boundaries, last runs). */
+/* status.c - `txetl status`: per shard reachability, the cluster identity, then what its store
+ * reports (rows, partitions, directory, boundaries, last runs). It only reads: connecting
+ * creates no database and runs no schema. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "txetl/status.h"
 #include "txetl/store.h"
@@ -11,19 +13,65 @@ int tx_status_print(const char *shards_path, FILE *out, tx_error *err)
     int rc = tx_shardfile_count(shards_path, &n, err);
     if (rc != TX_OK)
         return rc;
-    int down = 0;
+    tx_store **st = calloc((size_t)n, sizeof *st);
+    tx_store_facts *f = calloc((size_t)n, sizeof *f);
+    int *bad = calloc((size_t)n, sizeof *bad);
+    if (!st || !f || !bad) {
+        rc = tx_error_set(err, TX_ENOMEM, "out of memory");
+        goto out;
+    }
+    int down = 0, usage = 0;
     for (int s = 0; s < n; s++) {
-        tx_store *st = NULL;
         tx_error e = {0};
-        if (tx_store_open(&tx_store_mariadb, shards_path, s, &st, &e) != TX_OK) {
+        int orc = tx_store_open_read(&tx_store_mariadb, shards_path, s, &st[s], &e);
+        if (orc == TX_OK)
+            orc = tx_store_inspect(st[s], &f[s], &e);
+        if (orc == TX_OK)
+            continue;
+        bad[s] = 1;
+        if (orc == TX_EUSAGE) {
+            fprintf(out, "%s\n", e.msg); /* (it names the shard) */
+            tx_error_set(err, TX_EUSAGE, "%s", e.msg);
+            usage++;
+        } else {
             fprintf(out, "shard %d: UNREACHABLE: %s\n", s, e.msg);
             down++;
+        }
+    }
+    /* the groups that answered: each must reach the shard of its index of one cluster */
+    tx_error ce = {0};
+    char cluster[40];
+    if (tx_store_cluster_check(f, n, shards_path, cluster, &ce) != TX_OK) {
+        fprintf(out, "cluster: %s\n", ce.msg);
+        tx_error_set(err, TX_EUSAGE, "%s", ce.msg);
+        usage++;
+    }
+    for (int s = 0; s < n; s++) {
+        if (bad[s])
+            continue;
+        tx_error e = {0};
+        if (tx_store_schema_check(st[s], TX_SCHEMA_STATUS, &e) != TX_OK) {
+            fprintf(out, "%s\n", e.msg);
+            tx_error_set(err, TX_EUSAGE, "%s", e.msg);
+            usage++;
             continue;
         }
-        tx_store_status(st, out, &e);
-        tx_store_close(&st);
+        tx_store_status(st[s], out, &e);
+        if (f[s].has_identity)
+            fprintf(out, "  identity: shard %d of %d of cluster %s\n", f[s].index, f[s].count,
+                    f[s].cluster_id);
+        else
+            fprintf(out, "  identity: none recorded yet (the next load records it)\n");
     }
-    if (down)
-        return tx_error_set(err, TX_ERR, "%d of %d shards unreachable", down, n);
-    return TX_OK;
+    if (usage)
+        rc = TX_EUSAGE; /* err holds the first problem */
+    else if (down)
+        rc = tx_error_set(err, TX_ERR, "%d of %d shards unreachable", down, n);
+out:
+    for (int s = 0; st && s < n; s++)
+        tx_store_close(&st[s]);
+    free(st);
+    free(f);
+    free(bad);
+    return rc;
 }

@@ -206,4 +206,23 @@ static inline tx_reject take_text(const char *s, size_t n, char *dst, size_t cap
     return check_text((const unsigned char *)dst, n);
 }
 
+/* The defaults of the columns a record did not give (bit 1 << tx_col of `have`: it did). */
+static inline void set_defaults(tx_record *out, unsigned have)
+{
+    if (!(have & 1u << TX_COL_TRANSACTION_CATEGORY)) {
+        out->category_len = 0;
+        memset(out->category, 0, sizeof out->category);
+    }
+    if (!(have & 1u << TX_COL_PAYMENT_METHOD)) {
+        out->payment_len = 0;
+        memset(out->payment, 0, sizeof out->payment);
+    }
+    if (!(have & 1u << TX_COL_CURRENCY))
+        memcpy(out->currency, "USD", 3);
+    if (!(have & 1u << TX_COL_LAST_UPDATED))
+        out->last_updated_us = (int64_t)out->date * INT64_C(86400000000);
+    if (!(have & 1u << TX_COL_OP))
+        out->op = 'U';
+}
+
 #endif

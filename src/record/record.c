@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "fields.h"
+#include "parser.h"
 
 static const char *const col_names[TX_NCOLS] = {
     [TX_COL_TRANSACTION_ID] = "transaction_id",
@@ -115,7 +116,6 @@ static void unknown_append(tx_header *h, const char *s, size_t n)
 
 /* ---- libcsv set-up ---------------------------------------------------------------------- */
 
-#define RECORD_OPTS (CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL)
 #define HEADER_BLK (64u << 10) /* the header parser's buffer grows in steps of this */
 
 /* A space or terminator function under which no byte is one. */
@@ -123,16 +123,6 @@ static int never(unsigned char c)
 {
     (void)c;
     return 0;
-}
-
-/* Readies p for new input whatever its state: after a strict error, or with a quote open
- * (where csv_fini under CSV_STRICT_FINI fails and keeps the state). Calls no callback. */
-static void csv_reset(struct csv_parser *p)
-{
-    const int opts = csv_get_opts(p);
-    csv_set_opts(p, (unsigned char)(opts & ~CSV_STRICT_FINI));
-    csv_fini(p, NULL, NULL, NULL);
-    csv_set_opts(p, (unsigned char)opts);
 }
 
 /* ---- header ------------------------------------------------------------------------------ */
@@ -243,25 +233,6 @@ int tx_header_parse(const char *line, size_t len, const char *path, tx_header *h
 
 /* ---- records ----------------------------------------------------------------------------- */
 
-struct tx_record_parser {
-    struct csv_parser csv;
-    /* The known columns of the header in use, in the record's field order: order_field[k] is
-     * the field index of column order_col[k]; order_field[npresent] = -1 (no field matches). */
-    int plan_col_of[TX_NCOLS]; /* the header's col_of the plan was made for */
-    int plan_valid;
-    int order_field[TX_NCOLS + 1], order_col[TX_NCOLS];
-    /* The record being parsed, as the callbacks see it. */
-    const tx_header *h;
-    tx_record *out;
-    int fi;              /* fields libcsv has handed over */
-    int next;            /* the next known column, an index into order_* */
-    int rows;            /* rows libcsv has ended */
-    unsigned have;       /* bit (1 << tx_col): the column had a value (no default) */
-    tx_reject rej;       /* the first bad value, in field order */
-    int count_quotes;    /* count '"' in field bytes (the record holds quotes) */
-    size_t content;      /* bytes libcsv handed over */
-    size_t quotes;       /* '"' among them */
-};
 
 int tx_record_parser_new(tx_record_parser **out, tx_error *err)
 {
@@ -281,6 +252,22 @@ int tx_record_parser_new(tx_record_parser **out, tx_error *err)
         return tx_error_set(err, TX_ENOMEM, "out of memory for the CSV parser's buffer");
     }
     csv_reset(&t->csv);
+    /* The stream's parser: its record in progress may reach TX_RECORD_MAX + a piece before
+     * the stream hands it to the per-record pass as too long. */
+    const size_t sbuf = (size_t)TX_RECORD_MAX + TX_STREAM_PIECE + 1;
+    int ok = csv_init(&t->scsv, RECORD_OPTS) == 0;
+    if (ok) {
+        csv_set_blk_size(&t->scsv, sbuf);
+        ok = csv_parse(&t->scsv, " ", 1, NULL, NULL, NULL) == 1 &&
+             csv_get_buffer_size(&t->scsv) >= sbuf;
+    }
+    if (!ok) {
+        csv_free(&t->scsv);
+        csv_free(&t->csv);
+        free(t);
+        return tx_error_set(err, TX_ENOMEM, "out of memory for the CSV stream's buffer");
+    }
+    csv_reset(&t->scsv);
     *out = t;
     return TX_OK;
 }
@@ -290,6 +277,7 @@ void tx_record_parser_free(tx_record_parser **p)
     if (!*p)
         return;
     csv_free(&(*p)->csv);
+    csv_free(&(*p)->scsv);
     free(*p);
     *p = NULL;
 }
@@ -417,21 +405,7 @@ static tx_reject finish(tx_record_parser *t)
         return TX_REJ_FIELD_COUNT;
     if (t->rej != TX_REJ_NONE)
         return t->rej;
-    tx_record *out = t->out;
-    if (!(t->have & 1u << TX_COL_TRANSACTION_CATEGORY)) {
-        out->category_len = 0;
-        memset(out->category, 0, sizeof out->category);
-    }
-    if (!(t->have & 1u << TX_COL_PAYMENT_METHOD)) {
-        out->payment_len = 0;
-        memset(out->payment, 0, sizeof out->payment);
-    }
-    if (!(t->have & 1u << TX_COL_CURRENCY))
-        memcpy(out->currency, "USD", 3);
-    if (!(t->have & 1u << TX_COL_LAST_UPDATED))
-        out->last_updated_us = (int64_t)out->date * INT64_C(86400000000);
-    if (!(t->have & 1u << TX_COL_OP))
-        out->op = 'U';
+    set_defaults(t->out, t->have);
     return TX_REJ_NONE;
 }
 

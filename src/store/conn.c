@@ -26,6 +26,8 @@ struct tx_conn {
     char path[4096];
     char database[65];
     char db_option[256]; /* the shard file's `database` option ("" = none) */
+    int mode;      /* tx_conn_mode: whether connecting may create the database */
+    int db_exists; /* the database exists and is current (else information_schema is) */
     int in_txn;  /* a transaction is open: a lost connection or deadlock cannot be retried */
     int locked;  /* holds the run lock: taken again after a reconnect */
     /* what the local-infile handler serves: only this buffer, only under STREAM_NAME */
@@ -104,7 +106,7 @@ static void tcp_liveness(MYSQL *m)
 }
 
 /* (Re)connects s->m from the option file: timeouts, our local-infile handler, the database
- * (created when absent) and the session settings. */
+ * (created when absent in TX_CONN_CREATE mode only) and the session settings. */
 static int connect_shard(tx_conn *s, tx_error *err)
 {
     if (s->m)
@@ -142,9 +144,28 @@ static int connect_shard(tx_conn *s, tx_error *err)
                             "plain identifier", s->label, group, s->path, db);
     snprintf(s->database, sizeof s->database, "%s", db);
     s->in_txn = 0;
-    int rc = tx_conn_execf(s, err, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4",
-                            s->database);
-    if (rc == TX_OK)
+    int rc = TX_OK;
+    if (s->mode == TX_CONN_CREATE) {
+        rc = tx_conn_execf(s, err, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4",
+                           s->database);
+        s->db_exists = rc == TX_OK;
+    } else {
+        /* Reading creates nothing: whether the database exists, from information_schema. */
+        char q[160];
+        uint64_t got = 0;
+        snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE "
+                 "SCHEMA_NAME = '%s'", s->database);
+        rc = tx_conn_query_u64(s, q, &got, NULL, err);
+        s->db_exists = rc == TX_OK && got > 0;
+        if (rc == TX_OK && !s->db_exists && s->mode == TX_CONN_EXISTING) {
+            char where[300];
+            return tx_error_set(err, TX_EUSAGE, "shard %d: database %s does not exist on %s: "
+                                "check database= in [%s] of %s (a load creates a missing "
+                                "database; this command only reads)", s->index, s->database, tx_conn_where(s, where,
+                                sizeof where), group, s->path);
+        }
+    }
+    if (rc == TX_OK && s->db_exists)
         rc = tx_conn_execf(s, err, "USE `%s`", s->database);
     if (rc == TX_OK)
         rc = tx_conn_exec(s, "SET SESSION time_zone = '+00:00', "
@@ -153,7 +174,41 @@ static int connect_shard(tx_conn *s, tx_error *err)
     return rc;
 }
 
+int tx_conn_create_database(tx_conn *s, tx_error *err)
+{
+    if (s->db_exists)
+        return TX_OK;
+    int rc = tx_conn_execf(s, err, "CREATE DATABASE IF NOT EXISTS `%s` CHARACTER SET utf8mb4",
+                           s->database);
+    if (rc == TX_OK)
+        rc = tx_conn_execf(s, err, "USE `%s`", s->database);
+    if (rc == TX_OK) {
+        s->db_exists = 1;
+        s->mode = TX_CONN_EXISTING; /* a reconnect USEs it */
+    }
+    return rc;
+}
+
+int tx_conn_database_exists(const tx_conn *s) { return s->db_exists; }
+
+const char *tx_conn_where(const tx_conn *s, char *out, size_t size)
+{
+    const char *info = s->m ? mysql_get_host_info(s->m) : NULL;
+    if (info && strstr(info, "socket") && s->m->unix_socket)
+        snprintf(out, size, "the server at socket %s", s->m->unix_socket);
+    else if (s->m && s->m->host)
+        snprintf(out, size, "the server at %s port %u", s->m->host, s->m->port);
+    else
+        snprintf(out, size, "the server of [shard%d] in %s", s->index, s->path);
+    return out;
+}
+
 int tx_conn_open(const char *path, int index, tx_conn **out, tx_error *err)
+{
+    return tx_conn_open_mode(path, index, TX_CONN_CREATE, out, err);
+}
+
+int tx_conn_open_mode(const char *path, int index, int mode, tx_conn **out, tx_error *err)
 {
     *out = NULL;
     tx_conn *s = calloc(1, sizeof *s);
@@ -162,6 +217,7 @@ int tx_conn_open(const char *path, int index, tx_conn **out, tx_error *err)
     s->index = index;
     snprintf(s->group, sizeof s->group, "shard%d", index);
     snprintf(s->label, sizeof s->label, "shard %d", index);
+    s->mode = mode;
     snprintf(s->path, sizeof s->path, "%s", path);
     int rc = tx_shardfile_database(path, index, s->db_option, sizeof s->db_option, err);
     if (rc == TX_OK)

@@ -78,6 +78,8 @@ int tx_shardfile_count(const char *path, int *nshards, tx_error *err)
                               "[shard0] .. [shard%d] without gaps)", path, i, max);
     free(seen);
     if (rc == TX_OK)
+        rc = tx_shardfile_check_options(path, err);
+    if (rc == TX_OK)
         *nshards = max + 1;
     return rc;
 }
@@ -181,4 +183,128 @@ int tx_shardfile_group(const char *path, const char *group, int *has, char *data
     if (scan_database(path, group, 0, database, size, 1, has) != 0)
         return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
     return TX_OK;
+}
+
+/* ---- option names ------------------------------------------------------------------------ */
+
+/* The option names Connector/C (libmariadb 3.x, its mariadb_defaults table) applies from an
+ * option file, after turning '_' into '-'; `database` is also read by txetl itself. */
+static const char *const known_options[] = {
+    "port", "socket", "compress", "password", "pipe", "timeout", "user", "init-command", "host",
+    "database", "debug", "return-found-rows", "ssl-key", "ssl-cert", "ssl-ca", "ssl-capath",
+    "ssl-crl", "ssl-crlpath", "ssl-verify-server-cert", "character-sets-dir",
+    "default-character-set", "interactive-timeout", "connect-timeout", "local-infile",
+    "disable-local-infile", "ssl-cipher", "max-allowed-packet", "net-buffer-length", "protocol",
+    "shared-memory-base-name", "multi-results", "multi-statements", "multi-queries",
+    "secure-auth", "report-data-truncation", "reconnect", "plugin-dir", "default-auth",
+    "ssl-fp", "ssl-fp-list", "ssl-fplist", "ssl-passphrase", "tls-version", "server-public-key",
+    "bind-address", "ssl-enforce", "restricted-auth", "zstd-compression-level",
+};
+#define NKNOWN (sizeof known_options / sizeof *known_options)
+
+/* Edit distance of a and b (both at most 63 bytes), for "did you mean". */
+static int distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    int d[64][64];
+    for (int i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (int j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (int i = 1; i <= la; i++)
+        for (int j = 1; j <= lb; j++) {
+            int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            d[i][j] = v;
+        }
+    return d[la][lb];
+}
+
+/* Checks the options of the [shard<N>] groups of one file (and the files it names with
+ * !include). 0 = all known, 1 = err set, -1 = path cannot be read. */
+static int scan_options(const char *path, int depth, tx_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int in_shard = 0, rc = 0;
+    char group[64] = "";
+    char line[4096];
+    long lineno = 0;
+    int at_line_start = 1;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        const int starts = at_line_start;
+        at_line_start = strchr(line, '\n') != NULL;
+        if (!starts)
+            continue;
+        lineno++;
+        const char *b = line, *e = line + strlen(line);
+        trim(&b, &e);
+        if (b == e || *b == '#' || *b == ';')
+            continue;
+        if (e - b > 9 && !strncmp(b, "!include", 8) && isspace((unsigned char)b[8])) {
+            const char *ib = b + 9, *ie = e;
+            trim(&ib, &ie);
+            char inc[4096];
+            snprintf(inc, sizeof inc, "%.*s", (int)(ie - ib), ib);
+            if (depth < 8 && scan_options(inc, depth + 1, err) == 1)
+                rc = 1;
+            continue;
+        }
+        if (*b == '[') {
+            const char *close = memchr(b, ']', (size_t)(e - b));
+            const char *gb = b + 1, *ge = close ? close : e;
+            trim(&gb, &ge);
+            snprintf(group, sizeof group, "%.*s", (int)(ge - gb), gb);
+            in_shard = !strncmp(group, "shard", 5) && group[5] &&
+                       strspn(group + 5, "0123456789") == strlen(group + 5);
+            continue;
+        }
+        if (!in_shard)
+            continue;
+        const char *eq = memchr(b, '=', (size_t)(e - b));
+        const char *kb = b, *ke = eq ? eq : e;
+        trim(&kb, &ke);
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(ke - kb > 63 ? 63 : ke - kb), kb);
+        for (char *p = key; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        if (!strncmp(key, "loose-", 6))
+            continue; /* loose-: meant to be ignored where unknown */
+        int known = 0, best = 99;
+        const char *near = NULL;
+        for (size_t i = 0; i < NKNOWN && !known; i++) {
+            known = !strcmp(key, known_options[i]);
+            int d = distance(key, known_options[i]);
+            if (d < best) {
+                best = d;
+                near = known_options[i];
+            }
+        }
+        if (known)
+            continue;
+        char hint[96] = "";
+        if (near && best <= 3 && best < (int)strlen(key))
+            snprintf(hint, sizeof hint, " (did you mean %s?)", near);
+        tx_error_set(err, TX_EUSAGE, "shard file %s:%ld: [%s] has option '%.*s', which the client "
+                     "library does not know and would ignore%s", path, lineno, group,
+                     (int)(ke - kb > 63 ? 63 : ke - kb), kb, hint);
+        rc = 1;
+    }
+    fclose(f);
+    return rc;
+}
+
+int tx_shardfile_check_options(const char *path, tx_error *err)
+{
+    int rc = scan_options(path, 0, err);
+    if (rc < 0)
+        return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
+    return rc ? TX_EUSAGE : TX_OK;
 }

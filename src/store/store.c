@@ -6,8 +6,8 @@
 
 #include "store_internal.h"
 
-int tx_store_open(const tx_store_ops *ops, const char *path, int index, tx_store **out,
-                  tx_error *err)
+static int store_open(const tx_store_ops *ops, const char *path, int index, int read_only,
+                      tx_store **out, tx_error *err)
 {
     *out = NULL;
     tx_store *s = calloc(1, sizeof *s);
@@ -15,6 +15,7 @@ int tx_store_open(const tx_store_ops *ops, const char *path, int index, tx_store
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     s->ops = ops;
     s->index = index;
+    s->read_only = read_only;
     snprintf(s->path, sizeof s->path, "%s", path);
     int rc = ops->open(s, err);
     if (rc != TX_OK) {
@@ -23,6 +24,18 @@ int tx_store_open(const tx_store_ops *ops, const char *path, int index, tx_store
     }
     *out = s;
     return TX_OK;
+}
+
+int tx_store_open(const tx_store_ops *ops, const char *path, int index, tx_store **out,
+                  tx_error *err)
+{
+    return store_open(ops, path, index, 0, out, err);
+}
+
+int tx_store_open_read(const tx_store_ops *ops, const char *path, int index, tx_store **out,
+                       tx_error *err)
+{
+    return store_open(ops, path, index, 1, out, err);
 }
 
 void tx_store_close(tx_store **sp)
@@ -39,10 +52,10 @@ int tx_store_index(const tx_store *s) { return s->index; }
 
 int tx_store_run_lock(tx_store *s, tx_error *err) { return s->ops->run_lock(s, err); }
 
-int tx_store_prepare(tx_store *s, tx_store_state *st, tx_error *err)
+int tx_store_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *err)
 {
     memset(st, 0, sizeof *st);
-    return s->ops->prepare(s, st, err);
+    return s->ops->prepare(s, dir_format, st, err);
 }
 
 int tx_store_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err)
@@ -104,6 +117,25 @@ int tx_store_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err
 int tx_store_status(tx_store *s, FILE *out, tx_error *err)
 {
     return s->ops->status(s, out, err);
+}
+
+int tx_store_inspect(tx_store *s, tx_store_facts *f, tx_error *err)
+{
+    memset(f, 0, sizeof *f);
+    int rc = s->ops->inspect(s, f, err);
+    f->reached = rc == TX_OK;
+    return rc;
+}
+
+int tx_store_schema_check(tx_store *s, int mode, tx_error *err)
+{
+    return s->ops->schema_check(s, mode, err);
+}
+
+int tx_store_identity_write(tx_store *s, const char *cluster_id, int count, const char *run_id,
+                            tx_error *err)
+{
+    return s->ops->identity_write(s, cluster_id, count, run_id, err);
 }
 
 int tx_buf_reserve(tx_buf *b, size_t extra)

@@ -353,7 +353,8 @@ int tx_mdb_audit_load(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err)
     }
     return submit_load(s->dir, "audit_log", 0,
                        "(run_id, transaction_id, action, old_date, new_date, old_amount, "
-                       "new_amount, old_category, new_category, old_last_updated, "
+                       "new_amount, old_category, new_category, old_payment_method, "
+                       "new_payment_method, old_currency, new_currency, old_last_updated, "
                        "new_last_updated) SET applied_at = UTC_TIMESTAMP(6)",
                        rows, n, err);
 }

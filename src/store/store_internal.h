@@ -21,6 +21,25 @@ typedef struct tx_conn tx_conn;
  * message when it cannot, TX_EUSAGE for a database name that is not a plain identifier. Free
  * with tx_conn_close (also on failure: *out is then NULL). */
 int tx_conn_open(const char *path, int index, tx_conn **out, tx_error *err);
+/* How tx_conn_open_mode treats the shard's database. */
+enum {
+    TX_CONN_CREATE = 0, /* created when absent (tx_conn_open) */
+    TX_CONN_EXISTING,   /* must exist: TX_EUSAGE "shard N: database D does not exist on ...:
+                           check database= in [shardN] of FILE"; nothing is created */
+    TX_CONN_DEFER,      /* nothing is created; when absent the connection stays in
+                           information_schema (tx_conn_database_exists = 0) until
+                           tx_conn_create_database */
+};
+/* Local. tx_conn_open with the database handled as `mode` says. Reading (EXISTING, DEFER)
+ * writes nothing to the server. */
+int tx_conn_open_mode(const char *path, int index, int mode, tx_conn **out, tx_error *err);
+/* Local. Whether the shard's database exists and is the current one. */
+int tx_conn_database_exists(const tx_conn *c);
+/* Local. Creates the database when absent (a DEFER connection) and makes it current. */
+int tx_conn_create_database(tx_conn *c, tx_error *err);
+/* Local. Where the connection went, for messages: "the server at socket /x/sock" or "the
+ * server at HOST port P". Returns out. */
+const char *tx_conn_where(const tx_conn *c, char *out, size_t size);
 /* Local. Closes the connection (an open transaction rolls back, the run lock is released). */
 void tx_conn_close(tx_conn **c);
 
@@ -149,6 +168,8 @@ struct tx_store {
     tx_conn *conn;                           /* statements, look-ups, the run lock */
     tx_loader *rows[TX_STORE_ROW_LOADERS];   /* rows on alternate months, removals on [0] */
     tx_loader *dir;                          /* directory + audit rows, one transaction */
+    int read_only;     /* opened by tx_store_open_read: the database must exist, nothing is
+                          created */
     int fast;          /* TransactionsOptimized was empty: a backfill straight into it */
     int revenue_dirty; /* an earlier backfill died before recomputing revenue_daily */
 };
@@ -157,7 +178,7 @@ struct tx_store {
 int tx_mdb_open(tx_store *s, tx_error *err);
 void tx_mdb_close(tx_store *s);
 int tx_mdb_run_lock(tx_store *s, tx_error *err);
-int tx_mdb_prepare(tx_store *s, tx_store_state *st, tx_error *err);
+int tx_mdb_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *err);
 int tx_mdb_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err);
 int tx_mdb_map_write(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
                      tx_error *err);
@@ -181,5 +202,14 @@ int tx_mdb_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);
 int tx_mdb_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
 int tx_mdb_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
 int tx_mdb_status(tx_store *s, FILE *out, tx_error *err);
+/* store_check.c: preflight reads, the schema compared with sql/schema.sql, the identity. */
+int tx_mdb_inspect(tx_store *s, tx_store_facts *f, tx_error *err);
+int tx_mdb_schema_check(tx_store *s, int mode, tx_error *err);
+int tx_mdb_identity_write(tx_store *s, const char *cluster_id, int count, const char *run_id,
+                          tx_error *err);
+/* Local (store_check.c). Re-creates every index of sql/schema.sql a table lacks (a run that
+ * died between dropping and rebuilding TransactionsOptimized's secondary index left it out),
+ * logging a warning naming the shard, table and index. */
+int tx_mdb_repair_indexes(tx_store *s, tx_error *err);
 
 #endif

@@ -28,11 +28,16 @@ const tx_store_ops tx_store_mariadb = {
     .read_txns = tx_mdb_read_txns,
     .read_months = tx_mdb_read_months,
     .status = tx_mdb_status,
+    .inspect = tx_mdb_inspect,
+    .schema_check = tx_mdb_schema_check,
+    .identity_write = tx_mdb_identity_write,
 };
 
 int tx_mdb_open(tx_store *s, tx_error *err)
 {
-    return tx_conn_open(s->path, s->index, &s->conn, err);
+    /* connecting creates nothing: a load's prepare creates a missing database */
+    return tx_conn_open_mode(s->path, s->index, s->read_only ? TX_CONN_EXISTING : TX_CONN_DEFER,
+                             &s->conn, err);
 }
 
 void tx_mdb_close(tx_store *s)
@@ -96,17 +101,75 @@ static int month_row(void *ctx, unsigned n, char **v, const unsigned long *len, 
     return TX_OK;
 }
 
-int tx_mdb_prepare(tx_store *s, tx_store_state *st, tx_error *err)
+/* The directory's entries are in the caller's format, recorded in shard_state while the
+ * directory is empty: a shard whose non-empty directory has another format (none recorded =
+ * format 1, before payment_method and currency were kept) is refused before anything is
+ * written; its entries lack what an update from a file without those columns must keep. */
+static int check_dir_format(tx_store *s, int want, tx_error *err)
+{
+    uint64_t got = 0, fmt = 0;
+    int null = 0, fnull = 0;
+    int rc = tx_conn_query_u64(s->conn, "SELECT EXISTS (SELECT 1 FROM txn_directory)", &got,
+                               &null, err);
+    if (rc == TX_OK && got == 0)
+        return tx_conn_execf(s->conn, err, "REPLACE INTO shard_state VALUES "
+                             "('directory_format', %d)", want);
+    if (rc == TX_OK)
+        rc = tx_conn_query_u64(s->conn, "SELECT value FROM shard_state WHERE name = "
+                                        "'directory_format'", &fmt, &fnull, err);
+    if (rc == TX_OK && (fnull || fmt != (uint64_t)want))
+        rc = tx_error_set(err, TX_EUSAGE, "shard %d: txn_directory has the layout of an %s txetl "
+                          "(directory format %llu; this txetl reads format %d, whose entries "
+                          "keep payment_method and currency): nothing was written; drop the "
+                          "database on every shard and load the extracts again with this txetl",
+                          s->index, !fnull && fmt > (uint64_t)want ? "newer" : "older",
+                          fnull ? 1ull : (unsigned long long)fmt, want);
+    return rc;
+}
+
+/* audit_log of a txetl before old_/new_payment_method and old_/new_currency gets them (NULL in
+ * its existing rows: those runs did not record them), where schema.sql puts them. */
+static int repair_audit_columns(tx_store *s, tx_error *err)
+{
+    static const char *const add[][2] = {
+        {"old_payment_method", "VARCHAR(32) NULL AFTER new_category"},
+        {"new_payment_method", "VARCHAR(32) NULL AFTER old_payment_method"},
+        {"old_currency", "CHAR(3) NULL AFTER new_payment_method"},
+        {"new_currency", "CHAR(3) NULL AFTER old_currency"}};
+    int rc = TX_OK;
+    for (size_t i = 0; i < sizeof add / sizeof *add && rc == TX_OK; i++) {
+        uint64_t got = 0;
+        int null;
+        char q[256];
+        snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE "
+                 "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'audit_log' AND COLUMN_NAME = '%s'",
+                 add[i][0]);
+        rc = tx_conn_query_u64(s->conn, q, &got, &null, err);
+        if (rc == TX_OK && got == 0)
+            rc = tx_conn_execf(s->conn, err, "ALTER TABLE audit_log ADD COLUMN %s %s", add[i][0],
+                               add[i][1]);
+    }
+    return rc;
+}
+
+int tx_mdb_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *err)
 {
     tx_conn *c = s->conn;
     uint64_t got = 0;
     int null;
     int rebuild = 0; /* revenue_daily of an older txetl (currencies added together) */
-    int rc = tx_mdb_revenue_upgrade(c, &rebuild, err);
+    if (s->read_only)
+        return tx_error_set(err, TX_ERR, "shard %d: internal error: prepare on a read-only store",
+                            s->index);
+    int rc = tx_conn_create_database(c, err);
+    if (rc == TX_OK)
+        rc = tx_mdb_revenue_upgrade(c, &rebuild, err);
     if (rc == TX_OK)
         rc = run_schema(c, err);
     if (rc == TX_OK && rebuild)
         rc = tx_mdb_revenue_rebuild(c, err);
+    if (rc == TX_OK)
+        rc = tx_mdb_repair_indexes(s, err);
     if (rc != TX_OK)
         return rc;
     /* txetl before 0.2 kept the directory as one row per transaction_id */
@@ -119,20 +182,13 @@ int tx_mdb_prepare(tx_store *s, tx_store_state *st, tx_error *err)
         return tx_error_set(err, TX_EUSAGE, "shard %d: txn_directory has the layout of an "
                             "older txetl (a row per id, no block column): start from a "
                             "fresh database and reload the extracts", s->index);
+    if ((rc = check_dir_format(s, dir_format, err)) != TX_OK ||
+        (rc = repair_audit_columns(s, err)) != TX_OK)
+        return rc;
     /* We hold the run lock: a run still marked running ended without finishing. */
     if ((rc = tx_conn_exec(c, "UPDATE etl_runs SET status = 'failed', message = "
                               "CONCAT('abandoned: the run ended without finishing; ', "
                               "COALESCE(message, '')) WHERE status = 'running'", err)))
-        return rc;
-    /* A run that died between dropping and rebuilding the secondary index left it out. */
-    if ((rc = tx_conn_query_u64(c, "SELECT COUNT(*) FROM information_schema.STATISTICS "
-                                   "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = "
-                                   "'TransactionsOptimized' AND INDEX_NAME = "
-                                   "'idx_customer_date'", &got, &null, err)) != TX_OK)
-        return rc;
-    if (got == 0 && (rc = tx_conn_exec(c, "ALTER TABLE TransactionsOptimized ADD INDEX "
-                                          "idx_customer_date (customer_id, transaction_date)",
-                                       err)))
         return rc;
     const tx_conn_reader months = {.row = month_row, .ctx = st->months};
     if ((rc = tx_conn_query_rows(c, "SELECT PARTITION_NAME FROM information_schema.PARTITIONS "

@@ -23,7 +23,7 @@ static int is_stale(const tx_stored *st, const tx_record *v)
     return st->found && v->last_updated_us <= st->last_updated_us;
 }
 
-/* The directory entry a winning version leaves: the version's values, a tombstone for op=D. */
+/* The directory entry a winning version leaves: the row's values, a tombstone for op=D. */
 static void entry_of(const tx_record *row, tx_stored *e)
 {
     memset(e, 0, sizeof *e);
@@ -34,6 +34,40 @@ static void entry_of(const tx_record *row, tx_stored *e)
     e->amount_cents = row->amount_cents;
     e->category_len = row->category_len;
     memcpy(e->category, row->category, row->category_len);
+    e->payment_len = row->payment_len;
+    memcpy(e->payment, row->payment, row->payment_len);
+    memcpy(e->currency, row->currency, sizeof e->currency);
+}
+
+/* SPEC §2: an update or a move keeps the stored value of every optional column the winner's
+ * file does not have (like ON DUPLICATE KEY UPDATE of the given columns only). Text tails past
+ * the length stay zero, as the parser leaves them. */
+static void keep_absent(unsigned cols, const tx_stored *st, tx_record *row)
+{
+    if (!(cols & TX_VCOL_CATEGORY)) {
+        memset(row->category, 0, sizeof row->category);
+        row->category_len = st->category_len;
+        memcpy(row->category, st->category, st->category_len);
+    }
+    if (!(cols & TX_VCOL_PAYMENT)) {
+        memset(row->payment, 0, sizeof row->payment);
+        row->payment_len = st->payment_len;
+        memcpy(row->payment, st->payment, st->payment_len);
+    }
+    if (!(cols & TX_VCOL_CURRENCY))
+        memcpy(row->currency, st->currency, sizeof row->currency);
+}
+
+unsigned tx_versions_header_cols(const tx_header *h)
+{
+    unsigned c = 0;
+    if (h->col_of[TX_COL_TRANSACTION_CATEGORY] >= 0)
+        c |= TX_VCOL_CATEGORY;
+    if (h->col_of[TX_COL_PAYMENT_METHOD] >= 0)
+        c |= TX_VCOL_PAYMENT;
+    if (h->col_of[TX_COL_CURRENCY] >= 0)
+        c |= TX_VCOL_CURRENCY;
+    return c;
 }
 
 static void count(tx_run_counts *c, tx_count_class k)
@@ -69,6 +103,14 @@ int tx_versions_decide(const tx_versions_opts *opts, const tx_stored *st, const 
         if (v[i].transaction_id != v[0].transaction_id || tx_versions_cmp(&v[i - 1], &v[i]) > 0)
             return tx_error_set(err, TX_ERR, "versions: transaction %" PRIu64 ": versions not "
                                 "of one id, best first (at %zu of %zu)", v[0].transaction_id, i, k);
+    unsigned cols = TX_VCOL_ALL;
+    if (opts && opts->file_cols) {
+        if (v[0].file_index >= opts->nfiles)
+            return tx_error_set(err, TX_ERR, "versions: transaction %" PRIu64 ": file index %"
+                                PRIu32 " of its winner, but %zu input files", v[0].transaction_id,
+                                v[0].file_index, opts->nfiles);
+        cols = opts->file_cols[v[0].file_index] & TX_VCOL_ALL;
+    }
     memset(&out->counts, 0, sizeof out->counts);
     out->transaction_id = v[0].transaction_id;
     out->winner = 0;
@@ -103,10 +145,12 @@ int tx_versions_decide(const tx_versions_opts *opts, const tx_stored *st, const 
         out->row = *w;
     else
         memset(&out->row, 0, sizeof out->row);
+    if (act == TX_ACT_UPDATE || act == TX_ACT_MOVE) /* an insert takes the defaults */
+        keep_absent(cols, st, &out->row);
     out->remove_old = live && (act == TX_ACT_MOVE || act == TX_ACT_DELETE);
     out->entry_changed = act != TX_ACT_NONE;
     if (out->entry_changed)
-        entry_of(w, &out->entry);
+        entry_of(out->write_row ? &out->row : w, &out->entry);
     else
         out->entry = *st;
     out->audit = act == TX_ACT_UPDATE || act == TX_ACT_MOVE || act == TX_ACT_DELETE ||

@@ -7,8 +7,8 @@ txcheck.py (Debian python3-mysqldb).
         The last run's audit_log rows (all shards) are exactly the expected ones: one row per
         transaction whose truth changed from OLD_TRUTH to NEW_TRUTH, with the action implied by
         the two truths (update: same date; move: other date; delete: tombstone; insert only with
-        --audit-inserts), and old/new date, amount, category, last_updated equal to the old and
-        new truth rows. The number per action also equals the counts (a txgen .counts file
+        --audit-inserts), and old/new date, amount, category, payment_method, currency,
+        last_updated equal to the old and new truth rows. The number per action also equals the counts (a txgen .counts file
         and/or k=v), and the counts derived from the truths agree with them.
         --new-since RUNIDS: instead of the last run's rows, take the rows of every run not
         listed in the file RUNIDS (written by `runids` before a failed run and its rerun):
@@ -46,6 +46,16 @@ txcheck.py (Debian python3-mysqldb).
         The last etl_runs row of every shard that has one has the given status.
   cdc_check.py rows CNF TABLE
         Prints the row count of TABLE summed over the shards that answer (0 if absent).
+  cdc_check.py oldlayout CNF SHARD
+        Makes SHARD's directory look as a txetl before directory format 2 left it: entries
+        without currency and payment_method, no 'directory_format' in shard_state.
+  cdc_check.py oldaudit CNF
+        Drops old_/new_payment_method and old_/new_currency from every shard's audit_log (an
+        audit_log as a txetl before them left it, rows kept).
+  cdc_check.py auditcols CNF [KEPT]
+        Every shard's audit_log has old_payment_method, new_payment_method, old_currency,
+        new_currency right after new_category (as sql/schema.sql); with KEPT: exactly KEPT rows
+        of runs before the last one, all four NULL in each (the rows an older audit_log held).
 Exit status 0 when the assertion holds; otherwise 1 with the first differences printed.
 """
 import csv
@@ -182,7 +192,8 @@ def cmd_audit(cnf, old_path, new_path, rest):
         c = txcheck.connect(cnf, i)
         cur = c.cursor()
         cur.execute("SELECT transaction_id, action, old_date, new_date, old_amount, new_amount, "
-                    "old_category, new_category, old_last_updated, new_last_updated, applied_at "
+                    "old_category, new_category, old_payment_method, new_payment_method, "
+                    "old_currency, new_currency, old_last_updated, new_last_updated, applied_at "
                     "FROM audit_log WHERE " + where, params)
         for r in cur.fetchall():
             nrows += 1
@@ -221,32 +232,31 @@ def cmd_audit(cnf, old_path, new_path, rest):
         if g is None:
             bad.append(f"id {tid}: no audit row for its {act}")
             continue
-        _, _, gact, od, nd, oa, na, oc, nc, olu, nlu, applied = g
+        _, _, gact, od, nd, oa, na, oc, nc, op, np_, ocur, ncur, olu, nlu, applied = g
         if gact != act:
             bad.append(f"id {tid}: action {gact}, expected {act}")
             continue
         if applied is None:
             bad.append(f"id {tid}: applied_at NULL")
         o, n = old.get(tid), new[tid]
-        got_old = (date_s(od), cents_of(oa), oc, us_of(olu))
-        if o is None:
-            want_old = [(None, None, None, None)]
-        elif o["deleted"]:
-            # The stored version was a tombstone: no stored transaction, "NULL where none".
-            want_old = [(None, None, None, None)]
+        none = (None,) * 6
+        got_old = (date_s(od), cents_of(oa), oc, op, ocur, us_of(olu))
+        if o is None or o["deleted"]:
+            # Nothing stored, or a tombstone: no stored transaction, "NULL where none".
+            want_old = [none]
         else:
-            want_old = [(o["date"], o["cents"], o["cat"], o["lu"])]
+            want_old = [(o["date"], o["cents"], o["cat"], o["pay"], o["cur"], o["lu"])]
         if got_old not in want_old:
-            bad.append(f"id {tid} ({act}): old (date, cents, category, last_updated_us) = "
-                       f"{got_old}, expected {want_old[0]}")
-        got_new = (date_s(nd), cents_of(na), nc, us_of(nlu))
+            bad.append(f"id {tid} ({act}): old (date, cents, category, payment_method, currency, "
+                       f"last_updated_us) = {got_old}, expected {want_old[0]}")
+        got_new = (date_s(nd), cents_of(na), nc, np_, ncur, us_of(nlu))
         if act == "delete":
-            want_new = [(None, None, None, n["lu"]), (None, None, None, None)]
+            want_new = [none[:5] + (n["lu"],), none]
         else:
-            want_new = [(n["date"], n["cents"], n["cat"], n["lu"])]
+            want_new = [(n["date"], n["cents"], n["cat"], n["pay"], n["cur"], n["lu"])]
         if got_new not in want_new:
-            bad.append(f"id {tid} ({act}): new (date, cents, category, last_updated_us) = "
-                       f"{got_new}, expected {want_new[0]}")
+            bad.append(f"id {tid} ({act}): new (date, cents, category, payment_method, currency, "
+                       f"last_updated_us) = {got_new}, expected {want_new[0]}")
     extra = sorted(set(got) - set(expect))
     for tid in extra[:5]:
         bad.append(f"id {tid}: audit row {got[tid]} but its truth did not change")
@@ -573,6 +583,82 @@ def cmd_rows(cnf, table):
     print(total)
 
 
+def v2_to_v1(data):
+    """One txn_directory.data of format 2 as format 1 would have held it (bytes)."""
+    out, p = [], 0
+
+    def num(end):
+        nonlocal p
+        q = data.index(end, p)
+        v = data[p:q]
+        p = q + 1
+        return v
+
+    while p < len(data):
+        head = [num(b",") for _ in range(5)]
+        p += 4  # CUR,
+        clen = int(num(b":"))
+        cat = data[p:p + clen]
+        p += clen + 1  # category ,
+        plen = int(num(b":"))
+        p += plen
+        out.append(b",".join(head) + b"," + str(clen).encode() + b":" + cat)
+    return b"".join(out)
+
+
+def cmd_oldlayout(cnf, shard):
+    i = int(shard)
+    c = MySQLdb.connect(read_default_file=cnf, read_default_group=f"shard{i}", charset="utf8mb4",
+                        use_unicode=False)
+    cur = c.cursor()
+    cur.execute("SELECT block, data FROM txn_directory")
+    rows = cur.fetchall()
+    for block, data in rows:
+        cur.execute("UPDATE txn_directory SET data = %s WHERE block = %s", (v2_to_v1(data), block))
+    cur.execute("DELETE FROM shard_state WHERE name = 'directory_format'")
+    c.commit()
+    c.close()
+    print(f"shard {i}: {len(rows)} directory blocks rewritten in format 1, no format recorded")
+
+
+AUDIT_NEW = ["old_payment_method", "new_payment_method", "old_currency", "new_currency"]
+
+
+def cmd_oldaudit(cnf):
+    for i in range(txcheck.shards(cnf)):
+        c = txcheck.connect(cnf, i)
+        cur = c.cursor()
+        cur.execute("ALTER TABLE audit_log " + ", ".join(f"DROP COLUMN {x}" for x in AUDIT_NEW))
+        c.close()
+    print("audit_log of every shard without " + ", ".join(AUDIT_NEW))
+
+
+def cmd_auditcols(cnf, kept=None):
+    last = last_run_id(cnf)
+    n = 0
+    for i in range(txcheck.shards(cnf)):
+        c = txcheck.connect(cnf, i)
+        cur = c.cursor()
+        cur.execute("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+                    "DATABASE() AND TABLE_NAME = 'audit_log' ORDER BY ORDINAL_POSITION")
+        cols = [r[0] for r in cur.fetchall()]
+        at = cols.index("new_category") if "new_category" in cols else -1
+        if at < 0 or cols[at + 1:at + 5] != AUDIT_NEW:
+            fail(f"shard {i}: audit_log columns {cols}: expected {AUDIT_NEW} after new_category")
+        cur.execute("SELECT COUNT(*), COALESCE(SUM(old_payment_method IS NULL AND "
+                    "new_payment_method IS NULL AND old_currency IS NULL AND new_currency IS "
+                    "NULL), 0) FROM audit_log WHERE run_id <> %s", (last,))
+        rows, nulls = (int(x) for x in cur.fetchone())
+        if kept is not None and rows != nulls:
+            fail(f"shard {i}: {rows - nulls} rows of earlier runs have payment/currency values")
+        n += rows
+        c.close()
+    if kept is not None and n != int(kept):
+        fail(f"{n} audit rows of runs before {last}, expected the {kept} the old audit_log held")
+    print(f"ok: audit_log has {', '.join(AUDIT_NEW)} after new_category in every shard"
+          + (f"; the {n} rows of earlier runs kept, NULL in them" if kept is not None else ""))
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__)
@@ -591,7 +677,10 @@ def main():
      "runids": lambda: cmd_runids(a[0], a[1]),
      "empty": lambda: cmd_empty(a[0], a[1]),
      "status": lambda: cmd_status(a[0], a[1]),
-     "rows": lambda: cmd_rows(a[0], a[1])}[cmd]()
+     "rows": lambda: cmd_rows(a[0], a[1]),
+     "oldlayout": lambda: cmd_oldlayout(a[0], a[1]),
+     "oldaudit": lambda: cmd_oldaudit(a[0]),
+     "auditcols": lambda: cmd_auditcols(a[0], a[1] if len(a) > 1 else None)}[cmd]()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@
 #  A. hand-written cases (tests/data/cdc_cases, README there): deletes before the transaction
 #     was ever stored then an older / a newer insert in a later run, a move across the shard
 #     boundary and back, equal last_updated (stale), several versions of one id on different
-#     dates in one file (ties: the later position wins), a rerun (all stale);
+#     dates in one file (ties: the later position wins), a rerun (all stale); then a change
+#     file with only the required columns + last_updated together with a full one in one run
+#     (SPEC §2 "Columns a file does not have": updates and moves across the boundary keep the
+#     stored category/payment_method/currency, inserts and resurrections take defaults, the
+#     full file overwrites, present-but-empty = default) and its rerun;
 #  B. a txgen base extract with duplicates, two chained txgen change batches (every case of
 #     txgen's change mode) and a rerun of the last one;
 #  after every run: the shards equal the expected truth row for row, etl_runs has exactly the
@@ -12,6 +16,8 @@
 #  update/move/delete (and insert with --audit-inserts) with old/new values equal to the
 #  truths, revenue_daily is exact; shard contents are identical for every rank count.
 #  C. equivalence: base + batches = one load of the final live rows into a wiped cluster.
+#  D. shards of an older txetl: an audit_log without the payment_method/currency columns is
+#     repaired (its rows kept); a directory of format 1 is refused before anything is written.
 set -euo pipefail
 build=$1 cnf=$2 work=$3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -74,8 +80,25 @@ for np in 1 2 3; do
   after a$np-3 "$cases/step2.truth" "$cases/step3.counts"
   $cdc audit "$cnf" "$cases/step2.truth" "$cases/step2.truth" --counts "$cases/step3.counts"
   $check same a$np-2.dump a$np-3.dump
+
+  # columns a file does not have (README there): non-default values first, then a file with
+  # only id, customer, date, amount, last_updated and a full one in the same run
+  load $np a$np-4.log "$cases/run3.csv"
+  after a$np-4 "$cases/step4.truth" "$cases/step4.counts"
+  $cdc audit "$cnf" "$cases/step2.truth" "$cases/step4.truth" --counts "$cases/step4.counts"
+
+  load $np a$np-5.log --audit-inserts "$cases/run4_partial.csv" "$cases/run4_full.csv"
+  after a$np-5 "$cases/step5.truth" "$cases/step5.counts"
+  $cdc placement a$np-5.dump "$cases/step5.truth"
+  $cdc audit "$cnf" "$cases/step4.truth" "$cases/step5.truth" --counts "$cases/step5.counts" \
+    --audit-inserts
+
+  load $np a$np-6.log "$cases/run4_partial.csv" "$cases/run4_full.csv"
+  after a$np-6 "$cases/step5.truth" "$cases/step6.counts"
+  $cdc audit "$cnf" "$cases/step5.truth" "$cases/step5.truth" --counts "$cases/step6.counts"
+  $check same a$np-5.dump a$np-6.dump
   if [[ $np != 1 ]]; then
-    for k in 0 1 2 3; do $check same a1-$k.dump a$np-$k.dump; done
+    for k in 0 1 2 3 4 5 6; do $check same a1-$k.dump a$np-$k.dump; done
   fi
 done
 
@@ -146,6 +169,40 @@ load 2 final2.log final.csv
 after final2 t2.truth <(echo "read=$live inserted=$live superseded=0 stale=0")
 $cdc revdump "$cnf" final2.rev
 $cdc equiv g3-3.dump incremental.rev final2.dump final2.rev
+
+# ---- D. shards of an older txetl ----------------------------------------------------------
+step "D1. an audit_log without payment_method/currency columns gets them, its rows kept"
+$check wipe "$cnf"
+load 2 d-0.log "$cases/step0.csv"
+load 2 d-1.log "$cases/run1.csv"
+$cdc oldaudit "$cnf"
+kept=$($cdc rows "$cnf" audit_log)
+((kept == 6)) || { echo "FAIL: $kept audit rows after run1.csv, expected 6"; exit 1; }
+load 2 d-2.log --audit-inserts "$cases/run2.csv"
+after d-2 "$cases/step2.truth" "$cases/step2.counts"
+$cdc auditcols "$cnf" "$kept"
+$cdc audit "$cnf" "$cases/step1.truth" "$cases/step2.truth" --counts "$cases/step2.counts" \
+  --audit-inserts
+
+step "D2. a directory of format 1 (before payment_method/currency) is refused, nothing written"
+$cdc oldlayout "$cnf" 1
+$check dump "$cnf" d-old.dump
+runs_before=$($cdc rows "$cnf" etl_runs)
+audit_before=$($cdc rows "$cnf" audit_log)
+rc=0
+mpiexec --oversubscribe -n 2 "$build/txetl" load --shards "$cnf" --no-snapshot \
+  --rejects d-3.rejects.csv "$cases/run3.csv" >d-3.log 2>&1 || rc=$?
+sed 's/^/    | /' d-3.log | grep -v ' INFO ' || true
+((rc == 2)) || { echo "FAIL: a load onto a format-1 directory exited $rc, expected 2"; exit 1; }
+grep -q "shard 1: txn_directory has the layout of an older txetl (directory format 1" d-3.log ||
+  { echo "FAIL: no message naming shard 1 and the old directory format"; exit 1; }
+grep -q "load the extracts again" d-3.log ||
+  { echo "FAIL: the message does not say what to do"; exit 1; }
+$check dump "$cnf" d-3.dump
+$check same d-old.dump d-3.dump
+[[ $($cdc rows "$cnf" etl_runs) == "$runs_before" && $($cdc rows "$cnf" audit_log) == \
+   "$audit_before" ]] || { echo "FAIL: the refused run wrote etl_runs or audit_log rows"; exit 1; }
+$check wipe "$cnf" # the shared shards must not keep the old layout for the tests after this one
 
 echo
 echo "cdc_test: all assertions held in $((SECONDS - t_start))s"

@@ -100,7 +100,8 @@ for np in 1 3; do
   expect unreadable 2 "does-not-exist.csv.*cannot open"
 done
 
-# A real load of a mostly-bad file writes nothing: no rows, no etl_runs row, on any shard.
+# A real load of a mostly-bad file writes nothing: no rows, no etl_runs row but its own failed
+# one (no applied counts), on any shard.
 echo "== real load, reject rate exceeded"
 before=$(/usr/bin/python3 "$here/make_hostile.py" footprint "$cnf")
 rc=0

@@ -6,7 +6,9 @@ written.
   make_hostile.py corpus          writes corpus/*.csv|bin in the current directory
   make_hostile.py check-rejects REJECTS N   prints a complaint unless the file holds N rejects,
                                   all with known reason codes
-  make_hostile.py footprint CNF   prints 'rows=N runs=M' summed over the shards (0 if no schema)
+  make_hostile.py footprint CNF   prints 'rows=N runs=M' summed over the shards (0 if no schema);
+                                  runs = etl_runs rows other than failed runs that applied
+                                  nothing (a run refused on its rejects is recorded as such)
 """
 import os
 import random
@@ -101,7 +103,9 @@ def footprint(cnf):
         try:
             cur.execute("SELECT COUNT(*) FROM TransactionsOptimized")
             rows += cur.fetchone()[0]
-            cur.execute("SELECT COUNT(*) FROM etl_runs")
+            cur.execute("SELECT COUNT(*) FROM etl_runs WHERE NOT (status = 'failed' AND "
+                        "rows_inserted + rows_updated + rows_moved + rows_deleted + rows_stale "
+                        "+ rows_superseded = 0)")
             runs += cur.fetchone()[0]
         except Exception:  # no schema yet: nothing written
             pass

@@ -52,7 +52,7 @@ int main(void)
     CHECK(tx_store_run_lock(s, &err) == TX_OK);
     tx_store_state st;
     memset(&st, 0xff, sizeof st);
-    CHECK(tx_store_prepare(s, &st, &err) == TX_OK);
+    CHECK(tx_store_prepare(s, 2, &st, &err) == TX_OK);
     CHECK(st.table_empty == 1 && st.dir_empty == 1 && st.revenue_dirty == 0);
     int any_month = 0;
     for (int m = 0; m < TX_NMONTHS; m++)

@@ -1,6 +1,7 @@
-/* test_versions.c - SPEC §4 as the versions module decides it (src/versions): every rule and
- * precedence on hand-made cases, then thousands of random histories (several runs each: inserts,
- * updates, moves, deletes before inserts, ties, reruns, resurrections) replayed through the
+/* test_versions.c - SPEC §4 (and §2's columns a file does not have) as the versions module
+ * decides it (src/versions): every rule and precedence on hand-made cases, then thousands of
+ * random histories (several runs each: inserts, updates, moves, deletes before inserts, ties,
+ * reruns, resurrections; two files with random sets of optional columns) replayed through the
  * module and through a small reference model written here from the SPEC's words, comparing the
  * stored state, the rows on the date shards, the audit rows and the counts after every run; and
  * the load's sorter (src/load/spill.c) agreeing with the module's "best first" order. */
@@ -89,7 +90,42 @@ static int same_entry_as(const tx_stored *e, const tx_record *v)
 {
     return e->found && e->deleted == (v->op == 'D') && e->date == v->date &&
            e->last_updated_us == v->last_updated_us && e->amount_cents == v->amount_cents &&
-           e->category_len == v->category_len && !memcmp(e->category, v->category, v->category_len);
+           e->category_len == v->category_len &&
+           !memcmp(e->category, v->category, v->category_len) && e->payment_len == v->payment_len && !memcmp(e->payment, v->payment, v->payment_len) &&
+           !memcmp(e->currency, v->currency, 3);
+}
+
+/* A version's payment_method and currency (ver() gives "" and USD, the defaults). */
+static tx_record with_pay(tx_record r, const char *pay, const char *cur)
+{
+    memset(r.payment, 0, sizeof r.payment);
+    r.payment_len = (uint8_t)strlen(pay);
+    memcpy(r.payment, pay, r.payment_len);
+    memcpy(r.currency, cur, 3);
+    return r;
+}
+
+static tx_stored stored_pay(tx_stored s, const char *pay, const char *cur)
+{
+    memset(s.payment, 0, sizeof s.payment);
+    s.payment_len = (uint8_t)strlen(pay);
+    memcpy(s.payment, pay, s.payment_len);
+    memcpy(s.currency, cur, 3);
+    return s;
+}
+
+static int row_is(const tx_record *r, const char *cat, const char *pay, const char *cur)
+{
+    return r->category_len == strlen(cat) && !memcmp(r->category, cat, r->category_len) &&
+           r->payment_len == strlen(pay) && !memcmp(r->payment, pay, r->payment_len) &&
+           !memcmp(r->currency, cur, 3);
+}
+
+static int entry_is(const tx_stored *e, const char *cat, const char *pay, const char *cur)
+{
+    return e->category_len == strlen(cat) && !memcmp(e->category, cat, e->category_len) &&
+           e->payment_len == strlen(pay) && !memcmp(e->payment, pay, e->payment_len) &&
+           !memcmp(e->currency, cur, 3);
 }
 
 static void test_order(void)
@@ -248,6 +284,118 @@ static void test_refusals(void)
     CHECK(tx_versions_decide(NULL, &nothing, v, 2, &o, &err) == TX_ERR); /* two ids */
 }
 
+/* SPEC §2 "Columns a file does not have": decisions with per-file column masks. File 0 has
+ * every optional column, file 1 none of them, file 2 only currency. */
+static tx_versions_outcome decide_cols(const tx_stored *st, tx_record *v, size_t k)
+{
+    static const unsigned cols[3] = {TX_VCOL_ALL, 0, TX_VCOL_CURRENCY};
+    qsort(v, k, sizeof *v, cmp_best);
+    tx_versions_opts o = {.audit_inserts = 1, .file_cols = cols, .nfiles = 3};
+    tx_versions_outcome out;
+    memset(&out, 0xa5, sizeof out);
+    tx_error err = {0};
+    CHECK_MSG(tx_versions_decide(&o, st, v, k, &out, &err) == TX_OK, "%s", err.msg);
+    return out;
+}
+
+static void test_absent_columns(void)
+{
+    tx_stored st = stored_pay(stored(100, 10, 0, 500, "home & garden"), "card", "EUR");
+    /* the user's case: id, customer, date, amount, last_updated only -> an update keeps all */
+    tx_record v = ver(6, 11, 1, 0, 100, 'U', 600, ""); /* parser defaults: "", "", USD */
+    tx_versions_outcome o = decide_cols(&st, &v, 1);
+    CHECK(o.action == TX_ACT_UPDATE && o.row.amount_cents == 600);
+    CHECK(row_is(&o.row, "home & garden", "card", "EUR"));
+    CHECK(entry_is(&o.entry, "home & garden", "card", "EUR") && o.entry.amount_cents == 600);
+    CHECK(o.audit_old && o.audit_new && entry_is(&o.old, "home & garden", "card", "EUR"));
+    /* a move across dates (shards) builds the new copy from the stored values */
+    v = ver(6, 11, 1, 0, 20000, 'U', 700, "");
+    o = decide_cols(&st, &v, 1);
+    CHECK(o.action == TX_ACT_MOVE && o.remove_old && o.old.date == 100 && o.row.date == 20000);
+    CHECK(row_is(&o.row, "home & garden", "card", "EUR") && o.row.customer_id == 7);
+    CHECK(entry_is(&o.entry, "home & garden", "card", "EUR") && o.entry.date == 20000);
+    /* a full file overwrites every optional column; present but empty = the default */
+    v = with_pay(ver(6, 11, 0, 0, 100, 'U', 600, ""), "", "USD");
+    o = decide_cols(&st, &v, 1);
+    CHECK(o.action == TX_ACT_UPDATE && row_is(&o.row, "", "", "USD"));
+    CHECK(entry_is(&o.entry, "", "", "USD"));
+    v = with_pay(ver(6, 11, 0, 0, 20000, 'U', 600, "toys"), "cash", "JPY");
+    o = decide_cols(&st, &v, 1);
+    CHECK(o.action == TX_ACT_MOVE && row_is(&o.row, "toys", "cash", "JPY"));
+    /* only currency present: it is overwritten, category and payment kept */
+    v = with_pay(ver(6, 11, 2, 0, 100, 'U', 600, ""), "", "GBP");
+    o = decide_cols(&st, &v, 1);
+    CHECK(row_is(&o.row, "home & garden", "card", "GBP"));
+    /* the winner from the partial file, a newer-than-stored loser from the full file: the
+     * loser's values reach nothing */
+    tx_record w[2] = {ver(6, 12, 1, 0, 100, 'U', 600, ""),
+                      with_pay(ver(6, 11, 0, 5, 100, 'U', 1, "loser"), "wire", "CHF")};
+    o = decide_cols(&st, w, 2);
+    CHECK(o.action == TX_ACT_UPDATE && o.counts.superseded == 1 && o.row.amount_cents == 600);
+    CHECK(row_is(&o.row, "home & garden", "card", "EUR"));
+    /* ... and the other way round: the full file's winner overwrites */
+    tx_record x[2] = {with_pay(ver(6, 12, 0, 0, 100, 'U', 600, "new"), "wire", "CHF"),
+                      ver(6, 11, 1, 5, 100, 'U', 1, "")};
+    o = decide_cols(&st, x, 2);
+    CHECK(row_is(&o.row, "new", "wire", "CHF"));
+    /* an insert from the partial file takes the defaults */
+    v = ver(7, 11, 1, 0, 100, 'U', 600, "");
+    o = decide_cols(&nothing, &v, 1);
+    CHECK(o.action == TX_ACT_INSERT && row_is(&o.row, "", "", "USD"));
+    CHECK(entry_is(&o.entry, "", "", "USD") && o.audit && !o.audit_old);
+    /* so does a resurrection over a tombstone that holds non-default values */
+    tx_stored tomb = stored_pay(stored(100, 10, 1, 500, "home & garden"), "card", "EUR");
+    o = decide_cols(&tomb, &v, 1);
+    CHECK(o.action == TX_ACT_INSERT && row_is(&o.row, "", "", "USD") && !o.remove_old);
+    /* a delete from the partial file: a tombstone, nothing written */
+    v = ver(6, 11, 1, 0, 100, 'D', 0, "");
+    o = decide_cols(&st, &v, 1);
+    CHECK(o.action == TX_ACT_DELETE && !o.write_row && o.entry.deleted && !o.audit_new);
+    CHECK(entry_is(&o.old, "home & garden", "card", "EUR") && o.audit_old);
+    /* stale from the partial file: nothing changes */
+    v = ver(6, 10, 1, 0, 100, 'U', 1, "");
+    o = decide_cols(&st, &v, 1);
+    CHECK(o.action == TX_ACT_NONE && !o.entry_changed && entry_is(&o.entry, "home & garden",
+                                                                   "card", "EUR"));
+    /* a winner of a file the options do not know: a broken invariant, refused */
+    static const unsigned one[1] = {0};
+    tx_versions_opts bad = {.file_cols = one, .nfiles = 1};
+    tx_error err = {0};
+    v = ver(6, 11, 1, 0, 100, 'U', 1, "");
+    CHECK(tx_versions_decide(&bad, &st, &v, 1, &o, &err) == TX_ERR);
+    CHECK(strstr(err.msg, "file index 1") != NULL);
+    /* without file_cols every file has every column (today's callers) */
+    tx_versions_opts none = {0};
+    tx_error_clear(&err);
+    CHECK(tx_versions_decide(&none, &st, &v, 1, &o, &err) == TX_OK && row_is(&o.row, "", "",
+                                                                            "USD"));
+}
+
+/* The column mask of a parsed header. */
+static void test_header_cols(void)
+{
+    static const struct {
+        const char *line;
+        unsigned want;
+    } hs[] = {
+        {"transaction_id,customer_id,transaction_date,transaction_amount,last_updated", 0},
+        {"transaction_id,customer_id,transaction_date,transaction_amount,transaction_category,"
+         "payment_method,currency,last_updated,op", TX_VCOL_ALL},
+        {"CURRENCY,transaction_id,customer_id,transaction_date,transaction_amount,op",
+         TX_VCOL_CURRENCY},
+        {"transaction_id,customer_id,Payment_Method,transaction_date,transaction_amount,"
+         "transaction_category,extra", TX_VCOL_PAYMENT | TX_VCOL_CATEGORY},
+    };
+    for (size_t i = 0; i < sizeof hs / sizeof *hs; i++) {
+        tx_header h;
+        tx_error err = {0};
+        CHECK_MSG(tx_header_parse(hs[i].line, strlen(hs[i].line), "h.csv", &h, &err) == TX_OK,
+                  "%s", err.msg);
+        CHECK_MSG(tx_versions_header_cols(&h) == hs[i].want, "header %zu: %u, expected %u", i,
+                  tx_versions_header_cols(&h), hs[i].want);
+    }
+}
+
 /* ---- random histories against a reference model --------------------------------------- */
 
 enum { NIDS = 10, NDATES = 3, NRUNS = 7, MAXV = 40, HISTORIES = 4000 };
@@ -282,21 +430,58 @@ static const hver *ref_best(const hver *hist, size_t n, uint64_t id)
     return best;
 }
 
+/* The reference's optional columns, by SPEC §2's words: the value of a column in the stored
+ * row is that of the newest stored version, since the transaction last appeared (nothing or a
+ * tombstone before it), whose file had the column; if none had it, the value the version that
+ * made it appear carries (the parser's default). chain[0..n) are the versions that became the
+ * stored state of one id, oldest first; chain[n - 1] is live. */
+static tx_record ref_row(const hver *const *chain, size_t n, const unsigned *masks)
+{
+    tx_record r = chain[n - 1]->r;
+    for (unsigned col = TX_VCOL_CATEGORY; col <= TX_VCOL_CURRENCY; col <<= 1) {
+        size_t j = n - 1;
+        while (!(masks[chain[j]->r.file_index] & col) && j > 0 && chain[j - 1]->r.op != 'D')
+            j--;
+        const tx_record *src = &chain[j]->r;
+        if (col == TX_VCOL_CATEGORY) {
+            memcpy(r.category, src->category, sizeof r.category);
+            r.category_len = src->category_len;
+        } else if (col == TX_VCOL_PAYMENT) {
+            memcpy(r.payment, src->payment, sizeof r.payment);
+            r.payment_len = src->payment_len;
+        } else {
+            memcpy(r.currency, src->currency, 3);
+        }
+    }
+    return r;
+}
+
 typedef struct audit_rec {
     uint64_t id;
     const char *action;
     int has_old, has_new;
     int32_t old_date, new_date;
     int64_t old_cents, new_cents, old_lu, new_lu;
+    char old_text[TX_CATEGORY_MAX + TX_PAYMENT_MAX + 8]; /* "category|payment|currency" */
+    char new_text[TX_CATEGORY_MAX + TX_PAYMENT_MAX + 8];
 } audit_rec;
+
+/* "category|payment|currency" of a live row. */
+static void texts(char *out, const char *cat, size_t cl, const char *pay, size_t pl,
+                  const char *cur)
+{
+    snprintf(out, TX_CATEGORY_MAX + TX_PAYMENT_MAX + 8, "%.*s|%.*s|%.3s", (int)cl, cat, (int)pl,
+             pay, cur);
+}
 
 static int audit_eq(const audit_rec *a, const audit_rec *b)
 {
     return a->id == b->id && !strcmp(a->action, b->action) && a->has_old == b->has_old &&
            a->has_new == b->has_new && a->new_lu == b->new_lu &&
            (!a->has_old || (a->old_date == b->old_date && a->old_cents == b->old_cents &&
-                            a->old_lu == b->old_lu)) &&
-           (!a->has_new || (a->new_date == b->new_date && a->new_cents == b->new_cents));
+                            a->old_lu == b->old_lu && !strcmp(a->old_text, b->old_text))) &&
+           (!a->has_new || (a->new_date == b->new_date && a->new_cents == b->new_cents &&
+                            !strcmp(a->new_text, b->new_text)));
 }
 
 static int date_index(int32_t d)
@@ -315,11 +500,17 @@ static int cmp_id_best(const void *pa, const void *pb)
     return tx_versions_cmp(a, b);
 }
 
-/* One history: NRUNS runs of random versions of NIDS ids. Returns the failures it found. */
+/* One history: NRUNS runs of random versions of NIDS ids, from two files with random sets of
+ * optional columns (absent ones hold the parser's defaults). Returns the failures it found. */
 static int one_history(int h, hver *hist, tx_record *run, tx_record *prev_run, size_t *prev_n,
                        uint64_t *totals)
 {
     int fails = 0, audit_inserts = (int)(rnd() % 2);
+    unsigned masks[2] = {(unsigned)(rnd() % 8), (unsigned)(rnd() % 8)};
+    if (h % 4 == 0)
+        masks[0] = masks[1] = TX_VCOL_ALL; /* the histories of every file having every column */
+    const hver *chain[NIDS][NRUNS]; /* the reference: stored versions of each id, oldest first */
+    size_t nchain[NIDS] = {0};
     size_t nhist = 0;
     tx_stored dir[NIDS];              /* the module's directory */
     int have[NIDS][NDATES];           /* the module's date shards: rows present by (id, date) */
@@ -334,11 +525,16 @@ static int one_history(int h, hver *hist, tx_record *run, tx_record *prev_run, s
             memcpy(run, prev_run, n * sizeof *run);
         } else {
             n = rnd() % MAXV;
+            static const char *const pays[] = {"", "card", "cash"}, *const curs[] = {"USD",
+                                                                                    "EUR", "JPY"};
             for (size_t i = 0; i < n; i++) {
                 char cat[4] = {(char)('a' + rnd() % 3), 0};
-                run[i] = ver(1 + rnd() % NIDS, (int64_t)(rnd() % 8), (uint32_t)(rnd() % 2),
-                             i * 7, dates[rnd() % NDATES], rnd() % 4 ? 'U' : 'D',
-                             (int64_t)(rnd() % 5), cat);
+                uint32_t f = (uint32_t)(rnd() % 2);
+                run[i] = with_pay(ver(1 + rnd() % NIDS, (int64_t)(rnd() % 8), f, i * 7,
+                                      dates[rnd() % NDATES], rnd() % 4 ? 'U' : 'D',
+                                      (int64_t)(rnd() % 5), masks[f] & TX_VCOL_CATEGORY ? cat : ""),
+                                  masks[f] & TX_VCOL_PAYMENT ? pays[rnd() % 3] : "",
+                                  masks[f] & TX_VCOL_CURRENCY ? curs[rnd() % 3] : "USD");
             }
         }
         memcpy(prev_run, run, n * sizeof *run);
@@ -354,7 +550,7 @@ static int one_history(int h, hver *hist, tx_record *run, tx_record *prev_run, s
         tx_run_counts got = {0};
         audit_rec ma[NIDS], ra[NIDS];
         size_t nma = 0, nra = 0;
-        tx_versions_opts opts = {.audit_inserts = audit_inserts};
+        tx_versions_opts opts = {.audit_inserts = audit_inserts, .file_cols = masks, .nfiles = 2};
         for (size_t a = 0, b; a < n; a = b) {
             for (b = a + 1; b < n && sorted[b].transaction_id == sorted[a].transaction_id; b++)
                 ;
@@ -366,6 +562,10 @@ static int one_history(int h, hver *hist, tx_record *run, tx_record *prev_run, s
                 continue;
             }
             tx_versions_tally(&got, &o);
+            if ((o.action == TX_ACT_UPDATE || o.action == TX_ACT_MOVE) &&
+                !row_is(&o.row, "", "", "USD") &&
+                memcmp(&o.row, &sorted[a], sizeof o.row) != 0)
+                totals[6]++; /* a stored value kept for a column the winner's file lacks */
             if (o.remove_old) {
                 int di = date_index(o.old.date);
                 fails += !have[id][di]; /* removing a copy that is not there */
@@ -378,11 +578,19 @@ static int one_history(int h, hver *hist, tx_record *run, tx_record *prev_run, s
             }
             if (o.entry_changed)
                 dir[id] = o.entry;
-            if (o.audit)
-                ma[nma++] = (audit_rec){o.transaction_id, tx_versions_action_name(o.action),
-                                        o.audit_old, o.audit_new, o.old.date, o.entry.date,
-                                        o.old.amount_cents, o.entry.amount_cents,
-                                        o.old.last_updated_us, o.entry.last_updated_us};
+            if (o.audit) {
+                audit_rec *m = &ma[nma++];
+                *m = (audit_rec){o.transaction_id, tx_versions_action_name(o.action),
+                                 o.audit_old, o.audit_new, o.old.date, o.entry.date,
+                                 o.old.amount_cents, o.entry.amount_cents,
+                                 o.old.last_updated_us, o.entry.last_updated_us, "", ""};
+                if (o.audit_old)
+                    texts(m->old_text, o.old.category, o.old.category_len, o.old.payment,
+                          o.old.payment_len, o.old.currency);
+                if (o.audit_new)
+                    texts(m->new_text, o.entry.category, o.entry.category_len, o.entry.payment,
+                          o.entry.payment_len, o.entry.currency);
+            }
         }
 
         /* the reference: classes from the stored state before and after this run */
@@ -390,6 +598,15 @@ static int one_history(int h, hver *hist, tx_record *run, tx_record *prev_run, s
         want.read = n;
         for (uint64_t id = 1; id <= NIDS; id++) {
             const hver *before = ref_best(hist, hist0, id), *after = ref_best(hist, nhist, id);
+            const hver **ch = chain[id - 1];
+            size_t *nch = &nchain[id - 1];
+            int live_before = before && before->r.op == 'U';
+            tx_record ref_before = live_before ? ref_row(ch, *nch, masks) : (tx_record){0};
+            if (after && after != before)
+                ch[(*nch)++] = after; /* this run changed the stored state */
+            int live = after && after->r.op == 'U';
+            tx_record ref_after = live ? ref_row(ch, *nch, masks)
+                                       : (after ? after->r : (tx_record){0});
             const char *act = NULL;
             for (size_t i = hist0; i < nhist; i++) {
                 const hver *x = &hist[i];
@@ -411,25 +628,30 @@ static int one_history(int h, hver *hist, tx_record *run, tx_record *prev_run, s
                 }
             }
             if (act && (strcmp(act, "insert") || audit_inserts)) {
-                int live_before = before && before->r.op == 'U';
-                ra[nra++] = (audit_rec){id, act, live_before, after->r.op == 'U',
-                                        live_before ? before->r.date : 0, after->r.date,
-                                        live_before ? before->r.amount_cents : 0,
-                                        after->r.amount_cents,
-                                        live_before ? before->r.last_updated_us : 0,
-                                        after->r.last_updated_us};
+                audit_rec *m = &ra[nra++];
+                *m = (audit_rec){id, act, live_before, live, live_before ? before->r.date : 0,
+                                 after->r.date, live_before ? before->r.amount_cents : 0,
+                                 after->r.amount_cents,
+                                 live_before ? before->r.last_updated_us : 0,
+                                 after->r.last_updated_us, "", ""};
+                if (live_before)
+                    texts(m->old_text, ref_before.category, ref_before.category_len,
+                          ref_before.payment, ref_before.payment_len, ref_before.currency);
+                if (live)
+                    texts(m->new_text, ref_after.category, ref_after.category_len,
+                          ref_after.payment, ref_after.payment_len, ref_after.currency);
             }
-            /* stored state and shard rows after the run */
+            /* stored state and shard rows after the run (a tombstone's values are those of the
+             * deleting version) */
             const tx_stored *d = &dir[id - 1];
-            int ok = after ? same_entry_as(d, &after->r) : !d->found;
+            int ok = after ? same_entry_as(d, &ref_after) : !d->found;
             int copies = 0, right = 0;
             for (int di = 0; di < NDATES; di++)
                 if (have[id - 1][di]) {
                     copies++;
-                    right += after && after->r.op == 'U' && dates[di] == after->r.date &&
-                             !memcmp(&rows[id - 1][di], &after->r, sizeof after->r);
+                    right += live && dates[di] == after->r.date &&
+                             !memcmp(&rows[id - 1][di], &ref_after, sizeof ref_after);
                 }
-            int live = after && after->r.op == 'U';
             ok = ok && copies == live && right == live;
             if (!ok && fails++ < 5)
                 fprintf(stderr, "history %d run %d id %" PRIu64 ": stored state or rows differ "
@@ -467,7 +689,7 @@ static void test_random_histories(void)
         CHECK(!"out of memory");
         return;
     }
-    uint64_t totals[6] = {0};
+    uint64_t totals[7] = {0};
     size_t keep_n = 0;
     int fails = 0;
     for (int h = 0; h < HISTORIES; h++)
@@ -476,9 +698,11 @@ static void test_random_histories(void)
     /* the histories reach every class (else the comparison proves little) */
     for (int c = 0; c < 6; c++)
         CHECK_MSG(totals[c] > 1000, "class %d seen only %" PRIu64 " times", c, totals[c]);
+    CHECK_MSG(totals[6] > 1000, "stored values kept for absent columns only %" PRIu64 " times",
+              totals[6]);
     printf("random histories: %d x %d runs: inserted %" PRIu64 " updated %" PRIu64 " moved %"
-           PRIu64 " deleted %" PRIu64 " stale %" PRIu64 " superseded %" PRIu64 "\n", HISTORIES,
-           NRUNS, totals[0], totals[1], totals[2], totals[3], totals[4], totals[5]);
+           PRIu64 " deleted %" PRIu64 " stale %" PRIu64 " superseded %" PRIu64 "; stored values "
+           "kept for absent columns %" PRIu64 "\n", HISTORIES, NRUNS, totals[0], totals[1], totals[2], totals[3], totals[4], totals[5], totals[6]);
     free(hist);
     free(run);
     free(keep);
@@ -521,6 +745,8 @@ int main(void)
     test_stale_and_precedence();
     test_resurrection_and_audit_inserts();
     test_refusals();
+    test_absent_columns();
+    test_header_cols();
     test_random_histories();
     test_sorter_agrees();
     return check_report("test_versions");
