@@ -455,6 +455,7 @@ int tx_publish(const char *snapshot_path, const char *shards_path, tx_publish_re
     define_tables(tables);
     pub p = {.res = res, .err = err};
     tx_store_db *db = NULL;
+    int by_currency = 0;
     int rc = tx_snapread_open(snapshot_path, &p.snap, err);
     if (rc == TX_OK)
         rc = tx_snapread_string(p.snap, "/", "run_id", p.run_id, sizeof p.run_id, err);
@@ -464,6 +465,8 @@ int tx_publish(const char *snapshot_path, const char *shards_path, tx_publish_re
         if (tx_snapread_string(p.snap, "/", "reporting_currency", p.currency, sizeof p.currency,
                                &ignore) != TX_OK)
             snprintf(p.currency, sizeof p.currency, "USD");
+        else
+            by_currency = 1; /* format 2: /revenue/by_currency too */
         snprintf(res->run_id, sizeof res->run_id, "%s", p.run_id);
         rc = tx_store_db_open(shards_path, ANALYTICS_GROUP, ANALYTICS_FALLBACK, ANALYTICS_DB, &db,
                               err);
@@ -481,12 +484,13 @@ int tx_publish(const char *snapshot_path, const char *shards_path, tx_publish_re
         rc = load_table(&p, T_DAILY, source[T_DAILY], prefix, NULL, &res->daily);
     if (rc == TX_OK)
         rc = load_table(&p, T_MONTHLY, source[T_MONTHLY], prefix, NULL, &res->monthly);
-    /* basis 'original': /revenue/by_currency/{daily,monthly}, in each row's own currency */
+    /* basis 'original': /revenue/by_currency/{daily,monthly}, in each row's own currency (a
+     * format 1 snapshot has none) */
     uint64_t od = 0, om = 0;
-    if (rc == TX_OK)
+    if (rc == TX_OK && by_currency)
         rc = load_table(&p, T_DAILY, &tx_snapshot_cur_daily_table, "original", source[T_DAILY],
                         &od);
-    if (rc == TX_OK)
+    if (rc == TX_OK && by_currency)
         rc = load_table(&p, T_MONTHLY, &tx_snapshot_cur_monthly_table, "original",
                         source[T_MONTHLY], &om);
     res->original_daily = od;
