@@ -50,7 +50,7 @@ bash scripts/shards.sh up 2 "$SHARDS"
 
 step "generate $customers customers -> demo-out/extract.csv"
 build/txgen --customers "$customers" --out "$OUT/extract.csv" --seed 42 \
-  --bad-rate 0.001 --dup-rate 0.02 --tricky
+  --bad-rate 0.001 --dup-rate 0.02 --tricky --fx-out "$OUT/fx.csv"
 produced "$OUT/extract.csv" "txgen"
 ls -l "$OUT/extract.csv"
 
@@ -59,7 +59,7 @@ step "load with $ranks MPI ranks"
 # (docs/load.md), so the second run reports the rows as stale, not as new inserts.
 mpirun --allow-run-as-root --oversubscribe -n "$ranks" build/txetl load \
   --shards "$CNF" --snapshot-dir "$OUT/snapshots" --rejects "$OUT/rejects.csv" \
-  "$OUT/extract.csv"
+  --fx-rates "$OUT/fx.csv" "$OUT/extract.csv"
 produced "$OUT/snapshots/latest.h5" "txetl load"
 
 step "status"

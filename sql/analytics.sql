@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS `revenue_daily` (
   `revenue` DECIMAL(20,2) NULL,
   `transactions` BIGINT UNSIGNED NULL,
   `customers` BIGINT UNSIGNED NULL,
+  `gross` DECIMAL(20,2) NULL,
+  `refunds` DECIMAL(20,2) NULL,
   `run_id` VARCHAR(64) NOT NULL,
   PRIMARY KEY (`basis`, `currency`, `date`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin
@@ -60,6 +62,8 @@ CREATE TABLE IF NOT EXISTS `revenue_monthly` (
   `transactions` BIGINT UNSIGNED NULL,
   `active_customers` BIGINT UNSIGNED NULL,
   `new_customers` BIGINT UNSIGNED NULL,
+  `gross` DECIMAL(20,2) NULL,
+  `refunds` DECIMAL(20,2) NULL,
   `run_id` VARCHAR(64) NOT NULL,
   PRIMARY KEY (`basis`, `currency`, `month`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin

@@ -68,13 +68,18 @@ CREATE TABLE IF NOT EXISTS etl_runs (
   message         TEXT            NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- Per date held by this shard: revenue, transactions, distinct customers. Recomputed for every
--- date a load touches.
+-- Per (date, currency) held by this shard: revenue (the sum of the amounts in that currency;
+-- amounts in different currencies are never added together), transactions, distinct
+-- customers. Recomputed from scratch after a backfill; changed by state-measured deltas per
+-- (date, currency) in an incremental run. A table of an older txetl keyed by date alone is
+-- rebuilt from TransactionsOptimized at prepare (src/store/store_revenue.c).
 CREATE TABLE IF NOT EXISTS revenue_daily (
-  transaction_date DATE            NOT NULL PRIMARY KEY,
+  transaction_date DATE            NOT NULL,
+  currency         CHAR(3)         NOT NULL,
   revenue          DECIMAL(20,2)   NOT NULL,
   transactions     BIGINT UNSIGNED NOT NULL,
-  customers        BIGINT UNSIGNED NOT NULL
+  customers        BIGINT UNSIGNED NOT NULL,
+  PRIMARY KEY (transaction_date, currency)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- Date ownership, identical in every shard, written once at the first load: shard i holds
@@ -131,22 +136,25 @@ CREATE TABLE IF NOT EXISTS stage_apply (
   PRIMARY KEY (transaction_id, transaction_date)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- ... the (date, customer) pairs those rows and the removals touch, with whether the customer
--- had a transaction that day before and after (for revenue_daily's distinct customers) ...
+-- ... the (date, currency, customer) triples those rows and the removals touch, with whether
+-- the customer had a transaction in that currency that day before and after (for
+-- revenue_daily's distinct customers) ...
 CREATE TABLE IF NOT EXISTS stage_pairs (
   transaction_date DATE            NOT NULL,
+  currency         CHAR(3)         NOT NULL,
   customer_id      BIGINT UNSIGNED NOT NULL,
   had_before       TINYINT         NOT NULL DEFAULT 0,
   has_after        TINYINT         NOT NULL DEFAULT 0,
-  PRIMARY KEY (transaction_date, customer_id)
+  PRIMARY KEY (transaction_date, currency, customer_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- ... the revenue and transaction deltas per date ...
+-- ... the revenue and transaction deltas per (date, currency) ...
 CREATE TABLE IF NOT EXISTS stage_revenue (
   transaction_date DATE          NOT NULL,
+  currency         CHAR(3)       NOT NULL,
   revenue          DECIMAL(20,2) NOT NULL,
   transactions     BIGINT        NOT NULL,
-  KEY (transaction_date)
+  KEY (transaction_date, currency)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- ... and the stored copies to remove from this shard (moved away or deleted).

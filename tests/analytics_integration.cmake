@@ -21,3 +21,12 @@ tx_add_shards2_test(analytics_holdout
   COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/holdout_test.sh
           ${CMAKE_BINARY_DIR} ${TX_SHARDS2_CNF} ${TX_TEST_WORK}/analytics_holdout ${TX_CDNOW_CSV}
   TIMEOUT 300 SKIP_RETURN_CODE 77 LABELS integration analytics)
+
+# Currencies on 2 shards of its own (scripts/shards.sh under /tmp, stopped by trap): revenue_daily
+# per (date, currency) after a backfill and a change batch, the by-currency snapshot tables and
+# the converted totals against SQL and Python, the refusal without --fx-rates (fx_test.sh).
+add_test(NAME analytics_currencies_fx
+         COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/fx_test.sh
+                 ${CMAKE_BINARY_DIR} ${TX_TEST_WORK}/analytics_currencies_fx)
+set_tests_properties(analytics_currencies_fx PROPERTIES TIMEOUT 600 LABELS "integration;analytics"
+                     ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")

@@ -42,7 +42,7 @@ typedef struct tx_export_result {
  * itself is reported; the files renamed before it stay). Existing files of these names are
  * replaced. res (may be NULL) receives the files and their row counts.
  * Returns TX_OK; TX_EUSAGE for a NULL or empty path; TX_ERR when the snapshot cannot be
- * opened, is not a txetl snapshot (format_version 1), lacks a dataset or attribute, has
+ * opened, is not a txetl snapshot (format_version 2), lacks a dataset or attribute, has
  * columns of unequal length or a segment without a name (messages name the file and the
  * object), or a file cannot be written (the message names it); TX_ENOMEM when memory runs
  * out. The first error goes into err (may be NULL). The caller owns both paths. */

@@ -33,7 +33,8 @@ typedef struct tx_publish_result {
     char run_id[64];
     char group[64];    /* the shard file group connected with: analytics or shard0 */
     char database[65];
-    uint64_t customers, daily, monthly, params;
+    uint64_t customers, daily, monthly, params; /* daily, monthly: basis 'reporting' rows */
+    uint64_t original_daily, original_monthly;   /* basis 'original' rows (per currency) */
     double read_s;     /* reading the snapshot and formatting rows */
     double load_s;     /* the server's LOAD DATA time */
     double swap_s;     /* secondary indexes, the RENAME and dropping the old tables */

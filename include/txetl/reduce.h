@@ -15,18 +15,70 @@
 typedef struct tx_txn {
     uint64_t customer_id;
     int64_t amount_cents;
-    int32_t date; /* days since 1970-01-01 */
-    int32_t pad;
+    int32_t date;      /* days since 1970-01-01 */
+    uint32_t currency; /* tx_currency_pack of its three letters; 0 = USD */
 } tx_txn;
+
+/* Local, pure. A currency's three letters packed as c[0] << 16 | c[1] << 8 | c[2] (the order of
+ * the packed values is the alphabetical order of the codes), and back (out gets 4 bytes). */
+static inline uint32_t tx_currency_pack(const char *c)
+{
+    return (uint32_t)(unsigned char)c[0] << 16 | (uint32_t)(unsigned char)c[1] << 8 |
+           (uint32_t)(unsigned char)c[2];
+}
+static inline char *tx_currency_unpack(uint32_t v, char out[4])
+{
+    if (v == 0)
+        v = tx_currency_pack("USD");
+    out[0] = (char)(v >> 16 & 0xff);
+    out[1] = (char)(v >> 8 & 0xff);
+    out[2] = (char)(v & 0xff);
+    out[3] = '\0';
+    return out;
+}
+
+/* ---- exchange rates (--fx-rates, docs/analytics.md Currencies) ----
+ *
+ * A table of rates into the reporting currency: the CSV `date,currency,rate` (header required;
+ * rate = units of the reporting currency per unit of `currency`, > 0, at most 9 fraction
+ * digits; one rate per (date, currency); rows in any order; a row for the reporting currency
+ * must say 1). The rate of a day is the latest one on or before it; the reporting currency's
+ * is 1. Conversion rule: an amount of c cents converts to c x rate rounded half away from zero
+ * to whole cents, computed exactly in integers, row by row (the reduce converts each stored
+ * transaction before anything is added). */
+typedef struct tx_fx tx_fx;
+
+/* Local. Whether c is three letters A-Z. */
+int tx_fx_currency_ok(const char *c);
+/* Local. Parses text (len bytes of the file `name`, for messages) with `reporting` the
+ * reporting currency. TX_EUSAGE naming file:line for a malformed file. Free with
+ * tx_fx_free. */
+int tx_fx_parse(const char *text, size_t len, const char *name, const char *reporting,
+                tx_fx **out, tx_error *err);
+/* Local. Reads and parses the file at path (NULL: no rates, only the reporting currency). */
+int tx_fx_load(const char *path, const char *reporting, tx_fx **out, tx_error *err);
+/* Collective. The same, rank 0 reading the file and every rank parsing its bytes: the same
+ * status on every rank. */
+int tx_fx_load_collective(MPI_Comm comm, const char *path, const char *reporting, tx_fx **out,
+                          tx_error *err);
+void tx_fx_free(tx_fx *fx);
+/* Local. The reporting currency (tx_currency_pack). */
+uint32_t tx_fx_reporting(const tx_fx *fx);
+/* Local. The first date a rate of currency covers (dates on or after it convert): INT32_MIN
+ * for the reporting currency, INT32_MAX for a currency without any rate. */
+int32_t tx_fx_first_date(const tx_fx *fx, uint32_t currency);
+/* Local. *out = cents of currency on date converted by the rule above; returns 1, or 0 when
+ * no rate covers that date (*out untouched). Not thread-safe (a look-up cache). */
+int tx_fx_convert(tx_fx *fx, uint32_t currency, int32_t date, int64_t cents, int64_t *out);
 
 /* The streaming input of the reduce. A source is one date range of the store (a shard,
  * holding dates in [lower, upper); INT32_MIN / INT32_MAX unbounded): read() hands each of its
- * stored transactions to `row` with `sink`, month by month in ascending order (any order within
+ * stored transactions (amount in cents of its currency, tx_currency_pack) to `row` with `sink`, month by month in ascending order (any order within
  * a month); a non-zero return from row stops the read and is returned. The same type as
  * store.h's tx_store_txn_fn. Together the sources of all ranks hold every stored transaction
  * exactly once; their ranges are disjoint (checked, as are the rows' dates and months). */
 typedef int (*tx_reduce_row_fn)(void *sink, uint64_t customer_id, int64_t amount_cents,
-                                int32_t date, tx_error *err);
+                                int32_t date, uint32_t currency, tx_error *err);
 typedef struct tx_reduce_source {
     int (*read)(void *ctx, tx_reduce_row_fn row, void *sink, tx_error *err);
     void *ctx;

@@ -21,6 +21,8 @@ typedef struct tx_analytics_opts {
     int32_t holdout_start; /* --holdout-start, days since epoch; INT32_MIN = off. When set, an
                               extra BG/NBD fit on the days before it, checked against the
                               purchases from it to as-of (snapshot group /holdout) */
+    const char *reporting_currency; /* --reporting-currency CUR; NULL = "USD" */
+    const char *fx_rates;           /* --fx-rates FILE (reduce.h's tx_fx); NULL = none */
 } tx_analytics_opts;
 
 /* A run as the snapshot's root attributes describe it. */

@@ -35,7 +35,7 @@ tx_snapread_kind tx_snapread_kind_of(const tx_snapshot_table *t, const tx_snapsh
 typedef struct tx_snapread tx_snapread;
 
 /* Local. Opens the snapshot at path read-only and checks that it is a txetl snapshot (format
- * "txetl-snapshot", format_version 1). HDF5's own error printing is off while it is open.
+ * "txetl-snapshot", format_version 2). HDF5's own error printing is off while it is open.
  * TX_ERR naming the file when it is missing, not HDF5 or not a txetl snapshot; TX_EUSAGE for a
  * NULL or empty path. *out is NULL on failure. Free with tx_snapread_close. */
 int tx_snapread_open(const char *path, tx_snapread **out, tx_error *err);

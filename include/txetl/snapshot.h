@@ -1,16 +1,24 @@
 /* snapshot.h - the HDF5 snapshot of docs/snapshot.md: one file per run, written collectively with
  * parallel HDF5 under a temporary name, renamed when complete, `latest.h5` pointed at it.
  *
- * Layout (all strings are variable-length UTF-8, which h5py reads as str):
- *   /                  attrs format "txetl-snapshot", format_version i32 = 1, run_id,
+ * Layout (strings are variable-length UTF-8, which h5py reads as str, except the S3 columns:
+ * fixed 3-byte ASCII, which h5py reads as bytes):
+ *   /                  attrs format "txetl-snapshot", format_version i32 = 2, run_id,
  *                      created_utc "YYYY-MM-DDTHH:MM:SSZ", as_of "YYYY-MM-DD", ranks i32,
- *                      shards i32, read rejected inserted updated moved deleted stale
- *                      superseded u64
+ *                      shards i32, reporting_currency (e.g. "USD"), read rejected inserted
+ *                      updated moved deleted stale superseded u64
  *   /customers/<col>   the columns of tx_snapshot_customers_table, 1-D, sorted by customer_id;
  *                      group attr segment_names (1-D array of strings, indexed by `segment`)
- *   /revenue/daily/    date i32, revenue_cents i64, transactions u64, customers u64
+ *   /revenue/daily/    date i32, revenue_cents i64, transactions u64, customers u64,
+ *                      gross_cents i64, refunds_cents i64 (reporting currency; revenue_cents
+ *                      = gross_cents + refunds_cents, refunds the negative amounts)
  *   /revenue/monthly/  month i32 (YYYYMM), revenue_cents i64, transactions u64,
- *                      active_customers u64, new_customers u64
+ *                      active_customers u64, new_customers u64, gross_cents, refunds_cents
+ *   /revenue/by_currency/daily/   date i32, currency S3, revenue_cents i64, transactions u64,
+ *                      customers u64, gross_cents i64, refunds_cents i64 (original
+ *                      currencies, sorted by (date, currency))
+ *   /revenue/by_currency/monthly/ month i32, currency S3, revenue_cents i64, transactions
+ *                      u64, active_customers u64, gross_cents i64, refunds_cents i64
  *   /model             attrs horizon_days i32, clv_months i32, discount_rate f64
  *   /model/bgnbd       attrs r alpha a b loglik grad_norm f64, converged i32, n u64, unit,
  *                      se_r se_alpha se_a se_b f64, iterations i32, stop_reason str
@@ -79,9 +87,11 @@ typedef struct tx_snapshot_customers {
 typedef struct tx_snapshot_daily {
     size_t n;
     int32_t *date; /* days since 1970-01-01 */
-    int64_t *revenue_cents;
+    int64_t *revenue_cents; /* net: gross + refunds */
     uint64_t *transactions;
     uint64_t *customers;
+    int64_t *gross_cents;   /* the positive amounts */
+    int64_t *refunds_cents; /* the negative amounts (<= 0) */
 } tx_snapshot_daily;
 
 /* /revenue/monthly: global, identical on every rank (rank 0 writes it); n rows. */
@@ -92,12 +102,43 @@ typedef struct tx_snapshot_monthly {
     uint64_t *transactions;
     uint64_t *active_customers;
     uint64_t *new_customers;
+    int64_t *gross_cents;
+    int64_t *refunds_cents;
 } tx_snapshot_monthly;
 
-/* Revenue tables: global, and identical on every rank. */
+/* /revenue/by_currency/daily: in the original currencies, one row per (date, currency) with a
+ * transaction, sorted by (date, currency). `currency` holds 3 bytes per row (TX_SNAP_S3). */
+typedef struct tx_snapshot_cur_daily {
+    size_t n;
+    int32_t *date;
+    char *currency;
+    int64_t *revenue_cents;
+    uint64_t *transactions;
+    uint64_t *customers; /* distinct customers with a transaction in that currency that day */
+    int64_t *gross_cents;
+    int64_t *refunds_cents;
+} tx_snapshot_cur_daily;
+
+/* /revenue/by_currency/monthly: the same per (month, currency). */
+typedef struct tx_snapshot_cur_monthly {
+    size_t n;
+    int32_t *month; /* YYYYMM */
+    char *currency;
+    int64_t *revenue_cents;
+    uint64_t *transactions;
+    uint64_t *active_customers;
+    int64_t *gross_cents;
+    int64_t *refunds_cents;
+} tx_snapshot_cur_monthly;
+
+/* Revenue tables: global, and identical on every rank. daily / monthly are in the reporting
+ * currency, by_daily / by_monthly in the original ones. */
 typedef struct tx_snapshot_revenue {
+    char reporting[4]; /* the reporting currency, root attribute reporting_currency */
     tx_snapshot_daily daily;
     tx_snapshot_monthly monthly;
+    tx_snapshot_cur_daily by_daily;
+    tx_snapshot_cur_monthly by_monthly;
 } tx_snapshot_revenue;
 
 /* Bins of /holdout/by_frequency: calibration frequency 0 .. 6, and 7 or more. */
@@ -152,6 +193,7 @@ typedef enum tx_snapshot_type {
     TX_SNAP_I64,
     TX_SNAP_U64,
     TX_SNAP_F64,
+    TX_SNAP_S3, /* a fixed-length string of 3 bytes (a currency code): HDF5 S3, null-padded */
 } tx_snapshot_type;
 
 /* One dataset of a table. */
@@ -172,10 +214,12 @@ typedef struct tx_snapshot_table {
 extern const tx_snapshot_table tx_snapshot_customers_table; /* tx_snapshot_customers */
 extern const tx_snapshot_table tx_snapshot_daily_table;     /* tx_snapshot_daily */
 extern const tx_snapshot_table tx_snapshot_monthly_table;   /* tx_snapshot_monthly */
+extern const tx_snapshot_table tx_snapshot_cur_daily_table;   /* tx_snapshot_cur_daily */
+extern const tx_snapshot_table tx_snapshot_cur_monthly_table; /* tx_snapshot_cur_monthly */
 extern const tx_snapshot_table tx_snapshot_holdout_table;   /* tx_snapshot_holdout_rows */
 extern const tx_snapshot_table tx_snapshot_bins_table;      /* tx_snapshot_holdout_bins */
 
-/* Local. Bytes of one element of type t (1, 4 or 8). */
+/* Local. Bytes of one element of type t (1, 3, 4 or 8). */
 size_t tx_snapshot_type_size(tx_snapshot_type t);
 
 /* Local. The array of column c in the table struct at s (NULL when not set). */

@@ -8,7 +8,22 @@
 
 #include "txetl/snapshot.h"
 
-/* Local. The file type of a column of type t: little-endian integers, IEEE f64. */
+/* Local. The HDF5 type of TX_SNAP_S3: a 3-byte null-padded ASCII string (made once per
+ * translation unit and library session; not to be closed by the caller). */
+static inline hid_t tx_snapshot_h5_s3(void)
+{
+    static hid_t t = -1;
+    if (t < 0 || H5Iis_valid(t) <= 0) {
+        t = H5Tcopy(H5T_C_S1);
+        if (t >= 0 && (H5Tset_size(t, 3) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0)) {
+            H5Tclose(t);
+            t = -1;
+        }
+    }
+    return t;
+}
+
+/* Local. The file type of a column of type t: little-endian integers, IEEE f64, S3. */
 static inline hid_t tx_snapshot_h5_file_type(tx_snapshot_type t)
 {
     switch (t) {
@@ -18,6 +33,7 @@ static inline hid_t tx_snapshot_h5_file_type(tx_snapshot_type t)
     case TX_SNAP_I64: return H5T_STD_I64LE;
     case TX_SNAP_U64: return H5T_STD_U64LE;
     case TX_SNAP_F64: return H5T_IEEE_F64LE;
+    case TX_SNAP_S3: return tx_snapshot_h5_s3();
     }
     return -1;
 }
@@ -32,6 +48,7 @@ static inline hid_t tx_snapshot_h5_mem_type(tx_snapshot_type t)
     case TX_SNAP_I64: return H5T_NATIVE_INT64;
     case TX_SNAP_U64: return H5T_NATIVE_UINT64;
     case TX_SNAP_F64: return H5T_NATIVE_DOUBLE;
+    case TX_SNAP_S3: return tx_snapshot_h5_s3();
     }
     return -1;
 }

@@ -77,9 +77,11 @@ typedef int (*tx_store_map_fn)(void *ctx, int index, int count, int32_t lower, i
  * during the call). A non-zero return stops the look-up. */
 typedef int (*tx_store_block_fn)(void *ctx, uint64_t block, const char *data, size_t len,
                                  tx_error *err);
-/* One stored transaction, for the reduce. A non-zero return stops the read. */
+/* One stored transaction, for the reduce: its amount in cents of its currency, which is packed
+ * as its three letters c0 << 16 | c1 << 8 | c2 (reduce.h's tx_currency_pack). A non-zero return
+ * stops the read. */
 typedef int (*tx_store_txn_fn)(void *ctx, uint64_t customer_id, int64_t amount_cents,
-                               int32_t date, tx_error *err);
+                               int32_t date, uint32_t currency, tx_error *err);
 /* A run's etl_runs row. Strings are borrowed. */
 typedef struct tx_store_run {
     const char *run_id;

@@ -79,13 +79,37 @@ enum {
     TXA_ACC_CUST = 2 * TX_NDAYS,
     TXA_ACC_ACTIVE = 3 * TX_NDAYS,
     TXA_ACC_NEW = 3 * TX_NDAYS + TX_NMONTHS,
-    TXA_ACC_LEN = 3 * TX_NDAYS + 2 * TX_NMONTHS
+    TXA_ACC_GROSS = 3 * TX_NDAYS + 2 * TX_NMONTHS, /* per day: the positive amounts */
+    TXA_ACC_REFUND = 4 * TX_NDAYS + 2 * TX_NMONTHS, /* ... and the negative ones */
+    TXA_ACC_LEN = 5 * TX_NDAYS + 2 * TX_NMONTHS
 };
+
+/* The same per original currency, one buffer of TXA_CACC_LEN per currency: per day net,
+ * gross, refunds (cents of that currency), transactions, distinct customers (who bought in
+ * that currency that day), then per month distinct active customers. */
+enum {
+    TXA_CACC_REV = 0,
+    TXA_CACC_GROSS = TX_NDAYS,
+    TXA_CACC_REFUND = 2 * TX_NDAYS,
+    TXA_CACC_TXN = 3 * TX_NDAYS,
+    TXA_CACC_CUST = 4 * TX_NDAYS,
+    TXA_CACC_ACTIVE = 5 * TX_NDAYS,
+    TXA_CACC_LEN = 5 * TX_NDAYS + TX_NMONTHS
+};
+
+/* The currencies of all ranks' stored transactions (identical on every rank after the fold),
+ * in code order, and this rank's accumulators of each. */
+typedef struct txa_currencies {
+    int n;
+    uint32_t *code; /* tx_currency_pack, ascending */
+    int64_t *acc;   /* n x TXA_CACC_LEN */
+} txa_currencies;
 
 /* Collective. Daily and monthly revenue (global, identical on every rank) from every rank's
  * accumulators (summed in place over the ranks). Only days / months with at least one
  * transaction appear. Free with txa_revenue_free. */
-void txa_revenue_compute(MPI_Comm comm, int64_t *acc, tx_snapshot_revenue *out);
+void txa_revenue_compute(MPI_Comm comm, int64_t *acc, txa_currencies *cur,
+                         tx_snapshot_revenue *out);
 void txa_revenue_free(tx_snapshot_revenue *r);
 
 /* One customer's purchases on one rank (before the merge), or over all ranks (after it).
@@ -112,25 +136,84 @@ static inline size_t txa_part_size(int words)
     return sizeof(txa_part) + (size_t)words * sizeof(uint64_t);
 }
 
+/* The per-currency part of a fold (fold_cur.c): per (customer, currency) the days seen of its
+ * latest month (for the distinct customers per day and currency), the shared months' (fold.c)
+ * active (customer, month, currency) triples, per currency the accumulators, the stored rows
+ * and those without a rate. */
+#define TXA_MAX_CURRENCIES 64
+typedef struct txa_fcur {
+    uint32_t code;
+    int64_t *acc; /* TXA_CACC_LEN */
+    uint64_t rows, missing;
+    int32_t first_missing; /* the first date without a rate (INT32_MAX: none) */
+} txa_fcur;
+typedef struct txa_pair {
+    uint64_t customer_id;
+    uint32_t cur; /* index into txa_fold_cur.c; UINT32_MAX marks an empty slot's entry */
+    int32_t month;
+    uint32_t mask;
+    uint32_t pad;
+} txa_pair;
+typedef struct txa_cm {
+    uint64_t customer_id;
+    int32_t month; /* month index */
+    uint32_t code;
+} txa_cm;
+typedef struct txa_fold_cur {
+    int n, last;
+    txa_fcur c[TXA_MAX_CURRENCIES];
+    txa_pair *pair;
+    size_t npair, paircap;
+    uint32_t *slot; /* 1 + index into pair, 0 empty */
+    size_t cap;
+    int bits;
+    txa_cm *cm;
+    size_t ncm, cmcap;
+    int64_t converted; /* the last row's amount in the reporting currency */
+    uint32_t *gcode;   /* after txa_fold_cur_agree: every rank's currencies, ascending */
+    int ng;
+} txa_fold_cur;
+
+/* Local. One row (date within the accepted days, on or before as-of): counted and added to its
+ * currency's figures; *have_rate = whether fx converts it (then c->converted holds it). */
+int txa_fold_cur_row(txa_fold_cur *c, tx_fx *fx, uint64_t customer_id, int64_t cents,
+                     int32_t date, uint32_t currency, int month, int dom,
+                     const int16_t *shared_bit, int *have_rate, tx_error *err);
+/* Collective. Gathers every rank's currencies (c->gcode); TX_EUSAGE, the same on every rank,
+ * when some rows had no rate (the message names the currencies, their shares and the first
+ * date without a rate, and what to do). */
+int txa_fold_cur_agree(MPI_Comm comm, txa_fold_cur *c, const tx_fx *fx, const char *fx_name,
+                       tx_error *err);
+/* Collective. The per-currency accumulators in global currency order (out), the shared months'
+ * active customers counted once over all ranks. c's arrays are moved out or freed. */
+int txa_fold_cur_merge(MPI_Comm comm, txa_fold_cur *c, txa_currencies *out, tx_error *err);
+void txa_fold_cur_free(txa_fold_cur *c);
+void txa_currencies_free(txa_currencies *cur);
+
 /* The fold of one rank's sources (fold.c). */
 typedef struct txa_fold txa_fold;
 
 /* Collective. Checks the sources' ranges (disjoint over all ranks), then streams every source
  * of this rank, in date order, into one partial per customer (rows after as_of dropped unless
- * as_of is INT32_MIN; holdout INT32_MIN = off) and the day / month accumulators. *first /
+ * as_of is INT32_MIN; holdout INT32_MIN = off) and the day / month accumulators. Each row's
+ * amount is converted to the reporting currency with fx (reduce.h's rule) for the partials and
+ * the reporting-currency accumulators; the per-currency accumulators keep it as stored. When
+ * some rows have no rate, TX_EUSAGE naming the currencies, their shares of the stored
+ * transactions and the first uncovered date (fx_name: the --fx-rates file or NULL). *first /
  * *last: the global first and last purchase day (INT32_MAX / INT32_MIN without any). Same
  * status on every rank; on error *out is NULL. */
 int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32_t as_of,
-                     int32_t holdout, txa_fold **out, int32_t *first, int32_t *last,
-                     tx_error *err);
+                     int32_t holdout, tx_fx *fx, const char *fx_name, txa_fold **out,
+                     int32_t *first, int32_t *last, tx_error *err);
 
 /* Collective. Sends the partials to the ranks owning their customers (sample sort by
  * customer_id), merges them there and counts new customers and the shared months' active
  * customers. *parts (malloc'd, caller frees) holds this rank's merged partials, one per
  * customer, sorted by customer_id, plain txa_part (no bits); *acc (malloc'd, TXA_ACC_LEN)
- * the rank's accumulators. Frees f. */
+ * the rank's accumulators, *cur the currencies and their accumulators (the shared months'
+ * per-currency active customers counted in). Frees f. */
 int txa_fold_merge(MPI_Comm comm, txa_fold *f, txa_part **parts, size_t *nparts,
-                   int64_t **acc, tx_error *err);
+                   int64_t **acc, txa_currencies *cur, tx_error *err);
 /* Local. Frees a fold (NULL is a no-op). */
 void txa_fold_free(txa_fold *f);
 

@@ -38,6 +38,10 @@ struct txa_fold {
     int64_t *acc;              /* TXA_ACC_LEN accumulators */
     uint16_t *month_of;        /* [TX_NDAYS] */
     uint8_t *dom_of;           /* [TX_NDAYS]: day of month - 1 */
+    /* Currencies (fold_cur.c): the reporting-currency conversion and the per-currency
+     * figures. */
+    tx_fx *fx;
+    txa_fold_cur cur;
 };
 
 void txa_fold_free(txa_fold *f)
@@ -51,6 +55,7 @@ void txa_fold_free(txa_fold *f)
     free(f->acc);
     free(f->month_of);
     free(f->dom_of);
+    txa_fold_cur_free(&f->cur);
     free(f);
 }
 
@@ -98,7 +103,7 @@ static txa_part *part_get(txa_fold *f, uint64_t id)
 }
 
 static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int32_t date,
-                    tx_error *err)
+                    uint32_t currency, tx_error *err)
 {
     txa_fold *f = sink;
     if (date < 0 || date >= TX_NDAYS)
@@ -115,6 +120,15 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
         return TX_OK;
     if (f->n >= UINT32_MAX - 1)
         return tx_error_set(err, TX_ERR, "reduce: over 2^32 customers on one rank");
+    /* The row in its own currency; then in the reporting currency (no rate: counted, left out,
+     * and the fold fails once every row is seen). */
+    int have_rate = 0;
+    int rc = txa_fold_cur_row(&f->cur, f->fx, customer_id, amount_cents, date, currency,
+                              f->month_of[date], f->dom_of[date], f->shared_bit, &have_rate,
+                              err);
+    if (rc != TX_OK || !have_rate)
+        return rc;
+    amount_cents = f->cur.converted;
     txa_part *p = part_get(f, customer_id);
     const int m = f->month_of[date];
     const uint32_t dbit = 1u << f->dom_of[date];
@@ -149,6 +163,7 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
     if (date > p->last)
         p->last = date;
     f->acc[TXA_ACC_REV + date] += amount_cents;
+    f->acc[(amount_cents < 0 ? TXA_ACC_REFUND : TXA_ACC_GROSS) + date] += amount_cents;
     f->acc[TXA_ACC_TXN + date] += 1;
     if (new_day) {
         p->mask |= dbit;
@@ -244,10 +259,11 @@ static int shared_months(MPI_Comm comm, txa_fold *f, const tx_reduce_source *src
 }
 
 int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32_t as_of,
-                     int32_t holdout, txa_fold **out, int32_t *first, int32_t *last,
-                     tx_error *err)
+                     int32_t holdout, tx_fx *fx, const char *fx_name, txa_fold **out,
+                     int32_t *first, int32_t *last, tx_error *err)
 {
     txa_fold *f = TX_XCALLOC(1, sizeof *f);
+    f->fx = fx;
     f->as_of = as_of;
     f->holdout = holdout;
     f->first = INT32_MAX;
@@ -284,6 +300,8 @@ int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32
     }
     free(order);
     st = tx_agree(comm, st, err);
+    if (st == TX_OK) /* every rank's currencies; rows without a rate fail here */
+        st = txa_fold_cur_agree(comm, &f->cur, fx, fx_name, err);
     if (st != TX_OK) {
         txa_fold_free(f);
         *out = NULL;
@@ -305,8 +323,10 @@ static int part_cmp(const void *pa, const void *pb)
 }
 
 int txa_fold_merge(MPI_Comm comm, txa_fold *f, txa_part **parts, size_t *nparts,
-                   int64_t **acc, tx_error *err)
+                   int64_t **acc, txa_currencies *cur, tx_error *err)
 {
+    memset(cur, 0, sizeof *cur);
+    int cst = txa_fold_cur_merge(comm, &f->cur, cur, err);
     const size_t stride = f->stride;
     const int words = f->words;
     /* The partials, the unused room given back, sorted by customer. */
@@ -331,7 +351,11 @@ int txa_fold_merge(MPI_Comm comm, txa_fold *f, txa_part **parts, size_t *nparts,
     int st = txa_sample_sort(comm, p, n, stride, part_cmp, part_cmp, NULL, (void **)&m, &nm,
                              err);
     free(p);
+    if (st == TX_OK)
+        st = cst;
     if (st != TX_OK) {
+        free(m);
+        txa_currencies_free(cur);
         free(a);
         free(shared_month);
         *parts = NULL;

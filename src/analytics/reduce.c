@@ -29,6 +29,7 @@
 #include "txetl/reduce.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +303,9 @@ static int check_input(const tx_analytics_opts *o, const tx_run_info *run, const
     if (!isfinite(o->discount_rate) || o->discount_rate <= -1.0)
         return tx_error_set(err, TX_EUSAGE, "--discount-rate: %g is not above -1",
                             o->discount_rate);
+    if (o->reporting_currency && !tx_fx_currency_ok(o->reporting_currency))
+        return tx_error_set(err, TX_EUSAGE, "--reporting-currency: '%s' is not three letters "
+                            "A-Z (e.g. USD)", o->reporting_currency);
     return TX_OK;
 }
 
@@ -322,11 +326,18 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
     if (st != TX_OK)
         return st;
 
-    /* 2. Stream and fold; the as-of date. */
+    /* 2. Stream and fold (every amount converted to the reporting currency); the as-of
+     * date. */
+    const char *reporting = opts->reporting_currency ? opts->reporting_currency : "USD";
+    tx_fx *fx = NULL;
+    st = tx_fx_load_collective(comm, opts->fx_rates, reporting, &fx, err);
+    if (st != TX_OK)
+        return st;
     txa_fold *fold = NULL;
     int32_t first = INT32_MAX, latest = INT32_MIN;
-    st = txa_fold_sources(comm, src, nsrc, opts->as_of, opts->holdout_start, &fold, &first,
-                          &latest, err);
+    st = txa_fold_sources(comm, src, nsrc, opts->as_of, opts->holdout_start, fx, opts->fx_rates,
+                          &fold, &first, &latest, err);
+    tx_fx_free(fx);
     if (st != TX_OK)
         return st;
     double t_read = MPI_Wtime();
@@ -350,7 +361,8 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
     txa_part *parts = NULL;
     size_t nparts = 0;
     int64_t *acc = NULL;
-    st = txa_fold_merge(comm, fold, &parts, &nparts, &acc, err);
+    txa_currencies cur;
+    st = txa_fold_merge(comm, fold, &parts, &nparts, &acc, &cur, err);
     if (st != TX_OK)
         return st;
     double t_sort = MPI_Wtime();
@@ -376,9 +388,11 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
         /* 5. RFM and revenue. */
         st = txa_rfm(comm, &c, err);
     }
+    snprintf(snap.revenue.reporting, sizeof snap.revenue.reporting, "%s", reporting);
     if (st == TX_OK)
-        txa_revenue_compute(comm, acc, &snap.revenue);
+        txa_revenue_compute(comm, acc, &cur, &snap.revenue);
     free(acc);
+    txa_currencies_free(&cur);
     double t_rfm = MPI_Wtime();
 
     /* 6. Models. */
@@ -433,7 +447,8 @@ static int txn_read(void *ctx, tx_reduce_row_fn row, void *sink, tx_error *err)
 {
     const txn_source *s = ctx;
     for (size_t i = 0; i < s->n; i++) {
-        int rc = row(sink, s->t[i].customer_id, s->t[i].amount_cents, s->t[i].date, err);
+        int rc = row(sink, s->t[i].customer_id, s->t[i].amount_cents, s->t[i].date,
+                     s->t[i].currency, err);
         if (rc != TX_OK)
             return rc;
     }

@@ -81,6 +81,12 @@ static const struct optdef {
     {"holdout-start", CMD_ANALYTICS, K_DATE, offsetof(tx_cli, load.analytics.holdout_start), 0,
      0, "DATE", "(off)",
      "fit on data before DATE and compare predicted with actual purchases from DATE on"},
+    {"reporting-currency", CMD_ANALYTICS, K_STR,
+     offsetof(tx_cli, load.analytics.reporting_currency), 0, 0, "CUR", "USD",
+     "currency of every combined money figure (revenue totals, M score, CLV; default USD)"},
+    {"fx-rates", CMD_ANALYTICS, K_STR, offsetof(tx_cli, load.analytics.fx_rates), 0, 0, "FILE",
+     "(none)", "CSV date,currency,rate: units of the reporting currency per unit of currency "
+     "(the latest rate on or before a transaction's date applies)"},
     {"out", TX_CLI_REPORT, K_STR, offsetof(tx_cli, report_out), 0, 0, "FILE", "(none)",
      "the HTML report to write (required)"},
     {"out", TX_CLI_EXPORT, K_STR, offsetof(tx_cli, report_out), 0, 0, "DIR", "(none)",

@@ -329,9 +329,14 @@ static int read_root(reader *rd, rpt_snapshot *s)
                           format);
     if (rc == TX_OK)
         rc = read_attr_num(rd, "/", "format_version", H5T_NATIVE_LLONG, &version);
-    if (rc == TX_OK && version != 1)
+    if (rc == TX_OK && version != 2)
         rc = tx_error_set(rd->err, TX_ERR, "%s: unsupported snapshot format_version %lld",
                           rd->path, version);
+    if (rc == TX_OK)
+        rc = read_attr_str(rd, "/", "reporting_currency", s->currency, sizeof s->currency);
+    if (rc == TX_OK && strlen(s->currency) != 3)
+        rc = tx_error_set(rd->err, TX_ERR, "%s: attribute reporting_currency \"%s\" is not a "
+                          "3-letter currency code", rd->path, s->currency);
     if (rc == TX_OK)
         rc = read_attr_str(rd, "/", "run_id", s->run_id, sizeof s->run_id);
     if (rc == TX_OK)
@@ -372,11 +377,14 @@ static int read_customers(reader *rd, rpt_snapshot *s)
     return rc;
 }
 
-static int read_revenue(reader *rd, tx_snapshot_daily *d, tx_snapshot_monthly *m)
+static int read_revenue(reader *rd, rpt_snapshot *s)
 {
-    int rc = read_table(rd, &tx_snapshot_daily_table, d, NULL, 0, &d->n);
+    int rc = read_table(rd, &tx_snapshot_daily_table, &s->daily, NULL, 0, &s->daily.n);
     if (rc == TX_OK)
-        rc = read_table(rd, &tx_snapshot_monthly_table, m, NULL, 0, &m->n);
+        rc = read_table(rd, &tx_snapshot_monthly_table, &s->monthly, NULL, 0, &s->monthly.n);
+    if (rc == TX_OK)
+        rc = read_table(rd, &tx_snapshot_cur_monthly_table, &s->by_monthly, NULL, 0,
+                        &s->by_monthly.n);
     return rc;
 }
 
@@ -462,6 +470,7 @@ static void snapshot_free(rpt_snapshot *s)
     free(s->segment_names);
     tx_snapshot_table_free(&tx_snapshot_daily_table, &s->daily);
     tx_snapshot_table_free(&tx_snapshot_monthly_table, &s->monthly);
+    tx_snapshot_table_free(&tx_snapshot_cur_monthly_table, &s->by_monthly);
     tx_snapshot_table_free(&tx_snapshot_bins_table, &s->holdout.bins);
     memset(s, 0, sizeof *s);
 }
@@ -479,7 +488,7 @@ static int snapshot_read(const char *path, rpt_snapshot *s, tx_error *err)
     if (rc == TX_OK)
         rc = read_customers(&rd, s);
     if (rc == TX_OK)
-        rc = read_revenue(&rd, &s->daily, &s->monthly);
+        rc = read_revenue(&rd, s);
     if (rc == TX_OK)
         rc = read_model(&rd, &s->model);
     if (rc == TX_OK)

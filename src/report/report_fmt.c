@@ -45,12 +45,30 @@ const char *rpt_fmt_i64(char *buf, size_t cap, int64_t v)
     return group_digits(buf, cap, plain);
 }
 
-const char *rpt_fmt_cents(char *buf, size_t cap, int64_t cents)
+/* The report renders one snapshot at a time (tx_report_write): its reporting currency. */
+static char money_code[8];
+
+void rpt_set_currency(const char *code)
+{
+    snprintf(money_code, sizeof money_code, "%s", code ? code : "");
+}
+
+const char *rpt_fmt_cents_in(char *buf, size_t cap, int64_t cents, const char *code)
 {
     char plain[48];
     unsigned long long mag = cents < 0 ? 0ULL - (unsigned long long)cents : (unsigned long long)cents;
     snprintf(plain, sizeof plain, "%s%llu.%02llu", cents < 0 ? "-" : "", mag / 100, mag % 100);
-    return group_digits(buf, cap, plain);
+    group_digits(buf, cap, plain);
+    if (code && *code) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, cap > len ? cap - len : 0, " %s", code);
+    }
+    return buf;
+}
+
+const char *rpt_fmt_cents(char *buf, size_t cap, int64_t cents)
+{
+    return rpt_fmt_cents_in(buf, cap, cents, money_code);
 }
 
 const char *rpt_fmt_money(char *buf, size_t cap, double units)

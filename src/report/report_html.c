@@ -102,7 +102,8 @@ static const char CSS[] =
 
 /* Sums over the snapshot that several sections use. */
 typedef struct totals {
-    int64_t revenue_cents;   /* from /revenue/daily */
+    int64_t revenue_cents;   /* from /revenue/daily: net = gross + refunds */
+    int64_t gross_cents, refunds_cents;
     uint64_t transactions;   /* from /revenue/daily */
     double clv, expected, p_alive_sum;
     size_t nclv;             /* customers with a finite CLV */
@@ -152,6 +153,8 @@ static int totals_compute(const rpt_snapshot *s, totals *t, tx_error *err)
     memset(t, 0, sizeof *t);
     for (size_t i = 0; i < s->daily.n; i++) {
         t->revenue_cents += s->daily.revenue_cents[i];
+        t->gross_cents += s->daily.gross_cents[i];
+        t->refunds_cents += s->daily.refunds_cents[i];
         t->transactions += s->daily.transactions[i];
     }
     int unknown = 0;
@@ -266,12 +269,18 @@ static void write_overview(FILE *o, const rpt_snapshot *s, const totals *t)
 {
     char v[64], sub[128], a[48];
     const tx_snapshot_customers *c = &s->cust;
-    fputs("<section id=\"overview\"><h2>Overview</h2><p class=\"note\">All amounts in the "
-          "transactions' currency units; revenue is net of refunds.</p><div class=\"kpis\">\n", o);
+    fputs("<section id=\"overview\"><h2>Overview</h2><p class=\"note\">All amounts in <span "
+          "id=\"reporting-currency\">", o);
+    rpt_esc(o, s->currency);
+    fputs("</span>, the reporting currency (other currencies converted at the rate of each "
+          "transaction's date); net revenue = gross sales + refunds.</p><div class=\"kpis\">\n",
+          o);
     snprintf(sub, sizeof sub, "%zu %s, %zu %s", s->daily.n,
              rpt_plural((double)s->daily.n, "day", "days"), s->monthly.n,
              rpt_plural((double)s->monthly.n, "month", "months"));
-    kpi(o, "Revenue", rpt_fmt_cents(v, sizeof v, t->revenue_cents), sub);
+    kpi(o, "Net revenue", rpt_fmt_cents(v, sizeof v, t->revenue_cents), sub);
+    kpi(o, "Gross sales", rpt_fmt_cents(v, sizeof v, t->gross_cents), "positive amounts");
+    kpi(o, "Refunds", rpt_fmt_cents(v, sizeof v, t->refunds_cents), "negative amounts");
     kpi(o, "Customers", rpt_fmt_u64(v, sizeof v, c->n), "");
     kpi(o, "Transactions", rpt_fmt_u64(v, sizeof v, t->transactions), "");
     kpi(o, "Avg order value",
@@ -324,6 +333,66 @@ static void write_run(FILE *o, const rpt_snapshot *s)
     fputs("</div></section>\n", o);
 }
 
+/* One currency's totals over /revenue/by_currency/monthly. */
+typedef struct cur_total {
+    char code[4];
+    int64_t revenue, gross, refunds;
+    uint64_t transactions;
+} cur_total;
+
+/* "Revenue by currency": per original currency (never converted, never added together), its
+ * net revenue, gross sales, refunds and transactions over every month of the snapshot. */
+static void write_by_currency(FILE *o, const tx_snapshot_cur_monthly *b)
+{
+    enum { MAXCUR = 64 };
+    cur_total cur[MAXCUR];
+    size_t nc = 0, dropped = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        char code[4];
+        memcpy(code, b->currency + 3 * i, 3);
+        code[3] = '\0';
+        size_t k = 0;
+        while (k < nc && strcmp(cur[k].code, code) != 0)
+            k++;
+        if (k == nc) {
+            if (nc == MAXCUR) {
+                dropped++;
+                continue;
+            }
+            memset(&cur[nc], 0, sizeof cur[nc]);
+            memcpy(cur[nc].code, code, 4);
+            nc++;
+        }
+        cur[k].revenue += b->revenue_cents[i];
+        cur[k].gross += b->gross_cents[i];
+        cur[k].refunds += b->refunds_cents[i];
+        cur[k].transactions += b->transactions[i];
+    }
+    fputs("<h3>Revenue by currency</h3><p class=\"note\">In each original currency, not "
+          "converted.</p><div class=\"scroll\"><table id=\"revenue-by-currency\"><thead><tr>"
+          "<th>Currency</th><th class=\"n\">Revenue</th><th class=\"n\">Gross sales</th>"
+          "<th class=\"n\">Refunds</th><th class=\"n\">Transactions</th></tr></thead><tbody>\n",
+          o);
+    if (nc == 0)
+        fputs("<tr><td class=\"empty\" colspan=\"5\">No transactions in this snapshot</td></tr>\n",
+              o);
+    for (size_t k = 0; k < nc; k++) {
+        char r[48], g[48], f[48], tx[32];
+        fputs("<tr><td>", o);
+        rpt_esc(o, cur[k].code);
+        fprintf(o, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+                   "<td class=\"n\">%s</td></tr>\n",
+                rpt_fmt_cents_in(r, sizeof r, cur[k].revenue, cur[k].code),
+                rpt_fmt_cents_in(g, sizeof g, cur[k].gross, cur[k].code),
+                rpt_fmt_cents_in(f, sizeof f, cur[k].refunds, cur[k].code),
+                rpt_fmt_u64(tx, sizeof tx, cur[k].transactions));
+    }
+    if (dropped)
+        fprintf(o, "<tr><td colspan=\"5\">%zu more rows of currencies beyond the first %d not "
+                   "shown</td></tr>\n", dropped, (int)MAXCUR);
+    fputs("</tbody></table></div>\n", o);
+}
+
 static void write_revenue(FILE *o, const rpt_snapshot *s)
 {
     const tx_snapshot_monthly *m = &s->monthly;
@@ -363,7 +432,9 @@ static void write_revenue(FILE *o, const rpt_snapshot *s)
                 rpt_fmt_u64(act, sizeof act, m->active_customers[i]),
                 rpt_fmt_u64(nw, sizeof nw, m->new_customers[i]));
     }
-    fputs("</tbody></table></div></section>\n", o);
+    fputs("</tbody></table></div>\n", o);
+    write_by_currency(o, &s->by_monthly);
+    fputs("</section>\n", o);
 }
 
 static void write_segments(FILE *o, const rpt_snapshot *s, const totals *t)
@@ -634,6 +705,7 @@ int rpt_render_html(FILE *o, const char *out_name, const rpt_snapshot *s, tx_err
     int rc = totals_compute(s, &t, err);
     if (rc != TX_OK)
         return rc;
+    rpt_set_currency(s->currency);
     write_header(o, s);
     write_alert(o, &s->model);
     write_overview(o, s, &t);
@@ -652,6 +724,7 @@ int rpt_render_html(FILE *o, const char *out_name, const rpt_snapshot *s, tx_err
     }
     fputs("</span></footer>\n</main>\n</body>\n</html>\n", o);
     totals_free(&t);
+    rpt_set_currency(NULL);
     if (ferror(o))
         return tx_error_set(err, TX_ERR, "%s: write failed: %s", out_name, strerror(errno));
     return TX_OK;

@@ -48,12 +48,14 @@ typedef struct rpt_snapshot {
     char created_utc[64];
     char as_of[64];
     uint64_t ranks, shards;
+    char currency[8]; /* the reporting currency (root attribute reporting_currency) */
     uint64_t counts[RPT_NCOUNTS];
     tx_snapshot_customers cust; /* only the columns the report shows (report.c); others NULL */
     char **segment_names;       /* nseg strings (cust.segment_names points at them) */
     size_t nseg;
     tx_snapshot_daily daily;
     tx_snapshot_monthly monthly;
+    tx_snapshot_cur_monthly by_monthly; /* /revenue/by_currency/monthly (original currencies) */
     rpt_model model;
     rpt_holdout holdout;
 } rpt_snapshot;
@@ -70,8 +72,12 @@ typedef struct rpt_segstat {
  * values print as an en dash. */
 const char *rpt_fmt_u64(char *buf, size_t cap, uint64_t v);        /* 1,234,567 */
 const char *rpt_fmt_i64(char *buf, size_t cap, int64_t v);         /* -1,234 */
-const char *rpt_fmt_cents(char *buf, size_t cap, int64_t cents);   /* 1,234.56 */
-const char *rpt_fmt_money(char *buf, size_t cap, double units);    /* 1,234.56 */
+/* Money: the amount, then the currency code of rpt_set_currency (the reporting currency of
+ * the snapshot being rendered): "1,234.56 USD"; rpt_fmt_cents_in names its own currency. */
+void rpt_set_currency(const char *code); /* NULL or "": no code */
+const char *rpt_fmt_cents(char *buf, size_t cap, int64_t cents);   /* 1,234.56 USD */
+const char *rpt_fmt_cents_in(char *buf, size_t cap, int64_t cents, const char *code);
+const char *rpt_fmt_money(char *buf, size_t cap, double units);    /* 1,234.56 USD */
 const char *rpt_fmt_pct(char *buf, size_t cap, double frac, int decimals); /* 12.5% */
 const char *rpt_fmt_num(char *buf, size_t cap, double v, int decimals);    /* 1,234.5 */
 const char *rpt_fmt_compact(char *buf, size_t cap, double v);      /* 1.2k, 15M: axis ticks */

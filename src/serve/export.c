@@ -16,14 +16,16 @@
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* The export: the customers, then every revenue table snapshot.h describes. A per-currency
- * table (docs/snapshot.md /revenue/by_currency/...) is one more line here once snapshot.h has its
- * column table; its file name follows from its group. Column kinds (days, months, cents, the
- * segment) come from snapread.h. */
+/* The export: the customers, then every revenue table snapshot.h describes: in the reporting
+ * currency, then per original currency (docs/snapshot.md /revenue/by_currency/...). A file's name
+ * follows from its group. Column kinds (days, months, cents, the segment) come from
+ * snapread.h. */
 static const tx_snapshot_table *const tables[] = {
     &tx_snapshot_customers_table,
     &tx_snapshot_daily_table,
     &tx_snapshot_monthly_table,
+    &tx_snapshot_cur_daily_table,
+    &tx_snapshot_cur_monthly_table,
 };
 _Static_assert(NELEMS(tables) <= TX_EXPORT_MAX_FILES, "tx_export_result too small");
 

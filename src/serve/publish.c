@@ -82,6 +82,7 @@ static void add_snapshot_cols(tx_store_table *t, const tx_snapshot_table *st, in
             case TX_SNAP_I64: type = TX_SQL_I64; break;
             case TX_SNAP_U64: type = TX_SQL_U64; break;
             case TX_SNAP_F64: type = TX_SQL_F64; break;
+            case TX_SNAP_S3: type = TX_SQL_CURRENCY; break;
             }
         }
         /* f64 may be NaN or infinite: NULL in SQL */
@@ -210,11 +211,30 @@ static int put_eol(tx_buf *b)
 }
 
 /* Loads snapshot table `st` into table `table`, a chunk per LOAD DATA: `prefix` fields first
- * (tab-joined, already escaped), then the columns, then run_id. *rows receives the count. */
+ * (tab-joined, already escaped), then the columns, then run_id. With `layout` (a per-currency
+ * table st in the rows of the reporting one): the prefix (the basis), st's currency, then
+ * layout's columns taken from st's columns of the same name, NULL where st has none
+ * (new_customers). *rows receives the count. */
 static int load_table(pub *p, size_t table, const tx_snapshot_table *st, const char *prefix,
-                      uint64_t *rows)
+                      const tx_snapshot_table *layout, uint64_t *rows)
 {
     tx_snapread_table *tab = NULL;
+    enum { MAXCOLS = 64 };
+    int map[MAXCOLS];
+    size_t ncols = layout ? layout->ncols : st->ncols;
+    int cur = -1;
+    for (size_t c = 0; c < st->ncols && layout; c++)
+        if (strcmp(st->cols[c].name, "currency") == 0)
+            cur = (int)c;
+    if (ncols > MAXCOLS || (layout && cur < 0))
+        return tx_error_set(p->err, TX_ERR, "publish: internal error: %s has %s", st->group,
+                            ncols > MAXCOLS ? "too many columns" : "no currency column");
+    for (size_t c = 0; c < ncols; c++) {
+        map[c] = layout ? -1 : (int)c;
+        for (size_t k = 0; k < st->ncols && layout; k++)
+            if (strcmp(st->cols[k].name, layout->cols[c].name) == 0)
+                map[c] = (int)k;
+    }
     int rc = tx_snapread_table_open(p->snap, st, &tab, p->err);
     uint64_t total = rc == TX_OK ? tx_snapread_table_rows(tab) : 0;
     tx_buf b = {0};
@@ -233,11 +253,17 @@ static int load_table(pub *p, size_t table, const tx_snapshot_table *st, const c
                     memcpy(b.p + b.len, prefix, pl), b.len += pl;
                 first = 0;
             }
-            for (size_t c = 0; c < st->ncols && rc == TX_OK; c++, first = 0) {
+            for (int c = layout ? -1 : 0; c < (int)ncols && rc == TX_OK; c++, first = 0) {
                 char buf[64];
                 const char *text;
                 size_t len;
-                int st_ = tx_snapread_text(tab, c, r, start + r, 1, buf, &text, &len, p->err);
+                int k = c < 0 ? cur : map[c]; /* c = -1: the currency after the basis */
+                if (k < 0) {
+                    rc = put_null(&b, first);
+                    continue;
+                }
+                int st_ = tx_snapread_text(tab, (size_t)k, r, start + r, 1, buf, &text, &len,
+                                           p->err);
                 if (st_ < 0)
                     rc = st_;
                 else if (st_ != TX_SNAPREAD_VALUE)
@@ -429,6 +455,7 @@ int tx_publish(const char *snapshot_path, const char *shards_path, tx_publish_re
     define_tables(tables);
     pub p = {.res = res, .err = err};
     tx_store_db *db = NULL;
+    int by_currency = 0;
     int rc = tx_snapread_open(snapshot_path, &p.snap, err);
     if (rc == TX_OK)
         rc = tx_snapread_string(p.snap, "/", "run_id", p.run_id, sizeof p.run_id, err);
@@ -438,6 +465,8 @@ int tx_publish(const char *snapshot_path, const char *shards_path, tx_publish_re
         if (tx_snapread_string(p.snap, "/", "reporting_currency", p.currency, sizeof p.currency,
                                &ignore) != TX_OK)
             snprintf(p.currency, sizeof p.currency, "USD");
+        else
+            by_currency = 1; /* format 2: /revenue/by_currency too */
         snprintf(res->run_id, sizeof res->run_id, "%s", p.run_id);
         rc = tx_store_db_open(shards_path, ANALYTICS_GROUP, ANALYTICS_FALLBACK, ANALYTICS_DB, &db,
                               err);
@@ -450,11 +479,22 @@ int tx_publish(const char *snapshot_path, const char *shards_path, tx_publish_re
     char prefix[64];
     snprintf(prefix, sizeof prefix, "reporting\t%s", p.currency);
     if (rc == TX_OK)
-        rc = load_table(&p, T_CUSTOMERS, source[T_CUSTOMERS], NULL, &res->customers);
+        rc = load_table(&p, T_CUSTOMERS, source[T_CUSTOMERS], NULL, NULL, &res->customers);
     if (rc == TX_OK)
-        rc = load_table(&p, T_DAILY, source[T_DAILY], prefix, &res->daily);
+        rc = load_table(&p, T_DAILY, source[T_DAILY], prefix, NULL, &res->daily);
     if (rc == TX_OK)
-        rc = load_table(&p, T_MONTHLY, source[T_MONTHLY], prefix, &res->monthly);
+        rc = load_table(&p, T_MONTHLY, source[T_MONTHLY], prefix, NULL, &res->monthly);
+    /* basis 'original': /revenue/by_currency/{daily,monthly}, in each row's own currency (a
+     * format 1 snapshot has none) */
+    uint64_t od = 0, om = 0;
+    if (rc == TX_OK && by_currency)
+        rc = load_table(&p, T_DAILY, &tx_snapshot_cur_daily_table, "original", source[T_DAILY],
+                        &od);
+    if (rc == TX_OK && by_currency)
+        rc = load_table(&p, T_MONTHLY, &tx_snapshot_cur_monthly_table, "original",
+                        source[T_MONTHLY], &om);
+    res->original_daily = od;
+    res->original_monthly = om;
     if (rc == TX_OK)
         rc = load_params(&p);
     if (rc == TX_OK)

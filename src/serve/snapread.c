@@ -33,10 +33,26 @@ static const col_kind_def customers_kinds[] = {
 static const col_kind_def daily_kinds[] = {
     {offsetof(tx_snapshot_daily, date), TX_SNAPREAD_DATE},
     {offsetof(tx_snapshot_daily, revenue_cents), TX_SNAPREAD_CENTS},
+    {offsetof(tx_snapshot_daily, gross_cents), TX_SNAPREAD_CENTS},
+    {offsetof(tx_snapshot_daily, refunds_cents), TX_SNAPREAD_CENTS},
 };
 static const col_kind_def monthly_kinds[] = {
     {offsetof(tx_snapshot_monthly, month), TX_SNAPREAD_MONTH},
     {offsetof(tx_snapshot_monthly, revenue_cents), TX_SNAPREAD_CENTS},
+    {offsetof(tx_snapshot_monthly, gross_cents), TX_SNAPREAD_CENTS},
+    {offsetof(tx_snapshot_monthly, refunds_cents), TX_SNAPREAD_CENTS},
+};
+static const col_kind_def cur_daily_kinds[] = {
+    {offsetof(tx_snapshot_cur_daily, date), TX_SNAPREAD_DATE},
+    {offsetof(tx_snapshot_cur_daily, revenue_cents), TX_SNAPREAD_CENTS},
+    {offsetof(tx_snapshot_cur_daily, gross_cents), TX_SNAPREAD_CENTS},
+    {offsetof(tx_snapshot_cur_daily, refunds_cents), TX_SNAPREAD_CENTS},
+};
+static const col_kind_def cur_monthly_kinds[] = {
+    {offsetof(tx_snapshot_cur_monthly, month), TX_SNAPREAD_MONTH},
+    {offsetof(tx_snapshot_cur_monthly, revenue_cents), TX_SNAPREAD_CENTS},
+    {offsetof(tx_snapshot_cur_monthly, gross_cents), TX_SNAPREAD_CENTS},
+    {offsetof(tx_snapshot_cur_monthly, refunds_cents), TX_SNAPREAD_CENTS},
 };
 static const struct {
     const tx_snapshot_table *t;
@@ -46,6 +62,8 @@ static const struct {
     {&tx_snapshot_customers_table, customers_kinds, NELEMS(customers_kinds)},
     {&tx_snapshot_daily_table, daily_kinds, NELEMS(daily_kinds)},
     {&tx_snapshot_monthly_table, monthly_kinds, NELEMS(monthly_kinds)},
+    {&tx_snapshot_cur_daily_table, cur_daily_kinds, NELEMS(cur_daily_kinds)},
+    {&tx_snapshot_cur_monthly_table, cur_monthly_kinds, NELEMS(cur_monthly_kinds)},
 };
 
 tx_snapread_kind tx_snapread_kind_of(const tx_snapshot_table *t, const tx_snapshot_column *c)
@@ -228,7 +246,7 @@ int tx_snapread_i64(tx_snapread *r, const char *obj, const char *name, int64_t *
     return read_number(r, obj, name, H5T_NATIVE_INT64, out, present, err);
 }
 
-/* format "txetl-snapshot", format_version 1. */
+/* format "txetl-snapshot", format_version 2 (format 1 added currencies together). */
 static int check_format(tx_snapread *rd, tx_error *err)
 {
     char **v = NULL;
@@ -242,7 +260,11 @@ static int check_format(tx_snapread *rd, tx_error *err)
         return rc;
     int64_t version = 0;
     rc = tx_snapread_i64(rd, "/", "format_version", &version, NULL, err);
-    if (rc == TX_OK && version != 1)
+    if (rc == TX_OK && version == 1)
+        rc = tx_error_set(err, TX_ERR, "%s: snapshot format_version 1 (its revenue adds "
+                          "currencies together): write a new one with txetl snapshot",
+                          rd->path);
+    else if (rc == TX_OK && version != 2)
         rc = tx_error_set(err, TX_ERR, "%s: unsupported snapshot format_version %lld", rd->path,
                           (long long)version);
     return rc;
@@ -429,6 +451,7 @@ int tx_snapread_text(const tx_snapread_table *in, size_t col, size_t r, uint64_t
     case TX_SNAP_I32: memcpy(&i32, p, 4); i64 = i32; break;
     case TX_SNAP_I64: memcpy(&i64, p, 8); break;
     case TX_SNAP_F64: memcpy(&d, p, 8); break;
+    case TX_SNAP_S3: break;
     }
     *text = buf;
     int n = 0, st = TX_SNAPREAD_VALUE;
@@ -457,6 +480,10 @@ int tx_snapread_text(const tx_snapread_table *in, size_t col, size_t r, uint64_t
         case TX_SNAP_U64: n = tx_fmt_u64(buf, u64); break;
         case TX_SNAP_I32:
         case TX_SNAP_I64: n = tx_fmt_i64(buf, i64); break;
+        case TX_SNAP_S3: /* null-padded */
+            memcpy(buf, p, 3);
+            n = (int)strnlen(buf, 3);
+            break;
         case TX_SNAP_F64:
             if (isnan(d)) {
                 n = 0;

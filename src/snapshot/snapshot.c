@@ -177,7 +177,8 @@ static int write_root_attrs(writer *w, const tx_snapshot *s)
     tx_format_date(s->as_of, as_of);
     const tx_run_counts *c = &run->counts;
     hid_t f = w->file;
-    if (attr_str(f, "format", "txetl-snapshot") < 0 || attr_i32(f, "format_version", 1) < 0 ||
+    if (attr_str(f, "format", "txetl-snapshot") < 0 || attr_i32(f, "format_version", 2) < 0 ||
+        attr_str(f, "reporting_currency", s->revenue.reporting[0] ? s->revenue.reporting : "USD") < 0 ||
         attr_str(f, "run_id", run->run_id) < 0 || attr_str(f, "created_utc", created) < 0 ||
         attr_str(f, "as_of", as_of) < 0 || attr_i32(f, "ranks", run->ranks) < 0 ||
         attr_i32(f, "shards", run->shards) < 0 || attr_u64(f, "read", c->read) < 0 ||
@@ -298,15 +299,17 @@ static int write_holdout(writer *w, const tx_snapshot *s)
     return st;
 }
 
-enum { G_CUST, G_REV, G_DAILY, G_MONTHLY, G_MODEL, G_BGNBD, G_GG, NGROUPS };
+enum { G_CUST, G_REV, G_DAILY, G_MONTHLY, G_BYCUR, G_CDAILY, G_CMONTHLY, G_MODEL, G_BGNBD,
+       G_GG, NGROUPS };
 
 /* Collective. The file's contents; w->file is open. */
 static int write_contents(writer *w, const tx_snapshot *s)
 {
     const char *const group_path[NGROUPS] = {
         tx_snapshot_customers_table.group, "/revenue", tx_snapshot_daily_table.group,
-        tx_snapshot_monthly_table.group,   "/model",   "/model/bgnbd",
-        "/model/gamma_gamma"};
+        tx_snapshot_monthly_table.group, "/revenue/by_currency",
+        tx_snapshot_cur_daily_table.group, tx_snapshot_cur_monthly_table.group, "/model",
+        "/model/bgnbd", "/model/gamma_gamma"};
     hid_t g[NGROUPS];
     int st = TX_OK;
     for (int i = 0; i < NGROUPS; i++)
@@ -334,6 +337,12 @@ static int write_contents(writer *w, const tx_snapshot *s)
     if (st == TX_OK)
         st = write_global_table(w, g[G_MONTHLY], &tx_snapshot_monthly_table, &r->monthly,
                                 r->monthly.n);
+    if (st == TX_OK)
+        st = write_global_table(w, g[G_CDAILY], &tx_snapshot_cur_daily_table, &r->by_daily,
+                                r->by_daily.n);
+    if (st == TX_OK)
+        st = write_global_table(w, g[G_CMONTHLY], &tx_snapshot_cur_monthly_table,
+                                &r->by_monthly, r->by_monthly.n);
 
     if (st == TX_OK && s->holdout.enabled)
         st = write_holdout(w, s);

@@ -37,6 +37,8 @@ static const tx_snapshot_column daily_cols[] = {
     {"revenue_cents", TX_SNAP_I64, offsetof(tx_snapshot_daily, revenue_cents)},
     {"transactions", TX_SNAP_U64, offsetof(tx_snapshot_daily, transactions)},
     {"customers", TX_SNAP_U64, offsetof(tx_snapshot_daily, customers)},
+    {"gross_cents", TX_SNAP_I64, offsetof(tx_snapshot_daily, gross_cents)},
+    {"refunds_cents", TX_SNAP_I64, offsetof(tx_snapshot_daily, refunds_cents)},
 };
 const tx_snapshot_table tx_snapshot_daily_table = {"/revenue/daily", daily_cols,
                                                    NCOLS(daily_cols)};
@@ -47,9 +49,35 @@ static const tx_snapshot_column monthly_cols[] = {
     {"transactions", TX_SNAP_U64, offsetof(tx_snapshot_monthly, transactions)},
     {"active_customers", TX_SNAP_U64, offsetof(tx_snapshot_monthly, active_customers)},
     {"new_customers", TX_SNAP_U64, offsetof(tx_snapshot_monthly, new_customers)},
+    {"gross_cents", TX_SNAP_I64, offsetof(tx_snapshot_monthly, gross_cents)},
+    {"refunds_cents", TX_SNAP_I64, offsetof(tx_snapshot_monthly, refunds_cents)},
 };
 const tx_snapshot_table tx_snapshot_monthly_table = {"/revenue/monthly", monthly_cols,
                                                      NCOLS(monthly_cols)};
+
+static const tx_snapshot_column cur_daily_cols[] = {
+    {"date", TX_SNAP_I32, offsetof(tx_snapshot_cur_daily, date)},
+    {"currency", TX_SNAP_S3, offsetof(tx_snapshot_cur_daily, currency)},
+    {"revenue_cents", TX_SNAP_I64, offsetof(tx_snapshot_cur_daily, revenue_cents)},
+    {"transactions", TX_SNAP_U64, offsetof(tx_snapshot_cur_daily, transactions)},
+    {"customers", TX_SNAP_U64, offsetof(tx_snapshot_cur_daily, customers)},
+    {"gross_cents", TX_SNAP_I64, offsetof(tx_snapshot_cur_daily, gross_cents)},
+    {"refunds_cents", TX_SNAP_I64, offsetof(tx_snapshot_cur_daily, refunds_cents)},
+};
+const tx_snapshot_table tx_snapshot_cur_daily_table = {"/revenue/by_currency/daily",
+                                                       cur_daily_cols, NCOLS(cur_daily_cols)};
+
+static const tx_snapshot_column cur_monthly_cols[] = {
+    {"month", TX_SNAP_I32, offsetof(tx_snapshot_cur_monthly, month)},
+    {"currency", TX_SNAP_S3, offsetof(tx_snapshot_cur_monthly, currency)},
+    {"revenue_cents", TX_SNAP_I64, offsetof(tx_snapshot_cur_monthly, revenue_cents)},
+    {"transactions", TX_SNAP_U64, offsetof(tx_snapshot_cur_monthly, transactions)},
+    {"active_customers", TX_SNAP_U64, offsetof(tx_snapshot_cur_monthly, active_customers)},
+    {"gross_cents", TX_SNAP_I64, offsetof(tx_snapshot_cur_monthly, gross_cents)},
+    {"refunds_cents", TX_SNAP_I64, offsetof(tx_snapshot_cur_monthly, refunds_cents)},
+};
+const tx_snapshot_table tx_snapshot_cur_monthly_table = {
+    "/revenue/by_currency/monthly", cur_monthly_cols, NCOLS(cur_monthly_cols)};
 
 static const tx_snapshot_column holdout_cols[] = {
     {"customer_id", TX_SNAP_U64, offsetof(tx_snapshot_holdout_rows, customer_id)},
@@ -73,6 +101,7 @@ size_t tx_snapshot_type_size(tx_snapshot_type t)
 {
     switch (t) {
     case TX_SNAP_U8: return 1;
+    case TX_SNAP_S3: return 3;
     case TX_SNAP_I32:
     case TX_SNAP_U32: return 4;
     case TX_SNAP_I64:

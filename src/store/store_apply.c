@@ -361,18 +361,6 @@ int tx_mdb_audit_load(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err)
 
 /* ---- finish and commit ------------------------------------------------------------------ */
 
-/* revenue_daily from scratch: after a backfill (whose rows are all new). */
-static int revenue(tx_conn *c, tx_error *err)
-{
-    int rc = tx_conn_exec(c, "DELETE FROM revenue_daily", err);
-    if (rc == TX_OK)
-        rc = tx_conn_exec(c, "INSERT INTO revenue_daily (transaction_date, revenue, "
-                             "transactions, customers) SELECT transaction_date, "
-                             "SUM(transaction_amount), COUNT(*), COUNT(DISTINCT customer_id) "
-                             "FROM TransactionsOptimized GROUP BY transaction_date", err);
-    return rc;
-}
-
 /* The statements of an incremental run's apply, in one transaction per shard: the rows staged
  * in stage_apply and the removals in stage_remove replace the stored copies, and revenue_daily
  * changes by what the affected keys held before and hold after. Measuring before and after on
@@ -385,21 +373,27 @@ static int revenue(tx_conn *c, tx_error *err)
     "r.transaction_date"
 #define PAIR_EXISTS                                                                                \
     "EXISTS (SELECT 1 FROM TransactionsOptimized t WHERE t.customer_id = p.customer_id AND "       \
-    "t.transaction_date = p.transaction_date)"
+    "t.transaction_date = p.transaction_date AND t.currency = p.currency)"
 static const char *const incremental_apply[] = {
-    /* (date, customer) pairs whose count may change; what is known without probing is set
-     * here: a pair of a stored copy had rows before, a pair of a staged row has rows after */
-    "INSERT IGNORE INTO stage_pairs (transaction_date, customer_id, had_before) SELECT "
-    "t.transaction_date, t.customer_id, 1 FROM TransactionsOptimized t" JOIN_APPLY,
-    "INSERT IGNORE INTO stage_pairs (transaction_date, customer_id, had_before) SELECT "
-    "t.transaction_date, t.customer_id, 1 FROM TransactionsOptimized t" JOIN_REMOVE,
-    "INSERT INTO stage_pairs (transaction_date, customer_id, has_after) SELECT transaction_date, "
-    "customer_id, 1 FROM stage_apply ON DUPLICATE KEY UPDATE has_after = 1",
+    /* (date, currency, customer) triples whose count may change; what is known without
+     * probing is set here: a triple of a stored copy had rows before, a triple of a staged row
+     * has rows after. Everything is per (date, currency): a transaction whose currency changes
+     * leaves its old currency's figures and joins its new one's. */
+    "INSERT IGNORE INTO stage_pairs (transaction_date, currency, customer_id, had_before) "
+    "SELECT t.transaction_date, t.currency, t.customer_id, 1 FROM TransactionsOptimized t"
+    JOIN_APPLY,
+    "INSERT IGNORE INTO stage_pairs (transaction_date, currency, customer_id, had_before) "
+    "SELECT t.transaction_date, t.currency, t.customer_id, 1 FROM TransactionsOptimized t"
+    JOIN_REMOVE,
+    "INSERT INTO stage_pairs (transaction_date, currency, customer_id, has_after) SELECT "
+    "transaction_date, currency, customer_id, 1 FROM stage_apply ON DUPLICATE KEY UPDATE "
+    "has_after = 1",
     "UPDATE stage_pairs p SET had_before = " PAIR_EXISTS " WHERE had_before = 0",
-    "INSERT INTO stage_revenue SELECT t.transaction_date, -SUM(t.transaction_amount), -COUNT(*) "
-    "FROM TransactionsOptimized t" JOIN_APPLY " GROUP BY t.transaction_date",
-    "INSERT INTO stage_revenue SELECT t.transaction_date, -SUM(t.transaction_amount), -COUNT(*) "
-    "FROM TransactionsOptimized t" JOIN_REMOVE " GROUP BY t.transaction_date",
+    "INSERT INTO stage_revenue SELECT t.transaction_date, t.currency, -SUM(t.transaction_amount), "
+    "-COUNT(*) FROM TransactionsOptimized t" JOIN_APPLY " GROUP BY t.transaction_date, t.currency",
+    "INSERT INTO stage_revenue SELECT t.transaction_date, t.currency, -SUM(t.transaction_amount), "
+    "-COUNT(*) FROM TransactionsOptimized t" JOIN_REMOVE
+    " GROUP BY t.transaction_date, t.currency",
     "DELETE t FROM TransactionsOptimized t" JOIN_REMOVE,
     "DELETE t FROM TransactionsOptimized t" JOIN_APPLY,
     "INSERT INTO TransactionsOptimized (transaction_id, customer_id, transaction_date, "
@@ -407,18 +401,20 @@ static const char *const incremental_apply[] = {
     "transaction_id, customer_id, transaction_date, transaction_amount, transaction_category, "
     "payment_method, currency, last_updated FROM stage_apply ORDER BY transaction_id, "
     "transaction_date",
-    "INSERT INTO stage_revenue SELECT transaction_date, SUM(transaction_amount), COUNT(*) FROM "
-    "stage_apply GROUP BY transaction_date",
+    "INSERT INTO stage_revenue SELECT transaction_date, currency, SUM(transaction_amount), "
+    "COUNT(*) FROM stage_apply GROUP BY transaction_date, currency",
     "UPDATE stage_pairs p SET has_after = " PAIR_EXISTS " WHERE has_after = 0",
-    "INSERT IGNORE INTO revenue_daily (transaction_date, revenue, transactions, customers) SELECT "
-    "DISTINCT transaction_date, 0, 0, 0 FROM stage_revenue",
-    "UPDATE revenue_daily rd JOIN (SELECT transaction_date, SUM(revenue) AS rev, "
-    "SUM(transactions) AS n FROM stage_revenue GROUP BY transaction_date) d ON "
-    "d.transaction_date = rd.transaction_date SET rd.revenue = rd.revenue + d.rev, "
-    "rd.transactions = CAST(CAST(rd.transactions AS SIGNED) + d.n AS UNSIGNED)",
-    "UPDATE revenue_daily rd JOIN (SELECT transaction_date, SUM(has_after) - SUM(had_before) AS "
-    "c FROM stage_pairs GROUP BY transaction_date) d ON d.transaction_date = rd.transaction_date "
-    "SET rd.customers = CAST(CAST(rd.customers AS SIGNED) + d.c AS UNSIGNED)",
+    "INSERT IGNORE INTO revenue_daily (transaction_date, currency, revenue, transactions, "
+    "customers) SELECT DISTINCT transaction_date, currency, 0, 0, 0 FROM stage_revenue",
+    "UPDATE revenue_daily rd JOIN (SELECT transaction_date, currency, SUM(revenue) AS rev, "
+    "SUM(transactions) AS n FROM stage_revenue GROUP BY transaction_date, currency) d ON "
+    "d.transaction_date = rd.transaction_date AND d.currency = rd.currency SET rd.revenue = "
+    "rd.revenue + d.rev, rd.transactions = CAST(CAST(rd.transactions AS SIGNED) + d.n AS "
+    "UNSIGNED)",
+    "UPDATE revenue_daily rd JOIN (SELECT transaction_date, currency, SUM(has_after) - "
+    "SUM(had_before) AS c FROM stage_pairs GROUP BY transaction_date, currency) d ON "
+    "d.transaction_date = rd.transaction_date AND d.currency = rd.currency SET rd.customers = "
+    "CAST(CAST(rd.customers AS SIGNED) + d.c AS UNSIGNED)",
     "DELETE FROM revenue_daily WHERE transactions = 0",
 };
 
@@ -434,7 +430,7 @@ static int finish_backfill(tx_store *s, tx_error *err)
                         "idx_customer_date (customer_id, transaction_date)", err);
     if (rc == TX_OK) {
         tx_error werr = {0};
-        rc = revenue(s->conn, err);
+        rc = tx_mdb_revenue_rebuild(s->conn, err);
         int wrc = tx_loader_wait(s->rows[0], &werr);
         if (rc == TX_OK && wrc != TX_OK)
             rc = tx_error_set(err, wrc, "%s", werr.msg);
@@ -453,7 +449,7 @@ static int finish_incremental(tx_store *s, tx_error *err)
          i++)
         rc = tx_conn_exec(c, incremental_apply[i], err);
     if (rc == TX_OK && s->revenue_dirty) /* an earlier backfill died before it */
-        rc = revenue(c, err);
+        rc = tx_mdb_revenue_rebuild(c, err);
     if (rc == TX_OK && s->revenue_dirty)
         rc = tx_conn_exec(c, "DELETE FROM shard_state WHERE name = 'revenue_dirty'", err);
     if (rc == TX_OK)

@@ -190,6 +190,13 @@ int tx_mdb_rows_remove(tx_store *s, tx_buf *keys, uint64_t n, tx_error *err);
 int tx_mdb_dir_load(tx_store *s, tx_buf *blocks, uint64_t n, tx_error *err);
 int tx_mdb_audit_load(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err);
 int tx_mdb_finish(tx_store *s, tx_error *err);
+/* store_revenue.c. revenue_daily from scratch: one row per (date, currency) of
+ * TransactionsOptimized (after a backfill, or to repair it). */
+int tx_mdb_revenue_rebuild(tx_conn *c, tx_error *err);
+/* Before the schema runs: drops revenue_daily, stage_pairs and stage_revenue where they have
+ * an older txetl's layout (no currency column); *rebuild = 1 when revenue_daily was dropped
+ * (the caller rebuilds it once the schema has recreated it). */
+int tx_mdb_revenue_upgrade(tx_conn *c, int *rebuild, tx_error *err);
 int tx_mdb_dir_commit(tx_store *s, tx_error *err);
 int tx_mdb_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);
 int tx_mdb_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);

@@ -157,12 +157,17 @@ int tx_mdb_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *er
     tx_conn *c = s->conn;
     uint64_t got = 0;
     int null;
+    int rebuild = 0; /* revenue_daily of an older txetl (currencies added together) */
     if (s->read_only)
         return tx_error_set(err, TX_ERR, "shard %d: internal error: prepare on a read-only store",
                             s->index);
     int rc = tx_conn_create_database(c, err);
     if (rc == TX_OK)
+        rc = tx_mdb_revenue_upgrade(c, &rebuild, err);
+    if (rc == TX_OK)
         rc = run_schema(c, err);
+    if (rc == TX_OK && rebuild)
+        rc = tx_mdb_revenue_rebuild(c, err);
     if (rc == TX_OK)
         rc = tx_mdb_repair_indexes(s, err);
     if (rc != TX_OK)

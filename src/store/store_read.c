@@ -53,10 +53,15 @@ typedef struct txn_ctx {
 
 static int txn_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
 {
-    (void)n, (void)len;
+    (void)n;
     txn_ctx *t = ctx;
+    if (len[3] != 3)
+        return tx_error_set(err, TX_ERR, "TransactionsOptimized: customer %s has a transaction "
+                            "with currency '%.8s' (not three letters)", v[0], v[3]);
+    const uint32_t cur = (uint32_t)(unsigned char)v[3][0] << 16 |
+                         (uint32_t)(unsigned char)v[3][1] << 8 | (unsigned char)v[3][2];
     return t->fn(t->ctx, strtoull(v[0], NULL, 10), strtoll(v[1], NULL, 10), (int32_t)atol(v[2]),
-                 err);
+                 cur, err);
 }
 
 int tx_mdb_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err)
@@ -64,8 +69,8 @@ int tx_mdb_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err)
     txn_ctx t = {fn, ctx};
     const tx_conn_reader rd = {.stream = 1, .what = "transactions", .row = txn_row, .ctx = &t};
     return tx_conn_query_rows(s->conn, "SELECT customer_id, CAST(transaction_amount * 100 AS "
-                                       "SIGNED), DATEDIFF(transaction_date, '1970-01-01') FROM "
-                                       "TransactionsOptimized", &rd, err);
+                                       "SIGNED), DATEDIFF(transaction_date, '1970-01-01'), "
+                                       "currency FROM TransactionsOptimized", &rd, err);
 }
 
 /* The partition names of TransactionsOptimized in range order, for the month reads. */
@@ -112,7 +117,7 @@ int tx_mdb_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err
         char sql[256];
         snprintf(sql, sizeof sql,
                  "SELECT customer_id, CAST(transaction_amount * 100 AS SIGNED), "
-                 "DATEDIFF(transaction_date, '1970-01-01') FROM TransactionsOptimized "
+                 "DATEDIFF(transaction_date, '1970-01-01'), currency FROM TransactionsOptimized "
                  "PARTITION (%s)",
                  l.name[i]);
         rc = tx_conn_query_rows(s->conn, sql, &rd, err);

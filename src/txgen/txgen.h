@@ -47,6 +47,7 @@ typedef struct txg_opts {
     uint64_t changes;
     const char *out;
     const char *truth;
+    const char *fx_out; /* --fx-out FILE: rates for the non-USD currencies (or NULL) */
     const char *truth_in;
     const char *base;
     const char *expect_rejects;

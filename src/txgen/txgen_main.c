@@ -13,7 +13,7 @@
 
 enum {
     OPT_CUSTOMERS = 1000, OPT_OUT, OPT_SEED, OPT_START, OPT_END, OPT_BAD_RATE, OPT_DUP_RATE,
-    OPT_TRICKY, OPT_TRUTH, OPT_EXPECT, OPT_SHUFFLE, OPT_CRLF, OPT_BOM, OPT_COLUMNS, OPT_CHANGES,
+    OPT_TRICKY, OPT_TRUTH, OPT_FX_OUT, OPT_EXPECT, OPT_SHUFFLE, OPT_CRLF, OPT_BOM, OPT_COLUMNS, OPT_CHANGES,
     OPT_BASE, OPT_TRUTH_IN, OPT_HELP, OPT_VERSION,
 };
 
@@ -33,6 +33,8 @@ static const struct txg_opt {
     {"dup-rate", 1, OPT_DUP_RATE, "X", "fraction of transactions with 1-3 extra versions"},
     {"tricky", 0, OPT_TRICKY, NULL, "add valid but tricky records"},
     {"truth", 1, OPT_TRUTH, "FILE", "expected stored rows, sorted by transaction_id"},
+    {"fx-out", 1, OPT_FX_OUT, "FILE", "exchange rates into USD for txetl --fx-rates (EUR, GBP: "
+                                      "one from 1970-01-01, then one per month of [start, end])"},
     {"expect-rejects", 1, OPT_EXPECT, "FILE", "CSV line,offset,reason of the bad records"},
     {"shuffle", 0, OPT_SHUFFLE, NULL, "permute transaction ids"},
     {"crlf", 0, OPT_CRLF, NULL, "CRLF line ends"},
@@ -199,6 +201,7 @@ static int parse_args(int argc, char **argv, txg_opts *o, int *action, tx_error 
             break;
         case OPT_OUT: o->out = optarg; break;
         case OPT_TRUTH: o->truth = optarg; break;
+        case OPT_FX_OUT: o->fx_out = optarg; break;
         case OPT_TRUTH_IN: o->truth_in = optarg; break;
         case OPT_BASE: o->base = optarg; break;
         case OPT_EXPECT: o->expect_rejects = optarg; break;
@@ -259,6 +262,36 @@ static int parse_args(int argc, char **argv, txg_opts *o, int *action, tx_error 
 }
 
 /* ---- Extract mode ---- */
+
+/* --fx-out: units of USD per EUR / GBP, a rate from 1970-01-01 (so any date, also of a moved
+ * version, has one) and one on the first of every month of [start, end], deterministic. */
+static int write_fx(const txg_opts *o, tx_error *err)
+{
+    FILE *f = fopen(o->fx_out, "w");
+    if (!f)
+        return tx_error_set(err, TX_ERR, "txgen: cannot write %s: %s", o->fx_out,
+                            strerror(errno));
+    fputs("date,currency,rate\n", f);
+    static const char *const cur[] = {"EUR", "GBP"};
+    static const int base[] = {10850, 12700}; /* x 1e-4 */
+    int y, m, d;
+    tx_civil_from_days(o->start, &y, &m, &d);
+    for (int c = 0; c < 2; c++)
+        fprintf(f, "1970-01-01,%s,%d.%04d\n", cur[c], base[c] / 10000, base[c] % 10000);
+    for (int k = 0;; k++) {
+        int yy = y + (m - 1 + k) / 12, mm = (m - 1 + k) % 12 + 1;
+        if (tx_days_from_civil(yy, mm, 1) > o->end)
+            break;
+        for (int c = 0; c < 2; c++) {
+            int r = base[c] + ((k * 37 + c * 11) % 41 - 20) * 7; /* +- 1.4% */
+            fprintf(f, "%04d-%02d-01,%s,%d.%04d\n", yy, mm, cur[c], r / 10000, r % 10000);
+        }
+    }
+    if (fclose(f) != 0)
+        return tx_error_set(err, TX_ERR, "txgen: cannot write %s: %s", o->fx_out,
+                            strerror(errno));
+    return TX_OK;
+}
 
 typedef struct truth_vec {
     txg_truth *v;
@@ -412,6 +445,8 @@ static int run_extract(const txg_opts *o, MPI_Comm comm, tx_error *err)
         goto out;
     }
     ok = rank != 0 || write_params(o, err) == TX_OK;
+    if (ok && rank == 0 && o->fx_out)
+        ok = write_fx(o, err) == TX_OK;
     MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
     if (!all) {
         rc = TX_ERR;

@@ -28,11 +28,23 @@ TABLES = {
         ("expected_avg_value", "expected_avg_value", "float"), ("clv", "clv", "float")]),
     "revenue_daily.csv": ("revenue/daily", [
         ("date", "date", "date"), ("revenue", "revenue_cents", "money"),
-        ("transactions", "transactions", "int"), ("customers", "customers", "int")]),
+        ("transactions", "transactions", "int"), ("customers", "customers", "int"),
+        ("gross", "gross_cents", "money"), ("refunds", "refunds_cents", "money")]),
     "revenue_monthly.csv": ("revenue/monthly", [
         ("month", "month", "month"), ("revenue", "revenue_cents", "money"),
         ("transactions", "transactions", "int"), ("active_customers", "active_customers", "int"),
-        ("new_customers", "new_customers", "int")]),
+        ("new_customers", "new_customers", "int"), ("gross", "gross_cents", "money"),
+        ("refunds", "refunds_cents", "money")]),
+    "revenue_by_currency_daily.csv": ("revenue/by_currency/daily", [
+        ("date", "date", "date"), ("currency", "currency", "text"),
+        ("revenue", "revenue_cents", "money"), ("transactions", "transactions", "int"),
+        ("customers", "customers", "int"), ("gross", "gross_cents", "money"),
+        ("refunds", "refunds_cents", "money")]),
+    "revenue_by_currency_monthly.csv": ("revenue/by_currency/monthly", [
+        ("month", "month", "month"), ("currency", "currency", "text"),
+        ("revenue", "revenue_cents", "money"), ("transactions", "transactions", "int"),
+        ("active_customers", "active_customers", "int"), ("gross", "gross_cents", "money"),
+        ("refunds", "refunds_cents", "money")]),
 }
 
 
@@ -82,6 +94,8 @@ def main():
                     ok = s == f"{int(v) // 100:04d}-{int(v) % 100:02d}"
                 elif kind == "segment":
                     ok = s == names[int(v)]
+                elif kind == "text":
+                    ok = s == as_str(v) and len(s) == 3
                 else:
                     v = float(v)
                     if math.isnan(v):

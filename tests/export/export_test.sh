@@ -36,6 +36,10 @@ PYEOF
     grep -qx "exported csv/customers.csv (300 rows)" export.out || fail "stdout: $(cat export.out)"
     grep -qx "exported csv/revenue_daily.csv (90 rows)" export.out || fail "daily rows"
     grep -qx "exported csv/revenue_monthly.csv (3 rows)" export.out || fail "monthly rows"
+    grep -qx "exported csv/revenue_by_currency_daily.csv (90 rows)" export.out ||
+        fail "by-currency daily rows"
+    grep -qx "exported csv/revenue_by_currency_monthly.csv (3 rows)" export.out ||
+        fail "by-currency monthly rows"
     grep -qF '"Loyal, ""very""' csv/customers.csv || fail "segment name not quoted per RFC 4180"
     "$PY" "$check" fixture.h5 csv || fail "CSV differs from the snapshot"
     # The check can fail: one cent off in one customer's revenue is caught.

@@ -2,12 +2,12 @@
 """analytics_check.py - what the analytics integration tests assert about a snapshot (docs/analytics.md, docs/snapshot.md)
 against the real shards it was computed from (Debian python3-h5py, numpy, python3-mysqldb).
 
-  analytics_check.py customers CNF SNAP     /customers = the database's own aggregates and NTILE(5)
+  analytics_check.py customers CNF SNAP [FX]    /customers = the database's own aggregates and NTILE(5)
                                             (orders, revenue, first/last purchase, recency_days,
                                             r/f/m_score, segment; frequency, recency, T,
                                             monetary_value of the lifetimes summary)
-  analytics_check.py revenue CNF SNAP       /revenue/daily and /revenue/monthly = SQL GROUP BY
-  analytics_check.py positive IN OUT        copy of a txgen extract with |amount| (no refunds)
+  analytics_check.py revenue CNF SNAP [FX]    /revenue/daily and /revenue/monthly = SQL GROUP BY
+  analytics_check.py positive IN OUT        copy of a txgen extract with |amount| in USD (no refunds)
   analytics_check.py params SNAP PARAMS [K] /model recovers the generating parameters: every one
                                             within K (default 4) standard errors of the truth,
                                             the standard errors from the observed information
@@ -27,8 +27,10 @@ TEMPORARY table on shard 0 and let MariaDB compute the aggregates, window functi
 the snapshot is compared with what the database itself says, not with a Python re-implementation.
 Exit status 0 when the assertion holds; otherwise 1 with the first differences printed.
 """
+import bisect
 import csv
 import datetime
+import fractions
 import math
 import os
 import sys
@@ -76,25 +78,64 @@ def as_of_of(f):
     return a.decode() if isinstance(a, bytes) else str(a)
 
 
-def all_rows_on_shard0(cnf):
-    """Connection to shard 0 holding TEMPORARY TABLE tx_all(customer_id, d, cents): every stored
-    transaction of every shard."""
+def read_fx(path):
+    """--fx-rates FILE -> {currency: sorted [(date, rate as Fraction)]} (None: no file)."""
+    rates = {}
+    if not path:
+        return rates
+    with open(path, newline="", encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            rates.setdefault(r["currency"], []).append(
+                (datetime.date.fromisoformat(r["date"]), fractions.Fraction(r["rate"])))
+    for v in rates.values():
+        v.sort()
+    return rates
+
+
+def convert(rates, currency, d, cents, reporting="USD"):
+    """cents of `currency` on date d in the reporting currency: the latest rate on or before d,
+    cents x rate rounded half away from zero (docs/analytics.md), computed independently of txetl."""
+    currency = currency or "USD"
+    if currency == reporting:
+        return int(cents)
+    v = rates.get(currency)
+    if not v:
+        fail(f"no rate for {currency} (on {d})")
+    i = bisect.bisect_right(v, (d, float("inf"))) - 1
+    if i < 0:
+        fail(f"no rate for {currency} on or before {d}")
+    x = cents * v[i][1]
+    q = abs(x.numerator) // x.denominator
+    if 2 * (abs(x.numerator) % x.denominator) >= x.denominator:
+        q += 1
+    return q if x >= 0 else -q
+
+
+def all_rows_on_shard0(cnf, fx=None):
+    """Connection to shard 0 holding TEMPORARY TABLE tx_all(customer_id, d, cents, orig, cur):
+    every stored transaction of every shard; cents converted to USD with the rates of --fx-rates
+    file fx (orig: the stored amount in its own currency cur)."""
+    rates = read_fx(fx)
     n = shards(cnf)
     c0 = connect(cnf, 0)
     cur0 = c0.cursor()
     cur0.execute("CREATE TEMPORARY TABLE tx_all (customer_id BIGINT UNSIGNED NOT NULL, "
-                 "d DATE NOT NULL, cents BIGINT NOT NULL, KEY (customer_id, d), KEY (d))")
+                 "d DATE NOT NULL, cents BIGINT NOT NULL, orig BIGINT NOT NULL, "
+                 "cur CHAR(3) NOT NULL, KEY (customer_id, d), KEY (d))")
     total = 0
     for i in range(n):
         c = c0 if i == 0 else connect(cnf, i)
         cur = c.cursor()
         cur.execute("SELECT customer_id, transaction_date, "
-                    "CAST(transaction_amount * 100 AS SIGNED) FROM TransactionsOptimized")
+                    "CAST(transaction_amount * 100 AS SIGNED), COALESCE(currency, 'USD') "
+                    "FROM TransactionsOptimized")
         while True:
             rows = cur.fetchmany(20000)
             if not rows:
                 break
-            cur0.executemany("INSERT INTO tx_all VALUES (%s, %s, %s)", rows)
+            cur0.executemany("INSERT INTO tx_all VALUES (%s, %s, %s, %s, %s)",
+                             [(r[0], r[1], convert(rates, r[3], r[1], int(r[2])), r[2], r[3])
+                              for r in rows])
             total += len(rows)
         if i:
             c.close()
@@ -118,11 +159,11 @@ def compare_columns(what, got, want):
                  f"snapshot {g[i]!r}, SQL {w[i]!r}")
 
 
-def cmd_customers(cnf, snap):
+def cmd_customers(cnf, snap, fx=None):
     f = snapshot(snap)
     as_of = as_of_of(f)
     unit = 7.0 if f["model/bgnbd"].attrs["unit"] in ("week", b"week") else 1.0
-    c0 = all_rows_on_shard0(cnf)
+    c0 = all_rows_on_shard0(cnf, fx)
     cur = c0.cursor()
     cur.execute("CREATE TEMPORARY TABLE cust (PRIMARY KEY (customer_id)) AS SELECT customer_id, "
                 "COUNT(*) AS orders, SUM(cents) AS revenue, MIN(d) AS first_purchase, "
@@ -184,11 +225,38 @@ def cmd_customers(cnf, snap):
           f"monetary_value all equal; R5F5 {counts[55]}, R1F1 {counts[11]} customers")
 
 
-def cmd_revenue(cnf, snap):
+def cmd_revenue(cnf, snap, fx=None):
     f = snapshot(snap)
     as_of = as_of_of(f)
-    c0 = all_rows_on_shard0(cnf)
+    c0 = all_rows_on_shard0(cnf, fx)
     cur = c0.cursor()
+    # per original currency: never added together
+    cur.execute("SELECT d, cur, SUM(orig), COUNT(*), COUNT(DISTINCT customer_id), "
+                "SUM(GREATEST(orig, 0)), SUM(LEAST(orig, 0)) FROM tx_all WHERE d <= %s "
+                "GROUP BY d, cur ORDER BY d, cur", (as_of,))
+    bcd = cur.fetchall()
+    cur.execute("SELECT EXTRACT(YEAR_MONTH FROM d) AS m, cur, SUM(orig), COUNT(*), "
+                "COUNT(DISTINCT customer_id), SUM(GREATEST(orig, 0)), SUM(LEAST(orig, 0)) "
+                "FROM tx_all WHERE d <= %s GROUP BY m, cur ORDER BY m, cur", (as_of,))
+    bcm = cur.fetchall()
+    for name, rows, key, cust in (("daily", bcd, "date", "customers"),
+                                  ("monthly", bcm, "month", "active_customers")):
+        g = f["revenue/by_currency/" + name]
+        col = list(zip(*rows)) if rows else [[]] * 7
+        want = {key: np.array([days(d) if name == "daily" else int(d) for d in col[0]],
+                              dtype=np.int64),
+                "revenue_cents": np.array([int(v) for v in col[2]], dtype=np.int64),
+                "transactions": np.array(col[3], dtype=np.int64),
+                cust: np.array(col[4], dtype=np.int64),
+                "gross_cents": np.array([int(v) for v in col[5]], dtype=np.int64),
+                "refunds_cents": np.array([int(v) for v in col[6]], dtype=np.int64)}
+        compare_columns("/revenue/by_currency/" + name,
+                        {k: g[k][()].astype(np.int64) for k in want}, want)
+        gc = [v.decode() if isinstance(v, bytes) else str(v) for v in g["currency"][()]]
+        if gc != list(col[1]):
+            fail(f"/revenue/by_currency/{name} currency: {gc[:5]}..., SQL {list(col[1])[:5]}...")
+    print(f"ok: /revenue/by_currency daily ({len(bcd)} rows) and monthly ({len(bcm)} rows) = "
+          f"SQL GROUP BY (date or month, currency), gross and refunds apart")
     cur.execute("SELECT d, SUM(cents), COUNT(*), COUNT(DISTINCT customer_id) FROM tx_all "
                 "WHERE d <= %s GROUP BY d ORDER BY d", (as_of,))
     daily = cur.fetchall()
@@ -228,14 +296,18 @@ def cmd_positive(src, dst):
         w = csv.writer(fo, lineterminator="\n")
         head = next(r)
         w.writerow(head)
-        k = [h.lower() for h in head].index("transaction_amount")
+        low = [h.lower() for h in head]
+        k = low.index("transaction_amount")
+        c = low.index("currency") if "currency" in low else -1
         flipped = 0
         for row in r:
+            if c >= 0:  # one currency: the generating parameters are in its units
+                row[c] = "USD"
             if row[k].strip().startswith("-"):
                 row[k] = row[k].strip()[1:]
                 flipped += 1
             w.writerow(row)
-    print(f"{dst}: {flipped} refunds made positive")
+    print(f"{dst}: {flipped} refunds made positive, every amount in USD")
 
 
 # ---- BG/NBD and Gamma-Gamma log-likelihoods (Fader & Hardie), for standard errors ----
@@ -585,7 +657,9 @@ def main(argv):
         return 2
     fn, n = cmds[argv[1]]
     args = argv[2:]
-    if argv[1] == "params" and len(args) > 2:
+    if argv[1] in ("customers", "revenue"):
+        fn(*args[:3])
+    elif argv[1] == "params" and len(args) > 2:
         fn(args[0], args[1], float(args[2]))
     else:
         fn(*args[:n])

@@ -17,23 +17,26 @@ work_in "$work"
 # ---- 4 (with 1 and 2 on each snapshot): 1, 2 and 3 ranks, each a fresh load ----
 # Duplicate versions (also moved to far-away dates) and shuffled ids: the snapshot must follow
 # what was stored, not what was read.
-"$build/txgen" --customers 3000 --seed 41 --out r.csv --truth r.truth --dup-rate 0.05 --shuffle
+"$build/txgen" --customers 3000 --seed 41 --out r.csv --truth r.truth --dup-rate 0.05 --shuffle \
+  --fx-out fx.csv
+# txgen writes USD, EUR and GBP: every snapshot converts with its rates (from 1970-01-01 on)
+fx="--fx-rates $work/fx.csv"
 for np in 1 2 3; do
   step "load with $np rank(s)"
   $check wipe "$cnf"
-  $mpirun -n $np "$build/txetl" load --shards "$cnf" --snapshot-dir snap$np --quiet r.csv
+  $mpirun -n $np "$build/txetl" load --shards "$cnf" --snapshot-dir snap$np --quiet $fx r.csv
   $check dump "$cnf" dump$np.csv
   $check truth dump$np.csv r.truth
-  $ana customers "$cnf" snap$np/latest.h5
-  $ana revenue "$cnf" snap$np/latest.h5
+  $ana customers "$cnf" snap$np/latest.h5 fx.csv
+  $ana revenue "$cnf" snap$np/latest.h5 fx.csv
   [[ $np == 1 ]] || "$snapcmp" snap1/latest.h5 snap$np/latest.h5
 done
 # An as-of date inside the data: later transactions do not count (2 ranks over the last load).
 step "txetl snapshot --as-of 2023-06-30"
 $mpirun -n 2 "$build/txetl" snapshot --shards "$cnf" --snapshot-dir snap-asof --quiet \
-  --as-of 2023-06-30
-$ana customers "$cnf" snap-asof/latest.h5
-$ana revenue "$cnf" snap-asof/latest.h5
+  --as-of 2023-06-30 $fx
+$ana customers "$cnf" snap-asof/latest.h5 fx.csv
+$ana revenue "$cnf" snap-asof/latest.h5 fx.csv
 
 # ---- 5: change batch = fresh load of the final state ----
 step "base load + change batch (3 ranks) vs a fresh load of the final state (2 ranks)"
@@ -45,13 +48,14 @@ $mpirun -n 3 "$build/txetl" load --shards "$cnf" --no-snapshot --quiet batch.csv
 $check dump "$cnf" dump-changed.csv
 $check truth dump-changed.csv final.truth
 $mpirun -n 3 "$build/txetl" snapshot --shards "$cnf" --snapshot-dir snap-changed --quiet \
-  --as-of 2024-12-31
-$ana customers "$cnf" snap-changed/latest.h5
+  --as-of 2024-12-31 $fx
+$ana customers "$cnf" snap-changed/latest.h5 fx.csv
+$ana revenue "$cnf" snap-changed/latest.h5 fx.csv
 $check wipe "$cnf"
 $ana live-extract final.truth final.csv
 $mpirun -n 2 "$build/txetl" load --shards "$cnf" --no-snapshot --quiet final.csv
 $mpirun -n 2 "$build/txetl" snapshot --shards "$cnf" --snapshot-dir snap-fresh --quiet \
-  --as-of 2024-12-31
+  --as-of 2024-12-31 $fx
 "$snapcmp" --data-only snap-changed/latest.h5 snap-fresh/latest.h5
 # The batch did change the analytics (else the comparison proves little).
 if "$snapcmp" --data-only snap-changed/latest.h5 snap2/latest.h5 >/dev/null; then

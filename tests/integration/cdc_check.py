@@ -358,17 +358,19 @@ def cmd_revdump(cnf, out):
     for i in range(txcheck.shards(cnf)):
         c = txcheck.connect(cnf, i)
         cur = c.cursor()
-        cur.execute("SELECT transaction_date, revenue, transactions, customers FROM revenue_daily")
+        cur.execute("SELECT transaction_date, currency, revenue, transactions, customers FROM "
+                    "revenue_daily")
         for r in cur.fetchall():
-            rows.append((str(i), r[0].isoformat(), str(r[1]), str(r[2]), str(r[3])))
+            rows.append((str(i), r[0].isoformat(), r[1], str(r[2]), str(r[3]), str(r[4])))
         cur.execute("SELECT shard_index, shard_count, lower_date, upper_date FROM shard_map "
                     "ORDER BY shard_index")
         bmap.append([str(x) for x in cur.fetchall()])
         c.close()
-    rows.sort(key=lambda r: r[1])
+    rows.sort(key=lambda r: (r[1], r[2]))
     with open(out, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["shard", "transaction_date", "revenue", "transactions", "customers"])
+        w.writerow(["shard", "transaction_date", "currency", "revenue", "transactions",
+                    "customers"])
         w.writerows(rows)
     with open(out + ".map", "w") as f:
         for i, m in enumerate(bmap):

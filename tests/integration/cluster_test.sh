@@ -49,7 +49,7 @@ source ./dump.fn   # dump OUT, reading the shard file named by $cnf
 
 say "inputs: base (bad, duplicate, tricky records) + two chained change batches"
 "$build/txgen" --customers 2500 --seed 11 --bad-rate 0.004 --dup-rate 0.05 --tricky --shuffle \
-  --out base.csv --truth base.truth --expect-rejects base.rej >/dev/null
+  --out base.csv --truth base.truth --expect-rejects base.rej --fx-out fx.csv >/dev/null
 "$build/txgen" --changes 2500 --truth-in base.truth --base base.csv --seed 12 \
   --out b1.csv --truth b1.truth >/dev/null
 "$build/txgen" --changes 2500 --truth-in b1.truth --base base.csv --seed 13 \
@@ -88,7 +88,7 @@ for np in 1 2 3; do
         --no-snapshot --rejects "rej-$where-$np-$step.csv" "$step.csv"
     done
     run $where "$np" "log-$where-$np-snap.txt" "$build/txetl" snapshot --shards "$cnf" \
-      --snapshot-dir "snap-$where-$np"
+      --snapshot-dir "snap-$where-$np" --fx-rates "$PWD/fx.csv"
     wall[$where-$np]=$((SECONDS - t0))
     $check dump "$cnf" "truth-$where-$np.csv"
     $check truth "truth-$where-$np.csv" b2.truth

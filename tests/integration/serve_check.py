@@ -108,27 +108,68 @@ def values(cnf, snap):
                 fail(f"customer {cid}: {k} {v!r} != {want!r}")
         if r[18] != run_id:
             fail(f"customer {cid}: run_id {r[18]} != {run_id}")
-    # revenue tables
+    # revenue tables: basis 'reporting' = /revenue/{daily,monthly} in the reporting currency
+    rep = f.attrs["reporting_currency"]
+    rep = rep.decode() if isinstance(rep, bytes) else str(rep)
     d = f["revenue/daily"]
-    table_rows(cur, "revenue_daily",
-               "SELECT basis, currency, date, revenue, transactions, customers, run_id "
-               "FROM revenue_daily ORDER BY date", len(d["date"]),
-               lambda i: ("reporting", "USD", day(d["date"][i]), int(d["revenue_cents"][i]),
-                          int(d["transactions"][i]), int(d["customers"][i]), run_id),
-               lambda r: (r[0], r[1], str(r[2]), int(r[3] * 100), int(r[4]), int(r[5]), r[6]))
+    cur.execute("SELECT basis, currency, date, revenue, transactions, customers, gross, refunds, "
+                "run_id FROM revenue_daily WHERE basis = 'reporting' ORDER BY date")
+    rows = cur.fetchall()
+    if len(rows) != len(d["date"]):
+        fail(f"revenue_daily has {len(rows)} reporting rows, the snapshot {len(d['date'])}")
+    for i, r in enumerate(rows):
+        want = ("reporting", rep, day(d["date"][i]), int(d["revenue_cents"][i]),
+                int(d["transactions"][i]), int(d["customers"][i]), int(d["gross_cents"][i]),
+                int(d["refunds_cents"][i]), run_id)
+        got = (r[0], r[1], str(r[2]), int(r[3] * 100), int(r[4]), int(r[5]), int(r[6] * 100),
+               int(r[7] * 100), r[8])
+        if got != want:
+            fail(f"revenue_daily row {i}: {got} != {want}")
     m = f["revenue/monthly"]
-
-    def month_row(i):
+    cur.execute("SELECT basis, currency, month, revenue, transactions, active_customers, "
+                "new_customers, run_id FROM revenue_monthly WHERE basis = 'reporting' "
+                "ORDER BY month")
+    rows = cur.fetchall()
+    if len(rows) != len(m["month"]):
+        fail(f"revenue_monthly has {len(rows)} reporting rows, the snapshot {len(m['month'])}")
+    for i, r in enumerate(rows):
         mo = int(m["month"][i])
-        return ("reporting", "USD", f"{mo // 100:04d}-{mo % 100:02d}-01",
+        want = ("reporting", rep, f"{mo // 100:04d}-{mo % 100:02d}-01",
                 int(m["revenue_cents"][i]), int(m["transactions"][i]),
                 int(m["active_customers"][i]), int(m["new_customers"][i]), run_id)
-    table_rows(cur, "revenue_monthly",
-               "SELECT basis, currency, month, revenue, transactions, active_customers, "
-               "new_customers, run_id FROM revenue_monthly ORDER BY month", len(m["month"]),
-               month_row,
-               lambda r: (r[0], r[1], str(r[2]), int(r[3] * 100), int(r[4]), int(r[5]),
-                          int(r[6]), r[7]))
+        got = (r[0], r[1], str(r[2]), int(r[3] * 100), int(r[4]), int(r[5]), int(r[6]), r[7])
+        if got != want:
+            fail(f"revenue_monthly row {i}: {got} != {want}")
+    # basis 'original' = /revenue/by_currency/{daily,monthly}, in each row's own currency
+    nor = 0
+    for table, group, key, cust in (("revenue_daily", "revenue/by_currency/daily", "date",
+                                     "customers"),
+                                    ("revenue_monthly", "revenue/by_currency/monthly", "month",
+                                     "active_customers")):
+        g = f[group]
+        cur.execute(f"SELECT basis, currency, {key}, revenue, transactions, {cust}, gross, "
+                    f"refunds, run_id FROM {table} WHERE basis = 'original' "
+                    f"ORDER BY {key}, currency")
+        rows = cur.fetchall()
+        if len(rows) != len(g[key]):
+            fail(f"{table} has {len(rows)} original rows, the snapshot's {group} {len(g[key])}")
+        for i, r in enumerate(rows):
+            k = int(g[key][i])
+            kt = day(k) if key == "date" else f"{k // 100:04d}-{k % 100:02d}-01"
+            want = ("original", g["currency"][i].decode(), kt, int(g["revenue_cents"][i]),
+                    int(g["transactions"][i]), int(g[cust][i]), int(g["gross_cents"][i]),
+                    int(g["refunds_cents"][i]), run_id)
+            got = (r[0], r[1], str(r[2]), int(r[3] * 100), int(r[4]), int(r[5]),
+                   int(r[6] * 100), int(r[7] * 100), r[8])
+            if got != want:
+                fail(f"{table} original row {i}: {got} != {want}")
+        nor += len(rows)
+        if table == "revenue_monthly":
+            cur.execute("SELECT COUNT(*) FROM revenue_monthly WHERE basis = 'original' AND "
+                        "new_customers IS NOT NULL")
+            if cur.fetchone()[0]:
+                fail("revenue_monthly original rows have new_customers (none per currency)")
+    print(f"  {nor} original-basis revenue rows = /revenue/by_currency")
     # model
     cur.execute("SELECT model, parameter, value, converged, loglik, n FROM model_params")
     params = {(r[0], r[1]): r[2:] for r in cur.fetchall()}

@@ -21,12 +21,15 @@ trap cleanup EXIT
 cnf=$dir/shards.cnf
 sql() { mariadb --no-defaults --socket="$dir/shard0/sock" -uroot -N -e "$1"; }
 
-"$build/txgen" --customers 3000 --seed 5 --out a.csv >/dev/null
+"$build/txgen" --customers 3000 --seed 5 --out a.csv --fx-out fx.csv >/dev/null
+# txgen's extract holds USD, EUR and GBP: every snapshot converts with its rates
+fx=(--fx-rates "$PWD/fx.csv")
 # --no-publish: the snapshot is written, the analytics database is not
-$mpirun -n 2 "$build/txetl" load --shards "$cnf" --snapshot-dir snaps --no-publish a.csv
+$mpirun -n 2 "$build/txetl" load --shards "$cnf" --snapshot-dir snaps --no-publish "${fx[@]}" a.csv
 [[ -z $(sql "SHOW DATABASES LIKE 'CustomerAnalytics'") ]] || { echo "FAIL: --no-publish published"; exit 1; }
 # the load's own hook publishes
-$mpirun -n 2 "$build/txetl" load --shards "$cnf" --snapshot-dir snaps a.csv 2>&1 | tee load.log
+$mpirun -n 2 "$build/txetl" load --shards "$cnf" --snapshot-dir snaps "${fx[@]}" a.csv 2>&1 |
+  tee load.log
 grep -q 'published .* to CustomerAnalytics (\[shard0\])' load.log
 $check values "$cnf" snaps/latest.h5
 
@@ -35,7 +38,8 @@ rm -f stop
 $check poll "$cnf" stop seen.txt & poller=$!
 sleep 1
 for d in 2024-06-30 2024-09-30; do
-  $mpirun -n 2 "$build/txetl" snapshot --shards "$cnf" --snapshot-dir snaps --as-of $d --quiet
+  $mpirun -n 2 "$build/txetl" snapshot --shards "$cnf" --snapshot-dir snaps --as-of $d --quiet \
+    "${fx[@]}"
   "$build/txetl" publish snaps/latest.h5 --shards "$cnf"
 done
 touch stop

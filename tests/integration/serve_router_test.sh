@@ -20,9 +20,10 @@ cnf=$dir/shards.cnf
 grep -q '^\[router\]' "$cnf"
 router_sql() { mariadb --no-defaults --socket="$dir/router/sock" -uroot -N Customer -e "$1"; }
 
-"$build/txgen" --customers 2000 --seed 9 --out plain.csv >/dev/null
+"$build/txgen" --customers 2000 --seed 9 --out plain.csv --fx-out fx.csv >/dev/null
 $check currencies plain.csv a.csv
-$mpirun -n 2 "$build/txetl" load --shards "$cnf" --snapshot-dir snaps --no-publish a.csv
+$mpirun -n 2 "$build/txetl" load --shards "$cnf" --snapshot-dir snaps --no-publish \
+  --fx-rates "$PWD/fx.csv" a.csv
 
 # a shard file without [router] is refused, naming the group
 grep -v -e '^\[router\]' "$cnf" | sed '/^socket=.*router/d' > norouter.cnf

@@ -104,12 +104,15 @@ cnf=$shdir/shards.cnf
 [[ $(stat -c %a "$cnf") == 600 ]] || die "$cnf is not mode 600"
 
 cd "$jdir"
-"$build/txgen" --customers 400 --seed 23 --out a.csv --truth a.truth --dup-rate 0.05 >/dev/null 2>&1 ||
+"$build/txgen" --customers 400 --seed 23 --out a.csv --truth a.truth --dup-rate 0.05 \
+  --fx-out fx.csv >/dev/null 2>&1 ||
   die "txgen failed"
 
 # The job environment: the submitting shell's (sbatch --export=ALL).
 export TXETL_BIN=$build/txetl
 unset TXETL_SHARDS TXETL_INPUTS TXETL_LAUNCHER TXETL_LOAD_ARGS TXETL_NO_SNAPSHOT TXETL_ANY_RANKS
+# txgen's extract holds USD, EUR and GBP: the jobs' snapshots convert with its rates
+export TXETL_LOAD_ARGS="--fx-rates $PWD/fx.csv"
 
 job_field() { # jobid field -> value from scontrol show job (kept MinJobAge=300 s)
   scontrol -o show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n1

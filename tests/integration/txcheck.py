@@ -179,15 +179,17 @@ def cmd_revenue(cnf):
     for i in range(n):
         c = connect(cnf, i)
         cur = c.cursor()
-        cur.execute("SELECT transaction_date, revenue, transactions, customers FROM revenue_daily "
-                    "ORDER BY transaction_date")
+        cur.execute("SELECT transaction_date, currency, revenue, transactions, customers FROM "
+                    "revenue_daily ORDER BY transaction_date, currency")
         got = cur.fetchall()
-        cur.execute("SELECT transaction_date, SUM(transaction_amount), COUNT(*), "
+        cur.execute("SELECT transaction_date, currency, SUM(transaction_amount), COUNT(*), "
                     "COUNT(DISTINCT customer_id) FROM TransactionsOptimized "
-                    "GROUP BY transaction_date ORDER BY transaction_date")
+                    "GROUP BY transaction_date, currency ORDER BY transaction_date, currency")
         want = cur.fetchall()
         if tuple(got) != tuple(want):
-            fail(f"shard {i}: revenue_daily differs from GROUP BY ({len(got)} vs {len(want)} days)")
+            diff = next((f"{g} vs {w}" for g, w in zip(got, want) if g != w), "")
+            fail(f"shard {i}: revenue_daily differs from GROUP BY (date, currency) ({len(got)} "
+                 f"vs {len(want)} rows) {diff}")
         cur.execute("SELECT lower_date, upper_date FROM shard_map WHERE shard_index = %s", (i,))
         lo, hi = cur.fetchone()
         cur.execute("SELECT COUNT(*) FROM TransactionsOptimized WHERE (%s IS NOT NULL AND "
@@ -196,7 +198,7 @@ def cmd_revenue(cnf):
         if cur.fetchone()[0]:
             fail(f"shard {i} holds dates outside [{lo}, {hi})")
         c.close()
-    print(f"ok: revenue_daily exact and dates within their shard in all {n} shards")
+    print(f"ok: revenue_daily per (date, currency) exact and dates within their shard in all {n} shards")
 
 
 def main():

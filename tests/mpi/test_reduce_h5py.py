@@ -13,9 +13,15 @@ CUSTOMERS = {
     "monetary_value": "f8", "p_alive": "f8", "expected_purchases": "f8",
     "expected_avg_value": "f8", "clv": "f8",
 }
-DAILY = {"date": "i4", "revenue_cents": "i8", "transactions": "u8", "customers": "u8"}
+DAILY = {"date": "i4", "revenue_cents": "i8", "transactions": "u8", "customers": "u8",
+         "gross_cents": "i8", "refunds_cents": "i8"}
 MONTHLY = {"month": "i4", "revenue_cents": "i8", "transactions": "u8",
-           "active_customers": "u8", "new_customers": "u8"}
+           "active_customers": "u8", "new_customers": "u8", "gross_cents": "i8",
+           "refunds_cents": "i8"}
+CUR_DAILY = {"date": "i4", "currency": "S3", "revenue_cents": "i8", "transactions": "u8",
+             "customers": "u8", "gross_cents": "i8", "refunds_cents": "i8"}
+CUR_MONTHLY = {"month": "i4", "currency": "S3", "revenue_cents": "i8", "transactions": "u8",
+               "active_customers": "u8", "gross_cents": "i8", "refunds_cents": "i8"}
 COUNTS = ["read", "rejected", "inserted", "updated", "moved", "deleted", "stale", "superseded"]
 
 
@@ -29,7 +35,9 @@ def check(path):
     with h5py.File(path, "r") as f:
         a = f.attrs
         want(a["format"] == "txetl-snapshot" and isinstance(a["format"], str), "format")
-        want(int(a["format_version"]) == 1, "format_version")
+        want(int(a["format_version"]) == 2, "format_version")
+        want(isinstance(a["reporting_currency"], str) and len(a["reporting_currency"]) == 3,
+             "reporting_currency")
         for k in ("run_id", "created_utc", "as_of"):
             want(isinstance(a[k], str), k + " is str")
         want(len(a["as_of"]) == 10 and a["as_of"][4] == "-", "as_of YYYY-MM-DD")
@@ -40,7 +48,8 @@ def check(path):
             want(np.asarray(a[k]).dtype == np.uint64, k + " is u64")
 
         for group, cols in (("customers", CUSTOMERS), ("revenue/daily", DAILY),
-                            ("revenue/monthly", MONTHLY)):
+                            ("revenue/monthly", MONTHLY), ("revenue/by_currency/daily", CUR_DAILY),
+                            ("revenue/by_currency/monthly", CUR_MONTHLY)):
             lengths = set()
             for name, dt in cols.items():
                 ds = f[group][name]
@@ -49,6 +58,14 @@ def check(path):
                 want(ds.ndim == 1, f"{group}/{name} is 1-D")
                 lengths.add(ds.shape[0])
             want(len(lengths) == 1, f"{group} columns of equal length")
+        for grp in ("revenue/daily", "revenue/monthly", "revenue/by_currency/daily",
+                    "revenue/by_currency/monthly"):
+            g = f[grp]
+            want(bool(np.all(g["revenue_cents"][:] == g["gross_cents"][:] + g["refunds_cents"][:])),
+                 grp + " net = gross + refunds")
+        bc = f["revenue/by_currency/daily"]
+        keys = list(zip(bc["date"][:].tolist(), bc["currency"][:].tolist()))
+        want(keys == sorted(keys) and len(set(keys)) == len(keys), "by_currency sorted by (date, currency)")
         ids = f["customers/customer_id"][:]
         want(bool(np.all(ids[1:] > ids[:-1])), "customers sorted by customer_id")
         names = list(f["customers"].attrs["segment_names"])

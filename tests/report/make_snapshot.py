@@ -162,7 +162,8 @@ def main():
     with h5py.File(args.out, "w") as f:
         run_id = 'run<&>"nasty\'' if args.nasty_run_id else "20240401T020000Z-7f3a9c"
         f.attrs["format"] = "txetl-snapshot"                       # variable-length
-        f.attrs["format_version"] = np.int32(1)
+        f.attrs["format_version"] = np.int32(2)
+        f.attrs["reporting_currency"] = "USD"
         f.attrs["run_id"] = run_id                                 # variable-length
         f.attrs["created_utc"] = fixed("2024-04-01T02:14:07Z")     # fixed-length
         f.attrs["as_of"] = fixed(as_of.isoformat())                # fixed-length
@@ -190,12 +191,33 @@ def main():
         dg.create_dataset("revenue_cents", data=np.array([d_rev[d] for d in all_days], dtype=np.int64))
         dg.create_dataset("transactions", data=np.array([d_tx[d] for d in all_days], dtype=np.uint64))
         dg.create_dataset("customers", data=np.array([len(d_cust[d]) for d in all_days], dtype=np.uint64))
+        # every amount is positive (a sale) and in USD
+        dg.create_dataset("gross_cents", data=np.array([d_rev[d] for d in all_days], dtype=np.int64))
+        dg.create_dataset("refunds_cents", data=np.zeros(len(all_days), dtype=np.int64))
         mg = f.create_group("revenue/monthly")
         mg.create_dataset("month", data=np.array(months, dtype=np.int32))
         mg.create_dataset("revenue_cents", data=np.array([m_rev[m] for m in months], dtype=np.int64))
         mg.create_dataset("transactions", data=np.array([m_tx[m] for m in months], dtype=np.uint64))
         mg.create_dataset("active_customers", data=np.array([len(m_act[m]) for m in months], dtype=np.uint64))
         mg.create_dataset("new_customers", data=np.array([m_new[m] for m in months], dtype=np.uint64))
+        mg.create_dataset("gross_cents", data=np.array([m_rev[m] for m in months], dtype=np.int64))
+        mg.create_dataset("refunds_cents", data=np.zeros(len(months), dtype=np.int64))
+        cd = f.create_group("revenue/by_currency/daily")
+        cd.create_dataset("date", data=np.array(all_days, dtype=np.int32))
+        cd.create_dataset("currency", data=np.array([b"USD"] * len(all_days), dtype="S3"))
+        cd.create_dataset("revenue_cents", data=np.array([d_rev[d] for d in all_days], dtype=np.int64))
+        cd.create_dataset("transactions", data=np.array([d_tx[d] for d in all_days], dtype=np.uint64))
+        cd.create_dataset("customers", data=np.array([len(d_cust[d]) for d in all_days], dtype=np.uint64))
+        cd.create_dataset("gross_cents", data=np.array([d_rev[d] for d in all_days], dtype=np.int64))
+        cd.create_dataset("refunds_cents", data=np.zeros(len(all_days), dtype=np.int64))
+        cm = f.create_group("revenue/by_currency/monthly")
+        cm.create_dataset("month", data=np.array(months, dtype=np.int32))
+        cm.create_dataset("currency", data=np.array([b"USD"] * len(months), dtype="S3"))
+        cm.create_dataset("revenue_cents", data=np.array([m_rev[m] for m in months], dtype=np.int64))
+        cm.create_dataset("transactions", data=np.array([m_tx[m] for m in months], dtype=np.uint64))
+        cm.create_dataset("active_customers", data=np.array([len(m_act[m]) for m in months], dtype=np.uint64))
+        cm.create_dataset("gross_cents", data=np.array([m_rev[m] for m in months], dtype=np.int64))
+        cm.create_dataset("refunds_cents", data=np.zeros(len(months), dtype=np.int64))
 
         mo = f.create_group("model")
         mo.attrs["horizon_days"] = np.int32(30)

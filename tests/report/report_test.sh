@@ -117,6 +117,80 @@ print(f"top-customers: {p.rows} rows (need 21 with the header)")
 bad += p.rows != 21
 sys.exit(1 if bad else 0)
 PYEOF
+    # Money as chromium parsed it (DOM text): every figure carries the snapshot's
+    # reporting_currency; the KPI cards hold net revenue, gross sales and refunds; "Revenue by
+    # currency" holds each original currency's totals over /revenue/by_currency/monthly.
+    "$PY" - report.dom.html fixture.h5 <<'PYEOF' || fail "currency DOM text check"
+import sys, h5py
+from html.parser import HTMLParser
+f = h5py.File(sys.argv[2], "r")
+code = f.attrs["reporting_currency"]
+code = code.decode() if isinstance(code, bytes) else str(code)
+def money(c, k=code):
+    return f"{'-' if c < 0 else ''}{abs(int(c)) // 100:,}.{abs(int(c)) % 100:02d} {k}"
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack = []; self.kpi = None; self.kpis = {}; self.cur = None; self.cell = None
+        self.rows = []; self.text = {}
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and a.get("id") == "revenue-by-currency":
+            self.cur = True
+        if self.cur and tag == "tr":
+            self.rows.append([])
+        if self.cur and tag in ("td", "th"):
+            self.cell = ""
+        if tag == "div" and a.get("class") in ("k", "v"):
+            self.kpi = a["class"]; self.buf = ""
+        if tag == "span" and a.get("id") == "reporting-currency":
+            self.kpi = "code"; self.buf = ""
+    def handle_data(self, d):
+        if self.cell is not None:
+            self.cell += d
+        if self.kpi:
+            self.buf += d
+    def handle_endtag(self, tag):
+        if self.cur and tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append(self.cell); self.cell = None
+        if tag == "table":
+            self.cur = None
+        if tag in ("div", "span") and self.kpi:
+            if self.kpi == "k":
+                self.label = self.buf
+            elif self.kpi == "v":
+                self.kpis.setdefault(self.label, self.buf)
+            else:
+                self.text["code"] = self.buf
+            self.kpi = None
+p = P(); p.feed(open(sys.argv[1], encoding="utf-8").read())
+bad = []
+d = f["revenue/daily"]
+want = {"Net revenue": money(d["revenue_cents"][:].sum()),
+        "Gross sales": money(d["gross_cents"][:].sum()),
+        "Refunds": money(d["refunds_cents"][:].sum())}
+for k, w in want.items():
+    if p.kpis.get(k) != w:
+        bad.append(f"KPI {k}: {p.kpis.get(k)!r}, want {w!r}")
+if p.text.get("code") != code:
+    bad.append(f"overview names currency {p.text.get('code')!r}, snapshot {code!r}")
+b = f["revenue/by_currency/monthly"]
+tot = {}
+for i, c in enumerate(b["currency"][:]):
+    c = c.decode()
+    t = tot.setdefault(c, [0, 0, 0, 0])
+    for j, k in enumerate(("revenue_cents", "gross_cents", "refunds_cents", "transactions")):
+        t[j] += int(b[k][i])
+rows = [[c, money(t[0], c), money(t[1], c), money(t[2], c), f"{t[3]:,}"] for c, t in tot.items()]
+if p.rows[:1] != [["Currency", "Revenue", "Gross sales", "Refunds", "Transactions"]]:
+    bad.append(f"Revenue by currency header {p.rows[:1]}")
+if p.rows[1:] != rows:
+    bad.append(f"Revenue by currency rows {p.rows[1:]}, want {rows}")
+print(f"KPIs {[p.kpis.get(k) for k in want]}; by currency {p.rows[1:]}")
+for x in bad:
+    print("MISMATCH:", x)
+sys.exit(1 if bad else 0)
+PYEOF
     # The holdout chart as chromium parsed it: two bars per calibration frequency 0..7+ (every
     # bin of the fixture has customers), 8 table rows plus the header.
     timeout 120 "$chrome" "${flags[@]}" --user-data-dir="$(mktemp -d)" --dump-dom \

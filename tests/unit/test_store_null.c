@@ -24,9 +24,10 @@ static int count_block(void *ctx, uint64_t block, const char *data, size_t len, 
     return TX_OK;
 }
 
-static int count_txn(void *ctx, uint64_t customer_id, int64_t cents, int32_t date, tx_error *err)
+static int count_txn(void *ctx, uint64_t customer_id, int64_t cents, int32_t date,
+                     uint32_t currency, tx_error *err)
 {
-    (void)ctx, (void)customer_id, (void)cents, (void)date, (void)err;
+    (void)ctx, (void)customer_id, (void)cents, (void)date, (void)currency, (void)err;
     calls++;
     return TX_OK;
 }
