@@ -66,7 +66,8 @@ source ./dump.fn   # dump OUT, reading the shard file named by $cnf
 
 say "inputs: base (bad, duplicate, tricky records) + a change batch"
 "$build/txgen" --customers 1500 --seed 31 --bad-rate 0.004 --dup-rate 0.05 --tricky --shuffle \
-  --out "$jdir/base.csv" --truth base.truth --expect-rejects base.rej >/dev/null
+  --out "$jdir/base.csv" --truth base.truth --expect-rejects base.rej --fx-out "$jdir/fx.csv" \
+  >/dev/null
 "$build/txgen" --changes 1500 --truth-in base.truth --base "$jdir/base.csv" --seed 32 \
   --out "$jdir/b1.csv" --truth b1.truth >/dev/null
 
@@ -90,6 +91,7 @@ EOF
 chmod 755 "$work/txetl-where"
 export TXETL_BIN=$work/txetl-where
 unset TXETL_SHARDS TXETL_INPUTS TXETL_LAUNCHER TXETL_LOAD_ARGS TXETL_NO_SNAPSHOT TXETL_ANY_RANKS
+export TXETL_LOAD_ARGS="--fx-rates $jdir/fx.csv" # txgen writes USD, EUR and GBP
 
 job_field() { scontrol -o show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n1; }
 submit() { # NAME sbatch-args... -> $jobid; the job must succeed on both nodes
@@ -142,7 +144,8 @@ cnf=$ccnf dump dump-cluster.txt
 say "single host: the same backfill and change batch, 2 ranks, 2 local shards"
 $check wipe "$lcnf"
 (cd "$jdir" && timeout 120 mpiexec --oversubscribe -n 2 "$build/txetl" load --shards "$lcnf" \
-   --snapshot-dir "$work/snap-local" --rejects "$work/rej-local-base.csv" base.csv) >local-base.log 2>&1 ||
+   --snapshot-dir "$work/snap-local" --rejects "$work/rej-local-base.csv" --fx-rates fx.csv \
+   base.csv) >local-base.log 2>&1 ||
   { tail -20 local-base.log; die "single-host backfill failed"; }
 (cd "$jdir" && timeout 120 mpiexec --oversubscribe -n 2 "$build/txetl" load --shards "$lcnf" \
    --no-snapshot --rejects "$work/rej-local-b1.csv" b1.csv) >local-b1.log 2>&1 ||
