@@ -19,7 +19,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 mpirun="mpiexec --oversubscribe"
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 dir=$(mktemp -d /tmp/txfx.XXXXXX)
-cleanup() { "$src/scripts/shards.sh" down "$dir" --wipe >/dev/null 2>&1 || true; rm -rf "$dir"; }
+cleanup() { "$src/scripts/shards.sh" down "$dir/shards" --wipe >/dev/null 2>&1 || true; rm -rf "$dir"; }
 trap cleanup EXIT
 "$src/scripts/shards.sh" up 2 "$dir/shards" --fresh
 cnf=$dir/shards/shards.cnf
