@@ -243,7 +243,8 @@ int txa_fold_cur_merge(MPI_Comm comm, txa_fold_cur *c, txa_currencies *out, tx_e
     c->pair = NULL;
     c->slot = NULL;
     /* the shared months' triples: equal ones meet on one rank, each counted once */
-    qsort(c->cm, c->ncm, sizeof *c->cm, cm_cmp);
+    if (c->ncm > 1) /* qsort wants a non-NULL base even for no elements */
+        qsort(c->cm, c->ncm, sizeof *c->cm, cm_cmp);
     txa_cm *m = NULL;
     size_t nm = 0;
     int st = txa_sample_sort(comm, c->cm, c->ncm, sizeof *c->cm, cm_cmp, cm_cmp, NULL,
