@@ -3,6 +3,7 @@
  * and every value is formatted by its column's type and kind, so a new dataset in a column
  * table shows up in the export by itself. */
 #include "txetl/export.h"
+#include "txetl/fs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -99,36 +100,6 @@ static int table_write(tx_snapread_table *in, FILE *f, const char *tmp, tx_error
     return rc;
 }
 
-/* mkdir -p. Returns 0 or -1 with errno set. */
-static int mkdir_p(const char *dir)
-{
-    char buf[4096];
-    size_t len = strlen(dir);
-    if (len >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(buf, dir, len + 1);
-    for (size_t i = 1; i < len; i++) {
-        if (buf[i] != '/')
-            continue;
-        buf[i] = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        buf[i] = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return -1;
-    struct stat st;
-    if (stat(buf, &st) != 0)
-        return -1;
-    if (!S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
-}
-
 /* DIR/<group without the leading '/', '/' -> '_'>.csv into out. */
 static int file_name(const char *dir, const char *group, char *out, size_t cap)
 {
@@ -178,7 +149,7 @@ int tx_export_write(const char *snapshot_path, const char *out_dir, tx_export_re
     tx_snapread *rd = NULL;
     memset(out, 0, sizeof *out);
     int rc = tx_snapread_open(snapshot_path, &rd, err);
-    if (rc == TX_OK && mkdir_p(out_dir) != 0)
+    if (rc == TX_OK && tx_mkdir_p(out_dir) != 0)
         rc = tx_error_set(err, TX_ERR, "%s: cannot create output directory: %s", out_dir,
                           strerror(errno));
     for (size_t k = 0; k < NT && rc == TX_OK; k++) {

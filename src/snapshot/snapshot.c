@@ -7,6 +7,7 @@
  * the same branch, so no rank waits in a collective the others skipped. The phases are: make
  * the directory, create the file, the metadata (groups and attributes), each dataset (create,
  * agree, write, agree), close, rename. */
+#include "txetl/fs.h"
 #include "txetl/snapshot.h"
 
 #include <errno.h>
@@ -21,36 +22,6 @@
 #include "txetl/fmt.h"
 #include "txetl/mpiutil.h"
 #include "txetl/snapshot_h5.h"
-
-/* mkdir -p. Returns 0 or -1 with errno set. */
-static int mkdir_p(const char *dir)
-{
-    char buf[PATH_MAX];
-    size_t len = strlen(dir);
-    if (len == 0 || len >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(buf, dir, len + 1);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return -1;
-    struct stat st;
-    if (stat(buf, &st) != 0)
-        return -1;
-    if (!S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
-}
 
 /* ---- attributes (identical on every rank) ---- */
 
@@ -394,7 +365,7 @@ int tx_snapshot_write(MPI_Comm comm, const char *dir, const tx_snapshot *s, char
         st = tx_error_set(err, TX_EUSAGE, "snapshot dir %s: path too long", dir);
     snprintf(base, sizeof base, "snapshot-%s.h5", id);
     w.tmp = tmp;
-    if (st == TX_OK && w.rank == 0 && mkdir_p(dir) != 0)
+    if (st == TX_OK && w.rank == 0 && tx_mkdir_p(dir) != 0)
         st = tx_error_set(err, TX_ERR, "snapshot dir %s: %s", dir, strerror(errno));
     if (tx_agree(comm, st, err) != TX_OK)
         return err ? err->status : TX_ERR;
