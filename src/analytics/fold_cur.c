@@ -142,8 +142,6 @@ static int i64x4_cmp(const void *pa, const void *pb)
 int txa_fold_cur_agree(MPI_Comm comm, txa_fold_cur *c, const tx_fx *fx, const char *fx_name,
                        tx_error *err)
 {
-    int nranks;
-    MPI_Comm_size(comm, &nranks);
     int64_t *mine = TX_XMALLOC(4 * (size_t)(c->n ? c->n : 1) * sizeof *mine);
     for (int k = 0; k < c->n; k++) {
         mine[4 * k] = c->c[k].code;
@@ -152,16 +150,8 @@ int txa_fold_cur_agree(MPI_Comm comm, txa_fold_cur *c, const tx_fx *fx, const ch
         mine[4 * k + 3] = c->c[k].first_missing;
     }
     int nm = 4 * c->n;
-    int *cnt = TX_XMALLOC(2 * (size_t)nranks * sizeof *cnt), *displ = cnt + nranks;
-    MPI_Allgather(&nm, 1, MPI_INT, cnt, 1, MPI_INT, comm);
     size_t total = 0;
-    for (int r = 0; r < nranks; r++) {
-        displ[r] = (int)total;
-        total += (size_t)cnt[r];
-    }
-    int64_t *all = TX_XMALLOC((total ? total : 1) * sizeof *all);
-    MPI_Allgatherv(mine, nm, MPI_INT64_T, all, cnt, displ, MPI_INT64_T, comm);
-    free(cnt);
+    int64_t *all = tx_allgather_var(comm, mine, nm, MPI_INT64_T, sizeof *all, &total);
     free(mine);
     size_t nall = total / 4, ng = 0;
     qsort(all, nall, 4 * sizeof *all, i64x4_cmp);
