@@ -11,13 +11,7 @@
 #include <string.h>
 
 #include "txetl/record.h"
-
-#ifndef TXETL_VERSION
-#define TXETL_VERSION "dev"
-#endif
-#ifndef TXETL_GIT_SHA
-#define TXETL_GIT_SHA "unknown"
-#endif
+#include "txetl/version.h"
 
 #define CMD_ANALYTICS (TX_CLI_LOAD | TX_CLI_SNAPSHOT)
 #define CMD_SERVE (TX_CLI_PUBLISH | TX_CLI_ROUTER)

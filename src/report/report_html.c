@@ -7,13 +7,7 @@
 #include <string.h>
 
 #include "report_internal.h"
-
-#ifndef TXETL_VERSION
-#define TXETL_VERSION "dev"
-#endif
-#ifndef TXETL_GIT_SHA
-#define TXETL_GIT_SHA "unknown"
-#endif
+#include "txetl/version.h"
 
 enum { TOP_N = 20 };
 
