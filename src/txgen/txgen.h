@@ -155,6 +155,11 @@ static inline void txg_puts(txg_sink *s, const char *p)
 size_t txg_fmt_ts(char *b, int64_t us, int style);
 /* Appends text RFC 4180-quoted when it holds , " CR LF or leading/trailing space. */
 void txg_put_text(txg_sink *s, const char *t, size_t n);
+/* The columns txgen's truth and changes files start with, each followed by a comma:
+ * id,customer,date,amount,category,payment,currency, with the amount in integer cents
+ * (cents_as_int) or as a decimal with 2 places. */
+void txg_put_head(txg_sink *s, uint64_t id, uint64_t cust, int32_t date, int64_t cents,
+                  int cents_as_int, const char *cat, const char *pay, const char *cur);
 
 /* Local. Writes one row (its line end included) and, for a bad row, a reject line into rej
  * ("line,offset,reason\n"). */

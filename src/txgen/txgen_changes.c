@@ -170,25 +170,9 @@ static int cmp_id(const void *x, const void *y) { return cmp_id_pos(x, y); }
 
 static void put_ver(txg_sink *s, const ver *v, int truth)
 {
-    char b[128];
-    size_t n = tx_fmt_u64(b, v->id);
-    b[n++] = ',';
-    n += tx_fmt_u64(b + n, v->cust);
-    b[n++] = ',';
-    n += tx_fmt_date(b + n, v->date);
-    b[n++] = ',';
-    n += truth ? tx_fmt_i64(b + n, v->cents) : tx_fmt_cents_digits(b + n, v->cents, 2);
-    b[n++] = ',';
-    txg_put(s, b, n);
-    txg_put_text(s, v->cat, strlen(v->cat));
-    txg_put(s, ",", 1);
-    txg_put_text(s, v->pay, strlen(v->pay));
-    n = 0;
-    b[n++] = ',';
-    memcpy(b + n, v->cur, 3);
-    n += 3;
-    b[n++] = ',';
-    n += truth ? (size_t)tx_fmt_i64(b + n, v->lu_us) : txg_fmt_ts(b + n, v->lu_us, 3);
+    txg_put_head(s, v->id, v->cust, v->date, v->cents, truth, v->cat, v->pay, v->cur);
+    char b[64];
+    size_t n = truth ? (size_t)tx_fmt_i64(b, v->lu_us) : txg_fmt_ts(b, v->lu_us, 3);
     b[n++] = ',';
     b[n++] = truth ? (v->deleted ? '1' : '0') : v->op;
     b[n++] = '\n';
