@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "store_internal.h"
+#include "txetl/alloc.h"
 #include "txetl/record.h"
 
 /* ---- jobs on the loader threads --------------------------------------------------------- */
@@ -98,14 +99,10 @@ static int part_row(void *ctx, unsigned n, char **v, const unsigned long *len, t
 {
     (void)n, (void)len;
     parts *ps = ctx;
-    if (ps->n == ps->cap) {
-        size_t nc = ps->cap ? 2 * ps->cap : 64;
-        part *np = realloc(ps->p, nc * sizeof *np);
-        if (!np)
-            return tx_error_set(err, TX_ENOMEM, "out of memory");
-        ps->p = np;
-        ps->cap = nc;
-    }
+    part *np = tx_grow(ps->p, &ps->cap, ps->n, sizeof *np, 64);
+    if (!np)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    ps->p = np;
     part *p = &ps->p[ps->n++];
     snprintf(p->name, sizeof p->name, "%s", v[0] ? v[0] : "");
     p->hi = INT32_MAX;

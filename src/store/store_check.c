@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "store_internal.h"
+#include "txetl/alloc.h"
 #include "txetl/log.h"
 #include "txetl/schema.h"
 
@@ -204,14 +205,10 @@ static int col_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx
 {
     (void)n, (void)len;
     have *h = ctx;
-    if (h->n == h->cap) {
-        size_t nc = h->cap ? 2 * h->cap : 64;
-        have_col *nw = realloc(h->col, nc * sizeof *nw);
-        if (!nw)
-            return tx_error_set(err, TX_ENOMEM, "out of memory");
-        h->col = nw;
-        h->cap = nc;
-    }
+    have_col *nw = tx_grow(h->col, &h->cap, h->n, sizeof *nw, 64);
+    if (!nw)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    h->col = nw;
     have_col *c = &h->col[h->n++];
     snprintf(c->table, sizeof c->table, "%s", v[0] ? v[0] : "");
     snprintf(c->name, sizeof c->name, "%s", v[1] ? v[1] : "");

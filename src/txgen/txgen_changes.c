@@ -27,10 +27,7 @@ typedef struct vvec {
 
 static void vpush(vvec *a, const ver *x)
 {
-    if (a->n == a->cap) {
-        a->cap = a->cap ? 2 * a->cap : 1024;
-        a->v = TX_XREALLOC(a->v, a->cap * sizeof *a->v);
-    }
+    TX_XGROW(a->v, a->cap, a->n, 1024);
     a->v[a->n++] = *x;
 }
 

@@ -300,10 +300,7 @@ typedef struct truth_vec {
 
 static void truth_push(truth_vec *t, const txg_truth *x)
 {
-    if (t->n == t->cap) {
-        t->cap = t->cap ? 2 * t->cap : 4096;
-        t->v = TX_XREALLOC(t->v, t->cap * sizeof *t->v);
-    }
+    TX_XGROW(t->v, t->cap, t->n, 4096);
     t->v[t->n++] = *x;
 }
 

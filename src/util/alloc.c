@@ -44,3 +44,28 @@ void *tx_xrealloc_at(void *p, size_t n, const char *file, int line)
         tx_out_of_memory(n, file, line);
     return q;
 }
+
+void *tx_grow(void *p, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return p;
+    size_t nc = *cap ? 2 * *cap : (first ? first : 1);
+    if (nc <= n)
+        nc = n + 1;
+    if (elem && nc > SIZE_MAX / elem)
+        return NULL;
+    void *q = realloc(p, nc * elem);
+    if (q != NULL)
+        *cap = nc;
+    return q;
+}
+
+void *tx_xgrow_at(void *p, size_t *cap, size_t n, size_t elem, size_t first, const char *file,
+                  int line)
+{
+    size_t before = *cap;
+    void *q = tx_grow(p, cap, n, elem, first);
+    if (q == NULL)
+        tx_out_of_memory((before ? 2 * before : first) * elem, file, line);
+    return q;
+}
