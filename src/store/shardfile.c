@@ -106,9 +106,8 @@ static int read_group(const char *gb, size_t gl, const char *mine, int own_only)
     return 0;
 }
 
-/* One option file being read: its path, the current line's number, and what the line
- * handler keeps about the current group (each file starts outside any group, as the client
- * library reads it). */
+/* One option file being read: its path, the current line's number, and the state its group
+ * header gave (each file starts outside any group, as the client library reads it). */
 typedef struct opt_file {
     const char *path;
     long lineno;
@@ -116,14 +115,22 @@ typedef struct opt_file {
     char group[64];
 } opt_file;
 
-/* Handles one trimmed, non-empty, non-comment line [b, e) of f; 0 goes on, 1 stops the walk. */
-typedef int (*opt_line_fn)(void *ctx, opt_file *f, const char *b, const char *e);
+/* What a walk does with the lines of an option file. */
+typedef struct opt_reader {
+    /* A group header [b, e) (b[0] is '['; close its ']' or NULL): returns the file's new state,
+     * 0 for a group whose options are of no interest. */
+    int (*group)(void *ctx, opt_file *f, const char *b, const char *close, const char *e);
+    /* An option of a group of interest: its key [kb, ke) trimmed, eq its '=' (NULL without
+     * one), e the line's end. 0 goes on, 1 stops the walk. */
+    int (*option)(void *ctx, opt_file *f, const char *kb, const char *ke, const char *eq,
+                  const char *e);
+} opt_reader;
 
-/* Hands fn every line of the option file at path and of the files it names with !include (as
+/* Hands rd the lines of the option file at path and of the files it names with !include (as
  * the client library does, up to 8 deep; a file named there that cannot be read is skipped).
- * Lines longer than the buffer are cut: their continuation is not a line. 0, 1 when fn stopped
- * the walk, -1 when path cannot be read. */
-static int walk_option_file(const char *path, int depth, opt_line_fn fn, void *ctx)
+ * Lines longer than the buffer are cut: their continuation is not a line. 0, 1 when the walk
+ * was stopped, -1 when path cannot be read. */
+static int walk_option_file(const char *path, int depth, const opt_reader *rd, void *ctx)
 {
     FILE *fp = fopen(path, "r");
     if (!fp)
@@ -146,11 +153,20 @@ static int walk_option_file(const char *path, int depth, opt_line_fn fn, void *c
             trim(&ib, &ie);
             char inc[4096];
             snprintf(inc, sizeof inc, "%.*s", (int)(ie - ib), ib);
-            if (depth < 8 && walk_option_file(inc, depth + 1, fn, ctx) == 1)
+            if (depth < 8 && walk_option_file(inc, depth + 1, rd, ctx) == 1)
                 rc = 1;
             continue;
         }
-        rc = fn(ctx, &f, b, e);
+        if (*b == '[') {
+            f.state = rd->group(ctx, &f, b, memchr(b, ']', (size_t)(e - b)), e);
+            continue;
+        }
+        if (!f.state)
+            continue;
+        const char *eq = memchr(b, '=', (size_t)(e - b));
+        const char *kb = b, *ke = eq ? eq : e;
+        trim(&kb, &ke);
+        rc = rd->option(ctx, &f, kb, ke, eq, e);
     }
     fclose(fp);
     return rc;
@@ -165,25 +181,26 @@ typedef struct db_scan {
     int *found;
 } db_scan;
 
-static int database_line(void *ctx, opt_file *f, const char *b, const char *e)
+static int database_group(void *ctx, opt_file *f, const char *b, const char *close,
+                          const char *e)
 {
+    (void)e;
     db_scan *sc = ctx;
-    if (*b == '[') {
-        const char *close = memchr(b, ']', (size_t)(e - b));
-        if (!close)
-            return 0;
-        const char *gb = b + 1, *ge = close;
-        trim(&gb, &ge);
-        f->state = read_group(gb, (size_t)(ge - gb), sc->mine, sc->own_only);
-        if (f->state == 2 && sc->found)
-            *sc->found = 1;
-        return 0;
-    }
-    if (!f->state)
-        return 0;
-    const char *eq = memchr(b, '=', (size_t)(e - b));
-    const char *kb = b, *ke = eq ? eq : e;
-    trim(&kb, &ke);
+    if (!close)
+        return f->state; /* not a header: the group goes on */
+    const char *gb = b + 1, *ge = close;
+    trim(&gb, &ge);
+    int st = read_group(gb, (size_t)(ge - gb), sc->mine, sc->own_only);
+    if (st == 2 && sc->found)
+        *sc->found = 1;
+    return st;
+}
+
+static int database_option(void *ctx, opt_file *f, const char *kb, const char *ke,
+                           const char *eq, const char *e)
+{
+    (void)f;
+    db_scan *sc = ctx;
     if ((size_t)(ke - kb) != 8 || strncmp(kb, "database", 8) != 0 || !eq)
         return 0;
     const char *vb = eq + 1, *ve = e;
@@ -201,8 +218,9 @@ static int database_line(void *ctx, opt_file *f, const char *b, const char *e)
 static int scan_database(const char *path, const char *mine, char *out, size_t size,
                          int own_only, int *found)
 {
+    static const opt_reader rd = {database_group, database_option};
     db_scan sc = {mine, own_only, out, size, found};
-    return walk_option_file(path, 0, database_line, &sc);
+    return walk_option_file(path, 0, &rd, &sc);
 }
 
 int tx_shardfile_database(const char *path, int index, char *out, size_t size, tx_error *err)
@@ -265,25 +283,24 @@ static int distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-/* Checks one line of a [shard<N>] group: 1 (err set) for an option the client library does
- * not know. */
-static int option_line(void *ctx, opt_file *f, const char *b, const char *e)
+/* [shard<N>] groups are checked. */
+static int option_group(void *ctx, opt_file *f, const char *b, const char *close, const char *e)
 {
+    (void)ctx;
+    const char *gb = b + 1, *ge = close ? close : e;
+    trim(&gb, &ge);
+    snprintf(f->group, sizeof f->group, "%.*s", (int)(ge - gb), gb);
+    return !strncmp(f->group, "shard", 5) && f->group[5] &&
+           strspn(f->group + 5, "0123456789") == strlen(f->group + 5);
+}
+
+/* Checks one option of a [shard<N>] group: 1 (err set) for one the client library does not
+ * know. */
+static int option_check(void *ctx, opt_file *f, const char *kb, const char *ke, const char *eq,
+                        const char *e)
+{
+    (void)eq, (void)e;
     tx_error *err = ctx;
-    if (*b == '[') {
-        const char *close = memchr(b, ']', (size_t)(e - b));
-        const char *gb = b + 1, *ge = close ? close : e;
-        trim(&gb, &ge);
-        snprintf(f->group, sizeof f->group, "%.*s", (int)(ge - gb), gb);
-        f->state = !strncmp(f->group, "shard", 5) && f->group[5] &&
-                   strspn(f->group + 5, "0123456789") == strlen(f->group + 5);
-        return 0;
-    }
-    if (!f->state)
-        return 0;
-    const char *eq = memchr(b, '=', (size_t)(e - b));
-    const char *kb = b, *ke = eq ? eq : e;
-    trim(&kb, &ke);
     char key[64];
     snprintf(key, sizeof key, "%.*s", (int)(ke - kb > 63 ? 63 : ke - kb), kb);
     for (char *p = key; *p; p++)
@@ -314,7 +331,8 @@ static int option_line(void *ctx, opt_file *f, const char *b, const char *e)
 
 int tx_shardfile_check_options(const char *path, tx_error *err)
 {
-    int rc = walk_option_file(path, 0, option_line, err);
+    static const opt_reader rd = {option_group, option_check};
+    int rc = walk_option_file(path, 0, &rd, err);
     if (rc < 0)
         return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
     return rc ? TX_EUSAGE : TX_OK;
