@@ -298,12 +298,6 @@ typedef struct truth_vec {
     size_t n, cap;
 } truth_vec;
 
-static void truth_push(truth_vec *t, const txg_truth *x)
-{
-    TX_XGROW(t->v, t->cap, t->n, 4096);
-    t->v[t->n++] = *x;
-}
-
 /* The winning version of each id of one customer (greatest last_updated, ties: later row). */
 static void customer_truth(const txg_rows *rows, uint64_t base, uint64_t nids, uint64_t cust,
                            const txg_perm *perm, int64_t **best, size_t *bcap, truth_vec *out)
@@ -327,10 +321,10 @@ static void customer_truth(const txg_rows *rows, uint64_t base, uint64_t nids, u
         if (b[k] < 0)
             continue;
         const txg_row *r = &rows->v[b[k]];
-        txg_truth t = {.id = txg_id(perm, r->idx), .cust = cust, .cents = r->cents,
-                       .lu_us = r->lu_us, .date = r->date, .cat = r->cat, .pay = r->pay,
-                       .cur = r->cur};
-        truth_push(out, &t);
+        TX_XGROW(out->v, out->cap, out->n, 4096);
+        out->v[out->n++] = (txg_truth){.id = txg_id(perm, r->idx), .cust = cust,
+                                       .cents = r->cents, .lu_us = r->lu_us, .date = r->date,
+                                       .cat = r->cat, .pay = r->pay, .cur = r->cur};
     }
 }
 
