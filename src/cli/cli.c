@@ -56,7 +56,7 @@ static const struct optdef {
     {"no-publish", CMD_ANALYTICS, K_FLAG, offsetof(tx_cli, load.no_publish), 0, 0, NULL, NULL,
      "do not publish the snapshot to the analytics database (docs/serving.md)"},
     {"print-ddl", TX_CLI_PUBLISH, K_FLAG, offsetof(tx_cli, print_ddl), 0, 0, NULL, NULL,
-     "print the analytics tables' DDL (sql/analytics.sql) and exit"},
+     "print the analytics tables' DDL (build/sql/analytics.sql) and exit"},
     {"dry-run", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.dry_run), 0, 0, NULL, NULL,
      "parse, validate and route; write nothing to the shards"},
     {"audit-inserts", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.audit_inserts), 0, 0, NULL,
