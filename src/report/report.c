@@ -98,14 +98,18 @@ static int read_customers(reader *rd, rpt_snapshot *s)
 
 static int read_revenue(reader *rd, rpt_snapshot *s)
 {
-    int rc = tx_snapread_table_load(rd->r, &tx_snapshot_daily_table, &s->daily, NULL, 0,
-                                    &s->daily.n, rd->err);
-    if (rc == TX_OK)
-        rc = tx_snapread_table_load(rd->r, &tx_snapshot_monthly_table, &s->monthly, NULL, 0,
-                                    &s->monthly.n, rd->err);
-    if (rc == TX_OK)
-        rc = tx_snapread_table_load(rd->r, &tx_snapshot_cur_monthly_table, &s->by_monthly, NULL,
-                                    0, &s->by_monthly.n, rd->err);
+    const struct {
+        const tx_snapshot_table *t;
+        void *rows;
+        size_t *n;
+    } tabs[] = {
+        {&tx_snapshot_daily_table, &s->daily, &s->daily.n},
+        {&tx_snapshot_monthly_table, &s->monthly, &s->monthly.n},
+        {&tx_snapshot_cur_monthly_table, &s->by_monthly, &s->by_monthly.n},
+    };
+    int rc = TX_OK;
+    for (size_t i = 0; i < sizeof tabs / sizeof tabs[0] && rc == TX_OK; i++)
+        rc = tx_snapread_table_load(rd->r, tabs[i].t, tabs[i].rows, NULL, 0, tabs[i].n, rd->err);
     return rc;
 }
 
