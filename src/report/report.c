@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -113,46 +114,59 @@ static int read_revenue(reader *rd, rpt_snapshot *s)
     return rc;
 }
 
+/* One fitted model's attributes in /model/<group>: npar parameters, then the fit's
+ * diagnostics; standard errors se_<name> and stop_reason when present. */
+typedef struct fit_attrs {
+    const char *group;
+    int npar;
+    const char *name[6];
+    double *val[6], *se[4];
+    int *converged;
+    uint64_t *n;
+    char *stop;
+    size_t stop_cap;
+} fit_attrs;
+
+static int read_fit(reader *rd, const fit_attrs *f)
+{
+    int rc = TX_OK;
+    for (int i = 0; i < f->npar + 2 && rc == TX_OK; i++) /* + loglik, grad_norm */
+        rc = num_f64(rd, f->group, f->name[i], f->val[i]);
+    if (rc == TX_OK)
+        rc = num_int(rd, f->group, "converged", f->converged);
+    if (rc == TX_OK)
+        rc = num_u64(rd, f->group, "n", f->n);
+    int present = 0;
+    for (int i = 0; i < f->npar && rc == TX_OK; i++) {
+        char se[32];
+        snprintf(se, sizeof se, "se_%s", f->name[i]);
+        rc = tx_snapread_f64(rd->r, f->group, se, f->se[i], &present, rd->err);
+    }
+    f->stop[0] = '\0';
+    if (rc == TX_OK && tx_snapread_has(rd->r, f->group, "stop_reason"))
+        rc = str(rd, f->group, "stop_reason", f->stop, f->stop_cap);
+    return rc;
+}
+
 static int read_model(reader *rd, rpt_model *m)
 {
-    static const char *const bg_names[] = {"r", "alpha", "a", "b", "loglik", "grad_norm"};
-    static const char *const gg_names[] = {"p", "q", "v", "loglik", "grad_norm"};
+    const fit_attrs bg = {"/model/bgnbd", 4, {"r", "alpha", "a", "b", "loglik", "grad_norm"},
+                          {&m->r, &m->alpha, &m->a, &m->b, &m->bg_loglik, &m->bg_grad_norm},
+                          {&m->se_r, &m->se_alpha, &m->se_a, &m->se_b}, &m->bg_converged,
+                          &m->bg_n, m->bg_stop, sizeof m->bg_stop};
+    const fit_attrs gg = {"/model/gamma_gamma", 3, {"p", "q", "v", "loglik", "grad_norm"},
+                          {&m->p, &m->q, &m->v, &m->gg_loglik, &m->gg_grad_norm},
+                          {&m->se_p, &m->se_q, &m->se_v}, &m->gg_converged, &m->gg_n,
+                          m->gg_stop, sizeof m->gg_stop};
     static const char *const top_names[] = {"horizon_days", "clv_months", "discount_rate"};
-    double *bg[] = {&m->r, &m->alpha, &m->a, &m->b, &m->bg_loglik, &m->bg_grad_norm};
-    double *gg[] = {&m->p, &m->q, &m->v, &m->gg_loglik, &m->gg_grad_norm};
     double *top[] = {&m->horizon_days, &m->clv_months, &m->discount_rate};
-    int rc = TX_OK;
-    for (size_t i = 0; i < 6 && rc == TX_OK; i++)
-        rc = num_f64(rd, "/model/bgnbd", bg_names[i], bg[i]);
+    int rc = read_fit(rd, &bg);
     if (rc == TX_OK)
-        rc = num_int(rd, "/model/bgnbd", "converged", &m->bg_converged);
+        rc = str(rd, bg.group, "unit", m->unit, sizeof m->unit);
     if (rc == TX_OK)
-        rc = num_u64(rd, "/model/bgnbd", "n", &m->bg_n);
-    if (rc == TX_OK)
-        rc = str(rd, "/model/bgnbd", "unit", m->unit, sizeof m->unit);
-    for (size_t i = 0; i < 5 && rc == TX_OK; i++)
-        rc = num_f64(rd, "/model/gamma_gamma", gg_names[i], gg[i]);
-    if (rc == TX_OK)
-        rc = num_int(rd, "/model/gamma_gamma", "converged", &m->gg_converged);
-    if (rc == TX_OK)
-        rc = num_u64(rd, "/model/gamma_gamma", "n", &m->gg_n);
+        rc = read_fit(rd, &gg);
     for (size_t i = 0; i < 3 && rc == TX_OK; i++)
         rc = num_f64(rd, "/model", top_names[i], top[i]);
-    /* Standard errors and stop reasons: read when present (NaN / "" when absent). */
-    static const char *const se_obj[] = {"/model/bgnbd", "/model/bgnbd", "/model/bgnbd",
-                                         "/model/bgnbd", "/model/gamma_gamma",
-                                         "/model/gamma_gamma", "/model/gamma_gamma"};
-    static const char *const se_names[] = {"se_r", "se_alpha", "se_a", "se_b",
-                                           "se_p", "se_q", "se_v"};
-    double *se[] = {&m->se_r, &m->se_alpha, &m->se_a, &m->se_b, &m->se_p, &m->se_q, &m->se_v};
-    int present = 0;
-    for (size_t i = 0; i < 7 && rc == TX_OK; i++)
-        rc = tx_snapread_f64(rd->r, se_obj[i], se_names[i], se[i], &present, rd->err);
-    m->bg_stop[0] = m->gg_stop[0] = '\0';
-    if (rc == TX_OK && tx_snapread_has(rd->r, "/model/bgnbd", "stop_reason"))
-        rc = str(rd, "/model/bgnbd", "stop_reason", m->bg_stop, sizeof m->bg_stop);
-    if (rc == TX_OK && tx_snapread_has(rd->r, "/model/gamma_gamma", "stop_reason"))
-        rc = str(rd, "/model/gamma_gamma", "stop_reason", m->gg_stop, sizeof m->gg_stop);
     return rc;
 }
 
