@@ -13,6 +13,7 @@
 
 #include "store_internal.h"
 #include "txetl/alloc.h"
+#include "txetl/fmt.h"
 #include "txetl/record.h"
 
 /* ---- jobs on the loader threads --------------------------------------------------------- */
@@ -99,10 +100,8 @@ static int part_row(void *ctx, unsigned n, char **v, const unsigned long *len, t
 {
     (void)n, (void)len;
     parts *ps = ctx;
-    part *np = tx_grow(ps->p, &ps->cap, ps->n, sizeof *np, 64);
-    if (!np)
+    if (tx_grow(&ps->p, &ps->cap, ps->n, sizeof *ps->p, 64) != 0)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
-    ps->p = np;
     part *p = &ps->p[ps->n++];
     snprintf(p->name, sizeof p->name, "%s", v[0] ? v[0] : "");
     p->hi = INT32_MAX;
@@ -271,20 +270,6 @@ static int block_row(void *ctx, unsigned n, char **v, const unsigned long *len, 
     return b->fn(b->ctx, strtoull(v[0], NULL, 10), v[1], len[1], err);
 }
 
-/* Decimal digits of v at out; returns their count. */
-static size_t put_u64(char *out, uint64_t v)
-{
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 int tx_mdb_dir_lookup(tx_store *s, const uint64_t *blocks, size_t n, tx_store_block_fn fn,
                       void *ctx, tx_error *err)
 {
@@ -297,7 +282,7 @@ int tx_mdb_dir_lookup(tx_store *s, const uint64_t *blocks, size_t n, tx_store_bl
     for (size_t i = 0; i < n; i++) {
         if (i)
             q.p[q.len++] = ',';
-        q.len += put_u64(q.p + q.len, blocks[i]);
+        q.len += (size_t)tx_fmt_u64(q.p + q.len, blocks[i]);
     }
     q.p[q.len++] = ')';
     q.p[q.len] = '\0';

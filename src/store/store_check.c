@@ -205,10 +205,8 @@ static int col_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx
 {
     (void)n, (void)len;
     have *h = ctx;
-    have_col *nw = tx_grow(h->col, &h->cap, h->n, sizeof *nw, 64);
-    if (!nw)
+    if (tx_grow(&h->col, &h->cap, h->n, sizeof *h->col, 64) != 0)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
-    h->col = nw;
     have_col *c = &h->col[h->n++];
     snprintf(c->table, sizeof c->table, "%s", v[0] ? v[0] : "");
     snprintf(c->name, sizeof c->name, "%s", v[1] ? v[1] : "");

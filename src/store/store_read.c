@@ -91,10 +91,8 @@ static int part_row(void *ctx, unsigned n, char **v, const unsigned long *len, t
                                                    "RSTUVWXYZ0123456789_") != len[0])
         return tx_error_set(err, TX_ERR, "TransactionsOptimized has a partition named '%.64s'",
                             v[0]);
-    void *np = tx_grow(l->name, &l->cap, l->n, sizeof *l->name, 64);
-    if (!np)
+    if (tx_grow(&l->name, &l->cap, l->n, sizeof *l->name, 64) != 0)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
-    l->name = np;
     memcpy(l->name[l->n++], v[0], len[0] + 1);
     return TX_OK;
 }

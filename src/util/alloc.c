@@ -4,6 +4,7 @@
 #include <mpi.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "txetl/log.h"
 
@@ -45,7 +46,8 @@ void *tx_xrealloc_at(void *p, size_t n, const char *file, int line)
     return q;
 }
 
-void *tx_grow(void *p, size_t *cap, size_t n, size_t elem, size_t first)
+/* The grown array, or NULL (p untouched) when memory runs out. */
+static void *grow(void *p, size_t *cap, size_t n, size_t elem, size_t first)
 {
     if (n < *cap)
         return p;
@@ -60,11 +62,22 @@ void *tx_grow(void *p, size_t *cap, size_t n, size_t elem, size_t first)
     return q;
 }
 
+int tx_grow(void *pp, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    void *p;
+    memcpy(&p, pp, sizeof p); /* pp is a T **: read and write the pointer as bytes */
+    void *q = grow(p, cap, n, elem, first);
+    if (q == NULL)
+        return -1;
+    memcpy(pp, &q, sizeof q);
+    return 0;
+}
+
 void *tx_xgrow_at(void *p, size_t *cap, size_t n, size_t elem, size_t first, const char *file,
                   int line)
 {
     size_t before = *cap;
-    void *q = tx_grow(p, cap, n, elem, first);
+    void *q = grow(p, cap, n, elem, first);
     if (q == NULL)
         tx_out_of_memory((before ? 2 * before : first) * elem, file, line);
     return q;
