@@ -80,15 +80,23 @@ static void squeeze(const char *b, const char *e, char *out, size_t size)
     out[o] = '\0';
 }
 
+/* A definition line [b, e) of a CREATE TABLE without its trailing comma and blanks, squeezed
+ * into def; returns its new end. */
+static const char *line_def(const char *b, const char *e, char *def, size_t size)
+{
+    while (e > b && (e[-1] == ',' || isspace((unsigned char)e[-1])))
+        e--;
+    squeeze(b, e, def, size);
+    return e;
+}
+
 /* One column line "name TYPE [NOT NULL] [DEFAULT ...] ...," of a CREATE TABLE. */
 static void parse_col(want_table *t, const char *b, const char *e)
 {
     if (t->ncols == MAX_COLS)
         return;
     want_col *c = &t->col[t->ncols++];
-    while (e > b && (e[-1] == ',' || isspace((unsigned char)e[-1])))
-        e--;
-    squeeze(b, e, c->def, sizeof c->def);
+    e = line_def(b, e, c->def, sizeof c->def);
     const char *n = b;
     while (n < e && !isspace((unsigned char)*n))
         n++;
@@ -121,9 +129,7 @@ static void parse_key(want_table *t, const char *b, const char *e)
     if (t->nkeys == MAX_KEYS)
         return;
     want_key *k = &t->key[t->nkeys++];
-    while (e > b && (e[-1] == ',' || isspace((unsigned char)e[-1])))
-        e--;
-    squeeze(b, e, k->def, sizeof k->def);
+    e = line_def(b, e, k->def, sizeof k->def);
     const char *p = b + 3, *open = memchr(b, '(', (size_t)(e - b));
     const char *close = open ? memchr(open, ')', (size_t)(e - open)) : NULL;
     if (!open || !close) {
