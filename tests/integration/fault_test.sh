@@ -17,16 +17,10 @@
 #     start-up): the second exits 1 naming the run lock and writes nothing, the first succeeds.
 set -euo pipefail
 build=$1 work=$2
-src=$(cd "$(dirname "$0")/../.." && pwd)
-here=$src/tests/integration
-check="/usr/bin/python3 $here/txcheck.py"
+source "$(dirname "$0")/lib.sh"
 cdc="/usr/bin/python3 $here/cdc_check.py"
-shards_sh="$src/scripts/shards.sh"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export TXETL_SHARD_BUFFER_POOL=${TXETL_SHARD_BUFFER_POOL:-256M}
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
-dir=$work/s   # short: unix socket paths are limited to 107 bytes
-cnf=$dir/shards.cnf
+own_cluster "$work"
 
 bg_pids=()
 cleanup() {
