@@ -160,15 +160,9 @@ static int parse_date(const char *s, int32_t *out)
 {
     int y, m, d;
     char extra;
-    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
+    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3)
         return -1;
-    int32_t days = tx_days_from_civil(y, m, d);
-    int yy, mm, dd;
-    tx_civil_from_days(days, &yy, &mm, &dd);
-    if (yy != y || mm != m || dd != d)
-        return -1;
-    *out = days;
-    return 0;
+    return tx_civil_days(y, m, d, out);
 }
 
 static int parse_num(const char *name, const char *s, double lo, double hi, double *out,

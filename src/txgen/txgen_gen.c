@@ -69,16 +69,7 @@ int txg_parse_date(const char *s, int32_t *days)
     for (int i = 0; i < 10; i++)
         if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
             return -1;
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    if (m < 1 || m > 12 || d < 1 || d > 31)
-        return -1;
-    int32_t z = tx_days_from_civil(y, m, d);
-    int yy, mm, dd;
-    tx_civil_from_days(z, &yy, &mm, &dd);
-    if (yy != y || mm != m || dd != d)
-        return -1;
-    *days = z;
-    return 0;
+    return tx_civil_days(atoi(s), atoi(s + 5), atoi(s + 8), days);
 }
 
 /* ---- Text tables ---- */
