@@ -290,32 +290,38 @@ static int load_table(pub *p, size_t table, const tx_snapshot_table *st, const c
     return rc;
 }
 
+/* A DOUBLE field: %.17g (exact), NULL when not finite. */
+static int put_f64(tx_buf *b, double x)
+{
+    char v[32];
+    return isfinite(x) ? put_field(b, v, (size_t)snprintf(v, sizeof v, "%.17g", x), 0)
+                       : put_null(b, 0);
+}
+
+/* An integer field, NULL when !has. */
+static int put_i64(tx_buf *b, int64_t x, int has)
+{
+    char v[32];
+    return has ? put_field(b, v, (size_t)snprintf(v, sizeof v, "%lld", (long long)x), 0)
+               : put_null(b, 0);
+}
+
 /* One model_params line. NAN value / se: NULL. */
 static int param_line(pub *p, tx_buf *b, const char *model, const char *param, double value,
                       double se, int64_t converged, int has_conv, double loglik, double gnorm,
                       int64_t n, int has_n, const char *unit)
 {
-    char v[64];
     int rc = put_field(b, model, strlen(model), 1);
     if (rc == TX_OK)
         rc = put_field(b, param, strlen(param), 0);
-    const double d[2] = {value, se};
-    for (int i = 0; i < 2 && rc == TX_OK; i++)
-        rc = d[i] == d[i] && d[i] - d[i] == 0 ? put_field(b, v, (size_t)snprintf(v, sizeof v,
-                                                                                  "%.17g", d[i]), 0)
-                                              : put_null(b, 0);
-    if (rc == TX_OK)
-        rc = has_conv ? put_field(b, v, (size_t)snprintf(v, sizeof v, "%lld", (long long)converged),
-                                  0)
-                      : put_null(b, 0);
-    const double e[2] = {loglik, gnorm};
-    for (int i = 0; i < 2 && rc == TX_OK; i++)
-        rc = e[i] == e[i] && e[i] - e[i] == 0 ? put_field(b, v, (size_t)snprintf(v, sizeof v,
-                                                                                  "%.17g", e[i]), 0)
-                                              : put_null(b, 0);
-    if (rc == TX_OK)
-        rc = has_n ? put_field(b, v, (size_t)snprintf(v, sizeof v, "%lld", (long long)n), 0)
-                   : put_null(b, 0);
+    const struct {
+        int is_int, has; /* an integer (NULL unless has), else a double */
+        double d;
+        int64_t i;
+    } f[] = {{0, 1, value, 0},  {0, 1, se, 0},    {1, has_conv, 0, converged},
+             {0, 1, loglik, 0}, {0, 1, gnorm, 0}, {1, has_n, 0, n}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0] && rc == TX_OK; i++)
+        rc = f[i].is_int ? put_i64(b, f[i].i, f[i].has) : put_f64(b, f[i].d);
     if (rc == TX_OK)
         rc = unit ? put_field(b, unit, strlen(unit), 0) : put_null(b, 0);
     if (rc == TX_OK)
