@@ -590,6 +590,17 @@ static void check_no_holdout(const char *path)
         H5Fclose(f);
 }
 
+/* This rank's share of all, dealt round robin: a new array of *n transactions. */
+static tx_txn *round_robin(const tx_txn *all, size_t nall, int rank, int nranks, size_t *n)
+{
+    tx_txn *mine = malloc((nall ? nall : 1) * sizeof *mine);
+    *n = 0;
+    for (size_t i = 0; i < nall; i++)
+        if ((int)(i % (size_t)nranks) == rank)
+            mine[(*n)++] = all[i];
+    return mine;
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -614,10 +625,7 @@ int main(int argc, char **argv)
     /* Day unit, explicit as-of, round robin. */
     {
         size_t n = 0;
-        tx_txn *mine = malloc(nall * sizeof *mine);
-        for (size_t i = 0; i < nall; i++)
-            if ((int)(i % (size_t)nranks) == rank)
-                mine[n++] = all[i];
+        tx_txn *mine = round_robin(all, nall, rank, nranks, &n);
         snprintf(dir, sizeof dir, "reduce-day-np%d", nranks);
         snprintf(run.run_id, sizeof run.run_id, "test-day");
         tx_error_clear(&err);
@@ -673,10 +681,7 @@ int main(int argc, char **argv)
         tx_analytics_opts h = opts;
         h.holdout_start = DAY0 + 400;
         size_t n = 0;
-        tx_txn *mine = malloc(nall * sizeof *mine);
-        for (size_t i = 0; i < nall; i++)
-            if ((int)(i % (size_t)nranks) == rank)
-                mine[n++] = all[i];
+        tx_txn *mine = round_robin(all, nall, rank, nranks, &n);
         snprintf(dir, sizeof dir, "reduce-holdout-np%d", nranks);
         snprintf(run.run_id, sizeof run.run_id, "test-holdout");
         tx_error_clear(&err);
