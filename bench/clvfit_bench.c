@@ -17,6 +17,7 @@
 
 #include "clv_sim.h"
 #include "txetl/clv.h"
+#include "txetl/cmp.h"
 
 static double now(void)
 {
@@ -35,11 +36,9 @@ static double cpu_now(void) /* the predictions: CPU time (the box is shared) */
 static int cmp_triple(const void *pa, const void *pb)
 {
     const tx_clv_customer *a = pa, *b = pb;
-    if (a->x != b->x)
-        return a->x < b->x ? -1 : 1;
-    if (a->t_x != b->t_x)
-        return a->t_x < b->t_x ? -1 : 1;
-    return (a->T > b->T) - (a->T < b->T);
+    int c = TX_CMP(a->x, b->x);
+    c = c ? c : TX_CMP(a->t_x, b->t_x);
+    return c ? c : TX_CMP(a->T, b->T);
 }
 
 /* Distinct (x, t_x, T) among the customers (sorts a copy). */

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "txetl/calendar.h"
 #include "txetl/clv.h"
+#include "txetl/cmp.h"
 
 #ifndef CDNOW_CSV
 #error "CDNOW_CSV must name cdnowElog.csv"
@@ -28,9 +29,8 @@ typedef struct row {
 static int cmp_row(const void *pa, const void *pb)
 {
     const row *a = pa, *b = pb;
-    if (a->id != b->id)
-        return a->id < b->id ? -1 : 1;
-    return (a->day > b->day) - (a->day < b->day);
+    int c = TX_CMP(a->id, b->id);
+    return c ? c : TX_CMP(a->day, b->day);
 }
 
 /* Per-customer summary as lifetimes' summary_data_from_transaction_data: purchases summed per
