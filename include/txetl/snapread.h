@@ -5,9 +5,11 @@
  * see the same columns with the same meaning.
  *
  * Besides its element type, a column may have a meaning its type does not say (a day, a
- * YYYYMM month, cents, an index into segment_names): tx_snapread_kind names it, from one list
- * per table, and tx_snapread_text formats a value by it. A dataset added to a column table
- * (and, when it needs one, a line in that list) reaches every reader by itself. */
+ * YYYYMM month, cents, an index into segment_names): tx_snapread_kind names it, by the
+ * dataset's name (the same name means the same in every table: date, first_purchase and
+ * last_purchase are days, month a YYYYMM month, segment an index, an i64 *_cents money), and
+ * tx_snapread_text formats a value by it. A dataset added to a column table (and, when its
+ * name says nothing yet, a line in snapread.c's list) reaches every reader by itself. */
 #ifndef TXETL_SNAPREAD_H
 #define TXETL_SNAPREAD_H
 
@@ -29,7 +31,8 @@ typedef enum tx_snapread_kind {
     TX_SNAPREAD_SEGMENT, /* u8 index into the group attribute segment_names */
 } tx_snapread_kind;
 
-/* Local. The kind of column c of table t (TX_SNAPREAD_PLAIN unless listed). */
+/* Local. The kind of column c of table t, by its name (TX_SNAPREAD_PLAIN unless it says
+ * more). */
 tx_snapread_kind tx_snapread_kind_of(const tx_snapshot_table *t, const tx_snapshot_column *c);
 
 /* An open snapshot file. */

@@ -17,62 +17,26 @@ enum { MAX_COLS = 64 };
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- column kinds: one list per table, keyed by struct member ---- */
+/* ---- column kinds: by dataset name, which means the same in every table ---- */
 
-typedef struct col_kind_def {
-    size_t member; /* offsetof in the table's struct, as in tx_snapshot_column */
-    tx_snapread_kind kind;
-} col_kind_def;
-
-static const col_kind_def customers_kinds[] = {
-    {offsetof(tx_snapshot_customers, first_purchase), TX_SNAPREAD_DATE},
-    {offsetof(tx_snapshot_customers, last_purchase), TX_SNAPREAD_DATE},
-    {offsetof(tx_snapshot_customers, revenue_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_customers, segment), TX_SNAPREAD_SEGMENT},
-};
-static const col_kind_def daily_kinds[] = {
-    {offsetof(tx_snapshot_daily, date), TX_SNAPREAD_DATE},
-    {offsetof(tx_snapshot_daily, revenue_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_daily, gross_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_daily, refunds_cents), TX_SNAPREAD_CENTS},
-};
-static const col_kind_def monthly_kinds[] = {
-    {offsetof(tx_snapshot_monthly, month), TX_SNAPREAD_MONTH},
-    {offsetof(tx_snapshot_monthly, revenue_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_monthly, gross_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_monthly, refunds_cents), TX_SNAPREAD_CENTS},
-};
-static const col_kind_def cur_daily_kinds[] = {
-    {offsetof(tx_snapshot_cur_daily, date), TX_SNAPREAD_DATE},
-    {offsetof(tx_snapshot_cur_daily, revenue_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_cur_daily, gross_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_cur_daily, refunds_cents), TX_SNAPREAD_CENTS},
-};
-static const col_kind_def cur_monthly_kinds[] = {
-    {offsetof(tx_snapshot_cur_monthly, month), TX_SNAPREAD_MONTH},
-    {offsetof(tx_snapshot_cur_monthly, revenue_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_cur_monthly, gross_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_cur_monthly, refunds_cents), TX_SNAPREAD_CENTS},
-};
 static const struct {
-    const tx_snapshot_table *t;
-    const col_kind_def *kinds;
-    size_t n;
-} kind_lists[] = {
-    {&tx_snapshot_customers_table, customers_kinds, NELEMS(customers_kinds)},
-    {&tx_snapshot_daily_table, daily_kinds, NELEMS(daily_kinds)},
-    {&tx_snapshot_monthly_table, monthly_kinds, NELEMS(monthly_kinds)},
-    {&tx_snapshot_cur_daily_table, cur_daily_kinds, NELEMS(cur_daily_kinds)},
-    {&tx_snapshot_cur_monthly_table, cur_monthly_kinds, NELEMS(cur_monthly_kinds)},
+    const char *name;
+    tx_snapread_kind kind;
+} named_kinds[] = {
+    {"date", TX_SNAPREAD_DATE},     {"first_purchase", TX_SNAPREAD_DATE},
+    {"last_purchase", TX_SNAPREAD_DATE}, {"month", TX_SNAPREAD_MONTH},
+    {"segment", TX_SNAPREAD_SEGMENT},
 };
 
 tx_snapread_kind tx_snapread_kind_of(const tx_snapshot_table *t, const tx_snapshot_column *c)
 {
-    for (size_t i = 0; i < NELEMS(kind_lists); i++)
-        if (kind_lists[i].t == t)
-            for (size_t k = 0; k < kind_lists[i].n; k++)
-                if (kind_lists[i].kinds[k].member == c->member)
-                    return kind_lists[i].kinds[k].kind;
+    (void)t;
+    for (size_t i = 0; i < NELEMS(named_kinds); i++)
+        if (strcmp(c->name, named_kinds[i].name) == 0)
+            return named_kinds[i].kind;
+    size_t len = strlen(c->name);
+    if (c->type == TX_SNAP_I64 && len > 6 && strcmp(c->name + len - 6, "_cents") == 0)
+        return TX_SNAPREAD_CENTS; /* revenue_cents, gross_cents, ...: money */
     return TX_SNAPREAD_PLAIN;
 }
 
