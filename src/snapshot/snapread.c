@@ -86,6 +86,19 @@ int tx_snapread_has(tx_snapread *r, const char *obj, const char *name)
     return name == NULL || H5Aexists_by_name(r->file, obj, name, H5P_DEFAULT) > 0;
 }
 
+/* Releases what an attribute read opened (a handle < 0 was never opened). */
+static void close_attr(hid_t attr, hid_t space, hid_t ftype, hid_t mtype)
+{
+    if (mtype >= 0)
+        H5Tclose(mtype);
+    if (ftype >= 0)
+        H5Tclose(ftype);
+    if (space >= 0)
+        H5Sclose(space);
+    if (attr >= 0)
+        H5Aclose(attr);
+}
+
 /* Opens attribute obj@name; a negative hid on error (recorded in err). */
 static hid_t open_attr(tx_snapread *r, const char *obj, const char *name, tx_error *err)
 {
@@ -169,14 +182,7 @@ out:
     }
     *out = res;
     *nout = rc == TX_OK ? n : 0;
-    if (mtype >= 0)
-        H5Tclose(mtype);
-    if (ftype >= 0)
-        H5Tclose(ftype);
-    if (space >= 0)
-        H5Sclose(space);
-    if (attr >= 0)
-        H5Aclose(attr);
+    close_attr(attr, space, ftype, mtype);
     return rc;
 }
 
@@ -241,13 +247,7 @@ static int read_number(tx_snapread *r, const char *obj, const char *name, hid_t 
     }
     if (rc == TX_OK && present)
         *present = 1;
-    if (ntype >= 0)
-        H5Tclose(ntype);
-    if (ftype >= 0)
-        H5Tclose(ftype);
-    if (space >= 0)
-        H5Sclose(space);
-    H5Aclose(attr);
+    close_attr(attr, space, ftype, ntype);
     return rc;
 }
 
