@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "txetl/cmp.h"
+
 typedef struct ver {
     uint64_t id, cust;
     int64_t cents, lu_us;
@@ -126,14 +128,7 @@ static int read_truth(const char *path, vvec *out, tx_error *err)
 
 static ver *find(vvec *a, uint64_t id)
 {
-    size_t lo = 0, hi = a->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (a->v[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = tx_lower_bound_u64(a->v, a->n, sizeof *a->v, offsetof(ver, id), id);
     return lo < a->n && a->v[lo].id == id ? &a->v[lo] : NULL;
 }
 
