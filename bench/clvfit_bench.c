@@ -78,7 +78,7 @@ int main(int argc, char **argv)
     sim_rng g;
     sim_seed(&g, 12345);
     for (size_t i = 0; i < n; i++)
-        sim_customer(&g, &P, 548.0 + (double)(int)(sim_unif(&g) * 548.0), day_grid, &c[i]);
+        sim_customer(&g, &P, 548.0 + (double)(int)(tx_rng_unif(&g) * 548.0), day_grid, &c[i]);
     size_t ntriples = distinct_triples(c, n), nrep = 0;
     for (size_t i = 0; i < n; i++)
         nrep += c[i].x > 0.0 && c[i].monetary > 0.0;

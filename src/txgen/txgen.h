@@ -14,6 +14,7 @@
 #include "txetl/fmt.h"
 #include "txetl/hash.h"
 #include "txetl/record.h"
+#include "txetl/rng.h"
 
 /* The model's true parameters (time unit: days; money: dollars). */
 #define TXG_R 0.75
@@ -27,10 +28,8 @@
 #define TXG_TRICKY_RATE 0.05
 #define TXG_MAX_COLS 64
 
-/* ---- PRNG: xoshiro256**, seeded by splitmix64 (tx_splitmix64, hash.h). ---- */
-typedef struct txg_rng {
-    uint64_t s[4];
-} txg_rng;
+/* ---- PRNG: xoshiro256** (rng.h), seeded by splitmix64 (tx_splitmix64, hash.h). ---- */
+typedef tx_rng txg_rng;
 
 void txg_rng_seed(txg_rng *g, uint64_t seed, uint64_t stream);
 uint64_t txg_next(txg_rng *g);

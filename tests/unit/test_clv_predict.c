@@ -92,7 +92,7 @@ int main(void)
     sim_rng g;
     sim_seed(&g, 777);
     for (size_t i = 0; i < NSIM; i++)
-        sim_customer(&g, &P, 548.0 + (double)(int)(sim_unif(&g) * 548.0), 1, &days[i]);
+        sim_customer(&g, &P, 548.0 + (double)(int)(tx_rng_unif(&g) * 548.0), 1, &days[i]);
     const tx_clv_customer host[NHOST] = {
         {0, 0, 0, 0},       {0, 0, 1e12, 0},    {1000, 364, 365, 10}, {2, 40, 30, 1},
         {1, 1e-9, 1e-9, 1}, {3, 1, 1e300, 1},   {NAN, 1, 2, 1},       {2, NAN, 700, 5},
