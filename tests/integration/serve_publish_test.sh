@@ -8,7 +8,6 @@
 set -euo pipefail
 build=$1 work=$2
 source "$(dirname "$0")/lib.sh"
-check="/usr/bin/python3 $here/serve_check.py"
 work_in "$work"
 dir=$(mktemp -d /tmp/txpub.XXXXXX)
 poller=""
@@ -31,11 +30,11 @@ $mpirun -n 2 "$build/txetl" load --shards "$cnf" --snapshot-dir snaps --no-publi
 $mpirun -n 2 "$build/txetl" load --shards "$cnf" --snapshot-dir snaps "${fx[@]}" a.csv 2>&1 |
   tee load.log
 grep -q 'published .* to CustomerAnalytics (\[shard0\])' load.log
-$check values "$cnf" snaps/latest.h5
+$serve values "$cnf" snaps/latest.h5
 
 # a reader polling during further publications sees one snapshot at a time
 rm -f stop
-$check poll "$cnf" stop seen.txt & poller=$!
+$serve poll "$cnf" stop seen.txt & poller=$!
 sleep 1
 for d in 2024-06-30 2024-09-30; do
   $mpirun -n 2 "$build/txetl" snapshot --shards "$cnf" --snapshot-dir snaps --as-of $d --quiet \
@@ -45,7 +44,7 @@ done
 touch stop
 wait "$poller"; poller=""
 (( $(wc -l < seen.txt) >= 3 )) || { echo "FAIL: the poller saw only $(cat seen.txt)"; exit 1; }
-$check values "$cnf" snaps/latest.h5
+$serve values "$cnf" snaps/latest.h5
 # every publication has its row, the live one is the newest
 [[ $(sql "SELECT COUNT(*) FROM CustomerAnalytics.snapshots") == 3 ]]
 [[ -z $(sql "SHOW TABLES FROM CustomerAnalytics LIKE '%\\_new'") && \
@@ -62,16 +61,16 @@ chmod 600 pub.cnf
 "$build/txetl" publish snaps/latest.h5 --shards pub.cnf --verbose 2> publish_verbose.log | tee publish.log
 grep -q '(\[analytics\])' publish.log
 ! grep -q 'pub-secret-1' publish_verbose.log publish.log
-$check values pub.cnf snaps/latest.h5
+$serve values pub.cnf snaps/latest.h5
 printf '[analytics]\nsocket=%s\nuser=bi\npassword=bi-secret-1\n[shard0]\nsocket=%s\n' "$dir/shard0/sock" "$dir/shard0/sock" > bi.cnf
 chmod 600 bi.cnf
-$check grants bi.cnf
+$serve grants bi.cnf
 # a publication the BI account attempts fails, names the group, and changes nothing
 if "$build/txetl" publish snaps/latest.h5 --shards bi.cnf 2> bi_err.log; then
   echo "FAIL: publish with the BI account succeeded"; exit 1
 fi
 grep -q 'analytics server' bi_err.log
-$check values pub.cnf snaps/latest.h5
+$serve values pub.cnf snaps/latest.h5
 # timing line (docs/serving.md)
 grep -o 'in [0-9.]* s (read.*' publish.log
 echo "serve_publish: ok"
