@@ -38,6 +38,7 @@ set -euo pipefail
 
 PROG=slurm-local.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/slurm-conf.sh"
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/dir-args.sh"
 die()  { echo "$PROG: error: $*" >&2; exit 1; }
 usage_die() { echo "$PROG: $*" >&2; echo "Try '$PROG --help'." >&2; exit 2; }
 note() { echo "$PROG: $*"; }
@@ -310,17 +311,7 @@ cmd_status() {
 (($#)) || usage_die "missing command (up, down, status, env)"
 cmd=$1; shift
 case $cmd in -h|--help|help) usage; exit 0 ;; esac
-wipe=0 dir=""
-while (($#)); do
-  case $1 in
-    --wipe) [[ $cmd == down ]] || usage_die "--wipe is for 'down'"; wipe=1; shift ;;
-    -h|--help) usage; exit 0 ;;
-    -*) usage_die "$cmd: unknown option '$1'" ;;
-    *) [[ -z $dir ]] || usage_die "$cmd: too many arguments"; dir=$1; shift ;;
-  esac
-done
-[[ -n $dir ]] || usage_die "usage: $PROG $cmd DIR"
-dir=$(abspath "$dir")
+dir_args "$cmd" "$cmd DIR" "$@"
 case $cmd in
   up) cmd_up "$dir" ;;
   down) cmd_down "$dir" "$wipe" ;;
