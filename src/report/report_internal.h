@@ -60,6 +60,30 @@ typedef struct rpt_snapshot {
     rpt_holdout holdout;
 } rpt_snapshot;
 
+/* A period comparison of the dashboard (report_period.c): net revenue (reporting currency,
+ * cents) of a current period against an earlier one, each a day range [from, to] (days since
+ * 1970-01-01, inclusive); have_* = the snapshot has any revenue row in that period. */
+typedef struct rpt_period {
+    int32_t cur_from, cur_to, prev_from, prev_to;
+    int64_t cur_cents, prev_cents;
+    int have_cur, have_prev;
+} rpt_period;
+
+typedef struct rpt_periods {
+    rpt_period mtd; /* days 1..d of as-of's month vs days 1..d of the month before (clamped) */
+    rpt_period mom; /* the last complete month vs the month before it */
+    rpt_period yoy; /* the last complete month vs the same month a year earlier */
+} rpt_periods;
+
+/* Local, pure. The comparisons as of day as_of: MTD from the daily rows, MoM and YoY from the
+ * monthly rows. "The last complete month" is as-of's month when as-of is its last day, else
+ * the month before. */
+void rpt_periods_compute(const tx_snapshot_daily *d, const tx_snapshot_monthly *m,
+                         int32_t as_of, rpt_periods *out);
+/* Local, pure. 0 when the earlier period has no data (the change is "n/a"); else 1 with
+ * *abs_cents = current - earlier and *frac = that / earlier (NaN when earlier <= 0). */
+int rpt_period_change(const rpt_period *p, int64_t *abs_cents, double *frac);
+
 /* One RFM segment's totals (report_html.c computes them, the segment chart draws them). */
 typedef struct rpt_segstat {
     const char *name;
