@@ -462,8 +462,18 @@ static int read_holdout(reader *rd, rpt_holdout *h)
     return rc;
 }
 
+/* /cohorts, when the snapshot has it (snapshots before it was added have none). */
+static int read_cohorts(reader *rd, rpt_snapshot *s)
+{
+    if (!object_exists(rd->file, tx_snapshot_cohorts_table.group))
+        return TX_OK;
+    s->has_cohorts = 1;
+    return read_table(rd, &tx_snapshot_cohorts_table, &s->cohorts, NULL, 0, &s->cohorts.n);
+}
+
 static void snapshot_free(rpt_snapshot *s)
 {
+    tx_snapshot_table_free(&tx_snapshot_cohorts_table, &s->cohorts);
     tx_snapshot_table_free(&tx_snapshot_customers_table, &s->cust);
     for (size_t i = 0; i < s->nseg; i++)
         free(s->segment_names[i]);
@@ -493,6 +503,8 @@ static int snapshot_read(const char *path, rpt_snapshot *s, tx_error *err)
         rc = read_model(&rd, &s->model);
     if (rc == TX_OK)
         rc = read_holdout(&rd, &s->holdout);
+    if (rc == TX_OK)
+        rc = read_cohorts(&rd, s);
     if (H5Fclose(rd.file) < 0 && rc == TX_OK)
         rc = tx_error_set(err, TX_ERR, "%s: cannot close HDF5 file", path);
     return rc;

@@ -58,6 +58,8 @@ typedef struct rpt_snapshot {
     tx_snapshot_cur_monthly by_monthly; /* /revenue/by_currency/monthly (original currencies) */
     rpt_model model;
     rpt_holdout holdout;
+    tx_snapshot_cohorts cohorts; /* /cohorts (empty in snapshots without it) */
+    int has_cohorts;             /* the snapshot has a /cohorts table */
 } rpt_snapshot;
 
 /* A period comparison of the dashboard (report_period.c): net revenue (reporting currency,
@@ -123,6 +125,14 @@ void rpt_chart_segments(FILE *out, const rpt_segstat *s, size_t n);  /* chart-se
 void rpt_chart_clv_hist(FILE *out, const double *sorted, size_t n);  /* chart-clv-hist */
 /* Mean actual vs mean predicted holdout purchases by calibration frequency. */
 void rpt_chart_holdout(FILE *out, const rpt_holdout *h);             /* chart-holdout */
+
+/* Dashboard sections of report_dash.c: "Period comparisons" (MTD, MoM, YoY: section
+ * #periods, cards #period-mtd, #period-mom, #period-yoy) and "Cohorts" (section #cohorts,
+ * tables #cohort-customers and #cohort-revenue, heat-shaded). */
+void rpt_write_periods(FILE *out, const rpt_snapshot *s);
+void rpt_write_cohorts(FILE *out, const rpt_snapshot *s);
+/* The CSS rules of those sections (appended to the page's style sheet). */
+extern const char rpt_dash_css[];
 
 /* Local. Writes the whole dashboard for snap to out. Returns TX_OK, TX_ENOMEM, or TX_ERR when
  * the stream reports a write error (the message names out_name). */
