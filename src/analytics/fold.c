@@ -10,7 +10,12 @@
  * add up over ranks. A month lies in two sources only when a range boundary cuts it (at most
  * one per boundary): for those "shared" months, known from the declared ranges before any row,
  * each partial keeps a bit per shared month instead of counting it, the merge ors the bits and
- * counts each customer once. Every other month is in one source and counted as it streams. */
+ * counts each customer once. Every other month is in one source and counted as it streams.
+ *
+ * Cohorts (cohort.c): each partial also sums its latest month's revenue; when the customer's
+ * rows move on to a later month, (customer, month, sum) of the month left behind is kept, and
+ * txa_fold_take_months adds every partial's last month. A cut month may so come from two ranks:
+ * cohort.c adds them up. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
