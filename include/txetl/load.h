@@ -19,6 +19,7 @@ typedef struct tx_load_opts {
     int no_snapshot;           /* --no-snapshot */
     int no_publish;            /* --no-publish: no analytics database refresh after the snapshot */
     int dry_run;               /* --dry-run: parse, validate, route; write no shard */
+    int plan;                  /* --plan: decide against the shards read-only, print, write none */
     int audit_inserts;         /* --audit-inserts */
     int quiet;                 /* --quiet: no progress lines */
     tx_analytics_opts analytics;
@@ -42,5 +43,7 @@ int tx_snapshot_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_e
  *     read N  rejected N  inserted N  updated N  moved N  deleted N  stale N  superseded N
  * from *run alone, so it shows the numbers --summary-json holds. */
 void tx_load_print_summary(FILE *out, const tx_run_info *run, int dry_run);
+/* The `mode` tx_load_print_summary's dry_run takes for a --plan (its line says PLAN). */
+#define TX_SUMMARY_PLAN 2
 
 #endif

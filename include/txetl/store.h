@@ -82,6 +82,10 @@ typedef int (*tx_store_block_fn)(void *ctx, uint64_t block, const char *data, si
  * stops the read. */
 typedef int (*tx_store_txn_fn)(void *ctx, uint64_t customer_id, int64_t amount_cents,
                                int32_t date, uint32_t currency, tx_error *err);
+/* One (date, currency) of the stored transactions: how many there are (revenue_daily's
+ * transactions); currency packed as tx_store_txn_fn's. A non-zero return stops the read. */
+typedef int (*tx_store_revenue_fn)(void *ctx, int32_t date, uint32_t currency,
+                                   uint64_t transactions, tx_error *err);
 /* A run's etl_runs row. Strings are borrowed. */
 typedef struct tx_store_run {
     const char *run_id;
@@ -146,6 +150,7 @@ typedef struct tx_store_ops {
     int (*schema_check)(tx_store *s, int mode, tx_error *err);
     int (*identity_write)(tx_store *s, const char *cluster_id, int count, const char *run_id,
                           tx_error *err);
+    int (*revenue_read)(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err);
 } tx_store_ops;
 
 /* The MariaDB/MySQL back end (connections from the shard file). */
@@ -153,6 +158,12 @@ extern const tx_store_ops tx_store_mariadb;
 /* The null back end: connects to nothing, writes nothing; a shard that is empty and has no
  * shard map, whose loads and commits succeed and whose reads return no row. */
 extern const tx_store_ops tx_store_null;
+/* The plan back end (store_plan.c, `txetl load --plan`): reads from MariaDB as the MariaDB
+ * back end does (what the shard holds, its shard map, directory look-ups, the checks before a
+ * load) and discards every write: it creates no database, table or partition, writes no row and
+ * takes only the run lock (GET_LOCK, which writes nothing). A shard without a database or
+ * txetl's tables reads as empty. */
+extern const tx_store_ops tx_store_plan;
 
 /* Local. A store for shard `index` of the shard file at `path`, on back end `ops`: the MariaDB
  * back end connects (timeouts set; the database made current when it exists). Connecting
@@ -235,6 +246,11 @@ int tx_store_finish(tx_store *s, tx_error *err);
 /* Local. Commits the directory transaction (directory blocks and audit rows together). Call
  * when every shard has its rows. */
 int tx_store_dir_commit(tx_store *s, tx_error *err);
+
+/* Local. Hands fn every (date, currency) of the stored transactions with its count, from
+ * revenue_daily (counted from TransactionsOptimized when revenue_daily is incomplete). Reads
+ * only. A back end without the operation hands nothing. */
+int tx_store_revenue_read(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err);
 
 /* Local. Inserts or updates the run's etl_runs row. */
 int tx_store_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);

@@ -65,6 +65,9 @@ static const struct optdef {
      "print the analytics tables' DDL (sql/analytics.sql) and exit"},
     {"dry-run", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.dry_run), 0, 0, NULL, NULL,
      "parse, validate and route; write nothing to the shards"},
+    {"plan", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.plan), 0, 0, NULL, NULL,
+     "read the shards only and print what this load would do (the counts per shard, examples "
+     "of moves and deletes); write nothing (docs/load.md)"},
     {"audit-inserts", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.audit_inserts), 0, 0, NULL,
      NULL, "audit inserts too"},
     {"as-of", CMD_ANALYTICS, K_DATE, offsetof(tx_cli, load.analytics.as_of), 0, 0, "DATE",
@@ -320,6 +323,9 @@ int tx_cli_parse(int argc, char **argv, tx_cli *c, tx_error *err)
     }
     if (!o->shards_path)
         return tx_error_set(err, TX_EUSAGE, "%s: --shards FILE is required", argv[1]);
+    if (o->plan && o->dry_run)
+        return tx_error_set(err, TX_EUSAGE, "load: give --plan or --dry-run, not both (--plan "
+                            "reads the shards, --dry-run connects to none)");
     if (c->cmd == TX_CLI_SNAPSHOT && !o->snapshot_dir)
         return tx_error_set(err, TX_EUSAGE, "snapshot: --snapshot-dir DIR is required");
     return TX_OK;

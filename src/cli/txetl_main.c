@@ -136,7 +136,7 @@ int main(int argc, char **argv)
         if (rc != TX_OK)
             fprintf(stderr, "txetl: %s: %s\n", argv[1], err.msg[0] ? err.msg : "failed");
         else if (c.cmd == TX_CLI_LOAD)
-            tx_load_print_summary(stdout, &run, c.load.dry_run);
+            tx_load_print_summary(stdout, &run, c.load.plan ? TX_SUMMARY_PLAN : c.load.dry_run);
     }
     MPI_Finalize();
     return tx_status_exit_code(rc);

@@ -8,10 +8,12 @@
  *                     joined; the date histogram; every valid version routed to the rank of
  *                     its directory shard and sorted there; the reject rate and count
  *                     checked before anything but the failed etl_runs row is written
- *                     (load_scan.c). A --dry-run ends here.
+ *                     (load_scan.c); for a snapshot, the currencies checked against
+ *                     --fx-rates (load_fx.c). A --dry-run ends here.
  *   2 decide + apply  the run's etl_runs row and the shard map written; the versions decided
  *                     against the directory, rows and removals routed to the shards of their
- *                     dates and handed to the stores (load_decide.c)
+ *                     dates and handed to the stores (load_decide.c). A --plan ends here, on
+ *                     a store that wrote nothing, with its report (load_plan.c)
  *   3 finish          the last directory rows; each store's finish: removals, the secondary
  *                     index, revenue_daily (load_apply.c, txetl/store.h)
  *   4 commit          directory entries and audit rows committed per directory shard, the
@@ -72,24 +74,40 @@ static int snapshot_phase(tx_job *j, tx_run_info *run, tx_error *err)
     return rc;
 }
 
-/* The phases in order; each returns a status every rank holds. --dry-run is decided here,
- * once: the null store (it connects to nothing and writes nothing), each version's route
- * counted instead of shipped, and the run ends after the scan with its counts. */
+/* The phases in order; each returns a status every rank holds. --dry-run and --plan are
+ * decided here, once, by the store back end: --dry-run on the null store (it connects to
+ * nothing and writes nothing), each version's route counted instead of shipped, and the run
+ * ends after the scan with its counts; --plan on the plan store (it reads the shards as a load
+ * does and drops every write), every version decided as the real run decides it, and the run
+ * ends after phase 2 with what it would do (load_plan.c). A load that writes a snapshot checks
+ * the currencies it will need before it writes (load_fx.c). */
 static int run_phases(tx_job *j, tx_scan *sc, tx_run_info *run, tx_error *err)
 {
-    const int dry = j->o->dry_run;
-    int rc = tx_map_preflight(j, dry ? &tx_store_null : &tx_store_mariadb, err); /* 0 */
+    const int dry = j->o->dry_run, plan = j->o->plan;
+    const tx_store_ops *ops = dry ? &tx_store_null : plan ? &tx_store_plan : &tx_store_mariadb;
+    int rc = tx_map_preflight(j, ops, err);                                       /* 0 */
     if (rc == TX_OK)
         rc = tx_scan_open(j, sc, err);
+    if (rc == TX_OK)
+        rc = tx_load_fx_open(j, sc, err);
     if (rc == TX_OK)
         j->runs_row = !dry; /* the run has started: etl_runs records how it ends (close_run) */
     if (rc == TX_OK)
         rc = tx_scan_phase(j, sc, dry, err);                                      /* 1 */
+    if (rc == TX_OK)
+        rc = tx_load_fx_check(j, sc, err);
     if (rc != TX_OK || dry)
         return rc;
     rc = open_run(j, sc->hist, err);                                              /* 2 */
     if (rc == TX_OK)
         rc = tx_decide_phase(j, sc->in, &sc->sorter, sc->hist, err);
+    if (plan) {
+        if (rc == TX_OK)
+            tx_plan_gather(j);
+        if (rc == TX_OK && j->rank == 0)
+            tx_plan_print(j, stdout);
+        return rc;
+    }
     if (rc == TX_OK)
         rc = finish_phase(j, err);                                                /* 3 */
     if (rc == TX_OK)

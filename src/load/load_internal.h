@@ -29,6 +29,7 @@
 #include "txetl/fmt.h"
 #include "txetl/hash.h"
 #include "txetl/store.h"
+#include "txetl/reduce.h"
 #include "txetl/route.h"
 #include "txetl/versions.h"
 #include "spill.h"
@@ -87,6 +88,23 @@ typedef struct tx_run_summary {
     tx_run_counts counts;      /* this rank's during the scan, the global counts after */
 } tx_run_summary;
 
+/* What phase 2 decided, per shard and by example (load_decide.c), for --plan and the JSON
+ * summary: each transaction's counts on the shard of its date after the run (a delete, or a
+ * stale version of a stored row, on the shard of the stored copy); the moves and deletes of
+ * the smallest transaction ids. Summed over the ranks by tx_plan_gather (load_plan.c). */
+enum { TX_PLAN_EXAMPLES = 5 };
+typedef struct tx_example {
+    uint64_t id;
+    int32_t old_date; /* INT32_MIN: not stored before (a delete of an id never stored) */
+    int32_t new_date; /* INT32_MIN: removed (a delete) */
+} tx_example;
+typedef struct tx_decided {
+    tx_run_counts *shard;                  /* [nshards] */
+    tx_example move[TX_PLAN_EXAMPLES], del[TX_PLAN_EXAMPLES]; /* ascending ids */
+    int nmove, ndel;
+    int gathered; /* tx_plan_gather ran: the global figures */
+} tx_decided;
+
 typedef struct tx_job {
     /* the job (load_job.c): who runs it, with what options, as which run */
     MPI_Comm comm;
@@ -109,6 +127,7 @@ typedef struct tx_job {
      * (load_decide.c) under these names and summed by the JSON summary */
     tx_run_summary sum;
     uint64_t *shard_rows, *shard_removed; /* [nshards]: rows this rank applied / removed */
+    tx_decided decided; /* phase 2's decisions per shard and examples (load_plan.c) */
 } tx_job;
 
 /* Local, pure. The rank owning shard `shard`. */
@@ -313,6 +332,8 @@ typedef struct tx_scan {
     tx_input *in;      /* the input files */
     uint64_t *hist;    /* [TX_NDAYS]: after phase 1, the global date histogram */
     tx_sorter *sorter; /* after phase 1, this rank's versions sorted for phase 2 */
+    tx_fx *fx;         /* the rates a load with a snapshot checks its currencies against */
+    tx_fx_need need;   /* the scan's valid versions per currency (load_fx.c), when fx is set */
 } tx_scan;
 
 /* Collective (agreed by tx_input_open), the end of phase 0. Opens --files and checks their
@@ -340,6 +361,32 @@ void tx_scan_close(tx_scan *sc);
  * decisions' global counts are in j->sum.counts and the phase is timed. */
 int tx_decide_phase(tx_job *j, const tx_input *in, tx_sorter **sorter, const uint64_t *hist,
                     tx_error *err);
+
+/* ---- currencies before any write (load_fx.c) ---------------------------------------------- */
+
+/* Collective (agrees), before the scan. For a load that writes a snapshot (not --no-snapshot,
+ * not --dry-run): --fx-rates read (a malformed file refused now) into sc->fx, so the scan
+ * counts its valid versions per currency and date in sc->need. */
+int tx_load_fx_open(tx_job *j, tx_scan *sc, tx_error *err);
+/* Collective (agrees), after the scan, before anything is written. The currencies stored after
+ * the run are taken to be those stored now (every owned shard's revenue_daily) and those of
+ * the valid versions (a delete that would remove a currency's last row is not counted off):
+ * when any but the reporting currency has rows on dates no rate covers, TX_EUSAGE naming them
+ * and their shares, as the snapshot would refuse after the rows were applied. TX_OK when the
+ * check does not apply (sc->fx NULL). */
+int tx_load_fx_check(tx_job *j, tx_scan *sc, tx_error *err);
+
+/* ---- --plan (load_plan.c) ------------------------------------------------------------------ */
+
+/* Local. Counts one decided transaction in j->decided: `o` its outcome, `winner` its best
+ * version. */
+void tx_plan_tally(tx_job *j, const tx_versions_outcome *o, const tx_record *winner);
+/* Collective. Sums j->decided over the ranks (rank 0 gets the global per-shard counts and the
+ * smallest ids' examples). */
+void tx_plan_gather(tx_job *j);
+/* Local (rank 0 prints). What the run would do: the counts per shard, the examples of moves and
+ * deletes (transaction, old date and shard -> new date and shard). */
+void tx_plan_print(const tx_job *j, FILE *out);
 
 /* ---- phase 5: reduce (load_reduce.c) ------------------------------------------------------- */
 

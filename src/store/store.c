@@ -104,6 +104,11 @@ int tx_store_finish(tx_store *s, tx_error *err) { return s->ops->finish(s, err);
 
 int tx_store_dir_commit(tx_store *s, tx_error *err) { return s->ops->dir_commit(s, err); }
 
+int tx_store_revenue_read(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err)
+{
+    return s->ops->revenue_read ? s->ops->revenue_read(s, fn, ctx, err) : TX_OK;
+}
+
 int tx_store_runs_row(tx_store *s, const tx_store_run *run, tx_error *err)
 {
     return s->ops->runs_row(s, run, err);

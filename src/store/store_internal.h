@@ -197,6 +197,13 @@ int tx_mdb_revenue_rebuild(tx_conn *c, tx_error *err);
  * an older txetl's layout (no currency column); *rebuild = 1 when revenue_daily was dropped
  * (the caller rebuilds it once the schema has recreated it). */
 int tx_mdb_revenue_upgrade(tx_conn *c, int *rebuild, tx_error *err);
+/* store_revenue.c. Hands fn each (date, currency, transactions) stored: from revenue_daily, or
+ * (`from_rows`: revenue_daily is incomplete or of an older layout) counted in
+ * TransactionsOptimized. Reads only. tx_mdb_revenue_read: the store's, from the rows when an
+ * earlier backfill left revenue_daily dirty. */
+int tx_mdb_currency_days(tx_conn *c, int from_rows, tx_store_revenue_fn fn, void *ctx,
+                         tx_error *err);
+int tx_mdb_revenue_read(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err);
 int tx_mdb_dir_commit(tx_store *s, tx_error *err);
 int tx_mdb_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);
 int tx_mdb_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);

@@ -31,6 +31,7 @@ const tx_store_ops tx_store_mariadb = {
     .inspect = tx_mdb_inspect,
     .schema_check = tx_mdb_schema_check,
     .identity_write = tx_mdb_identity_write,
+    .revenue_read = tx_mdb_revenue_read,
 };
 
 int tx_mdb_open(tx_store *s, tx_error *err)
