@@ -12,7 +12,9 @@
  *   load_reduce.c   phase 5: the stored transactions read back, the reduce step
  *   load_summary.c  progress, phase times, the human and JSON summaries
  *   load_format.c   LOAD DATA rows and directory blocks
- *   load_identity.c phase 0: cluster identity, server and table checks before any write */
+ *   load_identity.c phase 0: cluster identity, server and table checks before any write
+ *   load_fx.c       phase 1's end: the currencies a snapshot will need, before any write
+ *   load_plan.c     phase 2's decisions per shard and by example; --plan's report */
 #ifndef TXETL_LOAD_INTERNAL_H
 #define TXETL_LOAD_INTERNAL_H
 
