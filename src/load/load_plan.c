@@ -50,7 +50,11 @@ void tx_plan_tally(tx_job *j, const tx_versions_outcome *o, const tx_record *win
     }
 }
 
-/* Every rank's examples of one kind, merged: the smallest ids of all. */
+_Static_assert(sizeof(tx_run_counts) == 8 * sizeof(uint64_t), "tx_run_counts: 8 counts, summed "
+               "as 8 uint64_t per shard");
+
+/* Every rank's examples of one kind, merged: the smallest ids of all (ids are decided on one
+ * rank each: no duplicates). */
 static void gather_examples(tx_job *j, tx_example *ex, int *n)
 {
     tx_example mine[TX_PLAN_EXAMPLES];
@@ -76,15 +80,6 @@ void tx_plan_gather(tx_job *j)
     if (!d->shard)
         d->shard = TX_XCALLOC((size_t)j->nshards, sizeof *d->shard);
     MPI_Allreduce(MPI_IN_PLACE, d->shard, 8 * j->nshards, MPI_UINT64_T, MPI_SUM, j->comm);
-    int nm = d->nmove, nd = d->ndel;
-    tx_example mv[TX_PLAN_EXAMPLES], dl[TX_PLAN_EXAMPLES];
-    memcpy(mv, d->move, sizeof mv);
-    memcpy(dl, d->del, sizeof dl);
-    d->nmove = d->ndel = 0;
-    for (int i = 0; i < nm; i++)
-        keep_example(d->move, &d->nmove, &mv[i]);
-    for (int i = 0; i < nd; i++)
-        keep_example(d->del, &d->ndel, &dl[i]);
     gather_examples(j, d->move, &d->nmove);
     gather_examples(j, d->del, &d->ndel);
 }

@@ -27,18 +27,20 @@ die() { echo "FAIL: $*"; exit 1; }
 q() { mariadb --no-defaults --socket="$sdir/shard$1/sock" -uroot -N -B -e "$2"; }
 trap 'for i in 0 1; do q $i "SET GLOBAL general_log = 0" 2>/dev/null || true; done' EXIT
 
-# Every user database and table of both servers: name, checksum, definition.
+# Every user database and table of both servers: name, checksum, definition (partitions
+# included); a few client calls per shard.
 footprint() {
-  local i db t
+  local i db tabs t
   for i in 0 1; do
     echo "shard$i databases: $(q "$i" 'SHOW DATABASES' | tr '\n' ' ')"
     for db in $(q "$i" "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT
                         IN ('mysql','information_schema','performance_schema','sys') ORDER BY 1"); do
-      for t in $(q "$i" "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA =
-                         '$db' ORDER BY 1"); do
-        echo "shard$i $db.$t $(q "$i" "CHECKSUM TABLE \`$db\`.\`$t\`" | cut -f2)" \
-             "$(q "$i" "SHOW CREATE TABLE \`$db\`.\`$t\`" | md5sum | cut -c1-12)"
-      done
+      tabs=$(q "$i" "SELECT GROUP_CONCAT(CONCAT('\`$db\`.\`', TABLE_NAME, '\`') ORDER BY
+                     TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$db'")
+      [[ $tabs == NULL ]] && continue
+      q "$i" "CHECKSUM TABLE $tabs" | sed "s/^/shard$i /"
+      echo "shard$i $db definitions $(q "$i" "$(for t in ${tabs//,/ }; do
+        echo "SHOW CREATE TABLE $t;"; done)" | md5sum | cut -c1-12)"
     done
   done
 }
@@ -76,6 +78,9 @@ planned() {
     logged "$label.run" txload "$np" "$label.run.out" --summary-json "$label.run.json" \
       --rejects "$label.run.rej" "$@"
     $pc has-writes "$label.run.s0.log" "$label.run.s1.log"
+    footprint >"$label.after-run" # and the footprint sees what a real load changes
+    ! diff -q "$label.after" "$label.after-run" >/dev/null ||
+      die "$label: the footprint of the servers did not change with the real load"
   else
     txload "$np" "$label.run.out" --summary-json "$label.run.json" --rejects "$label.run.rej" "$@"
   fi
