@@ -85,11 +85,11 @@ static int run_phases(tx_job *j, tx_scan *sc, tx_run_info *run, tx_error *err)
 {
     const int dry = j->o->dry_run, plan = j->o->plan;
     const tx_store_ops *ops = dry ? &tx_store_null : plan ? &tx_store_plan : &tx_store_mariadb;
-    int rc = tx_map_preflight(j, ops, err);                                       /* 0 */
+    int rc = tx_load_fx_open(j, sc, err); /* a malformed --fx-rates: refused before preflight */
+    if (rc == TX_OK)
+        rc = tx_map_preflight(j, ops, err);                                       /* 0 */
     if (rc == TX_OK)
         rc = tx_scan_open(j, sc, err);
-    if (rc == TX_OK)
-        rc = tx_load_fx_open(j, sc, err);
     if (rc == TX_OK)
         j->runs_row = !dry; /* the run has started: etl_runs records how it ends (close_run) */
     if (rc == TX_OK)
