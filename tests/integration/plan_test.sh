@@ -9,6 +9,7 @@
 #    total and per shard, parsed and compared);
 #  - leaves both servers exactly as they were: every database, every table's CHECKSUM TABLE
 #    and SHOW CREATE TABLE (partitions included) compared before and after;
+#  - works for a user with only SELECT on the database (one step of B);
 #  - sends no write statement: the servers' general logs (SET GLOBAL general_log_file /
 #    general_log) during the plan hold no INSERT/UPDATE/DELETE/REPLACE/CREATE/ALTER/DROP/
 #    LOAD DATA; the same check on a real load's logs finds writes (so it can fail).
@@ -25,7 +26,8 @@ t_start=$SECONDS
 step() { echo; echo "=== [$((SECONDS - t_start))s] $*"; }
 die() { echo "FAIL: $*"; exit 1; }
 q() { mariadb --no-defaults --socket="$sdir/shard$1/sock" -uroot -N -B -e "$2"; }
-trap 'for i in 0 1; do q $i "SET GLOBAL general_log = 0" 2>/dev/null || true; done' EXIT
+trap 'for i in 0 1; do q $i "SET GLOBAL general_log = 0; DROP USER IF EXISTS txplan@localhost" \
+        2>/dev/null || true; done' EXIT
 
 # Every user database and table of both servers: name, checksum, definition (partitions
 # included); a few client calls per shard.
@@ -59,7 +61,7 @@ logged() {
 txload() { # txload NP OUT [args...]: one txetl load (stdout+stderr to OUT) that must succeed
   local np=$1 out=$2
   shift 2
-  mpiexec --oversubscribe -n "$np" "$build/txetl" load --shards "$cnf" --no-snapshot --quiet \
+  mpiexec --oversubscribe -n "$np" "$build/txetl" load --shards "${TXCNF:-$cnf}" --no-snapshot --quiet \
     "$@" >"$out" 2>&1 || { sed 's/^/    | /' "$out"; die "txetl load -n $np $* failed"; }
 }
 # planned NP LABEL FILE... [options]: --plan, checked read-only, then the real load, compared.
@@ -67,8 +69,8 @@ planned() {
   local np=$1 label=$2
   shift 2
   footprint >"$label.before"
-  logged "$label.plan" txload "$np" "$label.plan.out" --plan --summary-json "$label.plan.json" \
-    --rejects "$label.plan.rej" "$@"
+  TXCNF=${plan_cnf:-$cnf} logged "$label.plan" txload "$np" "$label.plan.out" --plan \
+    --summary-json "$label.plan.json" --rejects "$label.plan.rej" "$@"
   footprint >"$label.after"
   diff "$label.before" "$label.after" >/dev/null ||
     { diff "$label.before" "$label.after"; die "$label: --plan changed a server"; }
@@ -121,7 +123,15 @@ for i in 0 1; do # an empty database this time
 done
 planned 3 g3-0 base.csv
 planned 3 g3-1 b1.csv
-planned 3 g3-2 b2.csv
+# a user with SELECT on the database only (and no other privilege) can plan
+for i in 0 1; do
+  q $i "CREATE USER IF NOT EXISTS txplan@localhost IDENTIFIED BY 'plan-pw';
+        GRANT SELECT ON Customer.* TO txplan@localhost"
+done
+sed -e 's/^user=.*/user=txplan\npassword=plan-pw/' "$cnf" >select-only.cnf
+chmod 600 select-only.cnf
+plan_cnf=$PWD/select-only.cnf planned 3 g3-2 b2.csv
+grep -q "^  shard 0: versions" g3-2.plan.out || die "the SELECT-only user's plan printed no plan"
 planned 3 g3-3 b2.csv
 $check dump "$cnf" g3.dump >/dev/null
 $check truth g3.dump t2.truth
