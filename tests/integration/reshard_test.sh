@@ -11,7 +11,6 @@
 #     etl_runs in every shard; directory entries and tombstones kept; rows per shard within
 #     15% of the mean; the snapshot equals the one before (snapcmp --data-only: customers,
 #     revenue and model; ints exact, floats 1e-9; the root attributes record the shard count).
-#     revenue and model, ints exact, floats 1e-9; the root records the shard count).
 #  B. the same history loaded again into wiped shards, 2 -> 3 at 2 ranks killed (test hook) after
 #     its first chunk of rows was copied: the journal holds; load, snapshot and a reshard to
 #     another count are refused (exit 2, message), status shows it; the rerun resumes and
@@ -41,9 +40,24 @@ down() {
   bash "$src/scripts/shards.sh" down "$work/new" --wipe >/dev/null 2>&1 || true
 }
 trap down EXIT
-bash "$src/scripts/shards.sh" up 2 "$work/old" --fresh >/dev/null
+bash "$src/scripts/shards.sh" up 2 "$work/old" --fresh --router >/dev/null
 bash "$src/scripts/shards.sh" up 3 "$work/new" --fresh >/dev/null
 old=$work/old/shards.cnf
+router_sql() { mariadb --no-defaults --socket="$work/old/router/sock" -uroot -N Customer -e "$1"; }
+# router_ok N DUMP: the router (refreshed by the reshard) reads the dump's rows through N
+# partitions, one per shard
+router_ok() {
+  local want got parts
+  want=$(awk -F, 'NR > 1' "$2" | wc -l)
+  got=$(router_sql "SELECT COUNT(*) FROM TransactionsOptimized")
+  parts=$(router_sql "SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA =
+    'Customer' AND TABLE_NAME = 'TransactionsOptimized'")
+  if [[ $got != "$want" || $parts != "$1" ]]; then
+    fail "router: $got rows through $parts partitions, want $want through $1"
+  else
+    echo "ok: the router reads $got rows through $parts shard partitions"
+  fi
+}
 
 # grow OUT K: the 2-shard file, then the first K groups of the new servers as [shard2]..
 grow() {
@@ -124,6 +138,7 @@ grep -q "rows now" plan.log || fail "--plan printed no per-shard rows"
 run 1 a-reshard.log reshard --shards s3.cnf
 grep "reshard:" a-reshard.log | tail -5
 checks a3 s3.cnf t1.truth
+router_ok 3 a3.dump
 $rs dirtotals s3.cnf >a-dir-after.txt
 cmp -s a-dir-before.txt a-dir-after.txt || fail "directory totals changed: $(cat a-dir-after.txt)"
 # the plan's "after" column is what the shards hold now
@@ -179,6 +194,7 @@ $rs dirtotals s3.cnf >d-dir-before.txt
 run 3 d-reshard.log reshard --shards s5.cnf
 grep "reshard:" d-reshard.log | tail -5
 checks d5 s5.cnf t2.truth
+router_ok 5 d5.dump
 $rs dirtotals s5.cnf >d-dir-after.txt
 cmp -s d-dir-before.txt d-dir-after.txt || fail "directory totals changed: $(cat d-dir-after.txt)"
 snap s5.cnf snap-d5
