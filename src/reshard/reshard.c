@@ -440,14 +440,18 @@ static int run(tx_rs *r, tx_reshard_result *res, tx_error *err)
         TX_LOG(TX_LOG_INFO, "reshard %s: %s %d -> %d shards", r->j.reshard_id,
                resume ? "resuming" : "growing", r->n, m);
 
-    /* journal: in every shard that has not already finished (a rerun after some cleanup) */
-    for (int s = 0; s < m && rc == TX_OK; s++) {
-        if (!r->own[s] || (resume && !v.rf[s].has_journal && v.f[s].has_identity &&
-                           v.f[s].count == m))
-            continue;
-        rc = step_journal(r, s, err);
+    /* journal: in every shard that has not already finished (a rerun after some cleanup);
+     * the old shards first, so that a load with the old shard file is refused as soon as any
+     * shard holds a journal */
+    for (int part = 0; part < 2 && rc == TX_OK; part++) {
+        for (int s = part ? r->n : 0; s < (part ? m : r->n) && rc == TX_OK; s++) {
+            if (!r->own[s] || (resume && !v.rf[s].has_journal && v.f[s].has_identity &&
+                               v.f[s].count == m))
+                continue;
+            rc = step_journal(r, s, err);
+        }
+        rc = tx_agree(r->comm, rc, err);
     }
-    rc = tx_agree(r->comm, rc, err);
     if (rc == TX_OK)
         tx_test_hook("reshard.journal", r->rank);
 
