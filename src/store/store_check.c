@@ -15,7 +15,7 @@
 
 /* ---- sql/schema.sql, as txetl expects the tables ----------------------------------------- */
 
-enum { MAX_TABLES = 16, MAX_COLS = 24, MAX_KEYS = 6 };
+enum { MAX_TABLES = 24, MAX_COLS = 24, MAX_KEYS = 6 };
 
 typedef struct want_col {
     char name[64];

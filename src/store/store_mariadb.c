@@ -31,6 +31,11 @@ const tx_store_ops tx_store_mariadb = {
     .inspect = tx_mdb_inspect,
     .schema_check = tx_mdb_schema_check,
     .identity_write = tx_mdb_identity_write,
+    .journal_mark = tx_mdb_journal_mark,
+    .apply = tx_mdb_apply,
+    .journal_pending = tx_mdb_journal_pending,
+    .journal_state = tx_mdb_journal_state,
+    .journal_resolve = tx_mdb_journal_resolve,
 };
 
 int tx_mdb_open(tx_store *s, tx_error *err)

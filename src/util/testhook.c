@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "txetl/interrupt.h"
 #include "txetl/testhook.h"
 
 /* Does entry [e, end) "WHERE:RANK:ACTION" name `where` and `rank`? Gives its action. */
@@ -54,8 +55,8 @@ void tx_test_hook(const char *where, int rank)
                 fprintf(stderr, "txetl test hook: rank %d paused at %s (pid %ld)\n", rank, where,
                         (long)getpid());
                 fflush(stderr);
-                for (int i = 0; i < 600; i++)
-                    sleep(1);
+                for (int i = 0; i < 600 && !tx_interrupted(); i++)
+                    sleep(1); /* SIGINT/SIGTERM end the pause: the run then stops itself */
             }
         }
         e = *end ? end + 1 : end;
