@@ -34,6 +34,7 @@
  *   load.apply      in phase 4, before this rank's first shard applies
  *   load.apply_one  in phase 4, after this rank's first shard applied (others may not have)
  *   load.applied    after phase 4 (every shard applied)
+ *   load.reduce     after phase 4, before the snapshot (the last point a signal fails the run)
  *   load.reduced    after phase 5's snapshot is written, before the run is marked succeeded
  *   snapshot.start  `txetl snapshot`, after the stores are open, before anything is resolved
  *   snapshot.reduce `txetl snapshot`, after any unfinished run was resolved, before reading */
@@ -139,7 +140,13 @@ static int run_phases(tx_job *j, tx_scan *sc, tx_run_info *run, tx_error *err)
     if (rc == TX_OK)
         rc = boundary(j, "load.applied", commit_phase(j, err), err);             /* 4 */
     if (rc == TX_OK)
-        rc = boundary(j, "load.reduced", snapshot_phase(j, run, err), err);      /* 5 */
+        rc = boundary(j, "load.reduce", rc, err);
+    if (rc == TX_OK)
+        rc = snapshot_phase(j, run, err);                                         /* 5 */
+    /* A signal from here on no longer fails the run: it has finished (applied, and its
+     * snapshot written), so it is marked succeeded and txetl exits 0. */
+    if (rc == TX_OK)
+        tx_test_hook("load.reduced", j->rank);
     return rc;
 }
 
@@ -168,6 +175,10 @@ static int close_run(tx_job *j, int rc, tx_error *err)
     if (rc == TX_OK) {
         tx_job_utc_now(j, at);
         rc = tx_agree(j->comm, tx_apply_runs_row(j, "succeeded", at, NULL, err), err);
+        if (rc == TX_OK && tx_interrupted() && j->rank == 0)
+            TX_LOG(TX_LOG_WARN, "%s arrived while the snapshot was written; run %s had applied "
+                   "everything and is marked succeeded", tx_interrupt_name(tx_interrupted()),
+                   j->run_id);
     }
     if (rc != TX_OK) {
         tx_error ignore = {0};

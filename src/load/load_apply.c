@@ -9,6 +9,7 @@
 
 #include "load_internal.h"
 #include "txetl/log.h"
+#include "txetl/interrupt.h"
 #include "txetl/testhook.h"
 
 int tx_apply_prepare(tx_job *j, tx_error *err)
@@ -184,6 +185,9 @@ int tx_apply_directory(tx_job *j, tx_error *err)
             continue;
         if (first)
             tx_test_hook("load.apply", j->rank);
+        if (tx_interrupted()) /* a signal stops before the next shard applies */
+            return tx_error_set(err, TX_ERR, "interrupted by %s",
+                                tx_interrupt_name(tx_interrupted()));
         int rc = tx_store_apply(j->mine[s], j->run_id, err);
         if (rc != TX_OK)
             return rc;
