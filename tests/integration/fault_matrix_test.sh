@@ -166,6 +166,12 @@ run_case() {
   pend=$($fm pending "$cnf")
   mpiexec -n 1 "$build/txetl" status --shards "$cnf" >"$name.status.log" 2>&1 || true
   [[ $($fm pending "$cnf") == "$pend" ]] || die "$name: txetl status changed the journal"
+  # killed between the shards' applies, the other rank may still have applied its shard
+  # before mpiexec took it down: then the run is complete as it stands
+  if [[ $expect == completed && -z $pend ]]; then
+    echo "    (every shard had applied run $fid before the job died: nothing left to complete)"
+    expect=applied
+  fi
   case $expect in
     completed) grep -q "unfinished run $fid: .*" "$name.status.log" && grep -q "completes it first" "$name.status.log" ||
       { cat "$name.status.log"; die "$name: status does not say that the next command completes run $fid"; } ;;
@@ -225,10 +231,11 @@ run_case bf-staged-kill   E big kill   load.staged    0 ch2      completed
 run_case bf-apply-sigint  E big sigint load.apply     1 snapshot completed
 run_case bf-reduce-sigint E big sigint load.reduce    0 same     applied
 # a change batch over the backfill
-run_case ch-open-sigint   B ch  sigint load.open      0 ch2      undone
+run_case ch-open-sigint   B ch  sigint load.open      0 ch2      none
 run_case ch-decide-kill   B ch  kill   load.decide    1 ch2      undone
 run_case ch-apply-server  B ch  server load.apply     1 ch2      completed
 run_case ch-apply1-kill   B ch  kill   load.apply_one 0 same     completed
+run_case ch-apply-kill    B ch  kill   load.apply     1 same     completed
 run_case ch-staged-sigint B ch  sigint load.staged    1 snapshot completed
 run_case ch-scan-server   B ch  server load.scan      0 snapshot none
 run_case ch-reduce-kill   B ch  kill   load.reduce    1 same     applied
