@@ -42,12 +42,18 @@ static int has_journal(tx_store *s, int *has, tx_error *err)
     return rc;
 }
 
+/* Where first_value puts the first row's first column. */
+typedef struct text_out {
+    char *p;
+    size_t size;
+} text_out;
+
 static int first_value(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
 {
     (void)n, (void)err;
-    char **out = ctx;
-    if (v[0] && !out[0][0])
-        snprintf(out[0], (size_t)(uintptr_t)out[1], "%.*s", (int)len[0], v[0]);
+    text_out *out = ctx;
+    if (v[0] && !out->p[0])
+        snprintf(out->p, out->size, "%.*s", (int)len[0], v[0]);
     return TX_OK;
 }
 
@@ -57,8 +63,8 @@ int tx_mdb_journal_pending(tx_store *s, char *run_id, size_t size, tx_error *err
     int rc = tx_conn_database_exists(s->conn) ? has_journal(s, &has, err) : TX_OK;
     if (rc != TX_OK || !has)
         return rc;
-    char *ctx[2] = {run_id, (char *)(uintptr_t)size};
-    const tx_conn_reader rd = {.row = first_value, .ctx = ctx};
+    text_out out = {run_id, size};
+    const tx_conn_reader rd = {.row = first_value, .ctx = &out};
     return tx_conn_query_rows(s->conn, "SELECT run_id FROM run_journal WHERE state IN ('open', "
                                        "'staged') ORDER BY run_id LIMIT 1", &rd, err);
 }

@@ -93,10 +93,12 @@ n_case=0
 #          RANK's... see below) | sigint (rank pauses at WHERE, mpiexec gets SIGINT)
 #   NEXT: same | ch2 | snapshot
 #   EXPECT: none (nothing written) | undone | completed | applied
+#   NP: ranks of the failing run (default 2; with 1 rank, load.apply_one lies between the
+#       applies of shard 0 and shard 1)
 run_case() {
-  local name=$1 base=$2 batch=$3 fault=$4 where=$5 rank=$6 next=$7 expect=$8
+  local name=$1 base=$2 batch=$3 fault=$4 where=$5 rank=$6 next=$7 expect=$8 np=${9:-2}
   n_case=$((n_case + 1))
-  step "$n_case. $name: $fault at $where (rank $rank) of $batch over $base, then $next; expect $expect"
+  step "$n_case. $name: $fault at $where (rank $rank of $np) of $batch over $base, then $next; expect $expect"
   $check wipe "$cnf"
   [[ $base == E ]] || load "$name.base.log" big.csv
   local prev
@@ -104,7 +106,7 @@ run_case() {
   local snapopt=(--no-snapshot) action=pause
   [[ $where == load.reduce ]] && snapopt=(--snapshot-dir "snap-$name" --no-publish $fx)
   [[ $fault == kill ]] && action=kill
-  TXETL_TEST_HOOK="$where:$rank:$action" mpiexec -n 2 "$build/txetl" load --shards "$cnf" \
+  TXETL_TEST_HOOK="$where:$rank:$action" mpiexec -n "$np" "$build/txetl" load --shards "$cnf" \
     --rejects /dev/null "${snapopt[@]}" "$batch.csv" >"$name.fail.log" 2>&1 &
   local job=$!
   bg_pids+=("$job")
@@ -231,11 +233,12 @@ run_case bf-staged-kill   E big kill   load.staged    0 ch2      completed
 run_case bf-apply-sigint  E big sigint load.apply     1 snapshot completed
 run_case bf-reduce-sigint E big sigint load.reduce    0 same     applied
 # a change batch over the backfill
-run_case ch-open-sigint   B ch  sigint load.open      0 ch2      none
+run_case ch-decide-sigint B ch  sigint load.decide    0 ch2      undone
 run_case ch-decide-kill   B ch  kill   load.decide    1 ch2      undone
 run_case ch-apply-server  B ch  server load.apply     1 ch2      completed
 run_case ch-apply1-kill   B ch  kill   load.apply_one 0 same     completed
 run_case ch-apply-kill    B ch  kill   load.apply     1 same     completed
+run_case ch-apply1-np1    B ch  kill   load.apply_one 0 ch2      completed 1
 run_case ch-staged-sigint B ch  sigint load.staged    1 snapshot completed
 run_case ch-scan-server   B ch  server load.scan      0 snapshot none
 run_case ch-reduce-kill   B ch  kill   load.reduce    1 same     applied
