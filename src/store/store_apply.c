@@ -1,6 +1,6 @@
 /* store_apply.c - the MariaDB back end's verbs of a run's writes: partitions and loaders at the
  * start, directory look-ups, rows, removals, directory and audit rows on the loader threads,
- * the backfill's or incremental run's finish, the directory commit.
+ * the backfill's or incremental run's finish (everything staged), the apply transaction.
  *
  * The intent journal (store_journal.c) makes a failed run complete or never started: during
  * the run everything a shard will apply is staged (stage_apply, stage_remove, stage_dir,
