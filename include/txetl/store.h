@@ -124,6 +124,21 @@ typedef struct tx_store_facts {
  * client's network buffer, so those sizes do not count. 1 MiB leaves room. */
 #define TX_STORE_PACKET_NEED (1u << 20)
 
+/* A run's state in one shard's intent journal (run_journal, docs/load.md "A failed run"). */
+enum {
+    TX_JOURNAL_NONE = 0, /* the run wrote nothing here */
+    TX_JOURNAL_OPEN,     /* it began writing (a backfill: rows straight into the table) */
+    TX_JOURNAL_STAGED,   /* everything this shard applies for it is staged and committed */
+    TX_JOURNAL_APPLIED,  /* this shard applied it */
+    TX_JOURNAL_UNDONE,   /* a later command undid it */
+};
+typedef struct tx_store_journal {
+    int state;            /* TX_JOURNAL_* */
+    int backfill;         /* the run stored its rows straight into an empty table here */
+    char resolved_by[80]; /* "run X" / "snapshot X" that completed or undid it, or "" */
+    char message[400];    /* the run's etl_runs message here, or "" */
+} tx_store_journal;
+
 /* A back end. Each operation's contract is the one of its tx_store_* wrapper below. */
 typedef struct tx_store_ops {
     const char *name;
@@ -152,6 +167,14 @@ typedef struct tx_store_ops {
     int (*identity_write)(tx_store *s, const char *cluster_id, int count, const char *run_id,
                           tx_error *err);
     int (*revenue_read)(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err);
+    /* the run's intent journal (a back end without one leaves these NULL: no-ops) */
+    int (*journal_mark)(tx_store *s, const char *run_id, int state, tx_error *err);
+    int (*apply)(tx_store *s, const char *run_id, tx_error *err);
+    int (*journal_pending)(tx_store *s, char *run_id, size_t size, tx_error *err);
+    int (*journal_state)(tx_store *s, const char *run_id, struct tx_store_journal *out,
+                         tx_error *err);
+    int (*journal_resolve)(tx_store *s, const char *run_id, int complete, const char *by,
+                           tx_error *err);
 } tx_store_ops;
 
 /* The MariaDB/MySQL back end (connections from the shard file). */
@@ -239,19 +262,44 @@ int tx_store_dir_load(tx_store *s, tx_buf *blocks, uint64_t n, tx_error *err);
  * Takes *rows. */
 int tx_store_audit_load(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err);
 
-/* Local. After the last row: waits for the row loaders, then a backfill removes the staged
- * removals, builds the secondary index and revenue_daily from scratch (side by side); an
- * incremental run applies the staged rows and removals and revenue_daily's deltas in one
- * transaction. Waits for the directory loader (its transaction stays open). */
+/* Local. After the last row: waits for the row loaders and the directory loader, so that
+ * everything of the run is committed in the stage_* tables (a backfill's rows: in the table);
+ * nothing is applied yet (tx_store_apply does that). */
 int tx_store_finish(tx_store *s, tx_error *err);
-/* Local. Commits the directory transaction (directory blocks and audit rows together). Call
- * when every shard has its rows. */
+/* Local. Waits for the directory loader (the directory and audit rows now commit in
+ * tx_store_apply's transaction; kept for back ends). */
 int tx_store_dir_commit(tx_store *s, tx_error *err);
 
 /* Local. Hands fn every (date, currency) of the stored transactions with its count, from
  * revenue_daily (counted from TransactionsOptimized when revenue_daily is incomplete). Reads
  * only. A back end without the operation hands nothing. */
 int tx_store_revenue_read(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err);
+/* ---- the intent journal (store_journal.c; docs/load.md "A failed run") ------------------ */
+
+/* Local. Records run `run_id` as `state` (TX_JOURNAL_OPEN: call after tx_store_begin, before
+ * the first row; TX_JOURNAL_STAGED: call after tx_store_finish, when every row, removal,
+ * directory block and audit row of the shard's part is committed in the stage_* tables). */
+int tx_store_journal_mark(tx_store *s, const char *run_id, int state, tx_error *err);
+/* Local. Applies what the run staged on this shard, in one transaction that also marks it
+ * applied: rows and removals (an incremental run) or the backfill's removals, secondary
+ * index and revenue_daily, then the directory blocks and audit rows. A no-op when the journal
+ * does not hold the run as staged (so completing it again changes nothing). */
+int tx_store_apply(tx_store *s, const char *run_id, tx_error *err);
+/* Local. The oldest run this shard holds as unfinished ('open' or 'staged') into run_id (size
+ * bytes), or "" when none (also when run_journal is absent: a cluster of an older txetl).
+ * Reads only. */
+int tx_store_journal_pending(tx_store *s, char *run_id, size_t size, tx_error *err);
+/* Local. Run `run_id` as this shard's journal and etl_runs hold it. Reads only. */
+int tx_store_journal_state(tx_store *s, const char *run_id, tx_store_journal *out,
+                           tx_error *err);
+/* Local. Resolves unfinished run `run_id` on this shard, `by` naming the command doing it
+ * ("run X"): `complete` = 1 applies what it staged (tx_store_apply) and appends "completed by
+ * <by>" to its etl_runs message; 0 undoes it (a backfill's rows emptied out of the table it
+ * found empty, revenue_daily rebuilt, the shard map it wrote removed), marks it undone,
+ * zeroes its applied counts in etl_runs and appends "undone by <by>". Its etl_runs row ends as
+ * failed either way. Call with the run lock held; idempotent. */
+int tx_store_journal_resolve(tx_store *s, const char *run_id, int complete, const char *by,
+                             tx_error *err);
 
 /* Local. Inserts or updates the run's etl_runs row. */
 int tx_store_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);
@@ -383,18 +431,18 @@ int tx_store_router_build(tx_store_db *db, const char *path, int nshards, const 
 /* ---- growing the cluster: `txetl reshard` (docs/reshard.md) ------------------------------- */
 
 /* An unfinished reshard's journal (table reshard_state, one row per shard). */
-typedef struct tx_store_journal {
+typedef struct tx_store_reshard_journal {
     char reshard_id[65];
     char cluster_id[36];
     int from, to;          /* shard counts before and after */
     char boundaries[8192]; /* the to - 1 inner boundaries, 'YYYY-MM-DD' comma-separated */
     char phase[17];        /* moving | moved | switched */
-} tx_store_journal;
+} tx_store_reshard_journal;
 
 /* What a shard holds, for a reshard's checks (tables that are absent count 0 rows). */
 typedef struct tx_store_reshard_facts {
     int has_journal;
-    tx_store_journal journal;
+    tx_store_reshard_journal journal;
     uint64_t rows, blocks, revenue_rows, runs, map_rows;
     char running_run[65]; /* an etl_runs row still 'running', or "" */
     int revenue_dirty;    /* shard_state's revenue_dirty is set (a backfill died) */
@@ -424,7 +472,7 @@ int tx_store_reshard_probe(tx_store *s, tx_store_reshard_facts *f, tx_error *err
 int tx_store_reshard_histogram(tx_store *s, uint64_t *hist, tx_error *err);
 /* Local. Writes the journal unless the shard holds one (a rerun keeps the first). Call after
  * tx_store_prepare. */
-int tx_store_reshard_journal_write(tx_store *s, const tx_store_journal *j, tx_error *err);
+int tx_store_reshard_journal_write(tx_store *s, const tx_store_reshard_journal *j, tx_error *err);
 /* Local. Sets the journal's phase (no journal: nothing happens). */
 int tx_store_reshard_phase(tx_store *s, const char *phase, tx_error *err);
 /* Local. Deletes the journal. */

@@ -11,6 +11,7 @@
 #include "txetl/cli.h"
 #include "txetl/error.h"
 #include "txetl/export.h"
+#include "txetl/interrupt.h"
 #include "txetl/publish.h"
 #include "txetl/router.h"
 #include "txetl/load.h"
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
     int provided;
     int tuned = tx_mpi_env_defaults();
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    tx_interrupt_install(); /* SIGINT/SIGTERM: the load stops at its next boundary */
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);

@@ -71,8 +71,9 @@ typedef enum tx_phase {
     TX_PHASE_PREFLIGHT, /* 0: shard file, stores, run lock, schema, shard map; input headers */
     TX_PHASE_SCAN,      /* 1: scan + validate + route versions to their directory shards */
     TX_PHASE_DECIDE,    /* 2: decide each transaction; rows and removals to their shards */
-    TX_PHASE_FINISH,    /* 3: last directory rows; removals, indexes, revenue_daily */
-    TX_PHASE_COMMIT,    /* 4: directory and audit commit, etl_runs counts */
+    TX_PHASE_FINISH,    /* 3: everything staged and committed, the journal marks it staged */
+    TX_PHASE_COMMIT,    /* 4: each shard applies its part in one transaction (rows, directory,
+                           audit, revenue_daily) */
     TX_PHASE_REDUCE,    /* 5: reduce + snapshot (unless --no-snapshot) */
     TX_NPHASES
 } tx_phase;
@@ -121,7 +122,10 @@ typedef struct tx_job {
                           the null store's in a dry run */
     int32_t *bound;    /* [nshards + 1]: shard s holds dates in [bound[s], bound[s + 1]) */
     int fresh;         /* no shard had a shard map: this run chooses the boundaries */
-    int committed;     /* every shard committed this run's directory: its counts are applied */
+    int committed;     /* every shard staged this run (its journal says so): it is applied, now
+                          or by the next command, so its counts count */
+    int journal;       /* run_journal rows of this run may exist (a failure must be resolved) */
+    int applied;       /* every shard applied this run */
     char cluster_id[40]; /* the cluster's id (recorded, or chosen by this first load) */
     /* the owned shards as homes of dates and directory shards (load_apply.c, load_decide.c) */
     tx_home *homes;    /* [nshards]: state of the owned shards (zeroed entries elsewhere) */
@@ -198,9 +202,14 @@ int tx_apply_rows(tx_job *j, int s, tx_error *err);
 /* Hands shard s's directory/audit rows to its store when over TX_DIR_CHUNK (or all of them
  * when `all`). */
 int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err);
-/* After the last row: the last directory rows, then tx_store_finish of each owned shard. */
+/* After the last row: the last directory rows, then tx_store_finish of each owned shard (all
+ * of its part committed in the stage_* tables). */
 int tx_apply_finish(tx_job *j, tx_error *err);
-/* Commits the directory transaction of each owned shard (call when every shard has its rows). */
+/* The journal of each owned shard marks the run staged (call after tx_apply_finish and the
+ * etl_runs row with the decided counts). */
+int tx_apply_stage_mark(tx_job *j, tx_error *err);
+/* Each owned shard applies what it staged (tx_store_apply), call only when every shard has
+ * staged; test hooks "load.apply" before the first, "load.apply_one" after it. */
 int tx_apply_directory(tx_job *j, tx_error *err);
 /* The run's etl_runs row in every owned shard: status, global counts (a "failed" row before
  * j->committed keeps read and rejected, 0 in the applied counts), `finished` (a UTC timestamp
@@ -389,6 +398,17 @@ void tx_plan_gather(tx_job *j);
 /* Local (rank 0 prints). What the run would do: the counts per shard, the examples of moves and
  * deletes (transaction, old date and shard -> new date and shard). */
 void tx_plan_print(const tx_job *j, FILE *out);
+/* ---- a failed run's completion or undoing (load_recover.c) ------------------------------- */
+
+/* Collective (agrees). With the run lock held on every owned store (j->mine, writable):
+ * every run the journals hold as unfinished is completed (every shard has it staged or
+ * applied) or undone (docs/load.md "A failed run"), `by` ("run X", "snapshot X") recorded in
+ * its etl_runs row; rank 0 says which on stderr. `rc` is this rank's status so far. *done = 1
+ * when a run was resolved (the caller reads the shards' state again). */
+int tx_recover_runs(tx_job *j, int rc, const char *by, int *done, tx_error *err);
+/* Collective. Whether any owned shard's journal holds an unfinished run (reads only): the
+ * agreed answer, 0 on any error. */
+int tx_recover_pending(tx_job *j);
 
 /* ---- phase 5: reduce (load_reduce.c) ------------------------------------------------------- */
 

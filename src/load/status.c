@@ -4,9 +4,50 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "txetl/status.h"
 #include "txetl/store.h"
+
+/* A run the journals hold as unfinished (docs/load.md "A failed run"), and what the next
+ * command does with it: the rule of load_recover.c, read only. */
+static void print_unfinished(tx_store **st, const int *bad, int n, FILE *out)
+{
+    char id[64] = "";
+    for (int s = 0; s < n; s++) {
+        char one[64] = "";
+        tx_error e = {0};
+        if (!bad[s] && st[s] && tx_store_journal_pending(st[s], one, sizeof one, &e) == TX_OK &&
+            one[0] && (!id[0] || strcmp(one, id) < 0))
+            snprintf(id, sizeof id, "%s", one);
+    }
+    if (!id[0])
+        return;
+    int staged = 0, applied = 0, known = 0;
+    char msg[400] = "";
+    for (int s = 0; s < n; s++) {
+        tx_store_journal j;
+        tx_error e = {0};
+        if (bad[s] || !st[s] || tx_store_journal_state(st[s], id, &j, &e) != TX_OK)
+            continue;
+        known++;
+        staged += j.state == TX_JOURNAL_STAGED || j.state == TX_JOURNAL_APPLIED;
+        applied += j.state == TX_JOURNAL_APPLIED;
+        if (!msg[0] && j.message[0])
+            snprintf(msg, sizeof msg, "%s", j.message);
+    }
+    fprintf(out, "unfinished run %s: staged on %d of %d shards, applied on %d%s%s\n", id, staged,
+            n, applied, msg[0] ? "; it said: " : "", msg);
+    if (known < n)
+        fprintf(out, "  the next load or `txetl snapshot` decides what to do with it once every "
+                     "shard is reachable\n");
+    else if (staged == n)
+        fprintf(out, "  the next load or `txetl snapshot` completes it first (applies what the "
+                     "other shards staged)\n");
+    else
+        fprintf(out, "  the next load or `txetl snapshot` undoes it first (none of its changes "
+                     "is applied anywhere)\n");
+}
 
 int tx_status_print(const char *shards_path, FILE *out, tx_error *err)
 {
@@ -90,6 +131,7 @@ int tx_status_print(const char *shards_path, FILE *out, tx_error *err)
         else
             fprintf(out, "; a shard holds no row\n");
     }
+    print_unfinished(st, bad, n, out);
     if (usage)
         rc = TX_EUSAGE; /* err holds the first problem */
     else if (down)

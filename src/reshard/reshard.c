@@ -139,7 +139,7 @@ static int decide(tx_rs *r, const rs_view *v, int *resume, int *done, tx_error *
                                     v->rf[g].journal.reshard_id);
         }
     if (jg >= 0) {
-        const tx_store_journal *j = &v->rf[jg].journal;
+        const tx_store_reshard_journal *j = &v->rf[jg].journal;
         if (j->to != m)
             return tx_error_set(err, TX_EUSAGE, "a reshard of this cluster from %d to %d "
                                 "shards is unfinished, but shard file %s has %d groups: rerun "
@@ -183,9 +183,10 @@ static int decide(tx_rs *r, const rs_view *v, int *resume, int *done, tx_error *
                                 "load) before growing it", path, g, v->f[g].database,
                                 v->f[g].where);
         if (v->rf[g].running_run[0])
-            return tx_error_set(err, TX_EUSAGE, "shard %d: load run %s is unfinished (etl_runs "
-                                "says running): rerun that load (or run the next one) so it "
-                                "completes, then run txetl reshard", g, v->rf[g].running_run);
+            return tx_error_set(err, TX_EUSAGE, "shard %d: load run %s did not finish (etl_runs "
+                                "says running, or its journal holds it unfinished): run the "
+                                "next load or `txetl snapshot` first (it completes or undoes "
+                                "that run; `txetl status` says which), then txetl reshard", g, v->rf[g].running_run);
         if (v->rf[g].revenue_dirty)
             return tx_error_set(err, TX_EUSAGE, "shard %d: an earlier load died before it "
                                 "recomputed revenue_daily: run a load (it repairs it), then "

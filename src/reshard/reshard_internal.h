@@ -23,7 +23,7 @@ typedef struct tx_rs {
     tx_store **own;          /* [m]: shards this rank owns (s % nranks == rank), run lock held */
     tx_store **peer;         /* [m]: the others, opened as move targets */
     int32_t *bound;          /* [m + 1]: the new boundaries */
-    tx_store_journal j;      /* the journal (recorded or new) */
+    tx_store_reshard_journal j;      /* the journal (recorded or new) */
     char reshard_id[65];
     uint64_t rows, revenue, blocks; /* this rank's moves */
     int hooked_rows, hooked_revenue, hooked_dir;

@@ -167,7 +167,7 @@ struct tx_store {
     /* the MariaDB back end's state (NULL / 0 in the null back end) */
     tx_conn *conn;                           /* statements, look-ups, the run lock */
     tx_loader *rows[TX_STORE_ROW_LOADERS];   /* rows on alternate months, removals on [0] */
-    tx_loader *dir;                          /* directory + audit rows, one transaction */
+    tx_loader *dir;                          /* directory + audit rows, staged */
     int read_only;     /* opened by tx_store_open_read: the database must exist, nothing is
                           created */
     int fast;          /* TransactionsOptimized was empty: a backfill straight into it */
@@ -210,6 +210,18 @@ int tx_mdb_currency_days(tx_conn *c, int from_rows, tx_store_revenue_fn fn, void
                          tx_error *err);
 int tx_mdb_revenue_read(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err);
 int tx_mdb_dir_commit(tx_store *s, tx_error *err);
+/* store_apply.c: a shard's apply transaction (tx_store_apply); `recovering`: a later command
+ * completes the run (the secondary index is repaired in place, not built side by side). */
+int tx_mdb_apply_run(tx_store *s, const char *run_id, int backfill, int recovering,
+                     tx_error *err);
+/* store_journal.c: the intent journal (store.h). */
+int tx_mdb_journal_mark(tx_store *s, const char *run_id, int state, tx_error *err);
+int tx_mdb_apply(tx_store *s, const char *run_id, tx_error *err);
+int tx_mdb_journal_pending(tx_store *s, char *run_id, size_t size, tx_error *err);
+int tx_mdb_journal_state(tx_store *s, const char *run_id, tx_store_journal *out,
+                         tx_error *err);
+int tx_mdb_journal_resolve(tx_store *s, const char *run_id, int complete, const char *by,
+                           tx_error *err);
 int tx_mdb_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);
 int tx_mdb_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
 int tx_mdb_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);

@@ -229,4 +229,7 @@ const tx_store_ops tx_store_plan = {
     .schema_check = tx_mdb_schema_check,
     .identity_write = pln_identity_write,
     .revenue_read = pln_revenue_read,
+    /* the journal read (an unfinished run refuses the plan: load_recover.c), never written */
+    .journal_pending = tx_mdb_journal_pending,
+    .journal_state = tx_mdb_journal_state,
 };

@@ -57,7 +57,7 @@ static int journal_row(void *ctx, unsigned n, char **v, const unsigned long *len
     tx_store_reshard_facts *f = ctx;
     if (n < 6)
         return TX_OK;
-    tx_store_journal *j = &f->journal;
+    tx_store_reshard_journal *j = &f->journal;
     f->has_journal = 1;
     snprintf(j->reshard_id, sizeof j->reshard_id, "%s", v[0] ? v[0] : "");
     snprintf(j->cluster_id, sizeof j->cluster_id, "%s", v[1] ? v[1] : "");
@@ -134,6 +134,9 @@ int tx_store_reshard_probe(tx_store *s, tx_store_reshard_facts *f, tx_error *err
         rc = tx_conn_query_rows(c, "SELECT run_id FROM etl_runs WHERE status = 'running' "
                                    "LIMIT 1", &rd, err);
     }
+    /* a failed run its journal holds as unfinished (staged rows keyed to this shard's dates) */
+    if (rc == TX_OK && !f->running_run[0])
+        rc = tx_mdb_journal_pending(s, f->running_run, sizeof f->running_run, err);
     if (rc == TX_OK)
         rc = table_exists(c, "shard_state", &has, err);
     if (rc == TX_OK && has) {
@@ -173,7 +176,7 @@ int tx_store_reshard_histogram(tx_store *s, uint64_t *hist, tx_error *err)
                                        "transaction_date", &rd, err);
 }
 
-int tx_store_reshard_journal_write(tx_store *s, const tx_store_journal *j, tx_error *err)
+int tx_store_reshard_journal_write(tx_store *s, const tx_store_reshard_journal *j, tx_error *err)
 {
     int rc = need_conn(s, err);
     if (rc != TX_OK)
