@@ -178,3 +178,22 @@ CREATE TABLE IF NOT EXISTS cluster_identity (
   created_run VARCHAR(64) NOT NULL,
   created_at  DATETIME(6) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The journal of an unfinished `txetl reshard` (docs/reshard.md), one row, written first in
+-- every shard of the new shard file (old and new) and deleted from all of them at its end:
+-- the cluster grows from from_count to to_count shards with the inner date boundaries
+-- `boundaries` (to_count - 1 dates YYYY-MM-DD, comma-separated; shard i of the new map holds
+-- [boundary i-1, boundary i)). phase: 'moving' (rows, revenue_daily rows and directory blocks
+-- are moving to their new shards), 'moved' (every move is done), 'switched' (this shard holds
+-- the new shard_map and shard count). A rerun resumes with these boundaries; loads and
+-- snapshots are refused while a row exists in any shard.
+CREATE TABLE IF NOT EXISTS reshard_state (
+  one_row     TINYINT     NOT NULL DEFAULT 1 PRIMARY KEY,
+  reshard_id  VARCHAR(64) NOT NULL,
+  cluster_id  CHAR(32)    NOT NULL,
+  from_count  INT         NOT NULL,
+  to_count    INT         NOT NULL,
+  boundaries  TEXT        NOT NULL,
+  phase       VARCHAR(16) NOT NULL,
+  started_at  DATETIME(6) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -110,6 +110,7 @@ typedef struct tx_store_facts {
     char version[80];       /* @@version */
     int local_infile;       /* @@GLOBAL.local_infile */
     uint64_t max_allowed_packet; /* @@GLOBAL.max_allowed_packet */
+    int reshard_from, reshard_to; /* an unfinished reshard's journal: from -> to shards (0: none) */
 } tx_store_facts;
 
 /* The largest statement txetl sends a server, which max_allowed_packet must allow: the
@@ -362,6 +363,92 @@ typedef struct tx_store_router_result {
  * CREATE SERVER keeps; TX_ERR naming the shard or router at fault. */
 int tx_store_router_build(tx_store_db *db, const char *path, int nshards, const int32_t *bound,
                           tx_store_router_result *res, tx_error *err);
+
+/* ---- growing the cluster: `txetl reshard` (docs/reshard.md) ------------------------------- */
+
+/* An unfinished reshard's journal (table reshard_state, one row per shard). */
+typedef struct tx_store_journal {
+    char reshard_id[65];
+    char cluster_id[36];
+    int from, to;          /* shard counts before and after */
+    char boundaries[8192]; /* the to - 1 inner boundaries, 'YYYY-MM-DD' comma-separated */
+    char phase[17];        /* moving | moved | switched */
+} tx_store_journal;
+
+/* What a shard holds, for a reshard's checks (tables that are absent count 0 rows). */
+typedef struct tx_store_reshard_facts {
+    int has_journal;
+    tx_store_journal journal;
+    uint64_t rows, blocks, revenue_rows, runs, map_rows;
+    char running_run[65]; /* an etl_runs row still 'running', or "" */
+    int revenue_dirty;    /* shard_state's revenue_dirty is set (a backfill died) */
+} tx_store_reshard_facts;
+
+/* A chunk of TransactionsOptimized rows on its way from one shard to another: their text (as
+ * LOAD DATA reads it), count, the primary-key range read, and the months present. */
+typedef struct tx_store_chunk {
+    tx_buf text;
+    uint64_t n;
+    uint64_t first_id, last_id;
+    int32_t first_date, last_date;
+    uint8_t months[TX_NMONTHS];
+    char cols[4096]; /* the column list of the text: "(`transaction_id`, ...)" */
+} tx_store_chunk;
+
+/* One directory block as stored (valid during the call). */
+typedef int (*tx_store_dirblock_fn)(void *ctx, uint64_t block, unsigned entries,
+                                    unsigned tombstones, const char *data, size_t len,
+                                    tx_error *err);
+
+/* Local. Reads what the shard holds (journal, row counts, an unfinished load). Reads only; a
+ * database that does not exist holds nothing. */
+int tx_store_reshard_probe(tx_store *s, tx_store_reshard_facts *f, tx_error *err);
+/* Local. Adds to hist[TX_NDAYS] the stored transactions per date (revenue_daily's
+ * transactions summed over currencies). */
+int tx_store_reshard_histogram(tx_store *s, uint64_t *hist, tx_error *err);
+/* Local. Writes the journal unless the shard holds one (a rerun keeps the first). Call after
+ * tx_store_prepare. */
+int tx_store_reshard_journal_write(tx_store *s, const tx_store_journal *j, tx_error *err);
+/* Local. Sets the journal's phase (no journal: nothing happens). */
+int tx_store_reshard_phase(tx_store *s, const char *phase, tx_error *err);
+/* Local. Deletes the journal. */
+int tx_store_reshard_journal_drop(tx_store *s, tx_error *err);
+/* Local. Reads into *ch (emptied first) at most `limit` rows of TransactionsOptimized with a
+ * date in [lo, hi) (INT32_MIN / INT32_MAX unbounded) whose primary key follows (after_id,
+ * after_date) when `after` is set, in primary-key order. ch->n = 0 when none is left. */
+int tx_store_reshard_rows_read(tx_store *s, int32_t lo, int32_t hi, int after, uint64_t after_id,
+                               int32_t after_date, size_t limit, tx_store_chunk *ch,
+                               tx_error *err);
+/* Local. Gives the chunk's months their partitions, then LOAD DATA LOCAL REPLACE of its rows
+ * into TransactionsOptimized (committed: the same primary key is the same row). */
+int tx_store_reshard_rows_put(tx_store *s, const tx_store_chunk *ch, tx_error *err);
+/* Local. Deletes from TransactionsOptimized the rows of [lo, hi) in the chunk's key range
+ * (exactly the rows tx_store_reshard_rows_read read: nothing else writes meanwhile). */
+int tx_store_reshard_rows_drop(tx_store *s, int32_t lo, int32_t hi, const tx_store_chunk *ch,
+                               tx_error *err);
+/* Local. The revenue_daily rows of dates [lo, hi) as LOAD DATA text (appended to *text,
+ * *n rows), then put into another shard (REPLACE by (date, currency)), then deleted. */
+int tx_store_reshard_revenue_read(tx_store *s, int32_t lo, int32_t hi, tx_buf *text,
+                                  uint64_t *n, tx_error *err);
+int tx_store_reshard_revenue_put(tx_store *s, const tx_buf *text, uint64_t n, tx_error *err);
+int tx_store_reshard_revenue_drop(tx_store *s, int32_t lo, int32_t hi, tx_error *err);
+/* Local. Hands fn at most `limit` directory blocks after block `after` (all when after_any is
+ * 0), ascending. *last = the last block handed, *n = how many. */
+int tx_store_reshard_dir_read(tx_store *s, int after_any, uint64_t after, size_t limit,
+                              tx_store_dirblock_fn fn, void *ctx, uint64_t *last, size_t *n,
+                              tx_error *err);
+/* Local. LOAD DATA LOCAL REPLACE of `n` lines "block\tentries\ttombstones\tdata" into
+ * txn_directory (committed). */
+int tx_store_reshard_dir_put(tx_store *s, const tx_buf *text, uint64_t n, tx_error *err);
+/* Local. Deletes the directory blocks blocks[0..n). */
+int tx_store_reshard_dir_drop(tx_store *s, const uint64_t *blocks, size_t n, tx_error *err);
+/* Local. Copies every etl_runs row of `from` into `to` (REPLACE by run_id; all columns). */
+int tx_store_reshard_runs_copy(tx_store *from, tx_store *to, tx_error *err);
+/* Local. In one transaction: shard_map replaced by the `count` shards of bound[0 .. count],
+ * the identity set to shard tx_store_index(s) of `count` of cluster `cluster_id` (inserted
+ * when absent), the journal's phase 'switched'. Idempotent. */
+int tx_store_reshard_switch(tx_store *s, const char *cluster_id, int count,
+                            const int32_t *bound, const char *reshard_id, tx_error *err);
 
 /* ---- preflight: what a group reaches, before anything is written -------------------------- */
 

@@ -22,7 +22,8 @@
 #define CMD_ANALYTICS (TX_CLI_LOAD | TX_CLI_SNAPSHOT)
 #define CMD_SERVE (TX_CLI_PUBLISH | TX_CLI_ROUTER)
 #define CMD_ALL                                                                                    \
-    (TX_CLI_LOAD | TX_CLI_SNAPSHOT | TX_CLI_REPORT | TX_CLI_STATUS | TX_CLI_EXPORT | CMD_SERVE)
+    (TX_CLI_LOAD | TX_CLI_SNAPSHOT | TX_CLI_REPORT | TX_CLI_STATUS | TX_CLI_EXPORT | CMD_SERVE |      \
+     TX_CLI_RESHARD)
 
 /* How an option's value is read, and the type of the field it is stored in. */
 typedef enum kind {
@@ -45,7 +46,7 @@ static const struct optdef {
     double lo, hi;
     const char *arg, *unset, *help;
 } optdefs[] = {
-    {"shards", TX_CLI_LOAD | TX_CLI_SNAPSHOT | TX_CLI_STATUS | CMD_SERVE, K_STR,
+    {"shards", TX_CLI_LOAD | TX_CLI_SNAPSHOT | TX_CLI_STATUS | CMD_SERVE | TX_CLI_RESHARD, K_STR,
      offsetof(tx_cli, load.shards_path), 0, 0, "FILE", "(none)",
      "shard option file: groups [shard0]..[shardN-1] (required)"},
     {"snapshot-dir", CMD_ANALYTICS, K_STR, offsetof(tx_cli, load.snapshot_dir), 0, 0, "DIR",
@@ -94,9 +95,11 @@ static const struct optdef {
      "missing (required; see docs/export.md)"},
     {"summary-json", TX_CLI_LOAD, K_STR, offsetof(tx_cli, load.summary_json), 0, 0, "FILE",
      "(none)", "also write the run summary as JSON (counts, phase timings, rows per shard)"},
-    {"quiet", CMD_ANALYTICS, K_FLAG, offsetof(tx_cli, load.quiet), 0, 0, NULL, NULL,
+    {"plan", TX_CLI_RESHARD, K_FLAG, offsetof(tx_cli, reshard_plan), 0, 0, NULL, NULL,
+     "print the new boundaries and the rows each shard would send and receive; write nothing"},
+    {"quiet", CMD_ANALYTICS | TX_CLI_RESHARD, K_FLAG, offsetof(tx_cli, load.quiet), 0, 0, NULL, NULL,
      "no progress lines"},
-    {"verbose", CMD_ANALYTICS | TX_CLI_STATUS | CMD_SERVE, K_FLAG, offsetof(tx_cli, verbose), 0, 0, NULL,
+    {"verbose", CMD_ANALYTICS | TX_CLI_STATUS | CMD_SERVE | TX_CLI_RESHARD, K_FLAG, offsetof(tx_cli, verbose), 0, 0, NULL,
      NULL, "debug messages"},
     {"help", CMD_ALL, K_FLAG, offsetof(tx_cli, help), 0, 0, NULL, NULL, "this help"},
     {"version", CMD_ALL, K_FLAG, offsetof(tx_cli, version), 0, 0, NULL, NULL,
@@ -119,6 +122,8 @@ static const struct cmddef {
     {"export", TX_CLI_EXPORT, "txetl export SNAPSHOT.h5 --out DIR"},
     {"publish", TX_CLI_PUBLISH, "txetl publish SNAPSHOT.h5 --shards FILE   # docs/serving.md"},
     {"router", TX_CLI_ROUTER, "txetl router --shards FILE                # docs/serving.md"},
+    {"reshard", TX_CLI_RESHARD, "mpirun -n R txetl reshard --shards NEW_FILE [--plan]  # "
+                                "docs/reshard.md"},
 };
 #define NCMDS (sizeof cmds / sizeof *cmds)
 

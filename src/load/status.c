@@ -1,6 +1,7 @@
 /* status.c - `txetl status`: per shard reachability, the cluster identity, then what its store
  * reports (rows, partitions, directory, boundaries, last runs). It only reads: connecting
  * creates no database and runs no schema. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,7 +17,9 @@ int tx_status_print(const char *shards_path, FILE *out, tx_error *err)
     tx_store **st = calloc((size_t)n, sizeof *st);
     tx_store_facts *f = calloc((size_t)n, sizeof *f);
     int *bad = calloc((size_t)n, sizeof *bad);
-    if (!st || !f || !bad) {
+    uint64_t *rows = calloc((size_t)n, sizeof *rows);
+    int counted = 0;
+    if (!st || !f || !bad || !rows) {
         rc = tx_error_set(err, TX_ENOMEM, "out of memory");
         goto out;
     }
@@ -62,6 +65,30 @@ int tx_status_print(const char *shards_path, FILE *out, tx_error *err)
                     f[s].cluster_id);
         else
             fprintf(out, "  identity: none recorded yet (the next load records it)\n");
+        if (f[s].reshard_to)
+            fprintf(out, "  reshard: UNFINISHED, %d -> %d shards: loads and snapshots are "
+                    "refused until `txetl reshard --shards FILE` (the file of %d groups) is "
+                    "rerun and finishes it\n", f[s].reshard_from, f[s].reshard_to,
+                    f[s].reshard_to);
+        tx_store_reshard_facts rf;
+        if (tx_store_reshard_probe(st[s], &rf, &e) == TX_OK) {
+            rows[s] = rf.rows;
+            counted++;
+        }
+    }
+    /* balance: rows per shard, the largest over the smallest (docs/reshard.md) */
+    if (counted == n && n > 0) {
+        uint64_t mx = 0, mn = UINT64_MAX;
+        fprintf(out, "balance: rows per shard");
+        for (int s = 0; s < n; s++) {
+            fprintf(out, " %llu", (unsigned long long)rows[s]);
+            mx = rows[s] > mx ? rows[s] : mx;
+            mn = rows[s] < mn ? rows[s] : mn;
+        }
+        if (mn > 0)
+            fprintf(out, "; largest/smallest %.2f\n", (double)mx / (double)mn);
+        else
+            fprintf(out, "; a shard holds no row\n");
     }
     if (usage)
         rc = TX_EUSAGE; /* err holds the first problem */
@@ -73,5 +100,6 @@ out:
     free(st);
     free(f);
     free(bad);
+    free(rows);
     return rc;
 }

@@ -164,7 +164,7 @@ static void piece(char *out, size_t size, int32_t lo, int32_t hi, int month)
 /* Gives every month of `months` (YYYYMM, sorted) its own partition: each gap partition (g*,
  * empty) that covers needed months is split into month partitions and the gaps between them,
  * one REORGANIZE per gap partition, the partitions read again after each. */
-static int ensure_partitions(tx_conn *c, const int *months, size_t nm, tx_error *err)
+int tx_mdb_ensure_partitions(tx_conn *c, const int *months, size_t nm, tx_error *err)
 {
     parts ps = {0};
     char *sql = NULL;
@@ -239,7 +239,7 @@ static int ensure_partitions(tx_conn *c, const int *months, size_t nm, tx_error 
 
 int tx_mdb_begin(tx_store *s, const int *months, size_t nmonths, tx_error *err)
 {
-    int rc = ensure_partitions(s->conn, months, nmonths, err);
+    int rc = tx_mdb_ensure_partitions(s->conn, months, nmonths, err);
     static const char *const stages[] = {"stage_remove", "stage_apply", "stage_pairs",
                                          "stage_revenue"};
     for (size_t i = 0; i < sizeof stages / sizeof *stages && rc == TX_OK; i++)

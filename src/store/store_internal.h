@@ -183,6 +183,11 @@ int tx_mdb_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err);
 int tx_mdb_map_write(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
                      tx_error *err);
 int tx_mdb_begin(tx_store *s, const int *months, size_t nmonths, tx_error *err);
+/* store_apply.c. Gives every month of months[0..nm) (YYYYMM, ascending) its partition of
+ * TransactionsOptimized (splitting the empty gap partitions; months that have one are left). */
+int tx_mdb_ensure_partitions(tx_conn *c, const int *months, size_t nm, tx_error *err);
+/* store_reshard.c. Fills f->reshard_* from the shard's reshard_state (none: zeros). */
+int tx_mdb_reshard_inspect(tx_conn *c, tx_store_facts *f, tx_error *err);
 int tx_mdb_dir_lookup(tx_store *s, const uint64_t *blocks, size_t n, tx_store_block_fn fn,
                       void *ctx, tx_error *err);
 int tx_mdb_rows_load(tx_store *s, int loader, tx_buf *rows, uint64_t n, tx_error *err);
