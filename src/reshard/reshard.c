@@ -368,7 +368,7 @@ static int run(tx_rs *r, tx_reshard_result *res, tx_error *err)
 {
     const double t0 = MPI_Wtime();
     const int m = r->m;
-    int rc = TX_OK;
+    int rc = TX_OK, has_router = 0;
     for (int s = 0; s < m && rc == TX_OK; s++)
         if (s % r->nranks == r->rank) {
             rc = tx_store_open(&tx_store_mariadb, r->o->shards_path, s, &r->own[s], err);
@@ -410,7 +410,9 @@ static int run(tx_rs *r, tx_reshard_result *res, tx_error *err)
             printf("reshard: the cluster already has %d shards and no unfinished reshard: "
                    "nothing to do (to grow it, add groups [shard%d].. of new empty servers)\n",
                    m, m);
-        goto out;
+        if (r->o->plan)
+            goto out;
+        goto router; /* a rerun after the cleanup of a killed reshard refreshes it too */
     }
     uint64_t *mat = rc == TX_OK ? calloc((size_t)m * (size_t)m, sizeof *mat) : NULL;
     if (rc == TX_OK && !mat)
@@ -439,15 +441,12 @@ static int run(tx_rs *r, tx_reshard_result *res, tx_error *err)
                resume ? "resuming" : "growing", r->n, m);
 
     /* journal: in every shard that has not already finished (a rerun after some cleanup) */
-    int first_j = 1;
     for (int s = 0; s < m && rc == TX_OK; s++) {
         if (!r->own[s] || (resume && !v.rf[s].has_journal && v.f[s].has_identity &&
                            v.f[s].count == m))
             continue;
         rc = step_journal(r, s, err);
-        first_j = 0;
     }
-    (void)first_j;
     rc = tx_agree(r->comm, rc, err);
     if (rc == TX_OK)
         tx_test_hook("reshard.journal", r->rank);
@@ -478,8 +477,7 @@ static int run(tx_rs *r, tx_reshard_result *res, tx_error *err)
         TX_LOG(TX_LOG_INFO, "reshard: every shard holds the map of %d shards", m);
     if (rc == TX_OK)
         rc = each_owned(r, 0, m, "reshard.cleanup", step_cleanup, rc, err);
-    /* the router, where the shard file names one */
-    int has_router = 0;
+router: /* the router, where the shard file names one */
     if (rc == TX_OK && r->rank == 0) {
         rc = tx_shardfile_has_group(r->o->shards_path, "router", &has_router, err);
         if (rc == TX_OK && has_router) {
