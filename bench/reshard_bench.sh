@@ -118,7 +118,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
   done
   per=$(for i in 0 1 2 3; do sql $i "SELECT COUNT(*) FROM Customer.TransactionsOptimized"; done | paste -sd/)
   note "rep $rep: load into 2 shards ${load2}s; reshard 2->4 ${rwall}s, $moved of $after rows moved; rows per shard $per"
-  record reshard_2to4 "txetl reshard 2 -> 4 shards, mpiexec -n $RANKS (rows = rows moved)" "$RANKS" 4 "$moved" "$rwall" "${rown:-null}" "$rep" "\"stored\":$after,\"rows_total\":$after,\"per_shard\":\"$per\""
+  record reshard_2to4 "txetl reshard 2 -> 4 shards, mpiexec -n $RANKS (rows = rows moved)" "$RANKS" 4 "$moved" "$rwall" "${rown:-null}" "$rep" "\"stored\":$after,\"expect_stored\":$NROWS,\"rows_total\":$after,\"per_shard\":\"$per\""
 
   # ---- fresh load of the same rows into the 4 (emptied) servers ----
   reset_all
