@@ -301,6 +301,30 @@ static void print_plan(const tx_rs *r, const uint64_t *mat, int resume, FILE *ou
         fprintf(out, "  balance after: largest/smallest shard %.3f\n", (double)max / (double)min);
 }
 
+/* Collective. What every group holds, gathered on every rank, and the checks on it. */
+static int look(tx_rs *r, rs_view *v, int *resume, int *done, tx_error *err)
+{
+    const int m = r->m;
+    int rc = TX_OK;
+    memset(v->f, 0, (size_t)m * sizeof *v->f);
+    memset(v->rf, 0, (size_t)m * sizeof *v->rf);
+    for (int s = 0; s < m && rc == TX_OK; s++)
+        if (r->own[s]) {
+            rc = tx_store_inspect(r->own[s], &v->f[s], err);
+            if (rc == TX_OK)
+                rc = tx_store_reshard_probe(r->own[s], &v->rf[s], err);
+        }
+    rc = tx_agree(r->comm, rc, err);
+    if (rc != TX_OK)
+        return rc;
+    /* each group's facts come from its one owner, zero elsewhere: OR gathers them */
+    MPI_Allreduce(MPI_IN_PLACE, v->f, (int)((size_t)m * sizeof *v->f), MPI_BYTE, MPI_BOR,
+                  r->comm);
+    MPI_Allreduce(MPI_IN_PLACE, v->rf, (int)((size_t)m * sizeof *v->rf), MPI_BYTE, MPI_BOR,
+                  r->comm);
+    return tx_agree(r->comm, decide(r, v, resume, done, err), err);
+}
+
 /* ---- the phases -------------------------------------------------------------------------- */
 
 /* Collective. Runs step(r, s) on every owned shard in `which` ([lo, hi)), the test hook after
@@ -370,31 +394,26 @@ static int run(tx_rs *r, tx_reshard_result *res, tx_error *err)
     const int m = r->m;
     int rc = TX_OK, has_router = 0;
     for (int s = 0; s < m && rc == TX_OK; s++)
-        if (s % r->nranks == r->rank) {
+        if (s % r->nranks == r->rank)
             rc = tx_store_open(&tx_store_mariadb, r->o->shards_path, s, &r->own[s], err);
-            if (rc == TX_OK && !r->o->plan)
-                rc = tx_store_run_lock(r->own[s], err);
-        }
     rc = tx_agree(r->comm, rc, err);
     if (rc != TX_OK)
         return rc;
     rs_view v = {calloc((size_t)m, sizeof *v.f), calloc((size_t)m, sizeof *v.rf)};
     if (!v.f || !v.rf)
         MPI_Abort(r->comm, 3);
-    for (int s = 0; s < m && rc == TX_OK; s++)
-        if (r->own[s]) {
-            rc = tx_store_inspect(r->own[s], &v.f[s], err);
-            if (rc == TX_OK)
-                rc = tx_store_reshard_probe(r->own[s], &v.rf[s], err);
-        }
-    rc = tx_agree(r->comm, rc, err);
     int resume = 0, done = 0;
-    if (rc == TX_OK) {
-        MPI_Allreduce(MPI_IN_PLACE, v.f, (int)((size_t)m * sizeof *v.f), MPI_BYTE, MPI_BOR,
-                      r->comm);
-        MPI_Allreduce(MPI_IN_PLACE, v.rf, (int)((size_t)m * sizeof *v.rf), MPI_BYTE, MPI_BOR,
-                      r->comm);
-        rc = tx_agree(r->comm, decide(r, &v, &resume, &done, err), err);
+    rc = look(r, &v, &resume, &done, err);
+    /* the run lock of every shard (a load meanwhile is refused), taken once the groups are
+     * known to be right (two groups on one server would otherwise fail on the lock), then
+     * everything looked at again under it */
+    if (rc == TX_OK && !r->o->plan && !done) {
+        for (int s = 0; s < m && rc == TX_OK; s++)
+            if (r->own[s])
+                rc = tx_store_run_lock(r->own[s], err);
+        rc = tx_agree(r->comm, rc, err);
+        if (rc == TX_OK)
+            rc = look(r, &v, &resume, &done, err);
     }
     /* a rerun after the switch: every shard that has no journal any more already switched */
     int switched = 0;
@@ -440,14 +459,18 @@ static int run(tx_rs *r, tx_reshard_result *res, tx_error *err)
         TX_LOG(TX_LOG_INFO, "reshard %s: %s %d -> %d shards", r->j.reshard_id,
                resume ? "resuming" : "growing", r->n, m);
 
-    /* journal: in every shard that has not already finished (a rerun after some cleanup) */
-    for (int s = 0; s < m && rc == TX_OK; s++) {
-        if (!r->own[s] || (resume && !v.rf[s].has_journal && v.f[s].has_identity &&
-                           v.f[s].count == m))
-            continue;
-        rc = step_journal(r, s, err);
+    /* journal: in every shard that has not already finished (a rerun after some cleanup);
+     * the old shards first, so that a load with the old shard file is refused as soon as any
+     * shard holds a journal */
+    for (int part = 0; part < 2 && rc == TX_OK; part++) {
+        for (int s = part ? r->n : 0; s < (part ? m : r->n) && rc == TX_OK; s++) {
+            if (!r->own[s] || (resume && !v.rf[s].has_journal && v.f[s].has_identity &&
+                               v.f[s].count == m))
+                continue;
+            rc = step_journal(r, s, err);
+        }
+        rc = tx_agree(r->comm, rc, err);
     }
-    rc = tx_agree(r->comm, rc, err);
     if (rc == TX_OK)
         tx_test_hook("reshard.journal", r->rank);
 

@@ -209,6 +209,26 @@ $check same d5b.dump d5r.dump
 run 2 d-again.log reshard --shards s5.cnf
 grep -q "nothing to do" d-again.log || fail "a rerun of a finished reshard did not say nothing to do"
 refused d-smaller.log "only grows a cluster" reshard --shards s3.cnf
+# a sixth group that is not an empty server: one of the cluster's own, a database holding a
+# transaction, a database holding another cluster's identity
+new0=$work/new/shard0/sock
+mariadb --no-defaults --socket="$new0" -uroot -e "CREATE DATABASE Full; CREATE TABLE
+  Full.TransactionsOptimized (transaction_id BIGINT UNSIGNED PRIMARY KEY); INSERT INTO
+  Full.TransactionsOptimized VALUES (7); CREATE DATABASE Other; CREATE TABLE
+  Other.cluster_identity LIKE Customer.cluster_identity; INSERT INTO Other.cluster_identity
+  SELECT * FROM Customer.cluster_identity"
+sixth() { { cat s5.cnf; printf '\n[shard5]\nsocket=%s\nuser=root\ndatabase=%s\n' "$1" "$2"; } >"$3"
+  chmod 600 "$3"; }
+sixth "$work/old/shard0/sock" Customer s6-dup.cnf
+sixth "$new0" Full s6-full.cnf
+sixth "$new0" Other s6-other.cnf
+refused d-dup.log "\[shard0\] and \[shard5\] reach the same database" reshard --shards s6-dup.cnf
+refused d-full.log "\[shard5\] is a new shard but database Full .* holds txetl data" \
+  reshard --shards s6-full.cnf --plan
+refused d-other.log "\[shard5\] is a new shard but reaches shard 2 of 5" \
+  reshard --shards s6-other.cnf
+$check dump s5.cnf d5x.dump
+$check same d5b.dump d5x.dump
 
 echo
 if ((fails)); then
