@@ -13,7 +13,8 @@
                                      its date, one shard_map and one cluster id in all shards,
                                      each shard's identity = its group's index of N shards
   reshard_fault_check.py journals CNF      prints how many shards hold a reshard journal row
-Exit status 0 when the assertion holds; otherwise 1 with the first differences printed.
+Exit status 0 when the assertion holds; otherwise 1 with the differences printed (state: every
+problem found, one FAIL line each).
 """
 import configparser
 import os
@@ -105,7 +106,7 @@ def cmd_dump(cnf, outdir):
 
 def cmd_state(cnf):
     n = shards(cnf)
-    maps, seen, dup, misplaced, journals = [], {}, [], [], []
+    maps, seen, dup, misplaced, journals, problems = [], {}, [], [], [], []
     for i in range(n):
         c = connect(cnf, i)
         cur = c.cursor()
@@ -117,31 +118,39 @@ def cmd_state(cnf):
         maps.append(m)
         ident = rows(cur, "cluster_identity", DUMPS["ident"][1])
         if ident != [f"{i}\t{n}"]:
-            fail(f"shard{i}: cluster_identity says {ident}, want index {i} of {n}")
+            problems.append(f"shard{i}: cluster_identity says {ident}, want index {i} of {n}")
         mine = [x.split("\t") for x in m if x.startswith(f"{i}\t")]
+        lo = hi = "NULL"
         if len(m) != n or len(mine) != 1:
-            fail(f"shard{i}: shard_map has {len(m)} rows ({m}), want {n} with one for shard {i}")
-        lo, hi = mine[0][2], mine[0][3]
-        cur.execute("SELECT transaction_id, transaction_date FROM TransactionsOptimized")
-        for tid, d in cur.fetchall():
-            if tid in seen:
-                dup.append((tid, seen[tid], i))
-            seen[tid] = i
-            ds = d.isoformat()
-            if (lo != "NULL" and ds < lo) or (hi != "NULL" and ds >= hi):
-                misplaced.append((tid, ds, i, lo, hi))
+            problems.append(f"shard{i}: shard_map has {len(m)} rows ({m}), want {n} with one for shard {i}")
+        else:
+            lo, hi = mine[0][2], mine[0][3]
+        if has_table(cur, "TransactionsOptimized"):
+            cur.execute("SELECT transaction_id, transaction_date FROM TransactionsOptimized")
+            for tid, d in cur.fetchall():
+                if tid in seen:
+                    dup.append((tid, seen[tid], i))
+                seen[tid] = i
+                ds = d.isoformat()
+                if (lo != "NULL" and ds < lo) or (hi != "NULL" and ds >= hi):
+                    misplaced.append((tid, ds, i, lo, hi))
         c.close()
     if journals:
-        fail(f"a reshard journal is still in shard(s) {journals}")
+        problems.append(f"a reshard journal is still in shard(s) {journals}")
     if any(m != maps[0] for m in maps):
-        fail(f"the shards record different shard maps: {maps}")
+        problems.append(f"the shards record different shard maps: {maps}")
     if dup:
-        fail(f"{len(dup)} transaction ids stored more than once, e.g. {dup[:5]} (id, shard, shard)")
+        problems.append(f"{len(dup)} transaction ids stored more than once, e.g. {dup[:5]} "
+                        "(id, shard, shard)")
     if misplaced:
-        fail(f"{len(misplaced)} rows outside their shard's range, e.g. {misplaced[:5]}")
+        problems.append(f"{len(misplaced)} rows outside their shard's range, e.g. {misplaced[:5]}")
     ids = cluster_ids(cnf, n)
     if len({tuple(x) for x in ids}) != 1:
-        fail(f"the shards record different cluster ids: {ids}")
+        problems.append(f"the shards record different cluster ids: {ids}")
+    if problems:
+        for p in problems:
+            print("FAIL:", p)
+        sys.exit(1)
     print(f"ok: {n} shards, {len(seen)} transactions each stored once in its date's shard, "
           f"one map and one cluster id, no journal")
 
