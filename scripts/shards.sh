@@ -13,7 +13,9 @@
 #                      DIR/shards.cnf` moves data onto them. N < K is refused.
 #                      --router: also a Spider router (one more mariadbd with
 #                      plugin-load-add=ha_spider, DIR/router/, on its own socket,
-#                      and on 127.0.0.1:BASEPORT+N with --tcp) and a [router]
+#                      and on 127.0.0.1:BASEPORT+N with --tcp, N the count it was
+#                      created with: it keeps that port when the cluster grows, the
+#                      shards added later skip it) and a [router]
 #                      group in DIR/shards.cnf; `txetl router` builds its tables.
 #                      --tcp: also listen on 127.0.0.1:BASEPORT+i.
 #                      --tls: (with --tcp) serve TLS with CERTDIR/ca.pem,
