@@ -165,6 +165,11 @@ void tx_cli_usage(FILE *f, int cmd)
     if (cmd == TX_CLI_LOAD)
         fprintf(f, "\nExample: mpirun -n 4 txetl load --shards shards.cnf --snapshot-dir snaps "
                    "extract-*.csv\n");
+    if (cmd == TX_CLI_RESHARD)
+        fprintf(f, "\nNEW_FILE holds the cluster's groups [shard0]..[shardN-1] unchanged, then the "
+                   "new empty servers [shardN]..[shardM-1]. Rerun the same command after a "
+                   "failure: it resumes.\nExample: mpirun -n 4 txetl reshard --shards grown.cnf "
+                   "--plan\n");
 }
 
 static int parse_date(const char *s, int32_t *out)
