@@ -20,6 +20,7 @@
 #     a bigger history (~210k rows, more than one 50,000-row chunk from shard 1 to shard 2):
 #       rank 1 SIGKILLed after the first chunk reached the target, before it left the source
 #       (TXETL_RESHARD_FAULT_BIG=0 skips it);
+#   after the last of them, a change batch loaded into the resharded cluster gives the truth;
 #   after each interruption, while a journal is in the shards: `txetl load` (with the new and
 #   with the old shard file) and `txetl snapshot` are refused with exit 2, the load's message
 #   names the unfinished reshard; the rerun of the same reshard command exits 0 and the
@@ -248,6 +249,17 @@ case_rank_kill rows 1 3
 case_server_kill source 0
 case_server_kill target 2
 case_sigint
+
+# The cluster the last rerun left takes a change batch like any other (3 ranks, the new file).
+step "after the last rerun: a change batch (updates, moves across the new boundaries, deletes)"
+"$build/txgen" --changes 1200 --truth-in ch.truth --out ch2.csv --truth ch2.truth --seed 64 >/dev/null
+cat ch2.csv.counts
+mpiexec --oversubscribe -n 3 "$build/txetl" load --shards "$cnf" --no-snapshot --quiet \
+  --rejects ch2.rejects.csv ch2.csv >ch2.log 2>&1 || { show ch2.log 20; fail "the change batch after the reshard failed"; }
+$check dump "$cnf" ch2.dump >/dev/null
+$check truth ch2.dump ch2.truth || fail "after the change batch: not the txgen truth"
+$check revenue "$cnf" || fail "after the change batch: revenue_daily or placement wrong"
+$rcheck state "$cnf" || fail "after the change batch: end state"
 
 # ---- several chunks: a history big enough that shard 1 sends shard 2 more than one chunk of
 # rows (50,000), killed after the first chunk was written into the target but before it was
