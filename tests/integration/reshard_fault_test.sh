@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2046  # pid lists are split into words on purpose
 # reshard_fault_test.sh BUILD_DIR WORK_DIR
-# `txetl reshard` interrupted at each of its phases, then rerun (docs/reshard.md: "killed at any
-# point, the rerun reaches the same end state"), on 3 shards of its own (scripts/shards.sh under
+# `txetl reshard` interrupted at each of its phases, then rerun (docs/reshard.md: killed at any
+# point, the rerun reaches the same end state), on 3 shards of its own (scripts/shards.sh under
 # WORK_DIR: up 2, then up 3 grows it; stopped and wiped on exit). One history (a txgen extract
 # and a change batch with updates, moves and deletes, so the directory holds tombstones) is
 # loaded into shards 0 and 1 (the 2-group file) before every case, then resharded onto 3.
@@ -21,9 +21,11 @@
 #       rank 1 SIGKILLed after the first chunk reached the target, before it left the source
 #       (TXETL_RESHARD_FAULT_BIG=0 skips it);
 #   after the last of them, a change batch loaded into the resharded cluster gives the truth;
-#   after each interruption, while a journal is in the shards: `txetl load` (with the new and
-#   with the old shard file) and `txetl snapshot` are refused with exit 2, the load's message
-#   names the unfinished reshard; the rerun of the same reshard command exits 0 and the
+#   after each interruption: a kill at rows leaves rows in two shards, which the end-state check
+#   must report (so it can fail); while a journal is in the shards (every case but cleanup,
+#   whose kill may come after the last one went), `txetl load` with the new and with the old
+#   shard file is refused with exit 2, the message naming the unfinished reshard (and `txetl
+#   snapshot` too, in the rows case); the rerun of the same reshard command exits 0 and the
 #   per-shard dumps equal the reference's, no journal left, no transaction stored twice.
 set -euo pipefail
 build=$(realpath -- "$1")
