@@ -237,6 +237,12 @@ def ratios_and_targets(rows):
               "reduce_load", v, "<= 0.20", None if v is None else v <= 0.20, nt)
         v = div(med("reduce_snapshot"), med("reduce_load"))
         ratio("  same, wall", "reduce_snapshot", "reduce_load", v, "(info)", None, "incl. MPI start-up")
+    # reshard (bench/reshard_bench.sh, --reshard-rows): rows moved/s against a fresh load's rows/s
+    rs, fl = by.get("reshard_2to4"), by.get("fresh_load_4s")
+    if rs and fl and med("reshard_2to4") and med("fresh_load_4s"):
+        v = div(rs["rows"] / med("reshard_2to4"), fl["rows"] / med("fresh_load_4s"))
+        ratio("reshard 2 -> 4 rows moved/s / fresh load into 4 shards rows/s (wall)", "reshard_2to4",
+              "fresh_load_4s", v, "(info)", None, "bench/reshard_bench.sh; bench/results/reshard.md")
     cf = by.get("clvfit")
     if cf:
         v = imed("clvfit")

@@ -7,7 +7,9 @@
 #   scripts/cluster.sh up NODES DIR [--shards-per-node K] [--delay-ms D] [--fresh] [--slurm]
 #        start (creating if needed) the hosts and NODES*K shards; keeps existing
 #        data unless --fresh (stop and wipe DIR's cluster first). Idempotent: what
-#        runs is kept (the delay proxies are restarted when D changes).
+#        runs is kept (the delay proxies are restarted when D changes). A larger K
+#        on an existing cluster grows it: the NODES*(K'-K) new shards start empty, the
+#        existing groups of DIR/shards.cnf stay as they were (for txetl reshard).
 #        --delay-ms D: a delay proxy of this script's own in front of each shard
 #        (this kernel has no netem): every byte is passed on D ms after it
 #        arrived, in each direction (a round trip to a shard costs 2*D more).
@@ -679,8 +681,14 @@ cmd_up() {
 
   if ((fresh)) && load_env "$DIR"; then teardown 1; fi
   if load_env "$DIR"; then
-    ((NODES == nodes && K == k)) ||
-      usage_die "$DIR holds a cluster of $NODES host(s) x $K shard(s), not $nodes x $k; '$PROG down $DIR --wipe' first or use another DIR"
+    # Growing (more shards per host, same hosts): shard s stays on host s mod NODES with the
+    # same port, so the existing groups of shards.cnf come out byte for byte as they were.
+    ((NODES == nodes && k >= K)) ||
+      usage_die "$DIR holds a cluster of $NODES host(s) x $K shard(s), not $nodes x $k (a cluster keeps its hosts and never shrinks; more shards per host grow it); '$PROG down $DIR --wipe' first or use another DIR"
+    if ((k > K)); then
+      note "growing $DIR from $((NODES * K)) to $((NODES * k)) shards: shard$((NODES * K))..shard$((NODES * k - 1)) start empty; then txetl reshard --shards $DIR/shards.cnf"
+      K=$k
+    fi
   else
     NODES=$nodes K=$k NET=$(pick_net)
     [[ -s $DIR/.password ]] || { (umask 077; od -An -tx1 -N12 /dev/urandom | tr -d ' \n' >"$DIR/.password"); }

@@ -164,6 +164,50 @@ CREATE TABLE IF NOT EXISTS stage_remove (
   PRIMARY KEY (transaction_id, transaction_date)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- The directory blocks and audit rows of this shard's part of the run, staged like the rows
+-- above and copied into txn_directory and audit_log by the shard's apply transaction ...
+CREATE TABLE IF NOT EXISTS stage_dir (
+  block            BIGINT UNSIGNED   NOT NULL PRIMARY KEY,
+  entries          SMALLINT UNSIGNED NOT NULL,
+  tombstones       SMALLINT UNSIGNED NOT NULL,
+  data             TEXT              NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS stage_audit (
+  seq              BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  run_id           VARCHAR(64)     NOT NULL,
+  transaction_id   BIGINT UNSIGNED NOT NULL,
+  action           ENUM('insert','update','move','delete') NOT NULL,
+  old_date         DATE            NULL,
+  new_date         DATE            NULL,
+  old_amount       DECIMAL(14,2)   NULL,
+  new_amount       DECIMAL(14,2)   NULL,
+  old_category     VARCHAR(64)     NULL,
+  new_category     VARCHAR(64)     NULL,
+  old_payment_method VARCHAR(32)   NULL,
+  new_payment_method VARCHAR(32)   NULL,
+  old_currency     CHAR(3)         NULL,
+  new_currency     CHAR(3)         NULL,
+  old_last_updated DATETIME(6)     NULL,
+  new_last_updated DATETIME(6)     NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- ... and the run's intent journal (docs/load.md "A failed run"): one row per run that began
+-- writing to this shard. 'open' before the shard's first row (backfill = 1: rows go straight
+-- into an empty TransactionsOptimized), 'staged' once everything the shard applies for the run
+-- is in the stage_* tables (committed before any shard applies), 'applied' in the shard's
+-- apply transaction, 'undone' when a later command undid it. A run that some shard still
+-- holds as 'open' or 'staged' did not finish: the next command completes it when every shard
+-- has it staged (or applied), else undoes it, and records which in resolved_by and etl_runs.
+CREATE TABLE IF NOT EXISTS run_journal (
+  run_id      VARCHAR(64) NOT NULL PRIMARY KEY,
+  backfill    TINYINT     NOT NULL,
+  state       ENUM('open','staged','applied','undone') NOT NULL,
+  opened_at   DATETIME(6) NOT NULL,
+  changed_at  DATETIME(6) NOT NULL,
+  resolved_by VARCHAR(80) NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 -- The cluster's identity as this shard recorded it at the first load (one row): the cluster id
 -- (32 random hex digits chosen once per cluster), this shard's index and the shard count. Every
 -- command checks, before it writes anything, that group [shard<i>] of the shard file reaches
@@ -177,4 +221,23 @@ CREATE TABLE IF NOT EXISTS cluster_identity (
   shard_count INT         NOT NULL,
   created_run VARCHAR(64) NOT NULL,
   created_at  DATETIME(6) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The journal of an unfinished `txetl reshard` (docs/reshard.md), one row, written first in
+-- every shard of the new shard file (old and new) and deleted from all of them at its end:
+-- the cluster grows from from_count to to_count shards with the inner date boundaries
+-- `boundaries` (to_count - 1 dates YYYY-MM-DD, comma-separated; shard i of the new map holds
+-- [boundary i-1, boundary i)). phase: 'moving' (rows, revenue_daily rows and directory blocks
+-- are moving to their new shards), 'moved' (every move is done), 'switched' (this shard holds
+-- the new shard_map and shard count). A rerun resumes with these boundaries; loads and
+-- snapshots are refused while a row exists in any shard.
+CREATE TABLE IF NOT EXISTS reshard_state (
+  one_row     TINYINT     NOT NULL DEFAULT 1 PRIMARY KEY,
+  reshard_id  VARCHAR(64) NOT NULL,
+  cluster_id  CHAR(32)    NOT NULL,
+  from_count  INT         NOT NULL,
+  to_count    INT         NOT NULL,
+  boundaries  TEXT        NOT NULL,
+  phase       VARCHAR(16) NOT NULL,
+  started_at  DATETIME(6) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -19,3 +19,14 @@ add_test(NAME fault_shard_and_rank_kills
 set_tests_properties(fault_shard_and_rank_kills PROPERTIES
   RESOURCE_LOCK shards2 PROCESSORS 2 TIMEOUT 600 LABELS "integration;fault"
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+
+# The failed-run matrix (docs/load.md "A failed run"): a rank killed, a shard server killed and
+# SIGINT to mpiexec at each phase of a backfill and of a change batch, then the same command, a
+# different batch or `txetl snapshot`: the shards equal the completed or the never-started
+# truth, the one txetl reported. Its own 2 shards, like the fault test.
+add_test(NAME fault_matrix_failed_run_completed_or_undone
+         COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/fault_matrix_test.sh
+                 ${CMAKE_BINARY_DIR} ${TX_TEST_WORK}/fmx)
+set_tests_properties(fault_matrix_failed_run_completed_or_undone PROPERTIES
+  RESOURCE_LOCK shards2 PROCESSORS 2 TIMEOUT 600 LABELS "integration;fault"
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")

@@ -21,3 +21,8 @@ add_test(NAME report_layout_desktop_and_phone
                  ${TX_TEST_WORK}/report)
 set_tests_properties(report_layout_desktop_and_phone PROPERTIES TIMEOUT 300 LABELS report
                      SKIP_RETURN_CODE 77)
+
+# The dashboard's MTD / MoM / YoY comparisons (src/report/report_period.c), a pure function.
+tx_add_unit_test(test_report_period SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_report_period.c
+                 LIBS tx_report tx_util)
+target_include_directories(test_report_period PRIVATE ${CMAKE_SOURCE_DIR}/src/report)

@@ -141,7 +141,8 @@ def parse(rec):
         out['lu'] = ((ld * 86400 + H * 3600 + M * 60 + S) * 1000000
                      + int((m.group(5) or '0').ljust(6, '0')))
     op = v.get('op', b'').decode('latin1') or 'U'
-    if op not in ('U', 'D'): return None, 'bad_op'
+    if op not in ('U', 'D', 'u', 'd'): return None, 'bad_op'
+    op = op.upper()
     out['op'] = op
     return out, None
 

@@ -18,6 +18,7 @@ enum {
     TX_CLI_EXPORT = 16,
     TX_CLI_PUBLISH = 32,
     TX_CLI_ROUTER = 64,
+    TX_CLI_RESHARD = 128,
 };
 
 /* A parsed command line. Strings point into the argv given to tx_cli_parse (not copied), so
@@ -29,6 +30,7 @@ typedef struct tx_cli {
     const char *report_out;    /* report: --out FILE; export: --out DIR */
     int help, version, verbose; /* --help (or -h), --version, --verbose */
     int print_ddl;             /* publish --print-ddl: the analytics tables' DDL, nothing else */
+    int reshard_plan;          /* reshard --plan: print what would move, write nothing */
 } tx_cli;
 
 /* Local. The TX_CLI_* id of the subcommand called `name`, or 0 when there is none. */

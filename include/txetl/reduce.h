@@ -71,6 +71,33 @@ int32_t tx_fx_first_date(const tx_fx *fx, uint32_t currency);
  * no rate covers that date (*out untouched). Not thread-safe (a look-up cache). */
 int tx_fx_convert(tx_fx *fx, uint32_t currency, int32_t date, int64_t cents, int64_t *out);
 
+/* Which currencies lack a rate: per currency (tx_currency_pack) the transactions counted, those
+ * on a date no rate covers, and the first such date, kept as quadruples
+ * (code, rows, missing, first_missing) of int64_t. The snapshot refuses when stored rows lack a
+ * rate; a load refuses the same, before it writes, over the stored rows and its input. */
+/* Collective. Every rank's n quadruples `mine`, combined per code (sums; the first date the
+ * smallest), ascending by code: *out (free it) holds *nout of them, the same on every rank. */
+void tx_fx_gather(MPI_Comm comm, const int64_t *mine, int n, int64_t **out, size_t *nout);
+/* Local, pure. TX_OK when no quadruple of all[0..ng) has missing rows; else TX_EUSAGE "EUR
+ * 8.1% and GBP 4.0% of <what> have no rate into USD (no --fx-rates given) for dates from
+ * <first>: give --fx-rates with rates for them, or --reporting-currency<after>" (the share:
+ * of all rows counted; fx_name: the --fx-rates file or NULL; after: a tail or NULL). */
+int tx_fx_refusal(const int64_t *all, size_t ng, const tx_fx *fx, const char *fx_name,
+                  const char *what, const char *after, tx_error *err);
+/* A rank's tally of quadruples. Zeroed is empty; release with tx_fx_need_free. */
+typedef struct tx_fx_need {
+    int64_t *q;
+    size_t n, cap, last;
+} tx_fx_need;
+/* Local. Counts n transactions of currency (0 = USD) on date, missing when fx has no rate
+ * for that date. */
+void tx_fx_need_add(tx_fx_need *nd, tx_fx *fx, uint32_t currency, int32_t date, uint64_t n);
+/* Collective. tx_fx_gather of every rank's tally, then tx_fx_refusal: the same status on every
+ * rank. */
+int tx_fx_need_agree(MPI_Comm comm, const tx_fx_need *nd, const tx_fx *fx, const char *fx_name,
+                     const char *what, const char *after, tx_error *err);
+void tx_fx_need_free(tx_fx_need *nd);
+
 /* The streaming input of the reduce. A source is one date range of the store (a shard,
  * holding dates in [lower, upper); INT32_MIN / INT32_MAX unbounded): read() hands each of its
  * stored transactions (amount in cents of its currency, tx_currency_pack) to `row` with `sink`, month by month in ascending order (any order within

@@ -25,6 +25,11 @@
  *   /model/gamma_gamma attrs p q v loglik grad_norm f64, converged i32, n u64,
  *                      se_p se_q se_v f64, iterations i32, stop_reason str ("converged", or
  *                      why the fit stopped short, or "not fitted")
+ *   /cohorts/          cohort_month i32 (YYYYMM of the first purchase), offset i32 (months
+ *                      after it, 0..TX_COHORT_MAX_OFFSET), customers u64 (of the cohort who
+ *                      bought in month cohort + offset), revenue_cents i64 (theirs in that
+ *                      month, reporting currency), cohort_size u64 (the cohort's customers);
+ *                      sorted by (cohort_month, offset)
  *   /holdout           only with --holdout-start (tx_snapshot_holdout): attrs calibration_end
  *                      "YYYY-MM-DD", holdout_start "YYYY-MM-DD", holdout_days i32, unit,
  *                      n u64, sum_predicted sum_actual mae f64, r alpha a b loglik f64,
@@ -141,6 +146,21 @@ typedef struct tx_snapshot_revenue {
     tx_snapshot_cur_monthly by_monthly;
 } tx_snapshot_revenue;
 
+/* /cohorts: customers by month of first purchase. One row per cohort (a month with at least
+ * one first purchase) and offset N = 0 .. min(TX_COHORT_MAX_OFFSET, as-of's month - cohort):
+ * the cohort's customers with a transaction in month cohort + N and their net revenue in it
+ * (reporting currency). Offset 0 holds every customer of the cohort (customers = cohort_size).
+ * The as-of month is counted up to as-of. Global, identical on every rank (rank 0 writes it). */
+#define TX_COHORT_MAX_OFFSET 12
+typedef struct tx_snapshot_cohorts {
+    size_t n;
+    int32_t *cohort_month; /* YYYYMM */
+    int32_t *offset;       /* months after cohort_month */
+    uint64_t *customers;
+    int64_t *revenue_cents;
+    uint64_t *cohort_size;
+} tx_snapshot_cohorts;
+
 /* Bins of /holdout/by_frequency: calibration frequency 0 .. 6, and 7 or more. */
 #define TX_HOLDOUT_NBINS 8
 
@@ -216,6 +236,7 @@ extern const tx_snapshot_table tx_snapshot_daily_table;     /* tx_snapshot_daily
 extern const tx_snapshot_table tx_snapshot_monthly_table;   /* tx_snapshot_monthly */
 extern const tx_snapshot_table tx_snapshot_cur_daily_table;   /* tx_snapshot_cur_daily */
 extern const tx_snapshot_table tx_snapshot_cur_monthly_table; /* tx_snapshot_cur_monthly */
+extern const tx_snapshot_table tx_snapshot_cohorts_table;   /* tx_snapshot_cohorts */
 extern const tx_snapshot_table tx_snapshot_holdout_table;   /* tx_snapshot_holdout_rows */
 extern const tx_snapshot_table tx_snapshot_bins_table;      /* tx_snapshot_holdout_bins */
 
@@ -247,6 +268,7 @@ typedef struct tx_snapshot {
     tx_bgnbd_fit bgnbd;
     tx_gg_fit gg;
     tx_snapshot_holdout holdout; /* zeroed (enabled = 0): no /holdout group */
+    tx_snapshot_cohorts cohorts; /* zeroed: an empty /cohorts table */
 } tx_snapshot;
 
 /* Collective over comm. Creates dir (mkdir -p), writes `<dir>/.snapshot-<run_id>.h5.tmp`

@@ -82,6 +82,10 @@ typedef int (*tx_store_block_fn)(void *ctx, uint64_t block, const char *data, si
  * stops the read. */
 typedef int (*tx_store_txn_fn)(void *ctx, uint64_t customer_id, int64_t amount_cents,
                                int32_t date, uint32_t currency, tx_error *err);
+/* One (date, currency) of the stored transactions: how many there are (revenue_daily's
+ * transactions); currency packed as tx_store_txn_fn's. A non-zero return stops the read. */
+typedef int (*tx_store_revenue_fn)(void *ctx, int32_t date, uint32_t currency,
+                                   uint64_t transactions, tx_error *err);
 /* A run's etl_runs row. Strings are borrowed. */
 typedef struct tx_store_run {
     const char *run_id;
@@ -110,6 +114,7 @@ typedef struct tx_store_facts {
     char version[80];       /* @@version */
     int local_infile;       /* @@GLOBAL.local_infile */
     uint64_t max_allowed_packet; /* @@GLOBAL.max_allowed_packet */
+    int reshard_from, reshard_to; /* an unfinished reshard's journal: from -> to shards (0: none) */
 } tx_store_facts;
 
 /* The largest statement txetl sends a server, which max_allowed_packet must allow: the
@@ -118,6 +123,21 @@ typedef struct tx_store_facts {
  * streams its text (directory/audit chunks of 8 MiB, row rounds of 16 MiB) in packets of the
  * client's network buffer, so those sizes do not count. 1 MiB leaves room. */
 #define TX_STORE_PACKET_NEED (1u << 20)
+
+/* A run's state in one shard's intent journal (run_journal, docs/load.md "A failed run"). */
+enum {
+    TX_JOURNAL_NONE = 0, /* the run wrote nothing here */
+    TX_JOURNAL_OPEN,     /* it began writing (a backfill: rows straight into the table) */
+    TX_JOURNAL_STAGED,   /* everything this shard applies for it is staged and committed */
+    TX_JOURNAL_APPLIED,  /* this shard applied it */
+    TX_JOURNAL_UNDONE,   /* a later command undid it */
+};
+typedef struct tx_store_journal {
+    int state;            /* TX_JOURNAL_* */
+    int backfill;         /* the run stored its rows straight into an empty table here */
+    char resolved_by[80]; /* "run X" / "snapshot X" that completed or undid it, or "" */
+    char message[400];    /* the run's etl_runs message here, or "" */
+} tx_store_journal;
 
 /* A back end: its operations, one function type each (the back end defines them, tx_store_ops
  * points at them). Each operation's contract is the one of its tx_store_* wrapper below. */
@@ -145,6 +165,14 @@ typedef int tx_store_inspect_op(tx_store *s, tx_store_facts *f, tx_error *err);
 typedef int tx_store_schema_check_op(tx_store *s, int mode, tx_error *err);
 typedef int tx_store_identity_write_op(tx_store *s, const char *cluster_id, int count,
                                        const char *run_id, tx_error *err);
+typedef int tx_store_revenue_read_op(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err);
+typedef int tx_store_journal_mark_op(tx_store *s, const char *run_id, int state, tx_error *err);
+typedef int tx_store_apply_op(tx_store *s, const char *run_id, tx_error *err);
+typedef int tx_store_journal_pending_op(tx_store *s, char *run_id, size_t size, tx_error *err);
+typedef int tx_store_journal_state_op(tx_store *s, const char *run_id,
+                                      struct tx_store_journal *out, tx_error *err);
+typedef int tx_store_journal_resolve_op(tx_store *s, const char *run_id, int complete,
+                                        const char *by, tx_error *err);
 
 typedef struct tx_store_ops {
     const char *name;
@@ -169,6 +197,13 @@ typedef struct tx_store_ops {
     tx_store_inspect_op *inspect;
     tx_store_schema_check_op *schema_check;
     tx_store_identity_write_op *identity_write;
+    tx_store_revenue_read_op *revenue_read;
+    /* the run's intent journal (a back end without one leaves these NULL: no-ops) */
+    tx_store_journal_mark_op *journal_mark;
+    tx_store_apply_op *apply;
+    tx_store_journal_pending_op *journal_pending;
+    tx_store_journal_state_op *journal_state;
+    tx_store_journal_resolve_op *journal_resolve;
 } tx_store_ops;
 
 /* The MariaDB/MySQL back end (connections from the shard file). */
@@ -176,6 +211,12 @@ extern const tx_store_ops tx_store_mariadb;
 /* The null back end: connects to nothing, writes nothing; a shard that is empty and has no
  * shard map, whose loads and commits succeed and whose reads return no row. */
 extern const tx_store_ops tx_store_null;
+/* The plan back end (store_plan.c, `txetl load --plan`): reads from MariaDB as the MariaDB
+ * back end does (what the shard holds, its shard map, directory look-ups, the checks before a
+ * load) and discards every write: it creates no database, table or partition, writes no row and
+ * takes only the run lock (GET_LOCK, which writes nothing). A shard without a database or
+ * txetl's tables reads as empty. */
+extern const tx_store_ops tx_store_plan;
 
 /* Local. A store for shard `index` of the shard file at `path`, on back end `ops`: the MariaDB
  * back end connects (timeouts set; the database made current when it exists). Connecting
@@ -250,14 +291,44 @@ int tx_store_dir_load(tx_store *s, tx_buf *blocks, uint64_t n, tx_error *err);
  * Takes *rows. */
 int tx_store_audit_load(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err);
 
-/* Local. After the last row: waits for the row loaders, then a backfill removes the staged
- * removals, builds the secondary index and revenue_daily from scratch (side by side); an
- * incremental run applies the staged rows and removals and revenue_daily's deltas in one
- * transaction. Waits for the directory loader (its transaction stays open). */
+/* Local. After the last row: waits for the row loaders and the directory loader, so that
+ * everything of the run is committed in the stage_* tables (a backfill's rows: in the table);
+ * nothing is applied yet (tx_store_apply does that). */
 int tx_store_finish(tx_store *s, tx_error *err);
-/* Local. Commits the directory transaction (directory blocks and audit rows together). Call
- * when every shard has its rows. */
+/* Local. Waits for the directory loader (the directory and audit rows now commit in
+ * tx_store_apply's transaction; kept for back ends). */
 int tx_store_dir_commit(tx_store *s, tx_error *err);
+
+/* Local. Hands fn every (date, currency) of the stored transactions with its count, from
+ * revenue_daily (counted from TransactionsOptimized when revenue_daily is incomplete). Reads
+ * only. A back end without the operation hands nothing. */
+int tx_store_revenue_read(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err);
+/* ---- the intent journal (store_journal.c; docs/load.md "A failed run") ------------------ */
+
+/* Local. Records run `run_id` as `state` (TX_JOURNAL_OPEN: call after tx_store_begin, before
+ * the first row; TX_JOURNAL_STAGED: call after tx_store_finish, when every row, removal,
+ * directory block and audit row of the shard's part is committed in the stage_* tables). */
+int tx_store_journal_mark(tx_store *s, const char *run_id, int state, tx_error *err);
+/* Local. Applies what the run staged on this shard, in one transaction that also marks it
+ * applied: rows and removals (an incremental run) or the backfill's removals, secondary
+ * index and revenue_daily, then the directory blocks and audit rows. A no-op when the journal
+ * does not hold the run as staged (so completing it again changes nothing). */
+int tx_store_apply(tx_store *s, const char *run_id, tx_error *err);
+/* Local. The oldest run this shard holds as unfinished ('open' or 'staged') into run_id (size
+ * bytes), or "" when none (also when run_journal is absent: a cluster of an older txetl).
+ * Reads only. */
+int tx_store_journal_pending(tx_store *s, char *run_id, size_t size, tx_error *err);
+/* Local. Run `run_id` as this shard's journal and etl_runs hold it. Reads only. */
+int tx_store_journal_state(tx_store *s, const char *run_id, tx_store_journal *out,
+                           tx_error *err);
+/* Local. Resolves unfinished run `run_id` on this shard, `by` naming the command doing it
+ * ("run X"): `complete` = 1 applies what it staged (tx_store_apply) and appends "completed by
+ * <by>" to its etl_runs message; 0 undoes it (a backfill's rows emptied out of the table it
+ * found empty, revenue_daily rebuilt, the shard map it wrote removed), marks it undone,
+ * zeroes its applied counts in etl_runs and appends "undone by <by>". Its etl_runs row ends as
+ * failed either way. Call with the run lock held; idempotent. */
+int tx_store_journal_resolve(tx_store *s, const char *run_id, int complete, const char *by,
+                             tx_error *err);
 
 /* Local. Inserts or updates the run's etl_runs row. */
 int tx_store_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);
@@ -385,6 +456,92 @@ typedef struct tx_store_router_result {
  * CREATE SERVER keeps; TX_ERR naming the shard or router at fault. */
 int tx_store_router_build(tx_store_db *db, const char *path, int nshards, const int32_t *bound,
                           tx_store_router_result *res, tx_error *err);
+
+/* ---- growing the cluster: `txetl reshard` (docs/reshard.md) ------------------------------- */
+
+/* An unfinished reshard's journal (table reshard_state, one row per shard). */
+typedef struct tx_store_reshard_journal {
+    char reshard_id[65];
+    char cluster_id[36];
+    int from, to;          /* shard counts before and after */
+    char boundaries[8192]; /* the to - 1 inner boundaries, 'YYYY-MM-DD' comma-separated */
+    char phase[17];        /* moving | moved | switched */
+} tx_store_reshard_journal;
+
+/* What a shard holds, for a reshard's checks (tables that are absent count 0 rows). */
+typedef struct tx_store_reshard_facts {
+    int has_journal;
+    tx_store_reshard_journal journal;
+    uint64_t rows, blocks, revenue_rows, runs, map_rows;
+    char running_run[65]; /* an etl_runs row still 'running', or "" */
+    int revenue_dirty;    /* shard_state's revenue_dirty is set (a backfill died) */
+} tx_store_reshard_facts;
+
+/* A chunk of TransactionsOptimized rows on its way from one shard to another: their text (as
+ * LOAD DATA reads it), count, the primary-key range read, and the months present. */
+typedef struct tx_store_chunk {
+    tx_buf text;
+    uint64_t n;
+    uint64_t first_id, last_id;
+    int32_t first_date, last_date;
+    uint8_t months[TX_NMONTHS];
+    char cols[4096]; /* the column list of the text: "(`transaction_id`, ...)" */
+} tx_store_chunk;
+
+/* One directory block as stored (valid during the call). */
+typedef int (*tx_store_dirblock_fn)(void *ctx, uint64_t block, unsigned entries,
+                                    unsigned tombstones, const char *data, size_t len,
+                                    tx_error *err);
+
+/* Local. Reads what the shard holds (journal, row counts, an unfinished load). Reads only; a
+ * database that does not exist holds nothing. */
+int tx_store_reshard_probe(tx_store *s, tx_store_reshard_facts *f, tx_error *err);
+/* Local. Adds to hist[TX_NDAYS] the stored transactions per date (revenue_daily's
+ * transactions summed over currencies). */
+int tx_store_reshard_histogram(tx_store *s, uint64_t *hist, tx_error *err);
+/* Local. Writes the journal unless the shard holds one (a rerun keeps the first). Call after
+ * tx_store_prepare. */
+int tx_store_reshard_journal_write(tx_store *s, const tx_store_reshard_journal *j, tx_error *err);
+/* Local. Sets the journal's phase (no journal: nothing happens). */
+int tx_store_reshard_phase(tx_store *s, const char *phase, tx_error *err);
+/* Local. Deletes the journal. */
+int tx_store_reshard_journal_drop(tx_store *s, tx_error *err);
+/* Local. Reads into *ch (emptied first) at most `limit` rows of TransactionsOptimized with a
+ * date in [lo, hi) (INT32_MIN / INT32_MAX unbounded) whose primary key follows (after_id,
+ * after_date) when `after` is set, in primary-key order. ch->n = 0 when none is left. */
+int tx_store_reshard_rows_read(tx_store *s, int32_t lo, int32_t hi, int after, uint64_t after_id,
+                               int32_t after_date, size_t limit, tx_store_chunk *ch,
+                               tx_error *err);
+/* Local. Gives the chunk's months their partitions, then LOAD DATA LOCAL REPLACE of its rows
+ * into TransactionsOptimized (committed: the same primary key is the same row). */
+int tx_store_reshard_rows_put(tx_store *s, const tx_store_chunk *ch, tx_error *err);
+/* Local. Deletes from TransactionsOptimized the rows of [lo, hi) in the chunk's key range
+ * (exactly the rows tx_store_reshard_rows_read read: nothing else writes meanwhile). */
+int tx_store_reshard_rows_drop(tx_store *s, int32_t lo, int32_t hi, const tx_store_chunk *ch,
+                               tx_error *err);
+/* Local. The revenue_daily rows of dates [lo, hi) as LOAD DATA text (appended to *text,
+ * *n rows), then put into another shard (REPLACE by (date, currency)), then deleted. */
+int tx_store_reshard_revenue_read(tx_store *s, int32_t lo, int32_t hi, tx_buf *text,
+                                  uint64_t *n, tx_error *err);
+int tx_store_reshard_revenue_put(tx_store *s, const tx_buf *text, uint64_t n, tx_error *err);
+int tx_store_reshard_revenue_drop(tx_store *s, int32_t lo, int32_t hi, tx_error *err);
+/* Local. Hands fn at most `limit` directory blocks after block `after` (all when after_any is
+ * 0), ascending. *last = the last block handed, *n = how many. */
+int tx_store_reshard_dir_read(tx_store *s, int after_any, uint64_t after, size_t limit,
+                              tx_store_dirblock_fn fn, void *ctx, uint64_t *last, size_t *n,
+                              tx_error *err);
+/* Local. LOAD DATA LOCAL REPLACE of `n` lines "block\tentries\ttombstones\tdata" into
+ * txn_directory (committed). */
+int tx_store_reshard_dir_put(tx_store *s, const tx_buf *text, uint64_t n, tx_error *err);
+/* Local. Deletes the directory blocks blocks[0..n). */
+int tx_store_reshard_dir_drop(tx_store *s, const uint64_t *blocks, size_t n, tx_error *err);
+/* Local. Copies every etl_runs row of `from` into `to` (REPLACE by run_id; all columns). */
+int tx_store_reshard_runs_copy(tx_store *from, tx_store *to, tx_error *err);
+/* Local. In one transaction: shard_map replaced by the `count` shards of bound[0 .. count],
+ * the identity set to shard tx_store_index(s) of `count` of cluster `cluster_id` (inserted
+ * when absent), the journal's phase 'switched'. Idempotent. */
+int tx_store_reshard_switch(tx_store *s, const char *cluster_id, int count,
+                            const int32_t *bound, const char *reshard_id, tx_error *err);
 
 /* ---- preflight: what a group reaches, before anything is written -------------------------- */
 

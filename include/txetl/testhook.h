@@ -5,8 +5,10 @@
  * ACTION is
  *   kill   the process SIGKILLs itself there (a crash at that point);
  *   pause  it prints "txetl test hook: rank R paused at WHERE (pid P)" on stderr and sleeps
- *          (up to 10 minutes), so a test can act from outside at that moment (kill a server,
- *          SIGINT mpiexec, SIGKILL the rank) and then let the run go on or die.
+ *          (up to 10 minutes, until SIGUSR1 lets it go on, or SIGINT/SIGTERM, after which
+ *          the load stops at its next boundary), so a test can act from outside at that
+ *          moment (kill a server, SIGINT mpiexec, SIGKILL the rank) and then let the run go
+ *          on or die.
  * Unset (always, outside tests) it costs one getenv per call; call it at phase boundaries,
  * never per record. */
 #ifndef TXETL_TESTHOOK_H

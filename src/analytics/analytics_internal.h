@@ -214,6 +214,28 @@ int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32
  * per-currency active customers counted in). Frees f. */
 int txa_fold_merge(MPI_Comm comm, txa_fold *f, txa_part **parts, size_t *nparts,
                    int64_t **acc, txa_currencies *cur, tx_error *err);
+/* One customer's net revenue (reporting currency) in one month (tx_month_index) on one rank:
+ * the input of the cohort table (cohort.c). A month cut by a source boundary may come in
+ * two, from two ranks. */
+typedef struct txa_cmrev {
+    uint64_t customer_id;
+    int64_t revenue;
+    int32_t month;
+    uint32_t pad;
+} txa_cmrev;
+
+/* Local. After txa_fold_sources and before txa_fold_merge: every (customer, month) this rank
+ * folded, one element per customer and month with a row, in no particular order. *out
+ * (malloc'd or NULL, caller frees) holds *n of them; f keeps no reference. */
+void txa_fold_take_months(txa_fold *f, txa_cmrev **out, size_t *n);
+
+/* Collective. The /cohorts table (snapshot.h), global and identical on every rank, from every
+ * rank's (customer, month) revenues (rec: n elements, consumed: sorted in place and freed)
+ * and the as-of date. Exact integer sums: the same bits at any rank count. Free out with
+ * tx_snapshot_table_free(&tx_snapshot_cohorts_table, out). */
+int txa_cohorts_compute(MPI_Comm comm, txa_cmrev *rec, size_t n, int32_t as_of,
+                        tx_snapshot_cohorts *out, tx_error *err);
+
 /* Local. Frees a fold (NULL is a no-op). */
 void txa_fold_free(txa_fold *f);
 

@@ -10,7 +10,12 @@
  * add up over ranks. A month lies in two sources only when a range boundary cuts it (at most
  * one per boundary): for those "shared" months, known from the declared ranges before any row,
  * each partial keeps a bit per shared month instead of counting it, the merge ors the bits and
- * counts each customer once. Every other month is in one source and counted as it streams. */
+ * counts each customer once. Every other month is in one source and counted as it streams.
+ *
+ * Cohorts (cohort.c): each partial also sums its latest month's revenue; when the customer's
+ * rows move on to a later month, (customer, month, sum) of the month left behind is kept, and
+ * txa_fold_take_months adds every partial's last month. A cut month may so come from two ranks:
+ * cohort.c adds them up. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -42,6 +47,11 @@ struct txa_fold {
      * figures. */
     tx_fx *fx;
     txa_fold_cur cur;
+    /* Cohorts (cohort.c): each partial's revenue in its latest month so far ([pcap], by
+     * partial index), and the (customer, month, revenue) of the months already left behind. */
+    int64_t *mrev;
+    txa_cmrev *cm;
+    size_t ncm, cmcap;
 };
 
 void txa_fold_free(txa_fold *f)
@@ -56,6 +66,8 @@ void txa_fold_free(txa_fold *f)
     free(f->month_of);
     free(f->dom_of);
     txa_fold_cur_free(&f->cur);
+    free(f->mrev);
+    free(f->cm);
     free(f);
 }
 
@@ -95,11 +107,32 @@ static txa_part *part_get(txa_fold *f, uint64_t id)
     if (f->n == f->pcap) { /* grows in place mostly (large blocks are remapped) */
         f->pcap = f->pcap ? 2 * f->pcap : (size_t)1 << 12;
         f->part = TX_XREALLOC(f->part, f->pcap * f->stride);
+        f->mrev = TX_XREALLOC(f->mrev, f->pcap * sizeof *f->mrev);
     }
     f->slot[h] = (uint32_t)(f->n + 1);
     txa_part *p = part_at(f, f->n);
     p->orders = 0;
     return p;
+}
+
+/* A customer's month left behind (its rows come in ascending months): for the cohorts. */
+static void cohort_emit(txa_fold *f, uint64_t id, int32_t month, int64_t cents)
+{
+    if (f->ncm == f->cmcap) {
+        f->cmcap = f->cmcap ? 2 * f->cmcap : (size_t)1 << 12;
+        f->cm = TX_XREALLOC(f->cm, f->cmcap * sizeof *f->cm);
+    }
+    f->cm[f->ncm++] = (txa_cmrev){.customer_id = id, .revenue = cents, .month = month};
+}
+
+void txa_fold_take_months(txa_fold *f, txa_cmrev **out, size_t *n)
+{
+    for (size_t i = 0; i < f->n; i++)
+        cohort_emit(f, part_at(f, i)->customer_id, part_at(f, i)->month, f->mrev[i]);
+    *out = f->cm;
+    *n = f->ncm;
+    f->cm = NULL;
+    f->ncm = f->cmcap = 0;
 }
 
 static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int32_t date,
@@ -130,6 +163,7 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
         return rc;
     amount_cents = f->cur.converted;
     txa_part *p = part_get(f, customer_id);
+    const size_t pi = (size_t)((char *)p - f->part) / f->stride;
     const int m = f->month_of[date];
     const uint32_t dbit = 1u << f->dom_of[date];
     int new_day = 1, new_month = 1;
@@ -139,6 +173,7 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
         p->first = p->last = date;
         p->last_cal = INT32_MIN;
         p->month = m;
+        f->mrev[pi] = 0;
         f->n++;
     } else if (m < p->month) {
         return tx_error_set(err, TX_ERR,
@@ -149,9 +184,12 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
         new_month = 0;
         new_day = !(p->mask & dbit);
     } else {
+        cohort_emit(f, p->customer_id, p->month, f->mrev[pi]);
+        f->mrev[pi] = 0;
         p->month = m;
         p->mask = 0;
     }
+    f->mrev[pi] += amount_cents;
     p->orders++;
     p->revenue += amount_cents;
     if (date < p->first || p->orders == 1) {

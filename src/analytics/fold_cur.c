@@ -134,12 +134,6 @@ int txa_fold_cur_row(txa_fold_cur *c, tx_fx *fx, uint64_t customer_id, int64_t c
     return TX_OK;
 }
 
-static int i64x4_cmp(const void *pa, const void *pb)
-{
-    const int64_t *a = pa, *b = pb;
-    return (a[0] > b[0]) - (a[0] < b[0]);
-}
-
 int txa_fold_cur_agree(MPI_Comm comm, txa_fold_cur *c, const tx_fx *fx, const char *fx_name,
                        tx_error *err)
 {
@@ -150,59 +144,15 @@ int txa_fold_cur_agree(MPI_Comm comm, txa_fold_cur *c, const tx_fx *fx, const ch
         mine[4 * k + 2] = (int64_t)c->c[k].missing;
         mine[4 * k + 3] = c->c[k].first_missing;
     }
-    int nm = 4 * c->n;
-    size_t total = 0;
-    int64_t *all = tx_allgather_var(comm, mine, nm, MPI_INT64_T, sizeof *all, &total);
+    int64_t *all;
+    size_t ng;
+    tx_fx_gather(comm, mine, c->n, &all, &ng); /* fx.c: the load's check shares it */
     free(mine);
-    size_t nall = total / 4, ng = 0;
-    qsort(all, nall, 4 * sizeof *all, i64x4_cmp);
-    for (size_t i = 0; i < nall; i++) { /* combine each code's records into the first */
-        int64_t *g = all + 4 * ng, *r = all + 4 * i;
-        if (i && g[-4] == r[0]) {
-            g[-3] += r[1];
-            g[-2] += r[2];
-            if (r[3] < g[-1])
-                g[-1] = r[3];
-        } else {
-            memmove(g, r, 4 * sizeof *g);
-            ng++;
-        }
-    }
     c->ng = (int)ng;
     c->gcode = TX_XMALLOC((ng ? ng : 1) * sizeof *c->gcode);
-    int64_t rows = 0;
-    int32_t first = INT32_MAX;
-    int nmissing = 0;
-    for (size_t i = 0; i < ng; i++) {
+    for (size_t i = 0; i < ng; i++)
         c->gcode[i] = (uint32_t)all[4 * i];
-        rows += all[4 * i + 1];
-        if (all[4 * i + 2]) {
-            nmissing++;
-            if (all[4 * i + 3] < first)
-                first = (int32_t)all[4 * i + 3];
-        }
-    }
-    int st = TX_OK;
-    if (nmissing) {
-        char list[512] = "", cur[4], rep[4], d[16];
-        size_t len = 0;
-        int j = 0;
-        for (size_t i = 0; i < ng && len < sizeof list; i++) {
-            if (!all[4 * i + 2])
-                continue;
-            j++;
-            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s %.1f%%",
-                                    j == 1 ? "" : j == nmissing ? " and " : ", ",
-                                    tx_currency_unpack((uint32_t)all[4 * i], cur),
-                                    100.0 * (double)all[4 * i + 2] / (double)rows);
-        }
-        tx_currency_unpack(tx_fx_reporting(fx), rep);
-        st = tx_error_set(err, TX_EUSAGE,
-                          "%s of stored transactions have no rate into %s %s%s for dates from "
-                          "%s: give --fx-rates with rates for them, or --reporting-currency",
-                          list, rep, fx_name ? "in --fx-rates " : "(no --fx-rates given)",
-                          fx_name ? fx_name : "", tx_format_date(first, d));
-    }
+    int st = tx_fx_refusal(all, ng, fx, fx_name, "stored transactions", NULL, err);
     free(all);
     return st;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analytics_internal.h"
+#include "txetl/fmt.h"
 #include "txetl/mpiutil.h"
 
 #define FX_SCALE 1000000000LL /* rates are kept in units of 1e-9 */
@@ -293,4 +294,114 @@ int tx_fx_convert(tx_fx *fx, uint32_t currency, int32_t date, int64_t cents, int
         q += v < 0 ? -1 : 1;
     *out = (int64_t)q;
     return 1;
+}
+
+/* ---- which currencies lack rates: the refusal of a snapshot, and of a load before it writes */
+
+static int quad_cmp(const void *pa, const void *pb)
+{
+    const int64_t *a = pa, *b = pb;
+    return (a[0] > b[0]) - (a[0] < b[0]);
+}
+
+void tx_fx_gather(MPI_Comm comm, const int64_t *mine, int n, int64_t **out, size_t *nout)
+{
+    size_t total = 0;
+    int64_t *all = tx_allgather_var(comm, mine, 4 * n, MPI_INT64_T, sizeof *all, &total);
+    size_t nall = total / 4, ng = 0;
+    qsort(all, nall, 4 * sizeof *all, quad_cmp);
+    for (size_t i = 0; i < nall; i++) { /* combine each code's records into the first */
+        int64_t *g = all + 4 * ng, *r = all + 4 * i;
+        if (i && g[-4] == r[0]) {
+            g[-3] += r[1];
+            g[-2] += r[2];
+            if (r[3] < g[-1])
+                g[-1] = r[3];
+        } else {
+            memmove(g, r, 4 * sizeof *g);
+            ng++;
+        }
+    }
+    *out = all;
+    *nout = ng;
+}
+
+int tx_fx_refusal(const int64_t *all, size_t ng, const tx_fx *fx, const char *fx_name,
+                  const char *what, const char *after, tx_error *err)
+{
+    int64_t rows = 0;
+    int32_t first = INT32_MAX;
+    int nmissing = 0;
+    for (size_t i = 0; i < ng; i++) {
+        rows += all[4 * i + 1];
+        if (all[4 * i + 2]) {
+            nmissing++;
+            if (all[4 * i + 3] < first)
+                first = (int32_t)all[4 * i + 3];
+        }
+    }
+    if (!nmissing)
+        return TX_OK;
+    char list[512] = "", cur[4], rep[4], d[16];
+    size_t len = 0;
+    int j = 0;
+    for (size_t i = 0; i < ng && len < sizeof list; i++) {
+        if (!all[4 * i + 2])
+            continue;
+        j++;
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s %.1f%%",
+                                j == 1 ? "" : j == nmissing ? " and " : ", ",
+                                tx_currency_unpack((uint32_t)all[4 * i], cur),
+                                100.0 * (double)all[4 * i + 2] / (double)rows);
+    }
+    tx_currency_unpack(tx_fx_reporting(fx), rep);
+    return tx_error_set(err, TX_EUSAGE,
+                        "%s of %s have no rate into %s %s%s for dates from %s: give --fx-rates "
+                        "with rates for them, or --reporting-currency%s",
+                        list, what, rep, fx_name ? "in --fx-rates " : "(no --fx-rates given)",
+                        fx_name ? fx_name : "", tx_format_date(first, d), after ? after : "");
+}
+
+void tx_fx_need_add(tx_fx_need *nd, tx_fx *fx, uint32_t currency, int32_t date, uint64_t n)
+{
+    if (currency == 0)
+        currency = tx_currency_pack("USD");
+    size_t k = nd->last;
+    if (k >= nd->n || nd->q[4 * k] != (int64_t)currency) {
+        for (k = 0; k < nd->n && nd->q[4 * k] != (int64_t)currency; k++)
+            ;
+        if (k == nd->n) {
+            if (nd->n == nd->cap) {
+                nd->cap = nd->cap ? 2 * nd->cap : 8;
+                nd->q = TX_XREALLOC(nd->q, 4 * nd->cap * sizeof *nd->q);
+            }
+            int64_t *q = nd->q + 4 * nd->n++;
+            q[0] = currency, q[1] = 0, q[2] = 0, q[3] = INT32_MAX;
+        }
+        nd->last = k;
+    }
+    int64_t *q = nd->q + 4 * k, ignore;
+    q[1] += (int64_t)n;
+    if (!tx_fx_convert(fx, currency, date, 0, &ignore)) {
+        q[2] += (int64_t)n;
+        if (date < q[3])
+            q[3] = date;
+    }
+}
+
+int tx_fx_need_agree(MPI_Comm comm, const tx_fx_need *nd, const tx_fx *fx, const char *fx_name,
+                     const char *what, const char *after, tx_error *err)
+{
+    int64_t *all;
+    size_t ng;
+    tx_fx_gather(comm, nd->q, (int)nd->n, &all, &ng);
+    int rc = tx_fx_refusal(all, ng, fx, fx_name, what, after, err);
+    free(all);
+    return rc;
+}
+
+void tx_fx_need_free(tx_fx_need *nd)
+{
+    free(nd->q);
+    memset(nd, 0, sizeof *nd);
 }

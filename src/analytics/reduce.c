@@ -9,7 +9,8 @@
  *      customer ranges) and merged there (txa_fold_merge);
  *   4. per customer: orders, revenue, first/last purchase, recency, the lifetimes summary
  *      (frequency, recency, T, monetary_value); global rows via MPI_Exscan;
- *   5. RFM (txa_rfm), revenue tables (txa_revenue_compute);
+ *   5. RFM (txa_rfm), revenue tables (txa_revenue_compute), the cohort table
+ *      (txa_cohorts_compute, from the fold's per customer and month revenues);
  *   6. BG/NBD and Gamma-Gamma fits (src/models, sums through MPI_Allreduce), predictions;
  *   6b. with --holdout-start H: the calibration / holdout check (holdout()): a separate BG/NBD
  *      fit on each customer's days before H, predicted vs actual purchase days in [H, as-of];
@@ -362,9 +363,14 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
     size_t nparts = 0;
     int64_t *acc = NULL;
     txa_currencies cur;
+    txa_cmrev *months = NULL; /* every (customer, month) folded here: for the cohorts */
+    size_t nmonths = 0;
+    txa_fold_take_months(fold, &months, &nmonths);
     st = txa_fold_merge(comm, fold, &parts, &nparts, &acc, &cur, err);
-    if (st != TX_OK)
+    if (st != TX_OK) {
+        free(months);
         return st;
+    }
     double t_sort = MPI_Wtime();
 
     /* 4. Customers. */
@@ -391,6 +397,10 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
     snprintf(snap.revenue.reporting, sizeof snap.revenue.reporting, "%s", reporting);
     if (st == TX_OK)
         txa_revenue_compute(comm, acc, &cur, &snap.revenue);
+    if (st == TX_OK) /* 5b. the cohort table (consumes months) */
+        st = txa_cohorts_compute(comm, months, nmonths, as_of, &snap.cohorts, err);
+    else
+        free(months);
     free(acc);
     txa_currencies_free(&cur);
     double t_rfm = MPI_Wtime();
@@ -431,6 +441,7 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
                snap.holdout.enabled ? "+holdout" : "", t_fit - t_rfm - t_models_fit,
                t_end - t_fit);
     txa_revenue_free(&snap.revenue);
+    tx_snapshot_table_free(&tx_snapshot_cohorts_table, &snap.cohorts);
     tx_snapshot_table_free(&tx_snapshot_holdout_table, &snap.holdout.rows);
     customers_free(&c);
     return st;

@@ -16,7 +16,8 @@
 #define CMD_ANALYTICS (TX_CLI_LOAD | TX_CLI_SNAPSHOT)
 #define CMD_SERVE (TX_CLI_PUBLISH | TX_CLI_ROUTER)
 #define CMD_ALL                                                                                    \
-    (TX_CLI_LOAD | TX_CLI_SNAPSHOT | TX_CLI_REPORT | TX_CLI_STATUS | TX_CLI_EXPORT | CMD_SERVE)
+    (TX_CLI_LOAD | TX_CLI_SNAPSHOT | TX_CLI_REPORT | TX_CLI_STATUS | TX_CLI_EXPORT | CMD_SERVE |      \
+     TX_CLI_RESHARD)
 
 /* How an option's value is read, and the type of the field it is stored in. */
 typedef enum kind {
@@ -39,7 +40,7 @@ static const struct optdef {
     double lo, hi;
     const char *arg, *unset, *help;
 } optdefs[] = {
-    {"shards", TX_CLI_LOAD | TX_CLI_SNAPSHOT | TX_CLI_STATUS | CMD_SERVE, K_STR,
+    {"shards", TX_CLI_LOAD | TX_CLI_SNAPSHOT | TX_CLI_STATUS | CMD_SERVE | TX_CLI_RESHARD, K_STR,
      offsetof(tx_cli, load.shards_path), 0, 0, "FILE", "(none)",
      "shard option file: groups [shard0]..[shardN-1] (required)"},
     {"snapshot-dir", CMD_ANALYTICS, K_STR, offsetof(tx_cli, load.snapshot_dir), 0, 0, "DIR",
@@ -59,6 +60,9 @@ static const struct optdef {
      "print the analytics tables' DDL (build/sql/analytics.sql) and exit"},
     {"dry-run", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.dry_run), 0, 0, NULL, NULL,
      "parse, validate and route; write nothing to the shards"},
+    {"plan", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.plan), 0, 0, NULL, NULL,
+     "read the shards only and print what this load would do (the counts per shard, examples "
+     "of moves and deletes); write nothing (docs/load.md)"},
     {"audit-inserts", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.audit_inserts), 0, 0, NULL,
      NULL, "audit inserts too"},
     {"as-of", CMD_ANALYTICS, K_DATE, offsetof(tx_cli, load.analytics.as_of), 0, 0, "DATE",
@@ -88,9 +92,11 @@ static const struct optdef {
      "missing (required; see docs/export.md)"},
     {"summary-json", TX_CLI_LOAD, K_STR, offsetof(tx_cli, load.summary_json), 0, 0, "FILE",
      "(none)", "also write the run summary as JSON (counts, phase timings, rows per shard)"},
-    {"quiet", CMD_ANALYTICS, K_FLAG, offsetof(tx_cli, load.quiet), 0, 0, NULL, NULL,
+    {"plan", TX_CLI_RESHARD, K_FLAG, offsetof(tx_cli, reshard_plan), 0, 0, NULL, NULL,
+     "print the new boundaries and the rows each shard would send and receive; write nothing"},
+    {"quiet", CMD_ANALYTICS | TX_CLI_RESHARD, K_FLAG, offsetof(tx_cli, load.quiet), 0, 0, NULL, NULL,
      "no progress lines"},
-    {"verbose", CMD_ANALYTICS | TX_CLI_STATUS | CMD_SERVE, K_FLAG, offsetof(tx_cli, verbose), 0, 0, NULL,
+    {"verbose", CMD_ANALYTICS | TX_CLI_STATUS | CMD_SERVE | TX_CLI_RESHARD, K_FLAG, offsetof(tx_cli, verbose), 0, 0, NULL,
      NULL, "debug messages"},
     {"help", CMD_ALL, K_FLAG, offsetof(tx_cli, help), 0, 0, NULL, NULL, "this help"},
     {"version", CMD_ALL, K_FLAG, offsetof(tx_cli, version), 0, 0, NULL, NULL,
@@ -113,6 +119,8 @@ static const struct cmddef {
     {"export", TX_CLI_EXPORT, "txetl export SNAPSHOT.h5 --out DIR"},
     {"publish", TX_CLI_PUBLISH, "txetl publish SNAPSHOT.h5 --shards FILE   # docs/serving.md"},
     {"router", TX_CLI_ROUTER, "txetl router --shards FILE                # docs/serving.md"},
+    {"reshard", TX_CLI_RESHARD, "mpirun -n R txetl reshard --shards NEW_FILE [--plan]  # "
+                                "docs/reshard.md"},
 };
 #define NCMDS (sizeof cmds / sizeof *cmds)
 
@@ -154,6 +162,11 @@ void tx_cli_usage(FILE *f, int cmd)
     if (cmd == TX_CLI_LOAD)
         fprintf(f, "\nExample: mpirun -n 4 txetl load --shards shards.cnf --snapshot-dir snaps "
                    "extract-*.csv\n");
+    if (cmd == TX_CLI_RESHARD)
+        fprintf(f, "\nNEW_FILE holds the cluster's groups [shard0]..[shardN-1] unchanged, then the "
+                   "new empty servers [shardN]..[shardM-1]. Rerun the same command after a "
+                   "failure: it resumes.\nExample: mpirun -n 4 txetl reshard --shards grown.cnf "
+                   "--plan\n");
 }
 
 static int parse_date(const char *s, int32_t *out)
@@ -308,6 +321,9 @@ int tx_cli_parse(int argc, char **argv, tx_cli *c, tx_error *err)
     }
     if (!o->shards_path)
         return tx_error_set(err, TX_EUSAGE, "%s: --shards FILE is required", argv[1]);
+    if (o->plan && o->dry_run)
+        return tx_error_set(err, TX_EUSAGE, "load: give --plan or --dry-run, not both (--plan "
+                            "reads the shards, --dry-run connects to none)");
     if (c->cmd == TX_CLI_SNAPSHOT && !o->snapshot_dir)
         return tx_error_set(err, TX_EUSAGE, "snapshot: --snapshot-dir DIR is required");
     return TX_OK;

@@ -11,12 +11,14 @@
 #include "txetl/cli.h"
 #include "txetl/error.h"
 #include "txetl/export.h"
+#include "txetl/interrupt.h"
 #include "txetl/publish.h"
 #include "txetl/router.h"
 #include "txetl/load.h"
 #include "txetl/log.h"
 #include "txetl/mpiutil.h"
 #include "txetl/report.h"
+#include "txetl/reshard.h"
 #include "txetl/status.h"
 
 /* --verbose: the settings of this run, from the option table (rank 0 only). */
@@ -109,6 +111,7 @@ int main(int argc, char **argv)
     int provided;
     int tuned = tx_mpi_env_defaults();
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    tx_interrupt_install(); /* SIGINT/SIGTERM: the load stops at its next boundary */
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -129,14 +132,24 @@ int main(int argc, char **argv)
     rc = tx_agree(MPI_COMM_WORLD, rc, &err); /* every rank gets the failing rank's message */
     tx_run_info run;
     memset(&run, 0, sizeof run);
-    if (rc == TX_OK)
+    tx_reshard_result rs;
+    memset(&rs, 0, sizeof rs);
+    if (rc == TX_OK && c.cmd == TX_CLI_RESHARD) {
+        const tx_reshard_opts ro = {c.load.shards_path, c.reshard_plan, c.load.quiet};
+        rc = tx_reshard_run(MPI_COMM_WORLD, &ro, &rs, &err);
+    } else if (rc == TX_OK)
         rc = c.cmd == TX_CLI_LOAD ? tx_load_run(MPI_COMM_WORLD, &c.load, &run, &err)
                                : tx_snapshot_run(MPI_COMM_WORLD, &c.load, &run, &err);
     if (rank == 0) {
+        if (rc == TX_OK && c.cmd == TX_CLI_RESHARD && !c.reshard_plan && !rs.nothing_to_do)
+            printf("reshard: %d -> %d shards: %" PRIu64 " rows, %" PRIu64 " revenue_daily rows, "
+                   "%" PRIu64 " directory blocks moved in %.2f s (%.0f rows/s)\n", rs.from,
+                   rs.to, rs.rows_moved, rs.revenue_moved, rs.blocks_moved, rs.elapsed_s,
+                   rs.elapsed_s > 0 ? (double)rs.rows_moved / rs.elapsed_s : 0.0);
         if (rc != TX_OK)
             fprintf(stderr, "txetl: %s: %s\n", argv[1], err.msg[0] ? err.msg : "failed");
         else if (c.cmd == TX_CLI_LOAD)
-            tx_load_print_summary(stdout, &run, c.load.dry_run);
+            tx_load_print_summary(stdout, &run, c.load.plan ? TX_SUMMARY_PLAN : c.load.dry_run);
     }
     MPI_Finalize();
     return tx_status_exit_code(rc);

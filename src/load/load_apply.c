@@ -1,13 +1,16 @@
 /* load_apply.c - the load's side of the store: what each phase hands the store of every shard
- * this rank owns (txetl/store.h speaks the SQL). The order that makes reruns converge is the
- * load's: rows on every shard (tx_apply_rows, tx_apply_finish) before any directory commit
- * (tx_apply_directory). */
+ * this rank owns (txetl/store.h speaks the SQL). What makes a failed run complete or never
+ * started is the order: every shard stages all of its part and marks the run staged in its
+ * journal (tx_apply_finish, tx_apply_stage_mark) before any shard applies (tx_apply_directory,
+ * one transaction per shard). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "load_internal.h"
 #include "txetl/log.h"
+#include "txetl/interrupt.h"
+#include "txetl/testhook.h"
 
 int tx_apply_prepare(tx_job *j, tx_error *err)
 {
@@ -53,6 +56,9 @@ int tx_apply_begin(tx_job *j, const uint64_t *hist, tx_error *err)
             }
         }
         int rc = tx_store_begin(st, need, nneed, err);
+        j->journal = 1;
+        if (rc == TX_OK) /* before the first row: a failure from here on is resolved later */
+            rc = tx_store_journal_mark(st, j->run_id, TX_JOURNAL_OPEN, err);
         if (rc != TX_OK)
             return rc;
     }
@@ -159,14 +165,35 @@ int tx_apply_finish(tx_job *j, tx_error *err)
     return TX_OK;
 }
 
-int tx_apply_directory(tx_job *j, tx_error *err)
+int tx_apply_stage_mark(tx_job *j, tx_error *err)
 {
     for (int s = 0; s < j->nshards; s++) {
         if (!j->mine[s])
             continue;
-        int rc = tx_store_dir_commit(j->mine[s], err);
+        int rc = tx_store_journal_mark(j->mine[s], j->run_id, TX_JOURNAL_STAGED, err);
         if (rc != TX_OK)
             return rc;
+    }
+    return TX_OK;
+}
+
+int tx_apply_directory(tx_job *j, tx_error *err)
+{
+    int first = 1;
+    for (int s = 0; s < j->nshards; s++) {
+        if (!j->mine[s])
+            continue;
+        if (first)
+            tx_test_hook("load.apply", j->rank);
+        if (tx_interrupted()) /* a signal stops before the next shard applies */
+            return tx_error_set(err, TX_ERR, "interrupted by %s",
+                                tx_interrupt_name(tx_interrupted()));
+        int rc = tx_store_apply(j->mine[s], j->run_id, err);
+        if (rc != TX_OK)
+            return rc;
+        if (first)
+            tx_test_hook("load.apply_one", j->rank);
+        first = 0;
     }
     return TX_OK;
 }
@@ -174,9 +201,8 @@ int tx_apply_directory(tx_job *j, tx_error *err)
 int tx_apply_runs_row(tx_job *j, const char *status, const char *finished, const char *message,
                       tx_error *err)
 {
-    /* A run that failed before every shard committed its directory applied nothing that
-     * counts: its row keeps read and rejected, and 0 in the applied columns (never figures of
-     * a run that did not happen). */
+    /* A run that failed before every shard staged it is undone: its row keeps read and
+     * rejected, and 0 in the applied columns (never figures of a run that did not happen). */
     tx_run_counts counts = j->sum.counts;
     if (!strcmp(status, "failed") && !j->committed)
         counts.inserted = counts.updated = counts.moved = counts.deleted = counts.stale =

@@ -212,6 +212,7 @@ static int decide_one(tx_job *j, decide_src *ds, int shard, const tx_record *v, 
     if (rc != TX_OK)
         return rc;
     tx_versions_tally(&ds->counts, vo);
+    tx_plan_tally(j, vo, &v[0]); /* per shard, and the examples (load_plan.c) */
     if (vo->write_row) {
         int home = tx_job_shard_of_date(j, vo->row.date);
         rc = send_packed(ob, tx_job_owner(j, home), home, MSG_APPLY, &vo->row, err);

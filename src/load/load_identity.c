@@ -73,7 +73,16 @@ int tx_load_check(tx_job *j, int rc, int for_load, tx_error *err)
         /* each shard's facts come from its one owner, zero elsewhere: OR = gather to all */
         MPI_Allreduce(MPI_IN_PLACE, f, (int)((size_t)n * sizeof *f), MPI_BYTE, MPI_BOR,
                       j->comm);
-        rc = tx_agree(j->comm, tx_store_cluster_check(f, n, j->o->shards_path, j->cluster_id,
+        /* an unfinished reshard (docs/reshard.md) moves rows between shards: refuse */
+        for (int s = 0; s < n && rc == TX_OK; s++)
+            if (f[s].reshard_to)
+                rc = tx_error_set(err, TX_EUSAGE, "shard %d: a reshard of this cluster from %d "
+                                  "to %d shards is unfinished: nothing was done; finish it "
+                                  "first by rerunning `txetl reshard --shards NEW_FILE` (the "
+                                  "shard file of %d groups it was started with)", s,
+                                  f[s].reshard_from, f[s].reshard_to, f[s].reshard_to);
+        if (rc == TX_OK)
+            rc = tx_agree(j->comm, tx_store_cluster_check(f, n, j->o->shards_path, j->cluster_id,
                                                       err), err);
     }
     for (int s = 0; s < n && rc == TX_OK; s++) {

@@ -12,7 +12,9 @@
  *   load_reduce.c   phase 5: the stored transactions read back, the reduce step
  *   load_summary.c  progress, phase times, the human and JSON summaries
  *   load_format.c   LOAD DATA rows and directory blocks
- *   load_identity.c phase 0: cluster identity, server and table checks before any write */
+ *   load_identity.c phase 0: cluster identity, server and table checks before any write
+ *   load_fx.c       phase 1's end: the currencies a snapshot will need, before any write
+ *   load_plan.c     phase 2's decisions per shard and by example; --plan's report */
 #ifndef TXETL_LOAD_INTERNAL_H
 #define TXETL_LOAD_INTERNAL_H
 
@@ -29,6 +31,7 @@
 #include "txetl/fmt.h"
 #include "txetl/hash.h"
 #include "txetl/store.h"
+#include "txetl/reduce.h"
 #include "txetl/route.h"
 #include "txetl/versions.h"
 #include "spill.h"
@@ -68,8 +71,9 @@ typedef enum tx_phase {
     TX_PHASE_PREFLIGHT, /* 0: shard file, stores, run lock, schema, shard map; input headers */
     TX_PHASE_SCAN,      /* 1: scan + validate + route versions to their directory shards */
     TX_PHASE_DECIDE,    /* 2: decide each transaction; rows and removals to their shards */
-    TX_PHASE_FINISH,    /* 3: last directory rows; removals, indexes, revenue_daily */
-    TX_PHASE_COMMIT,    /* 4: directory and audit commit, etl_runs counts */
+    TX_PHASE_FINISH,    /* 3: everything staged and committed, the journal marks it staged */
+    TX_PHASE_COMMIT,    /* 4: each shard applies its part in one transaction (rows, directory,
+                           audit, revenue_daily) */
     TX_PHASE_REDUCE,    /* 5: reduce + snapshot (unless --no-snapshot) */
     TX_NPHASES
 } tx_phase;
@@ -87,6 +91,23 @@ typedef struct tx_run_summary {
     tx_run_counts counts;      /* this rank's during the scan, the global counts after */
 } tx_run_summary;
 
+/* What phase 2 decided, per shard and by example (load_decide.c), for --plan and the JSON
+ * summary: each transaction's counts on the shard of its date after the run (a delete, or a
+ * stale version of a stored row, on the shard of the stored copy); the moves and deletes of
+ * the smallest transaction ids. Summed over the ranks by tx_plan_gather (load_plan.c). */
+enum { TX_PLAN_EXAMPLES = 5 };
+typedef struct tx_example {
+    uint64_t id;
+    int32_t old_date; /* INT32_MIN: not stored before (a delete of an id never stored) */
+    int32_t new_date; /* INT32_MIN: removed (a delete) */
+} tx_example;
+typedef struct tx_decided {
+    tx_run_counts *shard;                  /* [nshards] */
+    tx_example move[TX_PLAN_EXAMPLES], del[TX_PLAN_EXAMPLES]; /* ascending ids */
+    int nmove, ndel;
+    int gathered; /* tx_plan_gather ran: the global figures */
+} tx_decided;
+
 typedef struct tx_job {
     /* the job (load_job.c): who runs it, with what options, as which run */
     MPI_Comm comm;
@@ -101,7 +122,10 @@ typedef struct tx_job {
                           the null store's in a dry run */
     int32_t *bound;    /* [nshards + 1]: shard s holds dates in [bound[s], bound[s + 1]) */
     int fresh;         /* no shard had a shard map: this run chooses the boundaries */
-    int committed;     /* every shard committed this run's directory: its counts are applied */
+    int committed;     /* every shard staged this run (its journal says so): it is applied, now
+                          or by the next command, so its counts count */
+    int journal;       /* run_journal rows of this run may exist (a failure must be resolved) */
+    int applied;       /* every shard applied this run */
     char cluster_id[40]; /* the cluster's id (recorded, or chosen by this first load) */
     /* the owned shards as homes of dates and directory shards (load_apply.c, load_decide.c) */
     tx_home *homes;    /* [nshards]: state of the owned shards (zeroed entries elsewhere) */
@@ -109,6 +133,7 @@ typedef struct tx_job {
      * (load_decide.c) under these names and summed by the JSON summary */
     tx_run_summary sum;
     uint64_t *shard_rows, *shard_removed; /* [nshards]: rows this rank applied / removed */
+    tx_decided decided; /* phase 2's decisions per shard and examples (load_plan.c) */
 } tx_job;
 
 /* Local, pure. The rank owning shard `shard`. */
@@ -177,9 +202,14 @@ int tx_apply_rows(tx_job *j, int s, tx_error *err);
 /* Hands shard s's directory/audit rows to its store when over TX_DIR_CHUNK (or all of them
  * when `all`). */
 int tx_apply_dir_rows(tx_job *j, int s, int all, tx_error *err);
-/* After the last row: the last directory rows, then tx_store_finish of each owned shard. */
+/* After the last row: the last directory rows, then tx_store_finish of each owned shard (all
+ * of its part committed in the stage_* tables). */
 int tx_apply_finish(tx_job *j, tx_error *err);
-/* Commits the directory transaction of each owned shard (call when every shard has its rows). */
+/* The journal of each owned shard marks the run staged (call after tx_apply_finish and the
+ * etl_runs row with the decided counts). */
+int tx_apply_stage_mark(tx_job *j, tx_error *err);
+/* Each owned shard applies what it staged (tx_store_apply), call only when every shard has
+ * staged; test hooks "load.apply" before the first, "load.apply_one" after it. */
 int tx_apply_directory(tx_job *j, tx_error *err);
 /* The run's etl_runs row in every owned shard: status, global counts (a "failed" row before
  * j->committed keeps read and rejected, 0 in the applied counts), `finished` (a UTC timestamp
@@ -313,6 +343,8 @@ typedef struct tx_scan {
     tx_input *in;      /* the input files */
     uint64_t *hist;    /* [TX_NDAYS]: after phase 1, the global date histogram */
     tx_sorter *sorter; /* after phase 1, this rank's versions sorted for phase 2 */
+    tx_fx *fx;         /* the rates a load with a snapshot checks its currencies against */
+    tx_fx_need need;   /* the scan's valid versions per currency (load_fx.c), when fx is set */
 } tx_scan;
 
 /* Collective (agreed by tx_input_open), the end of phase 0. Opens --files and checks their
@@ -340,6 +372,43 @@ void tx_scan_close(tx_scan *sc);
  * decisions' global counts are in j->sum.counts and the phase is timed. */
 int tx_decide_phase(tx_job *j, const tx_input *in, tx_sorter **sorter, const uint64_t *hist,
                     tx_error *err);
+
+/* ---- currencies before any write (load_fx.c) ---------------------------------------------- */
+
+/* Collective (agrees), before the scan. For a load that writes a snapshot (not --no-snapshot,
+ * not --dry-run): --fx-rates read (a malformed file refused now) into sc->fx, so the scan
+ * counts its valid versions per currency and date in sc->need. */
+int tx_load_fx_open(tx_job *j, tx_scan *sc, tx_error *err);
+/* Collective (agrees), after the scan, before anything is written. The currencies stored after
+ * the run are taken to be those stored now (every owned shard's revenue_daily) and those of
+ * the valid versions (a delete that would remove a currency's last row is not counted off):
+ * when any but the reporting currency has rows on dates no rate covers, TX_EUSAGE naming them
+ * and their shares, as the snapshot would refuse after the rows were applied. TX_OK when the
+ * check does not apply (sc->fx NULL). */
+int tx_load_fx_check(tx_job *j, tx_scan *sc, tx_error *err);
+
+/* ---- --plan (load_plan.c) ------------------------------------------------------------------ */
+
+/* Local. Counts one decided transaction in j->decided: `o` its outcome, `winner` its best
+ * version. */
+void tx_plan_tally(tx_job *j, const tx_versions_outcome *o, const tx_record *winner);
+/* Collective. Sums j->decided over the ranks (rank 0 gets the global per-shard counts and the
+ * smallest ids' examples). */
+void tx_plan_gather(tx_job *j);
+/* Local (rank 0 prints). What the run would do: the counts per shard, the examples of moves and
+ * deletes (transaction, old date and shard -> new date and shard). */
+void tx_plan_print(const tx_job *j, FILE *out);
+/* ---- a failed run's completion or undoing (load_recover.c) ------------------------------- */
+
+/* Collective (agrees). With the run lock held on every owned store (j->mine, writable):
+ * every run the journals hold as unfinished is completed (every shard has it staged or
+ * applied) or undone (docs/load.md "A failed run"), `by` ("run X", "snapshot X") recorded in
+ * its etl_runs row; rank 0 says which on stderr. `rc` is this rank's status so far. *done = 1
+ * when a run was resolved (the caller reads the shards' state again). */
+int tx_recover_runs(tx_job *j, int rc, const char *by, int *done, tx_error *err);
+/* Collective. Whether any owned shard's journal holds an unfinished run (reads only): the
+ * agreed answer, 0 on any error. */
+int tx_recover_pending(tx_job *j);
 
 /* ---- phase 5: reduce (load_reduce.c) ------------------------------------------------------- */
 

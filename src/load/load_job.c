@@ -76,6 +76,8 @@ void tx_job_close(tx_job *j)
         tx_buf_free(&h->removes);
     }
     free(j->homes);
+    free(j->decided.shard);
+    j->decided.shard = NULL;
     free(j->shard_rows);
     free(j->shard_removed);
     free(j->mine);

@@ -96,6 +96,14 @@ int tx_map_preflight(tx_job *j, const tx_store_ops *ops, tx_error *err)
     rc = tx_load_check(j, rc, 1, err);
     if (rc == TX_OK)
         rc = tx_apply_prepare(j, err);
+    /* a run the journals hold as unfinished: completed or undone before anything else
+     * (load_recover.c), then the shards' state read again */
+    char by[80];
+    snprintf(by, sizeof by, "run %s", j->run_id);
+    int resolved = 0;
+    rc = tx_recover_runs(j, rc, by, &resolved, err);
+    if (rc == TX_OK && resolved)
+        rc = tx_apply_prepare(j, err);
     for (int s = 0; s < j->nshards && rc == TX_OK; s++) {
         if (!j->mine[s])
             continue;

@@ -5,6 +5,7 @@
  * helpers are in load_internal.h. */
 #include "load_internal.h"
 #include "txetl/alloc.h"
+#include "txetl/interrupt.h"
 #include "txetl/mpiutil.h"
 
 int tx_routed_phase(tx_job *j, source_fn src, void *sctx, sink_fn sink, void *kctx,
@@ -18,6 +19,9 @@ int tx_routed_phase(tx_job *j, source_fn src, void *sctx, sink_fn sink, void *kc
     int rc = TX_OK, any_more = 1;
     while (any_more) {
         int more = 0;
+        if (rc == TX_OK && tx_interrupted()) /* SIGINT/SIGTERM: stop sending, fail agreed */
+            rc = tx_error_set(err, TX_ERR, "interrupted by %s",
+                              tx_interrupt_name(tx_interrupted()));
         if (rc == TX_OK)
             rc = src(j, sctx, ob, &more, err);
         tx_delivery got;

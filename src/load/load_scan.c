@@ -26,6 +26,9 @@ struct scan_src {
     uint64_t *routed; /* [nranks]: versions per destination rank (route_count) */
     route_fn route;
     double last;
+    tx_fx *fx;        /* a load with a snapshot: the versions' currencies counted (load_fx.c) */
+    tx_fx_need *need;
+    int32_t as_of;
 };
 
 /* A version to the rank owning its directory shard. */
@@ -68,6 +71,8 @@ static int versions_source(tx_job *j, void *vctx, tx_outbox *ob, int *more, tx_e
             continue;
         }
         ss->hist[rec.date]++;
+        if (ss->fx && (ss->as_of == INT32_MIN || rec.date <= ss->as_of))
+            tx_fx_need_add(ss->need, ss->fx, tx_currency_pack(rec.currency), rec.date, 1);
         int rc = ss->route(j, ss, ob, tx_job_dir_shard(j, rec.transaction_id), &rec, err);
         if (rc != TX_OK)
             return rc;
@@ -143,7 +148,8 @@ int tx_scan_phase(tx_job *j, tx_scan *sc, int count_routes, tx_error *err)
     tx_run_counts *c = &j->sum.counts;
     sc->hist = TX_XCALLOC(TX_NDAYS, sizeof *sc->hist);
     scan_src ss = {.in = sc->in, .hist = sc->hist, .route = count_routes ? route_count : route_ship,
-                   .last = MPI_Wtime()};
+                   .last = MPI_Wtime(), .fx = sc->fx, .need = &sc->need,
+                   .as_of = o->analytics.as_of};
     ss.routed = TX_XCALLOC((size_t)j->nranks, sizeof *ss.routed);
     int rc = scan_rounds(j, sc, &ss, err);
     if (rc == TX_OK) {
@@ -183,5 +189,8 @@ void tx_scan_close(tx_scan *sc)
     tx_sorter_free(&sc->sorter);
     free(sc->hist);
     sc->hist = NULL;
+    tx_fx_free(sc->fx);
+    sc->fx = NULL;
+    tx_fx_need_free(&sc->need);
     tx_input_free(&sc->in);
 }

@@ -71,7 +71,8 @@ void tx_load_print_summary(FILE *out, const tx_run_info *run, int dry_run)
 {
     const tx_run_counts *k = &run->counts;
     fprintf(out, "run %s: %s%d ranks, %d shards, %.2f s, %.0f rows/s\n", run->run_id,
-            dry_run ? "DRY RUN, " : "", run->ranks, run->shards, run->seconds,
+            dry_run == TX_SUMMARY_PLAN ? "PLAN (nothing written), " : dry_run ? "DRY RUN, " : "",
+            run->ranks, run->shards, run->seconds,
             tx_run_rows_per_second(run));
     fprintf(out, "  read %" PRIu64 "  rejected %" PRIu64 "  inserted %" PRIu64 "  updated %"
                  PRIu64 "  moved %" PRIu64 "  deleted %" PRIu64 "  stale %" PRIu64
@@ -93,6 +94,7 @@ void tx_summary_write_json(tx_job *j, const tx_run_info *run, int rc, const tx_e
         return;
     MPI_Allreduce(MPI_IN_PLACE, j->shard_rows, j->nshards, MPI_UINT64_T, MPI_SUM, j->comm);
     MPI_Allreduce(MPI_IN_PLACE, j->shard_removed, j->nshards, MPI_UINT64_T, MPI_SUM, j->comm);
+    tx_plan_gather(j); /* the decisions per shard (load_plan.c) */
     if (j->rank != 0)
         return;
     FILE *f = fopen(j->o->summary_json, "w");
@@ -103,6 +105,7 @@ void tx_summary_write_json(tx_job *j, const tx_run_info *run, int rc, const tx_e
     const tx_run_counts *k = &run->counts;
     fprintf(f, "{\n  \"run_id\": \"%s\",\n  \"status\": \"%s\",\n  \"dry_run\": %s,\n",
             run->run_id, rc == TX_OK ? "succeeded" : "failed", j->o->dry_run ? "true" : "false");
+    fprintf(f, "  \"plan\": %s,\n", j->o->plan ? "true" : "false");
     if (rc != TX_OK) {
         fputs("  \"error\": \"", f);
         for (const char *p = err->msg; *p; p++)
@@ -126,6 +129,15 @@ void tx_summary_write_json(tx_job *j, const tx_run_info *run, int rc, const tx_e
     for (int s = 0; s < j->nshards; s++)
         fprintf(f, "%s{\"shard\": %d, \"stored\": %" PRIu64 ", \"removed\": %" PRIu64 "}",
                 s ? ", " : "", s, j->shard_rows[s], j->shard_removed[s]);
+    fputs("],\n  \"shard_counts\": [", f);
+    for (int s = 0; s < j->nshards; s++) {
+        const tx_run_counts *c = &j->decided.shard[s];
+        fprintf(f, "%s{\"shard\": %d, \"versions\": %" PRIu64 ", \"inserted\": %" PRIu64
+                   ", \"updated\": %" PRIu64 ", \"moved\": %" PRIu64 ", \"deleted\": %" PRIu64
+                   ", \"stale\": %" PRIu64 ", \"superseded\": %" PRIu64 "}",
+                s ? ", " : "", s, c->read, c->inserted, c->updated, c->moved, c->deleted,
+                c->stale, c->superseded);
+    }
     fputs("]\n}\n", f);
     if (fclose(f) != 0)
         TX_LOG(TX_LOG_ERROR, "%s: cannot write the JSON summary: %m", j->o->summary_json);

@@ -1,11 +1,53 @@
 /* status.c - `txetl status`: per shard reachability, the cluster identity, then what its store
  * reports (rows, partitions, directory, boundaries, last runs). It only reads: connecting
  * creates no database and runs no schema. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "txetl/status.h"
 #include "txetl/store.h"
+
+/* A run the journals hold as unfinished (docs/load.md "A failed run"), and what the next
+ * command does with it: the rule of load_recover.c, read only. */
+static void print_unfinished(tx_store **st, const int *bad, int n, FILE *out)
+{
+    char id[64] = "";
+    for (int s = 0; s < n; s++) {
+        char one[64] = "";
+        tx_error e = {0};
+        if (!bad[s] && st[s] && tx_store_journal_pending(st[s], one, sizeof one, &e) == TX_OK &&
+            one[0] && (!id[0] || strcmp(one, id) < 0))
+            snprintf(id, sizeof id, "%s", one);
+    }
+    if (!id[0])
+        return;
+    int staged = 0, applied = 0, known = 0;
+    char msg[400] = "";
+    for (int s = 0; s < n; s++) {
+        tx_store_journal j;
+        tx_error e = {0};
+        if (bad[s] || !st[s] || tx_store_journal_state(st[s], id, &j, &e) != TX_OK)
+            continue;
+        known++;
+        staged += j.state == TX_JOURNAL_STAGED || j.state == TX_JOURNAL_APPLIED;
+        applied += j.state == TX_JOURNAL_APPLIED;
+        if (!msg[0] && j.message[0])
+            snprintf(msg, sizeof msg, "%s", j.message);
+    }
+    fprintf(out, "unfinished run %s: staged on %d of %d shards, applied on %d%s%s\n", id, staged,
+            n, applied, msg[0] ? "; it said: " : "", msg);
+    if (known < n)
+        fprintf(out, "  the next load or `txetl snapshot` decides what to do with it once every "
+                     "shard is reachable\n");
+    else if (staged == n)
+        fprintf(out, "  the next load or `txetl snapshot` completes it first (applies what the "
+                     "other shards staged)\n");
+    else
+        fprintf(out, "  the next load or `txetl snapshot` undoes it first (none of its changes "
+                     "is applied anywhere)\n");
+}
 
 int tx_status_print(const char *shards_path, FILE *out, tx_error *err)
 {
@@ -16,7 +58,9 @@ int tx_status_print(const char *shards_path, FILE *out, tx_error *err)
     tx_store **st = calloc((size_t)n, sizeof *st);
     tx_store_facts *f = calloc((size_t)n, sizeof *f);
     int *bad = calloc((size_t)n, sizeof *bad);
-    if (!st || !f || !bad) {
+    uint64_t *rows = calloc((size_t)n, sizeof *rows);
+    int counted = 0;
+    if (!st || !f || !bad || !rows) {
         rc = tx_error_set(err, TX_ENOMEM, "out of memory");
         goto out;
     }
@@ -62,7 +106,32 @@ int tx_status_print(const char *shards_path, FILE *out, tx_error *err)
                     f[s].cluster_id);
         else
             fprintf(out, "  identity: none recorded yet (the next load records it)\n");
+        if (f[s].reshard_to)
+            fprintf(out, "  reshard: UNFINISHED, %d -> %d shards: loads and snapshots are "
+                    "refused until `txetl reshard --shards FILE` (the file of %d groups) is "
+                    "rerun and finishes it\n", f[s].reshard_from, f[s].reshard_to,
+                    f[s].reshard_to);
+        tx_store_reshard_facts rf;
+        if (tx_store_reshard_probe(st[s], &rf, &e) == TX_OK) {
+            rows[s] = rf.rows;
+            counted++;
+        }
     }
+    /* balance: rows per shard, the largest over the smallest (docs/reshard.md) */
+    if (counted == n && n > 0) {
+        uint64_t mx = 0, mn = UINT64_MAX;
+        fprintf(out, "balance: rows per shard");
+        for (int s = 0; s < n; s++) {
+            fprintf(out, " %llu", (unsigned long long)rows[s]);
+            mx = rows[s] > mx ? rows[s] : mx;
+            mn = rows[s] < mn ? rows[s] : mn;
+        }
+        if (mn > 0)
+            fprintf(out, "; largest/smallest %.2f\n", (double)mx / (double)mn);
+        else
+            fprintf(out, "; a shard holds no row\n");
+    }
+    print_unfinished(st, bad, n, out);
     if (usage)
         rc = TX_EUSAGE; /* err holds the first problem */
     else if (down)
@@ -73,5 +142,6 @@ out:
     free(st);
     free(f);
     free(bad);
+    free(rows);
     return rc;
 }

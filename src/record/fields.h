@@ -243,9 +243,10 @@ static inline tx_reject check_value(int col, const char *s, size_t n, tx_record 
         return parse_timestamp(s, n, &out->last_updated_us) ? TX_REJ_NONE
                                                              : TX_REJ_BAD_LAST_UPDATED;
     case TX_COL_OP:
-        if (n != 1 || (s[0] != 'U' && s[0] != 'D'))
+        /* either case; kept as upper case, the letter the rest of txetl compares with */
+        if (n != 1 || (s[0] != 'U' && s[0] != 'D' && s[0] != 'u' && s[0] != 'd'))
             return TX_REJ_BAD_OP;
-        out->op = s[0];
+        out->op = s[0] == 'u' ? 'U' : s[0] == 'd' ? 'D' : s[0];
         return TX_REJ_NONE;
     default:
         return TX_REJ_NONE;

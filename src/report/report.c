@@ -196,8 +196,19 @@ static int read_holdout(reader *rd, rpt_holdout *h)
     return rc;
 }
 
+/* /cohorts, when the snapshot has it (snapshots before it was added have none). */
+static int read_cohorts(reader *rd, rpt_snapshot *s)
+{
+    if (!tx_snapread_has(rd->r, tx_snapshot_cohorts_table.group, NULL))
+        return TX_OK;
+    s->has_cohorts = 1;
+    return tx_snapread_table_load(rd->r, &tx_snapshot_cohorts_table, &s->cohorts, NULL, 0,
+                                  &s->cohorts.n, rd->err);
+}
+
 static void snapshot_free(rpt_snapshot *s)
 {
+    tx_snapshot_table_free(&tx_snapshot_cohorts_table, &s->cohorts);
     tx_snapshot_table_free(&tx_snapshot_customers_table, &s->cust);
     tx_snapread_strings_free(s->segment_names, s->nseg);
     tx_snapshot_table_free(&tx_snapshot_daily_table, &s->daily);
@@ -221,6 +232,8 @@ static int snapshot_read(const char *path, rpt_snapshot *s, tx_error *err)
         rc = read_model(&rd, &s->model);
     if (rc == TX_OK)
         rc = read_holdout(&rd, &s->holdout);
+    if (rc == TX_OK)
+        rc = read_cohorts(&rd, s);
     if (tx_snapread_close(&rd.r, rc == TX_OK ? err : NULL) != TX_OK && rc == TX_OK)
         rc = TX_ERR;
     return rc;

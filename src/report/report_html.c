@@ -214,7 +214,7 @@ static void write_header(FILE *o, const rpt_snapshot *s)
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
           "<title>txetl finance dashboard \xe2\x80\x93 ", o);
     rpt_esc(o, s->run_id);
-    fprintf(o, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", CSS);
+    fprintf(o, "</title>\n<style>\n%s%s</style>\n</head>\n<body>\n", CSS, rpt_dash_css);
     fputs("<header class=\"top\"><div class=\"in\"><h1>Finance dashboard</h1><dl>", o);
     const char *labels[] = {"Run", "As of", "Created (UTC)"};
     const char *values[] = {s->run_id, s->as_of, s->created_utc};
@@ -225,8 +225,9 @@ static void write_header(FILE *o, const rpt_snapshot *s)
     }
     fprintf(o, "<div><dt>Ranks / shards</dt><dd>%s / %s</dd></div></dl></div>\n",
             rpt_fmt_u64(r, sizeof r, s->ranks), rpt_fmt_u64(sh, sizeof sh, s->shards));
-    fputs("<nav><a href=\"#overview\">Overview</a><a href=\"#run\">Run</a>"
-          "<a href=\"#revenue\">Revenue</a><a href=\"#segments\">Segments</a>"
+    fputs("<nav><a href=\"#overview\">Overview</a><a href=\"#periods\">Periods</a>"
+          "<a href=\"#run\">Run</a><a href=\"#revenue\">Revenue</a>"
+          "<a href=\"#cohorts\">Cohorts</a><a href=\"#segments\">Segments</a>"
           "<a href=\"#clv\">Customer value</a><a href=\"#model\">Model</a>", o);
     if (s->holdout.present)
         fputs("<a href=\"#holdout\">Model check</a>", o);
@@ -720,8 +721,10 @@ int rpt_render_html(FILE *o, const char *out_name, const rpt_snapshot *s, tx_err
     write_header(o, s);
     write_alert(o, &s->model);
     write_overview(o, s, &t);
+    rpt_write_periods(o, s);
     write_run(o, s);
     write_revenue(o, s);
+    rpt_write_cohorts(o, s);
     write_segments(o, s, &t);
     write_clv(o, s, &t);
     write_model(o, &s->model);

@@ -58,7 +58,33 @@ typedef struct rpt_snapshot {
     tx_snapshot_cur_monthly by_monthly; /* /revenue/by_currency/monthly (original currencies) */
     rpt_model model;
     rpt_holdout holdout;
+    tx_snapshot_cohorts cohorts; /* /cohorts (empty in snapshots without it) */
+    int has_cohorts;             /* the snapshot has a /cohorts table */
 } rpt_snapshot;
+
+/* A period comparison of the dashboard (report_period.c): net revenue (reporting currency,
+ * cents) of a current period against an earlier one, each a day range [from, to] (days since
+ * 1970-01-01, inclusive); have_* = the snapshot has any revenue row in that period. */
+typedef struct rpt_period {
+    int32_t cur_from, cur_to, prev_from, prev_to;
+    int64_t cur_cents, prev_cents;
+    int have_cur, have_prev;
+} rpt_period;
+
+typedef struct rpt_periods {
+    rpt_period mtd; /* days 1..d of as-of's month vs days 1..d of the month before (clamped) */
+    rpt_period mom; /* the last complete month vs the month before it */
+    rpt_period yoy; /* the last complete month vs the same month a year earlier */
+} rpt_periods;
+
+/* Local, pure. The comparisons as of day as_of: MTD from the daily rows, MoM and YoY from the
+ * monthly rows. "The last complete month" is as-of's month when as-of is its last day, else
+ * the month before. */
+void rpt_periods_compute(const tx_snapshot_daily *d, const tx_snapshot_monthly *m,
+                         int32_t as_of, rpt_periods *out);
+/* Local, pure. 0 when the earlier period has no data (the change is "n/a"); else 1 with
+ * *abs_cents = current - earlier and *frac = that / earlier (NaN when earlier <= 0). */
+int rpt_period_change(const rpt_period *p, int64_t *abs_cents, double *frac);
 
 /* One RFM segment's totals (report_html.c computes them, the segment chart draws them). */
 typedef struct rpt_segstat {
@@ -99,6 +125,14 @@ void rpt_chart_segments(FILE *out, const rpt_segstat *s, size_t n);  /* chart-se
 void rpt_chart_clv_hist(FILE *out, const double *sorted, size_t n);  /* chart-clv-hist */
 /* Mean actual vs mean predicted holdout purchases by calibration frequency. */
 void rpt_chart_holdout(FILE *out, const rpt_holdout *h);             /* chart-holdout */
+
+/* Dashboard sections of report_dash.c: "Period comparisons" (MTD, MoM, YoY: section
+ * #periods, cards #period-mtd, #period-mom, #period-yoy) and "Cohorts" (section #cohorts,
+ * tables #cohort-customers and #cohort-revenue, heat-shaded). */
+void rpt_write_periods(FILE *out, const rpt_snapshot *s);
+void rpt_write_cohorts(FILE *out, const rpt_snapshot *s);
+/* The CSS rules of those sections (appended to the page's style sheet). */
+extern const char rpt_dash_css[];
 
 /* Local. Writes the whole dashboard for snap to out. Returns TX_OK, TX_ENOMEM, or TX_ERR when
  * the stream reports a write error (the message names out_name). */

@@ -270,6 +270,20 @@ static int write_holdout(writer *w, const tx_snapshot *s)
     return st;
 }
 
+/* Collective. The /cohorts table (global: rank 0 writes it; empty when there is none). */
+static int write_cohorts(writer *w, const tx_snapshot_cohorts *c)
+{
+    const char *path = tx_snapshot_cohorts_table.group;
+    hid_t g = H5Gcreate2(w->file, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int st = tx_agree(w->comm, g < 0 ? h5fail(w, "H5Gcreate2", path) : TX_OK, w->err);
+    if (st == TX_OK)
+        st = write_global_table(w, g, &tx_snapshot_cohorts_table, c, c->n);
+    int cst = g >= 0 && H5Gclose(g) < 0 ? h5fail(w, "H5Gclose", path) : TX_OK;
+    if (st == TX_OK)
+        st = tx_agree(w->comm, cst, w->err);
+    return st;
+}
+
 enum { G_CUST, G_REV, G_DAILY, G_MONTHLY, G_BYCUR, G_CDAILY, G_CMONTHLY, G_MODEL, G_BGNBD,
        G_GG, NGROUPS };
 
@@ -315,6 +329,8 @@ static int write_contents(writer *w, const tx_snapshot *s)
         st = write_global_table(w, g[G_CMONTHLY], &tx_snapshot_cur_monthly_table,
                                 &r->by_monthly, r->by_monthly.n);
 
+    if (st == TX_OK)
+        st = write_cohorts(w, &s->cohorts);
     if (st == TX_OK && s->holdout.enabled)
         st = write_holdout(w, s);
 

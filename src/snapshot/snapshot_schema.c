@@ -79,6 +79,16 @@ static const tx_snapshot_column cur_monthly_cols[] = {
 const tx_snapshot_table tx_snapshot_cur_monthly_table = {
     "/revenue/by_currency/monthly", cur_monthly_cols, NCOLS(cur_monthly_cols)};
 
+static const tx_snapshot_column cohorts_cols[] = {
+    {"cohort_month", TX_SNAP_I32, offsetof(tx_snapshot_cohorts, cohort_month)},
+    {"offset", TX_SNAP_I32, offsetof(tx_snapshot_cohorts, offset)},
+    {"customers", TX_SNAP_U64, offsetof(tx_snapshot_cohorts, customers)},
+    {"revenue_cents", TX_SNAP_I64, offsetof(tx_snapshot_cohorts, revenue_cents)},
+    {"cohort_size", TX_SNAP_U64, offsetof(tx_snapshot_cohorts, cohort_size)},
+};
+const tx_snapshot_table tx_snapshot_cohorts_table = {"/cohorts", cohorts_cols,
+                                                     NCOLS(cohorts_cols)};
+
 static const tx_snapshot_column holdout_cols[] = {
     {"customer_id", TX_SNAP_U64, offsetof(tx_snapshot_holdout_rows, customer_id)},
     {"frequency_cal", TX_SNAP_F64, offsetof(tx_snapshot_holdout_rows, frequency_cal)},

@@ -104,6 +104,42 @@ int tx_store_finish(tx_store *s, tx_error *err) { return s->ops->finish(s, err);
 
 int tx_store_dir_commit(tx_store *s, tx_error *err) { return s->ops->dir_commit(s, err); }
 
+int tx_store_revenue_read(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err)
+{
+    return s->ops->revenue_read ? s->ops->revenue_read(s, fn, ctx, err) : TX_OK;
+}
+
+int tx_store_journal_mark(tx_store *s, const char *run_id, int state, tx_error *err)
+{
+    return s->ops->journal_mark ? s->ops->journal_mark(s, run_id, state, err) : TX_OK;
+}
+
+int tx_store_apply(tx_store *s, const char *run_id, tx_error *err)
+{
+    return s->ops->apply ? s->ops->apply(s, run_id, err) : TX_OK;
+}
+
+int tx_store_journal_pending(tx_store *s, char *run_id, size_t size, tx_error *err)
+{
+    if (size)
+        run_id[0] = '\0';
+    return s->ops->journal_pending ? s->ops->journal_pending(s, run_id, size, err) : TX_OK;
+}
+
+int tx_store_journal_state(tx_store *s, const char *run_id, tx_store_journal *out,
+                           tx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    return s->ops->journal_state ? s->ops->journal_state(s, run_id, out, err) : TX_OK;
+}
+
+int tx_store_journal_resolve(tx_store *s, const char *run_id, int complete, const char *by,
+                             tx_error *err)
+{
+    return s->ops->journal_resolve ? s->ops->journal_resolve(s, run_id, complete, by, err)
+                                   : TX_OK;
+}
+
 int tx_store_runs_row(tx_store *s, const tx_store_run *run, tx_error *err)
 {
     return s->ops->runs_row(s, run, err);

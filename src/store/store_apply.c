@@ -1,12 +1,12 @@
 /* store_apply.c - the MariaDB back end's verbs of a run's writes: partitions and loaders at the
  * start, directory look-ups, rows, removals, directory and audit rows on the loader threads,
- * the backfill's or incremental run's finish, the directory commit.
+ * the backfill's or incremental run's finish (everything staged), the apply transaction.
  *
- * Order makes reruns converge: rows are applied (idempotently: LOAD DATA REPLACE by primary
- * key; removals by primary key) on every shard before any directory entry changes; a shard's
- * directory entries and audit rows commit in one transaction. A run that dies before its
- * directory commit is decided identically by the rerun, which applies the same rows again; one
- * that dies after some directory commits finds those versions stale (already applied). */
+ * The intent journal (store_journal.c) makes a failed run complete or never started: during
+ * the run everything a shard will apply is staged (stage_apply, stage_remove, stage_dir,
+ * stage_audit; a backfill's rows straight into its empty table) and committed, the shard marks
+ * the run 'staged', and only once every shard has done so does each shard apply its part in
+ * one transaction that also marks it 'applied' (tx_mdb_apply_run). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,19 +31,6 @@ static int submit_sql(tx_loader *l, const char *sql, tx_error *err)
     if (!copy)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     return tx_loader_submit(l, exec_job, copy, err);
-}
-
-/* Transaction control on a loader's connection: ctx is one of these. */
-static int begin_job(tx_conn *c, void *ctx, tx_error *err)
-{
-    (void)ctx;
-    return c ? tx_conn_begin(c, err) : TX_OK;
-}
-
-static int commit_job(tx_conn *c, void *ctx, tx_error *err)
-{
-    (void)ctx;
-    return c ? tx_conn_commit(c, err) : TX_OK;
 }
 
 /* A LOAD DATA job: the text it owns. */
@@ -160,7 +147,7 @@ static void piece(char *out, size_t size, int32_t lo, int32_t hi, int month)
 /* Gives every month of `months` (YYYYMM, sorted) its own partition: each gap partition (g*,
  * empty) that covers needed months is split into month partitions and the gaps between them,
  * one REORGANIZE per gap partition, the partitions read again after each. */
-static int ensure_partitions(tx_conn *c, const int *months, size_t nm, tx_error *err)
+int tx_mdb_ensure_partitions(tx_conn *c, const int *months, size_t nm, tx_error *err)
 {
     parts ps = {0};
     char *sql = NULL;
@@ -235,9 +222,9 @@ static int ensure_partitions(tx_conn *c, const int *months, size_t nm, tx_error 
 
 int tx_mdb_begin(tx_store *s, const int *months, size_t nmonths, tx_error *err)
 {
-    int rc = ensure_partitions(s->conn, months, nmonths, err);
+    int rc = tx_mdb_ensure_partitions(s->conn, months, nmonths, err);
     static const char *const stages[] = {"stage_remove", "stage_apply", "stage_pairs",
-                                         "stage_revenue"};
+                                         "stage_revenue", "stage_dir", "stage_audit"};
     for (size_t i = 0; i < sizeof stages / sizeof *stages && rc == TX_OK; i++)
         rc = tx_conn_execf(s->conn, err, "TRUNCATE TABLE %s", stages[i]);
     /* A backfill stores rows straight into the table and recomputes revenue_daily at the
@@ -251,8 +238,6 @@ int tx_mdb_begin(tx_store *s, const int *months, size_t nmonths, tx_error *err)
         rc = tx_loader_start(s->path, s->index, TX_LOADER_DEPTH, &s->rows[k], err);
     if (rc == TX_OK)
         rc = tx_loader_start(s->path, s->index, TX_LOADER_DEPTH, &s->dir, err);
-    if (rc == TX_OK)
-        rc = tx_loader_submit(s->dir, begin_job, NULL, err);
     return rc;
 }
 
@@ -295,6 +280,12 @@ int tx_mdb_dir_lookup(tx_store *s, const uint64_t *blocks, size_t n, tx_store_bl
 
 /* ---- rows, removals, directory and audit rows ------------------------------------------- */
 
+/* audit_log's columns as stage_audit holds them (applied_at is set when they are applied). */
+#define AUDIT_COLS                                                                                 \
+    "run_id, transaction_id, action, old_date, new_date, old_amount, new_amount, old_category, "   \
+    "new_category, old_payment_method, new_payment_method, old_currency, new_currency, "           \
+    "old_last_updated, new_last_updated"
+
 int tx_mdb_rows_load(tx_store *s, int loader, tx_buf *rows, uint64_t n, tx_error *err)
 {
     if (n == 0) {
@@ -323,8 +314,8 @@ int tx_mdb_dir_load(tx_store *s, tx_buf *blocks, uint64_t n, tx_error *err)
         tx_buf_free(blocks);
         return TX_OK;
     }
-    return submit_load(s->dir, "txn_directory", 1, "(block, entries, tombstones, data)", blocks,
-                       n, err);
+    return submit_load(s->dir, "stage_dir", 1, "(block, entries, tombstones, data)", blocks, n,
+                       err);
 }
 
 int tx_mdb_audit_load(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err)
@@ -333,12 +324,7 @@ int tx_mdb_audit_load(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err)
         tx_buf_free(rows);
         return TX_OK;
     }
-    return submit_load(s->dir, "audit_log", 0,
-                       "(run_id, transaction_id, action, old_date, new_date, old_amount, "
-                       "new_amount, old_category, new_category, old_payment_method, "
-                       "new_payment_method, old_currency, new_currency, old_last_updated, "
-                       "new_last_updated) SET applied_at = UTC_TIMESTAMP(6)",
-                       rows, n, err);
+    return submit_load(s->dir, "stage_audit", 0, "(" AUDIT_COLS ")", rows, n, err);
 }
 
 /* ---- finish and commit ------------------------------------------------------------------ */
@@ -400,14 +386,31 @@ static const char *const incremental_apply[] = {
     "DELETE FROM revenue_daily WHERE transactions = 0",
 };
 
+/* Whether TransactionsOptimized has its secondary index (a backfill drops it at begin). */
+static int has_customer_index(tx_conn *c, int *has, tx_error *err)
+{
+    uint64_t n = 0;
+    int null;
+    int rc = tx_conn_query_u64(c, "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE "
+                                  "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = "
+                                  "'TransactionsOptimized' AND INDEX_NAME = 'idx_customer_date'",
+                               &n, &null, err);
+    *has = n > 0;
+    return rc;
+}
+
 /* A backfill's rows are in: removals, then the secondary index and revenue_daily from scratch
  * side by side on two connections (an online ADD INDEX lets the scan read the table meanwhile;
  * submitted first, the ALTER normally takes its brief exclusive lock before the scan starts,
- * and when it does not, it waits for the scan and the two merely run one after the other). */
-static int finish_backfill(tx_store *s, tx_error *err)
+ * and when it does not, it waits for the scan and the two merely run one after the other).
+ * Every step is idempotent: a later command completing the run repeats what is left. */
+static int backfill_derived(tx_store *s, tx_error *err)
 {
+    int has = 0;
     int rc = tx_conn_exec(s->conn, "DELETE t FROM TransactionsOptimized t" JOIN_REMOVE, err);
     if (rc == TX_OK)
+        rc = has_customer_index(s->conn, &has, err);
+    if (rc == TX_OK && !has)
         rc = submit_sql(s->rows[0], "ALTER TABLE TransactionsOptimized ADD INDEX "
                         "idx_customer_date (customer_id, transaction_date)", err);
     if (rc == TX_OK) {
@@ -416,29 +419,6 @@ static int finish_backfill(tx_store *s, tx_error *err)
         int wrc = tx_loader_wait(s->rows[0], &werr);
         if (rc == TX_OK && wrc != TX_OK)
             rc = tx_error_set(err, wrc, "%s", werr.msg);
-    }
-    if (rc == TX_OK)
-        rc = tx_conn_exec(s->conn, "DELETE FROM shard_state WHERE name = 'revenue_dirty'", err);
-    return rc;
-}
-
-/* An incremental run: the staged rows and removals, in one transaction. */
-static int finish_incremental(tx_store *s, tx_error *err)
-{
-    tx_conn *c = s->conn;
-    int rc = tx_conn_begin(c, err);
-    for (size_t i = 0; rc == TX_OK && i < sizeof incremental_apply / sizeof *incremental_apply;
-         i++)
-        rc = tx_conn_exec(c, incremental_apply[i], err);
-    if (rc == TX_OK && s->revenue_dirty) /* an earlier backfill died before it */
-        rc = tx_mdb_revenue_rebuild(c, err);
-    if (rc == TX_OK && s->revenue_dirty)
-        rc = tx_conn_exec(c, "DELETE FROM shard_state WHERE name = 'revenue_dirty'", err);
-    if (rc == TX_OK)
-        rc = tx_conn_commit(c, err);
-    if (rc != TX_OK) {
-        tx_error ignore = {0};
-        tx_conn_rollback(c, &ignore);
     }
     return rc;
 }
@@ -449,16 +429,58 @@ int tx_mdb_finish(tx_store *s, tx_error *err)
     for (int k = 0; k < TX_STORE_ROW_LOADERS && rc == TX_OK; k++)
         rc = tx_loader_wait(s->rows[k], err);
     if (rc == TX_OK)
-        rc = s->fast ? finish_backfill(s, err) : finish_incremental(s, err);
-    if (rc == TX_OK)
         rc = tx_loader_wait(s->dir, err);
+    return rc;
+}
+
+int tx_mdb_apply_run(tx_store *s, const char *run_id, int backfill, int recovering,
+                     tx_error *err)
+{
+    tx_conn *c = s->conn;
+    int rc = TX_OK;
+    if (backfill) {
+        if (recovering) { /* no loader threads: the index in place, then revenue_daily */
+            rc = tx_conn_exec(c, "DELETE t FROM TransactionsOptimized t" JOIN_REMOVE, err);
+            if (rc == TX_OK)
+                rc = tx_mdb_repair_indexes(s, err);
+            if (rc == TX_OK)
+                rc = tx_mdb_revenue_rebuild(c, err);
+        } else {
+            rc = backfill_derived(s, err);
+        }
+    }
+    char rid[160];
+    tx_conn_escape(c, rid, run_id, strnlen(run_id, 64));
+    if (rc == TX_OK)
+        rc = tx_conn_begin(c, err);
+    for (size_t i = 0; !backfill && rc == TX_OK &&
+                       i < sizeof incremental_apply / sizeof *incremental_apply; i++)
+        rc = tx_conn_exec(c, incremental_apply[i], err);
+    if (rc == TX_OK && !backfill && s->revenue_dirty) /* an earlier backfill died before it */
+        rc = tx_mdb_revenue_rebuild(c, err);
+    if (rc == TX_OK)
+        rc = tx_conn_exec(c, "DELETE FROM shard_state WHERE name = 'revenue_dirty'", err);
+    if (rc == TX_OK)
+        rc = tx_conn_exec(c, "REPLACE INTO txn_directory (block, entries, tombstones, data) "
+                             "SELECT block, entries, tombstones, data FROM stage_dir", err);
+    if (rc == TX_OK)
+        rc = tx_conn_exec(c, "INSERT INTO audit_log (" AUDIT_COLS ", applied_at) SELECT "
+                             AUDIT_COLS ", UTC_TIMESTAMP(6) FROM stage_audit ORDER BY seq", err);
+    if (rc == TX_OK)
+        rc = tx_conn_execf(c, err, "UPDATE run_journal SET state = 'applied', changed_at = "
+                           "UTC_TIMESTAMP(6) WHERE run_id = '%s'", rid);
+    if (rc == TX_OK)
+        rc = tx_conn_commit(c, err);
+    if (rc != TX_OK) {
+        tx_error ignore = {0};
+        tx_conn_rollback(c, &ignore);
+    }
+    if (rc == TX_OK)
+        s->revenue_dirty = 0;
     return rc;
 }
 
 int tx_mdb_dir_commit(tx_store *s, tx_error *err)
 {
-    int rc = tx_loader_submit(s->dir, commit_job, NULL, err);
-    if (rc == TX_OK)
-        rc = tx_loader_wait(s->dir, err);
-    return rc;
+    return tx_loader_wait(s->dir, err);
 }

@@ -167,7 +167,7 @@ struct tx_store {
     /* the MariaDB back end's state (NULL / 0 in the null back end) */
     tx_conn *conn;                           /* statements, look-ups, the run lock */
     tx_loader *rows[TX_STORE_ROW_LOADERS];   /* rows on alternate months, removals on [0] */
-    tx_loader *dir;                          /* directory + audit rows, one transaction */
+    tx_loader *dir;                          /* directory + audit rows, staged */
     int read_only;     /* opened by tx_store_open_read: the database must exist, nothing is
                           created */
     int fast;          /* TransactionsOptimized was empty: a backfill straight into it */
@@ -182,6 +182,11 @@ tx_store_prepare_op tx_mdb_prepare;
 tx_store_map_read_op tx_mdb_map_read;
 tx_store_map_write_op tx_mdb_map_write;
 tx_store_begin_op tx_mdb_begin;
+/* store_apply.c. Gives every month of months[0..nm) (YYYYMM, ascending) its partition of
+ * TransactionsOptimized (splitting the empty gap partitions; months that have one are left). */
+int tx_mdb_ensure_partitions(tx_conn *c, const int *months, size_t nm, tx_error *err);
+/* store_reshard.c. Fills f->reshard_* from the shard's reshard_state (none: zeros). */
+int tx_mdb_reshard_inspect(tx_conn *c, tx_store_facts *f, tx_error *err);
 tx_store_dir_lookup_op tx_mdb_dir_lookup;
 tx_store_rows_load_op tx_mdb_rows_load;
 tx_store_rows_remove_op tx_mdb_rows_remove;
@@ -195,7 +200,24 @@ int tx_mdb_revenue_rebuild(tx_conn *c, tx_error *err);
  * an older txetl's layout (no currency column); *rebuild = 1 when revenue_daily was dropped
  * (the caller rebuilds it once the schema has recreated it). */
 int tx_mdb_revenue_upgrade(tx_conn *c, int *rebuild, tx_error *err);
+/* store_revenue.c. Hands fn each (date, currency, transactions) stored: from revenue_daily, or
+ * (`from_rows`: revenue_daily is incomplete or of an older layout) counted in
+ * TransactionsOptimized. Reads only. tx_mdb_revenue_read: the store's, from the rows when an
+ * earlier backfill left revenue_daily dirty. */
+int tx_mdb_currency_days(tx_conn *c, int from_rows, tx_store_revenue_fn fn, void *ctx,
+                         tx_error *err);
+tx_store_revenue_read_op tx_mdb_revenue_read;
 tx_store_dir_commit_op tx_mdb_dir_commit;
+/* store_apply.c: a shard's apply transaction (tx_store_apply); `recovering`: a later command
+ * completes the run (the secondary index is repaired in place, not built side by side). */
+int tx_mdb_apply_run(tx_store *s, const char *run_id, int backfill, int recovering,
+                     tx_error *err);
+/* store_journal.c: the intent journal (store.h). */
+tx_store_journal_mark_op tx_mdb_journal_mark;
+tx_store_apply_op tx_mdb_apply;
+tx_store_journal_pending_op tx_mdb_journal_pending;
+tx_store_journal_state_op tx_mdb_journal_state;
+tx_store_journal_resolve_op tx_mdb_journal_resolve;
 tx_store_runs_row_op tx_mdb_runs_row;
 tx_store_read_txns_op tx_mdb_read_txns;
 tx_store_read_months_op tx_mdb_read_months;

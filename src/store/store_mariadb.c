@@ -31,6 +31,12 @@ const tx_store_ops tx_store_mariadb = {
     .inspect = tx_mdb_inspect,
     .schema_check = tx_mdb_schema_check,
     .identity_write = tx_mdb_identity_write,
+    .revenue_read = tx_mdb_revenue_read,
+    .journal_mark = tx_mdb_journal_mark,
+    .apply = tx_mdb_apply,
+    .journal_pending = tx_mdb_journal_pending,
+    .journal_state = tx_mdb_journal_state,
+    .journal_resolve = tx_mdb_journal_resolve,
 };
 
 int tx_mdb_open(tx_store *s, tx_error *err)
@@ -185,7 +191,16 @@ int tx_mdb_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *er
     if ((rc = check_dir_format(s, dir_format, err)) != TX_OK ||
         (rc = repair_audit_columns(s, err)) != TX_OK)
         return rc;
-    /* We hold the run lock: a run still marked running ended without finishing. */
+    /* We hold the run lock: a run still marked running ended without finishing. One this
+     * shard's journal holds as applied had been staged on every shard: it is complete (or is
+     * completed now, load_recover.c). */
+    if ((rc = tx_conn_exec(c, "UPDATE etl_runs e JOIN run_journal j ON j.run_id = e.run_id AND "
+                              "j.state = 'applied' SET e.status = 'failed', e.finished_at = "
+                              "UTC_TIMESTAMP(6), e.message = CONCAT('abandoned: the run ended "
+                              "without finishing after every shard had staged it [its changes "
+                              "are applied on every shard (no snapshot was written for it)]; ', "
+                              "COALESCE(e.message, '')) WHERE e.status = 'running'", err)))
+        return rc;
     if ((rc = tx_conn_exec(c, "UPDATE etl_runs SET status = 'failed', message = "
                               "CONCAT('abandoned: the run ended without finishing; ', "
                               "COALESCE(message, '')) WHERE status = 'running'", err)))

@@ -1,8 +1,10 @@
 /* store_revenue.c - Customer.revenue_daily of the MariaDB back end: its rebuild from
- * TransactionsOptimized, and the repair of the table of an older txetl, which kept one row per
- * date with every currency's amounts added together. */
+ * TransactionsOptimized, the repair of the table of an older txetl, which kept one row per
+ * date with every currency's amounts added together, and the read of the stored currencies per
+ * date (what a load checks the exchange rates against before it writes). */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "store_internal.h"
 
@@ -52,4 +54,38 @@ int tx_mdb_revenue_upgrade(tx_conn *c, int *rebuild, tx_error *err)
         }
     }
     return rc;
+}
+
+typedef struct cur_ctx {
+    tx_store_revenue_fn fn;
+    void *ctx;
+} cur_ctx;
+
+static int cur_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
+{
+    (void)n;
+    cur_ctx *cc = ctx;
+    uint32_t code = 0;
+    for (unsigned long i = 0; i < 3; i++) /* a CHAR(3) shorter than 3 stays distinct */
+        code = code << 8 | (i < len[1] ? (unsigned char)v[1][i] : 0);
+    return cc->fn(cc->ctx, (int32_t)atol(v[0]), code, strtoull(v[2], NULL, 10), err);
+}
+
+int tx_mdb_currency_days(tx_conn *c, int from_rows, tx_store_revenue_fn fn, void *ctx,
+                         tx_error *err)
+{
+    cur_ctx cc = {fn, ctx};
+    const tx_conn_reader rd = {.row = cur_row, .ctx = &cc};
+    return tx_conn_query_rows(
+        c, from_rows ? "SELECT DATEDIFF(transaction_date, '1970-01-01'), COALESCE(currency, "
+                       "'USD'), COUNT(*) FROM TransactionsOptimized GROUP BY 1, 2"
+                     : "SELECT DATEDIFF(transaction_date, '1970-01-01'), currency, transactions "
+                       "FROM revenue_daily WHERE transactions > 0",
+        &rd, err);
+}
+
+int tx_mdb_revenue_read(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err)
+{
+    /* a backfill that died before recomputing revenue_daily left it incomplete: the rows */
+    return tx_mdb_currency_days(s->conn, s->revenue_dirty, fn, ctx, err);
 }

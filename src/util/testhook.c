@@ -5,7 +5,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "txetl/interrupt.h"
 #include "txetl/testhook.h"
+
+static volatile sig_atomic_t resumed;
+
+static void on_resume(int sig)
+{
+    (void)sig;
+    resumed = 1;
+}
 
 /* Does entry [e, end) "WHERE:RANK:ACTION" name `where` and `rank`? Gives its action. */
 static int entry_matches(const char *e, const char *end, const char *where, int rank,
@@ -54,8 +63,17 @@ void tx_test_hook(const char *where, int rank)
                 fprintf(stderr, "txetl test hook: rank %d paused at %s (pid %ld)\n", rank, where,
                         (long)getpid());
                 fflush(stderr);
-                for (int i = 0; i < 600; i++)
+                struct sigaction sa, old;
+                memset(&sa, 0, sizeof sa);
+                sa.sa_handler = on_resume;
+                sigemptyset(&sa.sa_mask);
+                sigaction(SIGUSR1, &sa, &old);
+                resumed = 0;
+                /* SIGUSR1 ends the pause (the run goes on); SIGINT/SIGTERM too (it then
+                 * stops itself at the next boundary) */
+                for (int i = 0; i < 600 && !resumed && !tx_interrupted(); i++)
                     sleep(1);
+                sigaction(SIGUSR1, &old, NULL);
             }
         }
         e = *end ? end + 1 : end;

@@ -7,6 +7,9 @@ against the real shards it was computed from (Debian python3-h5py, numpy, python
                                             r/f/m_score, segment; frequency, recency, T,
                                             monetary_value of the lifetimes summary)
   analytics_check.py revenue CNF SNAP [FX]    /revenue/daily and /revenue/monthly = SQL GROUP BY
+  analytics_check.py cohorts CNF SNAP [FX]    /cohorts = a Python recount of the stored rows (each
+                                            customer's first month, its active months and
+                                            their net revenue, reporting currency)
   analytics_check.py positive IN OUT        copy of a txgen extract with |amount| in USD (no refunds)
   analytics_check.py params SNAP PARAMS [K] /model recovers the generating parameters: every one
                                             within K (default 4) standard errors of the truth,
@@ -287,6 +290,50 @@ def cmd_revenue(cnf, snap, fx=None):
     print(f"ok: /revenue/daily ({len(daily)} days) and /revenue/monthly ({len(monthly)} months, "
           f"{int(want_m['new_customers'].sum())} new customers, revenue "
           f"{int(want_m['revenue_cents'].sum())} cents) = SQL GROUP BY over all shards")
+
+
+def cmd_cohorts(cnf, snap, fx=None):
+    """docs/snapshot.md /cohorts, recounted in Python from every shard's stored rows."""
+    f = snapshot(snap)
+    as_of = datetime.date.fromisoformat(as_of_of(f))
+    c0 = all_rows_on_shard0(cnf, fx)
+    cur = c0.cursor()
+    cur.execute("SELECT customer_id, d, cents FROM tx_all WHERE d <= %s", (as_of,))
+    per = {}  # customer -> {month index: cents}
+    for cid, d, cents in cur.fetchall():
+        m = (d.year - 1970) * 12 + d.month - 1
+        cm = per.setdefault(cid, {})
+        cm[m] = cm.get(m, 0) + int(cents)
+    c0.close()
+    hi = (as_of.year - 1970) * 12 + as_of.month - 1
+    cells = {}  # (cohort, offset) -> [customers, cents]
+    for months in per.values():
+        c = min(months)
+        for m, cents in months.items():
+            if m - c <= 12:
+                cell = cells.setdefault((c, m - c), [0, 0])
+                cell[0] += 1
+                cell[1] += cents
+    want = {k: [] for k in ("cohort_month", "offset", "customers", "revenue_cents",
+                            "cohort_size")}
+    for c in sorted({c for c, _ in cells}):
+        for k in range(min(12, hi - c) + 1):
+            n, cents = cells.get((c, k), [0, 0])
+            want["cohort_month"].append((1970 + c // 12) * 100 + c % 12 + 1)
+            want["offset"].append(k)
+            want["customers"].append(n)
+            want["revenue_cents"].append(cents)
+            want["cohort_size"].append(cells[(c, 0)][0])
+    g = f["cohorts"]
+    got = {k: g[k][()] for k in want}
+    want = {k: np.array(v, dtype=np.int64) for k, v in want.items()}
+    compare_columns("/cohorts", got, want)
+    if not len(want["offset"]):
+        fail("no cohort rows: the check proves nothing")
+    if sum(cells[(c, 0)][0] for c, _ in cells if _ == 0) != len(per):
+        fail("cohort sizes do not add up to the customers")
+    print(f"/cohorts ok: {len(want['offset'])} rows, {len({c for c, _ in cells})} cohorts, "
+          f"{len(per)} customers")
 
 
 def cmd_positive(src, dst):
@@ -649,6 +696,7 @@ def cmd_cdnow_holdout(snap, elog):
 
 def main(argv):
     cmds = {"customers": (cmd_customers, 2), "revenue": (cmd_revenue, 2),
+            "cohorts": (cmd_cohorts, 2),
             "positive": (cmd_positive, 2), "params": (cmd_params, 2),
             "live-extract": (cmd_live_extract, 2), "cdnow-extract": (cmd_cdnow_extract, 2),
             "cdnow": (cmd_cdnow, 1), "cdnow-holdout": (cmd_cdnow_holdout, 2)}
@@ -657,7 +705,7 @@ def main(argv):
         return 2
     fn, n = cmds[argv[1]]
     args = argv[2:]
-    if argv[1] in ("customers", "revenue"):
+    if argv[1] in ("customers", "revenue", "cohorts"):
         fn(*args[:3])
     elif argv[1] == "params" and len(args) > 2:
         fn(args[0], args[1], float(args[2]))

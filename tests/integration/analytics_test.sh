@@ -4,7 +4,8 @@
 # real MariaDB shards, then the snapshot), docs/analytics.md, docs/snapshot.md:
 #   1. /customers (orders, revenue, first/last purchase, recency_days, R/F/M, segment, the
 #      lifetimes summary) = the database's own GROUP BY and NTILE(5) over all shards' rows;
-#   2. /revenue/daily and /revenue/monthly = SQL GROUP BY over all shards;
+#   2. /revenue/daily and /revenue/monthly = SQL GROUP BY over all shards; /cohorts = a Python
+#      recount of the stored rows (at 1, 2 and 3 ranks, and with --as-of);
 #   3. BG/NBD + Gamma-Gamma recover txgen's generating parameters (50,000 customers);
 #   4. loads with 1, 2 and 3 ranks give equal snapshots (snapcmp);
 #   5. base load + change batch gives the same snapshot data as a fresh load of the final state.
@@ -29,6 +30,7 @@ for np in 1 2 3; do
   $check truth dump$np.csv r.truth
   $ana customers "$cnf" snap$np/latest.h5 fx.csv
   $ana revenue "$cnf" snap$np/latest.h5 fx.csv
+  $ana cohorts "$cnf" snap$np/latest.h5 fx.csv
   [[ $np == 1 ]] || "$snapcmp" snap1/latest.h5 snap$np/latest.h5
 done
 # An as-of date inside the data: later transactions do not count (2 ranks over the last load).
@@ -37,6 +39,7 @@ $mpirun -n 2 "$build/txetl" snapshot --shards "$cnf" --snapshot-dir snap-asof --
   --as-of 2023-06-30 $fx
 $ana customers "$cnf" snap-asof/latest.h5 fx.csv
 $ana revenue "$cnf" snap-asof/latest.h5 fx.csv
+$ana cohorts "$cnf" snap-asof/latest.h5 fx.csv
 
 # ---- 5: change batch = fresh load of the final state ----
 step "base load + change batch (3 ranks) vs a fresh load of the final state (2 ranks)"

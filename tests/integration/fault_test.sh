@@ -44,7 +44,7 @@ txetl_load() { # np log args...: foreground, returns txetl's status
   mpiexec --oversubscribe -n "$np" "$build/txetl" load --shards "$cnf" --no-snapshot \
     --rejects "$log.rejects.csv" "$@" >"$log" 2>&1
 }
-show() { sed 's/^/    | /' "$1" | grep -v -e ' INFO ' -e '^    | -*$' | head -${2:-8}; }
+show() { sed 's/^/    | /' "$1" | grep -v -e ' INFO ' -e '^    | -*$' | head -${2:-8} || true; }
 # Statements running on shards $2 (default: 0 and 1) whose text matches SQL condition $1.
 active() {
   local s n t=0 w="info IS NOT NULL AND info NOT LIKE '%processlist%' AND ($1)"

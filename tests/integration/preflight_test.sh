@@ -9,8 +9,8 @@
 #     in a [shardN] group (sockett=) is refused naming file, line, group and "did you mean";
 #  b. identity: the first load records one cluster id with index/count on each shard; swapped
 #     groups, two groups reaching one database, a group reaching a shard of another cluster, a
-#     typo'd database beside identified shards are refused by load (1 and 2 ranks), snapshot and
-#     status; a shard whose identity is missing (first load died midway) gets it back;
+#     typo'd database beside identified shards are refused by load (1 and 2 ranks), snapshot,
+#     status and load --plan (1 and 3 ranks); a shard whose identity is missing (first load died midway) gets it back;
 #  c. servers: local_infile OFF, max_allowed_packet too small (SET GLOBAL);
 #  d. tables: a retyped, a missing and an extra NOT NULL column; a dropped index is re-created
 #     and the log says so;
@@ -116,6 +116,9 @@ refused load_swapped_2 2 "$swap_pat" load 2 swap.cnf a.csv
 refused snapshot_swapped 2 "$swap_pat" \
   mpiexec --oversubscribe -n 2 "$build/txetl" snapshot --shards swap.cnf --snapshot-dir snaps
 refused status_swapped 2 "$swap_pat" "$build/txetl" status --shards swap.cnf
+refused plan_swapped_1 2 "$swap_pat" load 1 swap.cnf --plan a.csv
+refused plan_swapped_3 2 "$swap_pat" load 3 swap.cnf --plan a.csv
+refused plan_dup 2 "\[shard0\] and \[shard1\] reach the same database Customer" load 2 dup.cnf --plan a.csv
 refused load_dup 2 "\[shard0\] and \[shard1\] reach the same database Customer on the server at socket .*shard0/sock" \
   load 2 dup.cnf a.csv
 refused load_typo_beside 2 "\[shard0\] reaches database Custmer .*which does not exist, while \[shard1\] reaches shard 1 of cluster ${cid:0:8}" \

@@ -9,7 +9,7 @@
  * noise (1e-7 absolute, say), whose digits change with the order of the ranks' partial sums
  * while the parameters agree to 1e-12. --strict compares them too. --rel sets the tolerance (default 1e-9):
  * |a - b| <= rel * max(|a|, |b|). --data-only compares only what the data determines: the objects
- * under /customers, /revenue and /model with their attributes, none of the root attributes (the
+ * under /customers, /revenue, /model and /cohorts with their attributes, none of the root attributes (the
  * run's identity and its §4 counts, which differ between, say, a change batch applied to a base
  * load and a fresh load of the final state). Two txetl snapshots (root attribute format =
  * "txetl-snapshot") are first each checked against the column tables of snapshot.h: every
@@ -43,7 +43,7 @@ static int data_only = 0;
 /* --data-only: the objects compared (a path equal to or under one of these). */
 static int in_data(const char *path)
 {
-    static const char *const roots[] = {"/customers", "/revenue", "/model"};
+    static const char *const roots[] = {"/customers", "/revenue", "/model", "/cohorts"};
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
         size_t n = strlen(roots[i]);
         if (!strncmp(path, roots[i], n) && (path[n] == '\0' || path[n] == '/'))
@@ -335,6 +335,9 @@ static int check_layout(const side *s)
     for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
         if (check_table(s, always[i]))
             return 1;
+    if (path_exists(s->file, tx_snapshot_cohorts_table.group) &&
+        check_table(s, &tx_snapshot_cohorts_table))
+        return 1;
     if (!path_exists(s->file, tx_snapshot_holdout_table.group))
         return 0;
     for (size_t i = 0; i < sizeof holdout / sizeof holdout[0]; i++)

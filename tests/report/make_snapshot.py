@@ -2,7 +2,7 @@
 """make_snapshot.py - writes a small, realistic txetl snapshot (SPEC section 6) for the report tests.
 
 usage: make_snapshot.py OUT.h5 [--empty] [--unconverged] [--nasty-run-id] [--holdout]
-                        [--drop PATH] [--money-scale K]
+                        [--drop PATH] [--money-scale K] [--no-cohorts]
 
 300 customers, 90 days (2024-01-01 .. 2024-03-30, as-of 2024-03-31), 3 months, all 11 RFM
 segments. String attributes mix fixed-length and variable-length storage on purpose, since the
@@ -11,6 +11,7 @@ report must read both. --drop removes one dataset or attribute ("/customers/clv"
 `txetl snapshot --holdout-start 2024-03-01` (calibration to 2024-02-29, 31 holdout days): actual
 purchase days from the fixture's transactions, predictions from a plausible calibration fit.
 An unknown group (/x_unknown) is always written: the report must ignore it. --money-scale K
+--no-cohorts leaves out /cohorts (a snapshot of an older txetl). --money-scale K
 multiplies every transaction amount by K (K = 100000: revenue in the billions, as a large
 business's report shows; for the layout tests).
 """
@@ -86,6 +87,7 @@ def main():
     ap.add_argument("--holdout", action="store_true")
     ap.add_argument("--drop")
     ap.add_argument("--money-scale", type=int, default=1)
+    ap.add_argument("--no-cohorts", action="store_true")
     args = ap.parse_args()
 
     rng = np.random.default_rng(20240331)
@@ -231,11 +233,42 @@ def main():
         bg.attrs["converged"] = np.uint8(1)
         bg.attrs["n"] = np.uint64(ncust)
         bg.attrs["unit"] = fixed("day")
+        for k, val in dict(se_r=0.031, se_alpha=0.92, se_a=0.087, se_b=0.64).items():
+            bg.attrs[k] = val
         gg = mo.create_group("gamma_gamma")
         for k, val in dict(p=p, q=q, v=v, loglik=-1187.25, grad_norm=4.1 if args.unconverged else 8.8e-8).items():
             gg.attrs[k] = val
         gg.attrs["converged"] = np.uint8(0 if args.unconverged else 1)
         gg.attrs["n"] = np.uint64(int((freq > 0).sum()))
+        for k, val in dict(se_p=0.38, se_q=0.29, se_v=4.7).items():
+            gg.attrs[k] = val
+
+        # /cohorts: customers by month of first purchase, active customers and their revenue
+        # N = 0..12 months later, up to as-of's month (docs/snapshot.md).
+        if not args.no_cohorts:
+            cells = {}
+            for c in range(ncust):
+                per = {}
+                for d, cents in cust_days[c].items():
+                    per[month_of(d)] = per.get(month_of(d), 0) + cents
+                c0 = min(per)
+                for m, cents in per.items():
+                    k = (m // 100 - c0 // 100) * 12 + m % 100 - c0 % 100
+                    cell = cells.setdefault((c0, k), [0, 0])
+                    cell[0] += 1
+                    cell[1] += cents
+            hi = month_of(a_day)
+            rows = []
+            for c0 in sorted({c for c, _ in cells}):
+                span = (hi // 100 - c0 // 100) * 12 + hi % 100 - c0 % 100
+                for k in range(min(12, span) + 1):
+                    n, cents = cells.get((c0, k), [0, 0])
+                    rows.append((c0, k, n, cents, cells[(c0, 0)][0]))
+            co = f.create_group("cohorts")
+            for i, (name, t) in enumerate([("cohort_month", np.int32), ("offset", np.int32),
+                                           ("customers", np.uint64), ("revenue_cents", np.int64),
+                                           ("cohort_size", np.uint64)]):
+                co.create_dataset(name, data=np.array([r_[i] for r_ in rows], dtype=t))
 
         # Not part of the layout; the report ignores it.
         f.create_group("x_unknown").create_dataset("customer_id", data=ids[:10])

@@ -10,6 +10,8 @@
 #     page: at 1280 px nothing scrolls sideways, the page nor any table or chart box
 #     (scrollWidth <= clientWidth); at 390 px the page itself does not (tables and wide charts
 #     may scroll inside their boxes);
+#   - the finance sections: MTD / MoM / YoY cards and both cohort tables against the snapshot
+#     (values, changes, currency on every figure, n/a without an earlier period);
 #   - full-page screenshots at both widths are kept in WORKDIR (named in the log).
 # Exit 77 (CTest SKIP_RETURN_CODE) only when chromium is not installed.
 set -euo pipefail
@@ -123,6 +125,91 @@ def yrange(cls):
 rev, tx, cu = yrange("line rev"), yrange("line tx"), yrange("line cust")
 print(f"daily chart y ranges: revenue {rev}, transactions {tx}, customers {cu}")
 sys.exit(0 if rev[1] < tx[0] and tx[1] < cu[0] else 1)
+PYEOF
+
+# The finance sections, as chromium parsed them, against the snapshot itself (h5py): the
+# MTD / MoM / YoY cards (values and changes with their currency; YoY is n/a: the fixture has
+# no 2023), both cohort tables (one row per cohort, 2 + 13 cells, shares = customers / size and
+# revenue / month-0 revenue), the per-currency split and the standard errors.
+"$PY" - report.dom.html "snaps/$snap" <<'PYEOF' || fail "finance sections (periods, cohorts)"
+import datetime as dt, html, re, sys
+import h5py
+dom = open(sys.argv[1], encoding="utf-8").read()
+f = h5py.File(sys.argv[2], "r")
+cur = f.attrs["reporting_currency"]
+bad = []
+def money(c):
+    s = f"{abs(int(c)) // 100:,}.{abs(int(c)) % 100:02d} {cur}"
+    return ("-" if c < 0 else "") + s
+def text(fragment):
+    return html.unescape(re.sub(r"<[^>]+>", " ", fragment))
+def card(id_):
+    m = re.search(r'<div class="kpi period" id="%s">(.*?)</div></div>' % id_, dom, re.S)
+    if not m:
+        bad.append(f"no #{id_} card"); return ""
+    return " ".join(text(m.group(1)).split())
+E = dt.date(1970, 1, 1)
+as_of = dt.date.fromisoformat(f.attrs["as_of"].decode() if isinstance(f.attrs["as_of"], bytes) else f.attrs["as_of"])
+d, rc = f["revenue/daily/date"][()], f["revenue/daily/revenue_cents"][()]
+def dsum(a, b):
+    return int(sum(int(r) for x, r in zip(d, rc) if (a - E).days <= x <= (b - E).days))
+mtd = dsum(as_of.replace(day=1), as_of)
+pm_end = as_of.replace(day=1) - dt.timedelta(days=1)
+mtd0 = dsum(pm_end.replace(day=1), pm_end.replace(day=min(as_of.day, pm_end.day)))
+mon = dict(zip(f["revenue/monthly/month"][()].tolist(), f["revenue/monthly/revenue_cents"][()].tolist()))
+c = card("period-mtd")
+for want in (money(mtd), money(mtd0), ("+" if mtd > mtd0 else "") + money(mtd - mtd0),
+             f"{100 * (mtd - mtd0) / mtd0:+.1f}%"):
+    if want not in c: bad.append(f"MTD card lacks {want!r}: {c!r}")
+c = card("period-mom")  # as-of 2024-03-31: March is complete, against February
+for want in (money(mon[202403]), money(mon[202402]), f"{100 * (mon[202403] - mon[202402]) / mon[202402]:+.1f}%", "Mar 2024", "Feb 2024"):
+    if want not in c: bad.append(f"MoM card lacks {want!r}: {c!r}")
+c = card("period-yoy")
+for want in (money(mon[202403]), "Mar 2023", "n/a"):
+    if want not in c: bad.append(f"YoY card lacks {want!r}: {c!r}")
+print("periods:", card("period-mtd"), "|", card("period-mom"), "|", card("period-yoy"))
+
+g = f["cohorts"]
+co = {k: g[k][()].tolist() for k in g}
+cohorts = sorted(set(co["cohort_month"]))
+for tid, rev in (("cohort-customers", 0), ("cohort-revenue", 1)):
+    m = re.search(r'<table class="cohort" id="%s">.*?<tbody>(.*?)</tbody>' % tid, dom, re.S)
+    if not m:
+        bad.append(f"no table #{tid}"); continue
+    rows = re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S)
+    if len(rows) != len(cohorts):
+        bad.append(f"#{tid}: {len(rows)} rows, {len(cohorts)} cohorts in the snapshot")
+    for cm, row in zip(cohorts, rows):
+        cells = [text(x).strip() for x in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        if len(cells) != 15:
+            bad.append(f"#{tid} {cm}: {len(cells)} cells, not 15"); continue
+        idx = [i for i, x in enumerate(co["cohort_month"]) if x == cm]
+        size, rev0 = co["cohort_size"][idx[0]], co["revenue_cents"][idx[0]]
+        want0 = money(rev0) if rev else f"{size:,}"
+        if cells[1] != want0:
+            bad.append(f"#{tid} {cm}: {cells[1]!r}, not {want0!r}")
+        for i in idx:
+            k = co["offset"][i]
+            share = co["revenue_cents"][i] / rev0 if rev else co["customers"][i] / size
+            if cells[2 + k] != f"{100 * share:.0f}%":
+                bad.append(f"#{tid} {cm} M{k}: {cells[2 + k]!r}, not {100 * share:.0f}%")
+        titles = re.findall(r'title="([^"]*)"', row)
+        if rev and not all(cur in html.unescape(t) for t in titles):
+            bad.append(f"#{tid} {cm}: a cell's amount without its currency")
+if cohorts:
+    print(f"cohort tables: {len(cohorts)} cohorts x 13 months, shares match the snapshot")
+else:
+    bad.append("the fixture has no cohorts")
+m = re.search(r'<table id="revenue-by-currency">.*?<tbody>(.*?)</tbody>', dom, re.S)
+if not m or not re.search(r"<td>USD</td>(<td[^>]*>[^<]* USD</td>){3}", m.group(1)):
+    bad.append("the per-currency table lacks a USD row with USD on every amount")
+m = re.search(r'<section id="model">(.*?)</section>', dom, re.S)
+ses = re.findall(r"\(s\.e\. [0-9.e+-]+\)", m.group(1) if m else "")
+if len(ses) != 7:
+    bad.append(f"model parameters: {len(ses)} standard errors shown, not 7 (r alpha a b p q v)")
+for b in bad:
+    print("FAIL:", b)
+sys.exit(1 if bad else 0)
 PYEOF
 
 shoot() { # WIDTH: the report in a frame of WIDTH x its full height, cropped to WIDTH

@@ -252,6 +252,14 @@ empty_snapshot)
     common_html_checks report.html
     has 'No customers in this snapshot' report.html
     has 'No transactions in this snapshot' report.html
+    has 'id="period-yoy"' report.html
+    # a snapshot of a txetl before /cohorts: the section says so, the rest renders
+    "$PY" "$mksnap" --no-cohorts old.h5
+    "$cli" old.h5 old.html
+    common_html_checks old.html
+    has 'id="cohorts-missing"' old.html
+    lacks 'id="cohort-customers"' old.html
+    has 'id="period-mtd"' old.html
     ;;
 unconverged_fit_flagged)
     "$PY" "$mksnap" --unconverged --nasty-run-id bad.h5
@@ -287,6 +295,8 @@ missing_dataset_fails)
     check_fails nohold.h5 1 nohold.h5 /holdout/by_frequency/mean_actual
     "$PY" "$mksnap" --holdout --drop /holdout@mae nomae.h5
     check_fails nomae.h5 1 nomae.h5 /holdout/mae
+    "$PY" "$mksnap" --drop /cohorts/revenue_cents nocohrev.h5
+    check_fails nocohrev.h5 1 nocohrev.h5 /cohorts/revenue_cents
     check_fails does-not-exist.h5 1 does-not-exist.h5
     echo "not hdf5" > text.h5
     check_fails text.h5 1 text.h5

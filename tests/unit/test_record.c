@@ -421,7 +421,11 @@ static void test_currency_op(void)
 
     CHECK(parse(with_field(8, "\tD "), &r) == TX_REJ_NONE && r.op == 'D');
     CHECK(parse(with_field(8, "U"), &r) == TX_REJ_NONE && r.op == 'U');
-    EXPECT_EACH(8, TX_REJ_BAD_OP, "u", "d", "X", "UD", "DELETE");
+    /* either case, read as the upper-case letter */
+    CHECK(parse(with_field(8, "d"), &r) == TX_REJ_NONE && r.op == 'D');
+    CHECK(parse(with_field(8, " u\t"), &r) == TX_REJ_NONE && r.op == 'U');
+    CHECK(parse(with_field(8, "\"d\""), &r) == TX_REJ_NONE && r.op == 'D');
+    EXPECT_EACH(8, TX_REJ_BAD_OP, "X", "x", "UD", "ud", "dd", "DELETE", "delete");
 }
 
 static void test_last_updated(void)
