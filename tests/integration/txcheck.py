@@ -40,6 +40,13 @@ def fail(msg):
     sys.exit(1)
 
 
+def has_table(cur, name):
+    """True when the current database of cursor cur has table name."""
+    cur.execute("SELECT COUNT(*) FROM information_schema.tables "
+                "WHERE table_schema = DATABASE() AND table_name = %s", (name,))
+    return cur.fetchone()[0] > 0
+
+
 def cmd_wipe(cnf):
     for i in range(shards(cnf)):
         c = MySQLdb.connect(read_default_file=cnf, read_default_group=f"shard{i}", db="mysql")
