@@ -22,13 +22,7 @@ cdc="/usr/bin/python3 $here/cdc_check.py"
 export TXETL_SHARD_BUFFER_POOL=${TXETL_SHARD_BUFFER_POOL:-256M}
 own_cluster "$work"
 
-bg_pids=()
-cleanup() {
-  local p
-  for p in "${bg_pids[@]}"; do kill -9 -- $(descendants "$p") "$p" 2>/dev/null || true; done
-  bash "$shards_sh" down "$dir" --wipe >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+trap stop_own_cluster EXIT
 
 t_start=$SECONDS
 now() { date +%s.%N; }
@@ -65,11 +59,6 @@ wait_for_query() {
   done
   return 1
 }
-descendants() { # every process below pid $1
-  local c
-  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done
-}
-
 step "setup: 2 shards under $dir, a ~160k-row extract and a 60k change batch"
 t0=$(now)
 bash "$shards_sh" up 2 "$dir" | tail -1

@@ -1,7 +1,8 @@
 # lib.sh - sourced by the test scripts (tests/integration, tests/export, tests/report): the
 # setup they share. Sets $here (this folder), $src (the source tree), $check, $ana and $serve
-# (the Python checkers), the MPI environment and $mpirun; defines step, work_in, own_cluster, say,
-# die, need_netns, need_file, fail and finish (fail counts in $fails, finish reports them).
+# (the Python checkers), the MPI environment and $mpirun; defines step, work_in, own_cluster,
+# stop_own_cluster (with bg_pids and descendants), say, die, need_netns, need_file, fail and
+# finish (fail counts in $fails, finish reports them).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
 check="/usr/bin/python3 $here/txcheck.py"
@@ -24,6 +25,20 @@ own_cluster() {
   shards_sh="$src/scripts/shards.sh"
   dir=$1/s
   cnf=$dir/shards.cnf
+}
+
+# Processes a test starts in the background go on bg_pids; stop_own_cluster (its EXIT trap)
+# kills them with every process below them, then stops and wipes own_cluster's shards.
+bg_pids=()
+descendants() { # every process below pid $1
+  local c
+  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done
+}
+stop_own_cluster() {
+  local p
+  # shellcheck disable=SC2046  # the pid list is split into words on purpose
+  for p in "${bg_pids[@]}"; do kill -9 -- $(descendants "$p") "$p" 2>/dev/null || true; done
+  bash "$shards_sh" down "$dir" --wipe >/dev/null 2>&1 || true
 }
 
 # say / die: a line with the seconds since the script started; die ends it (status 1).
