@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "report_internal.h"
+#include "txetl/fs.h"
 #include "txetl/snapread.h"
 
 const char *const rpt_count_names[RPT_NCOUNTS] = {"read",    "rejected", "inserted", "updated",
@@ -263,13 +264,24 @@ int tx_report_write(const char *snapshot_path, const char *out_path, tx_error *e
     if (rc != TX_OK)
         goto out;
 
+    /* written beside the target and renamed into place; /dev/null is written directly (a
+     * rename would replace the device), any other non-regular target is refused */
+    const int target = tx_fs_rename_target(out_path);
+    if (target < 0) {
+        rc = tx_error_set(err, TX_EUSAGE, "--out %s is not a regular file: give the path of the "
+                          "HTML file to write", out_path);
+        goto out;
+    }
     size_t len = strlen(out_path) + 32;
     tmp = malloc(len);
     if (tmp == NULL) {
         rc = tx_error_set(err, TX_ENOMEM, "out of memory writing %s", out_path);
         goto out;
     }
-    snprintf(tmp, len, "%s.tmp.%ld", out_path, (long)getpid());
+    if (target == 1)
+        snprintf(tmp, len, "%s", out_path);
+    else
+        snprintf(tmp, len, "%s.tmp.%ld", out_path, (long)getpid());
     out = fopen(tmp, "w");
     if (out == NULL) {
         rc = tx_error_set(err, TX_ERR, "%s: cannot create report: %s", tmp, strerror(errno));
@@ -280,10 +292,10 @@ int tx_report_write(const char *snapshot_path, const char *out_path, tx_error *e
     out = NULL;
     if (rc == TX_OK && close_rc != 0)
         rc = tx_error_set(err, TX_ERR, "%s: write failed: %s", tmp, strerror(errno));
-    if (rc == TX_OK && rename(tmp, out_path) != 0)
+    if (rc == TX_OK && target == 0 && rename(tmp, out_path) != 0)
         rc = tx_error_set(err, TX_ERR, "%s: cannot rename %s into place: %s", out_path, tmp,
                           strerror(errno));
-    if (rc != TX_OK)
+    if (rc != TX_OK && target == 0)
         unlink(tmp);
 out:
     free(tmp);
