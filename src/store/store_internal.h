@@ -188,6 +188,10 @@ int tx_mdb_ensure_partitions(tx_conn *c, const int *months, size_t nm, tx_error 
 /* store_reshard.c. Fills f->reshard_* from the shard's reshard_state (none: zeros). */
 int tx_mdb_reshard_inspect(tx_conn *c, tx_store_facts *f, tx_error *err);
 tx_store_dir_lookup_op tx_mdb_dir_lookup;
+/* Local (store_apply.c). *q = head, then blocks[0..n) comma-separated, then ")" (a
+ * NUL-terminated statement). TX_ENOMEM. */
+int tx_mdb_block_list(tx_buf *q, const char *head, const uint64_t *blocks, size_t n,
+                      tx_error *err);
 tx_store_rows_load_op tx_mdb_rows_load;
 tx_store_rows_remove_op tx_mdb_rows_remove;
 tx_store_dir_load_op tx_mdb_dir_load;
