@@ -104,6 +104,8 @@ int main(int argc, char **argv)
             printf("report written: %s\n", c.report_out);
         for (size_t i = 0; rc == TX_OK && c.cmd == TX_CLI_EXPORT && i < res.nfiles; i++)
             printf("exported %s (%" PRIu64 " rows)\n", res.files[i].path, res.files[i].rows);
+        if (rc == TX_OK && c.cmd == TX_CLI_EXPORT && res.note[0])
+            printf("note: %s\n", res.note);
         return tx_status_exit_code(rc);
     }
 
