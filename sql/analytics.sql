@@ -71,12 +71,12 @@ CREATE TABLE IF NOT EXISTS `revenue_monthly` (
 
 CREATE TABLE IF NOT EXISTS `cohorts` (
   `cohort_month` DATE NOT NULL,
-  `offset` INT NOT NULL,
+  `month_offset` INT NOT NULL,
   `customers` BIGINT UNSIGNED NOT NULL,
   `revenue` DECIMAL(20,2) NOT NULL,
   `cohort_size` BIGINT UNSIGNED NOT NULL,
   `run_id` VARCHAR(64) NOT NULL,
-  PRIMARY KEY (`cohort_month`, `offset`)
+  PRIMARY KEY (`cohort_month`, `month_offset`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin
   COMMENT='txetl: customers by month of first purchase, N = 0..12 months later (/cohorts, reporting currency)';
 

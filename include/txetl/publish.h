@@ -12,9 +12,10 @@
  *                    snapshot table's columns (date DATE, revenue, transactions, customers),
  *                    run_id; primary key (basis, currency, date)
  *   revenue_monthly  the same over /revenue/monthly (month as DATE, its first day)
- *   cohorts          /cohorts: cohort_month (DATE, the month's first day), offset, customers,
- *                    revenue DECIMAL(20,2), cohort_size, run_id; primary key (cohort_month,
- *                    offset); empty (and res->note says why) for a snapshot without /cohorts
+ *   cohorts          /cohorts: cohort_month (DATE, the month's first day), month_offset (the
+ *                    dataset `offset`: OFFSET is reserved in SQL), customers, revenue
+ *                    DECIMAL(20,2), cohort_size, run_id; primary key (cohort_month,
+ *                    month_offset); empty (and res->note says why) for a snapshot without /cohorts
  *   model_params     model, parameter, value, se, converged, loglik, grad_norm, n, unit,
  *                    run_id: one row per fitted parameter and per /model setting
  *   snapshots        one row per published snapshot (kept across refreshes): run_id, created,

@@ -125,8 +125,11 @@ static void define_tables(tx_store_table *t)
     co->comment = "txetl: customers by month of first purchase, N = 0..12 months later "
                   "(/cohorts, reporting currency)";
     add_snapshot_cols(co, source[T_COHORTS], 0); /* cohort_month: the month's first day */
+    for (size_t i = 0; i < co->ncols; i++) /* OFFSET is reserved in SQL: a name BI tools and */
+        if (strcmp(co->cols[i].name, "offset") == 0) /* users need not quote */
+            co->cols[i].name = "month_offset";
     add_col(co, "run_id", TX_SQL_NAME, 0);
-    co->primary_key = "cohort_month, offset";
+    co->primary_key = "cohort_month, month_offset";
 
     tx_store_table *m = &t[T_PARAMS];
     m->name = "model_params";

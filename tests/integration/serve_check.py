@@ -171,8 +171,8 @@ def values(cnf, snap):
                 fail("revenue_monthly original rows have new_customers (none per currency)")
     print(f"  {nor} original-basis revenue rows = /revenue/by_currency")
     # cohorts = /cohorts (a snapshot of a txetl before the table has none: the table is empty)
-    cur.execute("SELECT cohort_month, offset, customers, revenue, cohort_size, run_id FROM "
-                "cohorts ORDER BY cohort_month, offset")
+    cur.execute("SELECT cohort_month, month_offset, customers, revenue, cohort_size, run_id "
+                "FROM cohorts ORDER BY cohort_month, month_offset")
     rows = cur.fetchall()
     co = f["cohorts"] if "cohorts" in f else None
     nco = len(co["cohort_month"]) if co is not None else 0
