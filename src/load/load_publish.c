@@ -52,8 +52,8 @@ void tx_load_snapshot_finish(tx_job *j, int staged, const char *path_in, char *w
     tx_error e = {0};
     if (tx_publish_collective(j->comm, path, j->o->shards_path, j->o->quiet, &e) != TX_OK &&
         j->rank == 0)
-        snprintf(warn, cap, "rows applied, snapshot written (%s), publish failed: %s; the "
-                 "analytics tables still hold the previous snapshot: rerun `txetl publish %s "
-                 "--shards %s`", path, e.msg, path, j->o->shards_path);
+        snprintf(warn, cap, "%ssnapshot written (%s), publish failed: %s; the analytics "
+                 "tables still hold the previous snapshot: rerun `txetl publish %s --shards %s`",
+                 staged ? "rows applied, " : "", path, e.msg, path, j->o->shards_path);
     warn_all(j, warn, cap);
 }
