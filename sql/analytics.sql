@@ -8,7 +8,7 @@
 --
 --   mariadb --defaults-file=shards.cnf --defaults-group-suffix= ... < sql/analytics.sql
 --
--- Every refresh builds `<table>_new`, then swaps all five in ONE
+-- Every refresh builds `<table>_new`, then swaps all six in ONE
 -- `RENAME TABLE a TO a_old, a_new TO a, ...` and drops the `_old` ones, so a reader sees the
 -- previous snapshot's tables or the new ones, never a mix. `snapshots` keeps its rows.
 CREATE DATABASE IF NOT EXISTS CustomerAnalytics CHARACTER SET utf8mb4;
@@ -68,6 +68,17 @@ CREATE TABLE IF NOT EXISTS `revenue_monthly` (
   PRIMARY KEY (`basis`, `currency`, `month`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin
   COMMENT='txetl: /revenue/monthly (basis reporting) and per-currency monthly revenue (basis original)';
+
+CREATE TABLE IF NOT EXISTS `cohorts` (
+  `cohort_month` DATE NOT NULL,
+  `month_offset` INT NOT NULL,
+  `customers` BIGINT UNSIGNED NOT NULL,
+  `revenue` DECIMAL(20,2) NOT NULL,
+  `cohort_size` BIGINT UNSIGNED NOT NULL,
+  `run_id` VARCHAR(64) NOT NULL,
+  PRIMARY KEY (`cohort_month`, `month_offset`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin
+  COMMENT='txetl: customers by month of first purchase, N = 0..12 months later (/cohorts, reporting currency)';
 
 CREATE TABLE IF NOT EXISTS `model_params` (
   `model` VARCHAR(64) NOT NULL,

@@ -64,6 +64,9 @@ int tx_snapread_i64(tx_snapread *r, const char *obj, const char *name, int64_t *
 /* One table of an open snapshot, read in chunks. */
 typedef struct tx_snapread_table tx_snapread_table;
 
+/* Local. True when the snapshot holds t's group (a table added to the layout later, such as
+ * /cohorts, is absent from snapshots written before it existed). */
+int tx_snapread_has_table(tx_snapread *r, const tx_snapshot_table *t);
 /* Local. Opens every dataset of t (1-D, all of one length) and, for a segment column, the
  * group's segment_names. TX_ERR naming the file and the dataset when one is missing, not 1-D
  * or of another length. Free with tx_snapread_table_close. */

@@ -54,6 +54,10 @@ static const col_kind_def cur_monthly_kinds[] = {
     {offsetof(tx_snapshot_cur_monthly, gross_cents), TX_SNAPREAD_CENTS},
     {offsetof(tx_snapshot_cur_monthly, refunds_cents), TX_SNAPREAD_CENTS},
 };
+static const col_kind_def cohorts_kinds[] = {
+    {offsetof(tx_snapshot_cohorts, cohort_month), TX_SNAPREAD_MONTH},
+    {offsetof(tx_snapshot_cohorts, revenue_cents), TX_SNAPREAD_CENTS},
+};
 static const struct {
     const tx_snapshot_table *t;
     const col_kind_def *kinds;
@@ -64,6 +68,7 @@ static const struct {
     {&tx_snapshot_monthly_table, monthly_kinds, NELEMS(monthly_kinds)},
     {&tx_snapshot_cur_daily_table, cur_daily_kinds, NELEMS(cur_daily_kinds)},
     {&tx_snapshot_cur_monthly_table, cur_monthly_kinds, NELEMS(cur_monthly_kinds)},
+    {&tx_snapshot_cohorts_table, cohorts_kinds, NELEMS(cohorts_kinds)},
 };
 
 tx_snapread_kind tx_snapread_kind_of(const tx_snapshot_table *t, const tx_snapshot_column *c)
@@ -318,6 +323,11 @@ int tx_snapread_close(tx_snapread **rp, tx_error *err)
 }
 
 /* ---- tables ---- */
+
+int tx_snapread_has_table(tx_snapread *r, const tx_snapshot_table *t)
+{
+    return object_exists(r->file, t->group);
+}
 
 struct tx_snapread_table {
     tx_snapread *rd;
