@@ -7,8 +7,8 @@
  * Besides its element type, a column may have a meaning its type does not say (a day, a
  * YYYYMM month, cents, an index into segment_names): tx_snapread_kind names it, by the
  * dataset's name (the same name means the same in every table: date, first_purchase and
- * last_purchase are days, month a YYYYMM month, segment an index, an i64 *_cents money), and
- * tx_snapread_text formats a value by it. A dataset added to a column table (and, when its
+ * last_purchase are days, month and cohort_month YYYYMM months, segment an index, an i64
+ * *_cents money), and tx_snapread_text formats a value by it. A dataset added to a column table (and, when its
  * name says nothing yet, a line in snapread.c's list) reaches every reader by itself. */
 #ifndef TXETL_SNAPREAD_H
 #define TXETL_SNAPREAD_H
@@ -77,6 +77,9 @@ int tx_snapread_u64(tx_snapread *r, const char *obj, const char *name, uint64_t 
 /* One table of an open snapshot, read in chunks. */
 typedef struct tx_snapread_table tx_snapread_table;
 
+/* Local. True when the snapshot holds t's group (a table added to the layout later, such as
+ * /cohorts, is absent from snapshots written before it existed). */
+int tx_snapread_has_table(tx_snapread *r, const tx_snapshot_table *t);
 /* Local. Opens every dataset of t (1-D, all of one length) and, for a segment column, the
  * group's segment_names. TX_ERR naming the file and the dataset when one is missing, not 1-D
  * or of another length. Free with tx_snapread_table_close. */

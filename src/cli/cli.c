@@ -88,8 +88,8 @@ static const struct optdef {
     {"out", TX_CLI_REPORT, K_STR, offsetof(tx_cli, report_out), 0, 0, "FILE", "(none)",
      "the HTML report to write (required)"},
     {"out", TX_CLI_EXPORT, K_STR, offsetof(tx_cli, report_out), 0, 0, "DIR", "(none)",
-     "directory for customers.csv, revenue_daily.csv, revenue_monthly.csv, created when "
-     "missing (required; see docs/export.md)"},
+     "directory for customers.csv, revenue_*.csv and cohorts.csv, created when missing "
+     "(required; see docs/export.md)"},
     {"summary-json", TX_CLI_LOAD, K_STR, offsetof(tx_cli, load.summary_json), 0, 0, "FILE",
      "(none)", "also write the run summary as JSON (counts, phase timings, rows per shard)"},
     {"plan", TX_CLI_RESHARD, K_FLAG, offsetof(tx_cli, reshard_plan), 0, 0, NULL, NULL,

@@ -11,6 +11,7 @@
 
 #include "reshard_internal.h"
 #include "txetl/hash.h"
+#include "txetl/interrupt.h"
 #include "txetl/log.h"
 #include "txetl/testhook.h"
 
@@ -20,95 +21,85 @@ static int dir_home(uint64_t block, int m)
     return (int)(tx_hash_u64(block) % (uint64_t)m);
 }
 
-/* Calls move(r, s, t, ctx, err) for every shard s this rank owns and every other shard t of
- * the new cluster, until one fails: its status. */
-static int each_pair(tx_rs *r, int (*move)(tx_rs *, int, int, void *, tx_error *), void *ctx,
-                     tx_error *err)
-{
-    int rc = TX_OK;
-    for (int s = 0; s < r->n && rc == TX_OK; s++) {
-        if (!r->own[s])
-            continue;
-        for (int t = 0; t < r->m && rc == TX_OK; t++)
-            if (t != s)
-                rc = move(r, s, t, ctx, err);
-    }
-    return rc;
-}
-
-/* The rows of shard s that shard t's range holds, chunk (ctx) by chunk. */
-static int move_rows(tx_rs *r, int s, int t, void *ctx, tx_error *err)
-{
-    tx_store_chunk *ch = ctx;
-    tx_store *dst = NULL;
-    const int32_t lo = r->bound[t], hi = r->bound[t + 1];
-    uint64_t moved = 0;
-    int after = 0, rc;
-    uint64_t aid = 0;
-    int32_t adate = 0;
-    for (;;) {
-        rc = tx_store_reshard_rows_read(r->own[s], lo, hi, after, aid, adate,
-                                        TX_RESHARD_ROW_CHUNK, ch, err);
-        if (rc != TX_OK || ch->n == 0)
-            break;
-        if (!dst && (rc = tx_rs_store(r, t, &dst, err)) != TX_OK)
-            break;
-        if ((rc = tx_store_reshard_rows_put(dst, ch, err)) != TX_OK)
-            break;
-        if (!r->hooked_rows++)
-            tx_test_hook("reshard.rows", r->rank);
-        if ((rc = tx_store_reshard_rows_drop(r->own[s], lo, hi, ch, err)) != TX_OK)
-            break;
-        moved += ch->n;
-        after = 1;
-        aid = ch->last_id;
-        adate = ch->last_date;
-    }
-    if (rc == TX_OK && moved)
-        TX_LOG(TX_LOG_DEBUG, "reshard: %llu rows moved from shard %d to shard %d",
-               (unsigned long long)moved, s, t);
-    r->rows += moved;
-    return rc;
-}
-
 int tx_rs_move_rows(tx_rs *r, tx_error *err)
 {
     tx_store_chunk *ch = calloc(1, sizeof *ch);
     if (!ch)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
-    int rc = each_pair(r, move_rows, ch, err);
+    int rc = TX_OK;
+    for (int s = 0; s < r->n && rc == TX_OK; s++) {
+        if (!r->own[s])
+            continue;
+        for (int t = 0; t < r->m && rc == TX_OK; t++) {
+            if (t == s)
+                continue;
+            tx_store *dst = NULL;
+            const int32_t lo = r->bound[t], hi = r->bound[t + 1];
+            uint64_t moved = 0;
+            int after = 0;
+            uint64_t aid = 0;
+            int32_t adate = 0;
+            for (;;) {
+                if ((rc = tx_rs_check_stop(r, err)) != TX_OK)
+                    break;
+                rc = tx_store_reshard_rows_read(r->own[s], lo, hi, after, aid, adate,
+                                                TX_RESHARD_ROW_CHUNK, ch, err);
+                if (rc != TX_OK || ch->n == 0)
+                    break;
+                if (!dst && (rc = tx_rs_store(r, t, &dst, err)) != TX_OK)
+                    break;
+                if ((rc = tx_store_reshard_rows_put(dst, ch, err)) != TX_OK)
+                    break;
+                if (!r->hooked_rows++)
+                    tx_test_hook("reshard.rows", r->rank);
+                if ((rc = tx_store_reshard_rows_drop(r->own[s], lo, hi, ch, err)) != TX_OK)
+                    break;
+                moved += ch->n;
+                after = 1;
+                aid = ch->last_id;
+                adate = ch->last_date;
+            }
+            if (rc == TX_OK && moved)
+                TX_LOG(TX_LOG_DEBUG, "reshard: %llu rows moved from shard %d to shard %d",
+                       (unsigned long long)moved, s, t);
+            r->rows += moved;
+        }
+    }
     tx_buf_free(&ch->text);
     free(ch);
     return rc;
 }
 
-/* revenue_daily's rows of shard s in shard t's range, in one piece (ctx: the text buffer). */
-static int move_revenue(tx_rs *r, int s, int t, void *ctx, tx_error *err)
-{
-    tx_buf *text = ctx;
-    uint64_t n = 0;
-    text->len = 0;
-    int rc = tx_store_reshard_revenue_read(r->own[s], r->bound[t], r->bound[t + 1], text, &n,
-                                           err);
-    if (rc != TX_OK || n == 0)
-        return rc;
-    tx_store *dst = NULL;
-    rc = tx_rs_store(r, t, &dst, err);
-    if (rc == TX_OK)
-        rc = tx_store_reshard_revenue_put(dst, text, n, err);
-    if (rc == TX_OK && !r->hooked_revenue++)
-        tx_test_hook("reshard.revenue", r->rank);
-    if (rc == TX_OK)
-        rc = tx_store_reshard_revenue_drop(r->own[s], r->bound[t], r->bound[t + 1], err);
-    if (rc == TX_OK)
-        r->revenue += n;
-    return rc;
-}
-
 int tx_rs_move_revenue(tx_rs *r, tx_error *err)
 {
+    int rc = TX_OK;
     tx_buf text = {0};
-    int rc = each_pair(r, move_revenue, &text, err);
+    for (int s = 0; s < r->n && rc == TX_OK; s++) {
+        if (!r->own[s])
+            continue;
+        for (int t = 0; t < r->m && rc == TX_OK; t++) {
+            if (t == s)
+                continue;
+            uint64_t n = 0;
+            text.len = 0;
+            if ((rc = tx_rs_check_stop(r, err)) != TX_OK)
+                break;
+            rc = tx_store_reshard_revenue_read(r->own[s], r->bound[t], r->bound[t + 1], &text,
+                                               &n, err);
+            if (rc != TX_OK || n == 0)
+                continue;
+            tx_store *dst = NULL;
+            rc = tx_rs_store(r, t, &dst, err);
+            if (rc == TX_OK)
+                rc = tx_store_reshard_revenue_put(dst, &text, n, err);
+            if (rc == TX_OK && !r->hooked_revenue++)
+                tx_test_hook("reshard.revenue", r->rank);
+            if (rc == TX_OK)
+                rc = tx_store_reshard_revenue_drop(r->own[s], r->bound[t], r->bound[t + 1], err);
+            if (rc == TX_OK)
+                r->revenue += n;
+        }
+    }
     tx_buf_free(&text);
     return rc;
 }
@@ -160,6 +151,8 @@ int tx_rs_move_directory(tx_rs *r, tx_error *err)
         for (;;) {
             size_t got = 0;
             dc.ngone = 0;
+            if ((rc = tx_rs_check_stop(r, err)) != TX_OK)
+                break;
             for (int t = 0; t < r->m; t++) {
                 dc.text[t].len = 0;
                 dc.lines[t] = 0;
@@ -206,4 +199,16 @@ int tx_rs_copy_runs(tx_rs *r, tx_error *err)
             rc = tx_store_reshard_runs_copy(src, r->own[t], err);
     }
     return rc;
+}
+
+int tx_rs_check_stop(const tx_rs *r, tx_error *err)
+{
+    (void)r;
+    const int sig = tx_interrupted();
+    if (!sig)
+        return TX_OK;
+    return tx_error_set(err, TX_ERR, "interrupted by %s: the reshard stopped between two steps; "
+                        "its journal stays, loads and snapshots are refused until "
+                        "`txetl reshard --shards NEW_FILE` is run again and finishes it",
+                        tx_interrupt_name(sig));
 }

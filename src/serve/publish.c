@@ -22,13 +22,14 @@
 #define ANALYTICS_DB "CustomerAnalytics"
 
 /* The tables in the order they are created and swapped. */
-enum { T_CUSTOMERS, T_DAILY, T_MONTHLY, T_PARAMS, T_SNAPSHOTS, NT };
+enum { T_CUSTOMERS, T_DAILY, T_MONTHLY, T_COHORTS, T_PARAMS, T_SNAPSHOTS, NT };
 
 /* A snapshot table published as one SQL table: optional key columns before it. */
 static const tx_snapshot_table *const source[NT] = {
     [T_CUSTOMERS] = &tx_snapshot_customers_table,
     [T_DAILY] = &tx_snapshot_daily_table,
     [T_MONTHLY] = &tx_snapshot_monthly_table,
+    [T_COHORTS] = &tx_snapshot_cohorts_table,
 };
 
 static double now_s(void)
@@ -90,7 +91,7 @@ static void add_snapshot_cols(tx_store_table *t, const tx_snapshot_table *st, in
     }
 }
 
-/* The five tables' definitions (identical on every call). */
+/* The six tables' definitions (identical on every call). */
 static void define_tables(tx_store_table *t)
 {
     memset(t, 0, NT * sizeof *t);
@@ -118,6 +119,17 @@ static void define_tables(tx_store_table *t)
         add_col(r, "run_id", TX_SQL_NAME, 0);
         r->primary_key = k == T_DAILY ? "basis, currency, date" : "basis, currency, month";
     }
+
+    tx_store_table *co = &t[T_COHORTS];
+    co->name = "cohorts";
+    co->comment = "txetl: customers by month of first purchase, N = 0..12 months later "
+                  "(/cohorts, reporting currency)";
+    add_snapshot_cols(co, source[T_COHORTS], 0); /* cohort_month: the month's first day */
+    for (size_t i = 0; i < co->ncols; i++) /* OFFSET is reserved in SQL: a name BI tools and */
+        if (strcmp(co->cols[i].name, "offset") == 0) /* users need not quote */
+            co->cols[i].name = "month_offset";
+    add_col(co, "run_id", TX_SQL_NAME, 0);
+    co->primary_key = "cohort_month, month_offset";
 
     tx_store_table *m = &t[T_PARAMS];
     m->name = "model_params";
@@ -501,6 +513,15 @@ int tx_publish(const char *snapshot_path, const char *shards_path, tx_publish_re
                         source[T_MONTHLY], &om);
     res->original_daily = od;
     res->original_monthly = om;
+    /* /cohorts: a snapshot of a txetl before it has none; the table is then swapped in empty
+     * (never the previous snapshot's cohorts beside this one's other tables) */
+    res->has_cohorts = rc == TX_OK && tx_snapread_has_table(p.snap, source[T_COHORTS]);
+    if (rc == TX_OK && res->has_cohorts)
+        rc = load_table(&p, T_COHORTS, source[T_COHORTS], NULL, NULL, &res->cohorts);
+    else if (rc == TX_OK)
+        snprintf(res->note, sizeof res->note, "%s has no /cohorts (written by a txetl before "
+                 "that table existed): the cohorts table is left empty for run %s",
+                 snapshot_path, p.run_id);
     if (rc == TX_OK)
         rc = load_params(&p);
     if (rc == TX_OK)
@@ -529,9 +550,11 @@ int tx_publish_collective(MPI_Comm comm, const char *snapshot_path, const char *
         rc = tx_publish(snapshot_path, shards_path, &r, err);
         if (rc == TX_OK && !quiet)
             TX_LOG(TX_LOG_INFO, "published %s to %s ([%s]): %llu customers, %llu daily, %llu "
-                   "monthly rows in %.2f s", r.run_id, r.database, r.group,
+                   "monthly, %llu cohort rows in %.2f s", r.run_id, r.database, r.group,
                    (unsigned long long)r.customers, (unsigned long long)r.daily,
-                   (unsigned long long)r.monthly, r.total_s);
+                   (unsigned long long)r.monthly, (unsigned long long)r.cohorts, r.total_s);
+        if (rc == TX_OK && !r.has_cohorts)
+            TX_LOG(TX_LOG_INFO, "note: %s", r.note);
     }
     return tx_agree(comm, rc, err);
 }

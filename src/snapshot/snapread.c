@@ -25,7 +25,7 @@ static const struct {
 } named_kinds[] = {
     {"date", TX_SNAPREAD_DATE},     {"first_purchase", TX_SNAPREAD_DATE},
     {"last_purchase", TX_SNAPREAD_DATE}, {"month", TX_SNAPREAD_MONTH},
-    {"segment", TX_SNAPREAD_SEGMENT},
+    {"segment", TX_SNAPREAD_SEGMENT}, {"cohort_month", TX_SNAPREAD_MONTH},
 };
 
 tx_snapread_kind tx_snapread_kind_of(const tx_snapshot_table *t, const tx_snapshot_column *c)
@@ -344,6 +344,11 @@ int tx_snapread_close(tx_snapread **rp, tx_error *err)
 }
 
 /* ---- tables ---- */
+
+int tx_snapread_has_table(tx_snapread *r, const tx_snapshot_table *t)
+{
+    return object_exists(r->file, t->group);
+}
 
 struct tx_snapread_table {
     tx_snapread *rd;
