@@ -69,6 +69,11 @@ struct tx_record_parser {
      * rather than a quote. */
     uint64_t s_nq;
     int s_nq_end;
+    /* s_ymd's last calendar date: its 10 bytes, year and day number (s_ymd_ok: one is kept). */
+    uint64_t s_ymd_w;
+    uint16_t s_ymd_w2;
+    int s_ymd_ok, s_ymd_y;
+    int32_t s_ymd_days;
     /* The feed in progress. */
     const char *s_buf;
     uint64_t s_off, s_to;

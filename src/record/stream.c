@@ -160,6 +160,90 @@ static inline tx_reject s_text(const char *s, size_t n, const char *lim, char *d
     return TX_REJ_NONE;
 }
 
+/* parse_ymd and civil_days of the 10 bytes at s, remembered for the last 10 bytes that were a
+ * calendar date: a record's last_updated nearly always starts with its transaction_date, which
+ * comes first in the usual column order. Same results as parse_ymd (*y) and civil_days. */
+static inline bool s_ymd(tx_record_parser *t, const char *s, int *y, int32_t *days)
+{
+    const uint64_t w = load8(s);
+    uint16_t w2;
+    memcpy(&w2, s + 8, 2);
+    if (w == t->s_ymd_w && w2 == t->s_ymd_w2 && t->s_ymd_ok) {
+        *y = t->s_ymd_y;
+        *days = t->s_ymd_days;
+        return true;
+    }
+    int m, d;
+    if (!parse_ymd(s, y, &m, &d))
+        return false;
+    *days = civil_days(*y, m, d);
+    t->s_ymd_w = w;
+    t->s_ymd_w2 = w2;
+    t->s_ymd_y = *y;
+    t->s_ymd_days = *days;
+    t->s_ymd_ok = 1;
+    return true;
+}
+
+/* parse_date with s_ymd. */
+static inline tx_reject s_date(tx_record_parser *t, const char *s, size_t n, int32_t *out)
+{
+    int y;
+    int32_t days;
+    if (n != 10 || !s_ymd(t, s, &y, &days))
+        return TX_REJ_BAD_DATE;
+    if (y < 1970 || y > 2099)
+        return TX_REJ_DATE_RANGE;
+    *out = days;
+    return TX_REJ_NONE;
+}
+
+/* Whether every byte of w is 0..9. */
+static inline bool all_le9(uint64_t w)
+{
+    return ((w | (w + UINT64_C(0x7676767676767676))) & HIGHS) == 0;
+}
+
+/* parse_timestamp with s_ymd, "HH:MM:SS" checked as one word. */
+static inline bool s_timestamp(tx_record_parser *t, const char *s, size_t n, int64_t *out)
+{
+    int y;
+    int32_t days;
+    if (n < 19 || (s[10] != ' ' && s[10] != 'T') || !s_ymd(t, s, &y, &days) || y < 1970)
+        return false;
+    /* s[11..18] = H H : M M : S S; digits to 0..9 and the colons to 0 */
+    const uint64_t v = load8(s + 11) ^ UINT64_C(0x30303A30303A3030);
+    if (!all_le9(v) || (v & UINT64_C(0x0000FF0000FF0000)))
+        return false;
+    const unsigned hh = (unsigned)(v & 0xFF) * 10 + (unsigned)(v >> 8 & 0xFF);
+    const unsigned mi = (unsigned)(v >> 24 & 0xFF) * 10 + (unsigned)(v >> 32 & 0xFF);
+    const unsigned ss = (unsigned)(v >> 48 & 0xFF) * 10 + (unsigned)(v >> 56);
+    if (hh > 23 || mi > 59 || ss > 59)
+        return false;
+    size_t i = 19;
+    int64_t frac = 0;
+    if (i < n && s[i] == '.') {
+        i++;
+        const size_t fs = i;
+        unsigned dg;
+        while (i < n && i - fs < 6 && (dg = digit(s[i])) <= 9) {
+            frac = frac * 10 + dg;
+            i++;
+        }
+        if (i == fs)
+            return false;
+        for (size_t k = i - fs; k < 6; k++)
+            frac *= 10;
+    }
+    if (i < n && s[i] == 'Z')
+        i++;
+    if (i != n)
+        return false;
+    const int64_t secs = (int64_t)days * 86400 + hh * 3600 + mi * 60 + ss;
+    *out = secs * 1000000 + frac;
+    return true;
+}
+
 /* Checks field bytes s[0..n) of column col into the record in progress. */
 static inline tx_reject s_check(tx_record_parser *t, int col, const char *s, size_t n,
                                  const char *lim)
@@ -179,6 +263,11 @@ static inline tx_reject s_check(tx_record_parser *t, int col, const char *s, siz
     case TX_COL_PAYMENT_METHOD:
         return s_text(s, n, lim, out->payment, TX_PAYMENT_MAX, &out->payment_len,
                       TX_REJ_PAYMENT_TOO_LONG);
+    case TX_COL_TRANSACTION_DATE:
+        return s_date(t, s, n, &out->date);
+    case TX_COL_LAST_UPDATED:
+        return s_timestamp(t, s, n, &out->last_updated_us) ? TX_REJ_NONE
+                                                            : TX_REJ_BAD_LAST_UPDATED;
     default:
         return check_value(col, s, n, out);
     }
