@@ -53,11 +53,11 @@ struct tx_record_parser {
     int s_plan_valid;
     size_t s_nplan;
     signed char s_kind[TX_HEADER_MAX_COLS];
+    int s_canon; /* s_kind[k] == k for every k < s_nplan (stream.c's s_check_canon) */
     /* The record in progress. */
     uint32_t s_flen[TX_HEADER_MAX_COLS]; /* the lengths of its fields [0, s_nplan) */
     size_t s_fi;         /* fields libcsv has handed over */
     size_t s_content;    /* their bytes */
-    unsigned s_have;     /* bit (1 << tx_col): the column had a value */
     tx_reject s_rej;     /* the first bad value; also set to skip checks (s_mode != S_NORMAL) */
     tx_record *s_out;    /* its slot */
     int s_mode;          /* S_NORMAL, ... (stream.c) */

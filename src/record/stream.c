@@ -19,6 +19,10 @@
 #include "fields.h"
 #include "parser.h"
 
+/* For the per-field checks: GCC's size limits would otherwise keep s_check_canon's nine
+ * s_check calls out of line, each with the switch that knowing the column removes. */
+#define S_INLINE static inline __attribute__((always_inline))
+
 enum {
     S_NORMAL = 0, /* fields of the record at s_rs are checked as they come */
     S_SKIP_LF,    /* the record ended with "\r\n" and is taken: the '\n' row is next */
@@ -43,6 +47,9 @@ static void s_plan(tx_record_parser *t, const tx_header *h)
         if ((size_t)fi + 1 > t->s_nplan)
             t->s_nplan = (size_t)fi + 1;
     }
+    t->s_canon = 1;
+    for (size_t k = 0; k < t->s_nplan; k++)
+        t->s_canon &= t->s_kind[k] == (signed char)k;
     memcpy(t->s_plan_col_of, h->col_of, sizeof h->col_of);
     t->s_plan_col_of[TX_NCOLS] = h->nfields;
     t->s_plan_valid = 1;
@@ -59,7 +66,6 @@ static inline void s_start(tx_record_parser *t, uint64_t pos)
     t->s_rs = pos;
     t->s_fi = 0;
     t->s_content = 0;
-    t->s_have = 0;
     if (pos >= t->s_limit) {
         t->s_mode = S_DONE;
         t->s_rej = TX_REJ_FIELD_COUNT; /* anything but none: no more checks */
@@ -160,6 +166,13 @@ static inline tx_reject s_text(const char *s, size_t n, const char *lim, char *d
     return TX_REJ_NONE;
 }
 
+/* Whether every byte of w is 0..9 (a byte >= 0x80 is flagged by w itself; below, adding 0x76
+ * carries into no other byte). */
+static inline bool all_le9(uint64_t w)
+{
+    return ((w | (w + UINT64_C(0x7676767676767676))) & HIGHS) == 0;
+}
+
 /* parse_ymd and civil_days of the 10 bytes at s, remembered for the last 10 bytes that were a
  * calendar date: a record's last_updated nearly always starts with its transaction_date, which
  * comes first in the usual column order. Same results as parse_ymd (*y) and civil_days. */
@@ -196,12 +209,6 @@ static inline tx_reject s_date(tx_record_parser *t, const char *s, size_t n, int
         return TX_REJ_DATE_RANGE;
     *out = days;
     return TX_REJ_NONE;
-}
-
-/* Whether every byte of w is 0..9. */
-static inline bool all_le9(uint64_t w)
-{
-    return ((w | (w + UINT64_C(0x7676767676767676))) & HIGHS) == 0;
 }
 
 /* parse_timestamp with s_ymd, "HH:MM:SS" checked as one word. */
@@ -244,14 +251,14 @@ static inline bool s_timestamp(tx_record_parser *t, const char *s, size_t n, int
     return true;
 }
 
-/* Checks field bytes s[0..n) of column col into the record in progress. */
-static inline tx_reject s_check(tx_record_parser *t, int col, const char *s, size_t n,
-                                 const char *lim)
+/* Checks field bytes s[0..n) of column col into the record in progress, out; sets bit
+ * 1 << col of *have when the column has a value. */
+S_INLINE tx_reject s_check(tx_record_parser *t, tx_record *out, unsigned *have, int col,
+                           const char *s, size_t n, const char *lim)
 {
     if (n == 0)
         return col_required[col] ? TX_REJ_MISSING_FIELD : TX_REJ_NONE; /* default, in s_emit */
-    tx_record *out = t->s_out;
-    t->s_have |= 1u << col;
+    *have |= 1u << col;
     switch (col) {
     case TX_COL_TRANSACTION_ID:
         return id_reject(col, s_id(s, n, lim, &out->transaction_id));
@@ -273,6 +280,39 @@ static inline tx_reject s_check(tx_record_parser *t, int col, const char *s, siz
     }
 }
 
+/* One step of s_check_canon: field col (= its column) checked at *p, then *p past it; false
+ * when the record has no such field or the field is bad (*rej). */
+S_INLINE bool s_canon_one(tx_record_parser *t, tx_record *out, unsigned *have, size_t np,
+                          int col, const char **p, const char *lim, tx_reject *rej)
+{
+    if ((size_t)col >= np)
+        return false;
+    const size_t n = t->s_flen[col];
+    if ((*rej = s_check(t, out, have, col, *p, n, lim)) != TX_REJ_NONE)
+        return false;
+    *p += n + 1;
+    return true;
+}
+
+/* s_emit's checks for a plan in column order (field k is column k, for every k < s_nplan: the
+ * usual header), each s_check with its column known, so without the switch. Same result as
+ * s_emit's loop. */
+static inline tx_reject s_check_canon(tx_record_parser *t, tx_record *out, unsigned *have,
+                                      size_t np, const char *p, const char *lim)
+{
+    tx_reject rej = TX_REJ_NONE;
+    (void)(s_canon_one(t, out, have, np, TX_COL_TRANSACTION_ID, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_CUSTOMER_ID, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_TRANSACTION_DATE, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_TRANSACTION_AMOUNT, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_TRANSACTION_CATEGORY, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_PAYMENT_METHOD, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_CURRENCY, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_LAST_UPDATED, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_OP, &p, lim, &rej));
+    return rej;
+}
+
 /* libcsv's field callback: counts the field and keeps its length. Nothing is checked yet:
  * libcsv's copy of the field is gone at the next one, and a record that is taken has every
  * field's bytes, exactly, at their place in the window (nothing dropped, no quote). */
@@ -292,8 +332,7 @@ static void s_field(void *s, size_t n, void *data)
  * non-text columns' trim of tx_record_parse has nothing to do here. */
 static inline void s_emit(tx_record_parser *t, size_t len)
 {
-    t->s_out = &t->s_recs[t->s_n];
-    t->s_have = 0;
+    tx_record *const out = t->s_out = &t->s_recs[t->s_n];
     tx_row *r = &t->s_rows[t->s_n++];
     r->offset = t->s_rs;
     r->line = t->s_line;
@@ -305,15 +344,20 @@ static inline void s_emit(tx_record_parser *t, size_t len)
     const char *p = t->s_buf + (t->s_rs - t->s_off), *const lim = t->s_buf + (t->s_to - t->s_off);
     const size_t np = t->s_nplan;
     tx_reject rej = TX_REJ_NONE;
-    for (size_t k = 0; k < np; k++) {
-        const size_t n = t->s_flen[k];
-        const int col = t->s_kind[k];
-        if (col >= 0 && (rej = s_check(t, col, p, n, lim)) != TX_REJ_NONE)
-            break;
-        p += n + 1;
+    unsigned have = 0;
+    if (t->s_canon) {
+        rej = s_check_canon(t, out, &have, np, p, lim);
+    } else {
+        for (size_t k = 0; k < np; k++) {
+            const size_t n = t->s_flen[k];
+            const int col = t->s_kind[k];
+            if (col >= 0 && (rej = s_check(t, out, &have, col, p, n, lim)) != TX_REJ_NONE)
+                break;
+            p += n + 1;
+        }
     }
     if (rej == TX_REJ_NONE)
-        set_defaults(t->s_out, t->s_have);
+        set_defaults(out, have);
     r->reject = rej;
 }
 
