@@ -21,6 +21,9 @@ static inline void csv_reset(struct csv_parser *p)
     csv_set_opts(p, (unsigned char)opts);
 }
 
+/* log2 of the slots of the stream's table of calendar dates (stream.c's s_ymd). */
+#define TX_YMD_BITS 12
+
 /* A stream field index's check: a tx_col, or S_SKIP (not a known column). */
 #define S_SKIP ((signed char)-1)
 
@@ -69,11 +72,14 @@ struct tx_record_parser {
      * rather than a quote. */
     uint64_t s_nq;
     int s_nq_end;
-    /* s_ymd's last calendar date: its 10 bytes, year and day number (s_ymd_ok: one is kept). */
-    uint64_t s_ymd_w;
-    uint16_t s_ymd_w2;
-    int s_ymd_ok, s_ymd_y;
-    int32_t s_ymd_days;
+    /* s_ymd's calendar dates (stream.c): their first 8 bytes, 0x10000 | the last 2, the year
+     * and the day number; w2 == 0: an empty slot. */
+    struct tx_ymd_slot {
+        uint64_t w;
+        uint32_t w2;
+        int32_t days;
+        int32_t y;
+    } s_ymd[1u << TX_YMD_BITS];
     /* The feed in progress. */
     const char *s_buf;
     uint64_t s_off, s_to;

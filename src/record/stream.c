@@ -173,28 +173,30 @@ static inline bool all_le9(uint64_t w)
     return ((w | (w + UINT64_C(0x7676767676767676))) & HIGHS) == 0;
 }
 
-/* parse_ymd and civil_days of the 10 bytes at s, remembered for the last 10 bytes that were a
- * calendar date: a record's last_updated nearly always starts with its transaction_date, which
- * comes first in the usual column order. Same results as parse_ymd (*y) and civil_days. */
+/* parse_ymd and civil_days of the 10 bytes at s, remembered in a direct-mapped table by those
+ * bytes: an extract holds a few thousand distinct dates, and a record's last_updated nearly
+ * always starts with its transaction_date. Same results as parse_ymd (*y) and civil_days. */
 static inline bool s_ymd(tx_record_parser *t, const char *s, int *y, int32_t *days)
 {
     const uint64_t w = load8(s);
     uint16_t w2;
     memcpy(&w2, s + 8, 2);
-    if (w == t->s_ymd_w && w2 == t->s_ymd_w2 && t->s_ymd_ok) {
-        *y = t->s_ymd_y;
-        *days = t->s_ymd_days;
+    const uint32_t key2 = 0x10000u | w2; /* never 0: an empty slot matches no bytes */
+    struct tx_ymd_slot *e =
+        &t->s_ymd[((w ^ (uint64_t)w2 << 32) * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - TX_YMD_BITS)];
+    if (e->w == w && e->w2 == key2) {
+        *y = e->y;
+        *days = e->days;
         return true;
     }
     int m, d;
     if (!parse_ymd(s, y, &m, &d))
         return false;
     *days = civil_days(*y, m, d);
-    t->s_ymd_w = w;
-    t->s_ymd_w2 = w2;
-    t->s_ymd_y = *y;
-    t->s_ymd_days = *days;
-    t->s_ymd_ok = 1;
+    e->w = w;
+    e->w2 = key2;
+    e->y = *y;
+    e->days = *days;
     return true;
 }
 
