@@ -60,10 +60,11 @@ struct tx_record_parser {
     /* The record in progress. */
     uint32_t s_flen[TX_HEADER_MAX_COLS]; /* the lengths of its fields [0, s_nplan) */
     size_t s_fi;         /* fields libcsv has handed over */
-    size_t s_content;    /* their bytes */
     tx_reject s_rej;     /* the first bad value; also set to skip checks (s_mode != S_NORMAL) */
     tx_record *s_out;    /* its slot */
     int s_mode;          /* S_NORMAL, ... (stream.c) */
+    size_t s_content;    /* the bytes of its fields (apart from s_fi: GCC pairs adjacent
+                            counters into one vector add, slower than two adds) */
     uint64_t s_rs;       /* its first byte */
     uint64_t s_line;     /* its line */
     uint64_t s_limit;    /* records from here on are not the caller's */
