@@ -141,6 +141,30 @@ static inline int s_id(const char *s, size_t n, const char *lim, uint64_t *out)
     return parse_id(s, n, out);
 }
 
+/* parse_amount of the usual form, 1..5 digits '.' 2 digits (n <= 8), from the 8 bytes at s:
+ * the digits without the dot read as one number are the cents. Other forms: parse_amount. */
+static inline tx_reject s_amount(const char *s, size_t n, const char *lim, int64_t *out)
+{
+    if (n < 4 || n > 8 || lim - s < 8 || s[n - 3] != '.')
+        return parse_amount(s, n, out);
+    const uint64_t w = load8(s);
+    const unsigned dot = (unsigned)(n - 3) * 8;
+    const uint64_t lo = w & ((UINT64_C(1) << dot) - 1);  /* the integer digits */
+    const uint64_t fr = (w >> (dot + 8)) & 0xFFFF;          /* the two fraction digits */
+    uint64_t x = lo | fr << dot;                            /* n - 1 digit bytes */
+    const unsigned sh = (unsigned)(9 - n) * 8;              /* >= 8: '0's before them */
+    x = (x << sh) | (UINT64_C(0x3030303030303030) >> (64 - sh));
+    if ((x & UINT64_C(0xF0F0F0F0F0F0F0F0)) != UINT64_C(0x3030303030303030) ||
+        ((x + 6 * ONES) & UINT64_C(0xF0F0F0F0F0F0F0F0)) != UINT64_C(0x3030303030303030))
+        return parse_amount(s, n, out); /* a sign, or not digits: parse_amount says which */
+    x -= UINT64_C(0x3030303030303030);
+    x = (x * 10 + (x >> 8)) & UINT64_C(0x00FF00FF00FF00FF);
+    x = (x * 100 + (x >> 16)) & UINT64_C(0x0000FFFF0000FFFF);
+    x = (x * 10000 + (x >> 32)) & UINT64_C(0xFFFFFFFF);
+    *out = (int64_t)x;
+    return TX_REJ_NONE;
+}
+
 /* take_text, copying and checking 8 bytes at a time while they are ASCII without NUL. */
 static inline tx_reject s_text(const char *s, size_t n, const char *lim, char *dst, size_t cap,
                                uint8_t *dst_len, tx_reject too_long)
@@ -277,6 +301,8 @@ S_INLINE tx_reject s_check(tx_record_parser *t, tx_record *out, unsigned *have, 
     case TX_COL_LAST_UPDATED:
         return s_timestamp(t, s, n, &out->last_updated_us) ? TX_REJ_NONE
                                                             : TX_REJ_BAD_LAST_UPDATED;
+    case TX_COL_TRANSACTION_AMOUNT:
+        return s_amount(s, n, lim, &out->amount_cents);
     default:
         return check_value(col, s, n, out);
     }
