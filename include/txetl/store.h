@@ -139,6 +139,10 @@ typedef struct tx_store_journal {
     char message[400];    /* the run's etl_runs message here, or "" */
 } tx_store_journal;
 
+/* A partition's date range and estimated rows (tx_store_month_rows). */
+typedef int (*tx_store_part_rows_fn)(void *ctx, int32_t lower, int32_t upper, uint64_t rows,
+                                     tx_error *err);
+
 /* A back end. Each operation's contract is the one of its tx_store_* wrapper below. */
 typedef struct tx_store_ops {
     const char *name;
@@ -161,6 +165,10 @@ typedef struct tx_store_ops {
     int (*runs_row)(tx_store *s, const tx_store_run *run, tx_error *err);
     int (*read_txns)(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
     int (*read_months)(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
+    /* the reduce's read of a date range (NULL: the back end has none) */
+    int (*read_dates)(tx_store *s, int32_t lo, int32_t hi, tx_store_txn_fn fn, void *ctx,
+                      tx_error *err);
+    int (*month_rows)(tx_store *s, tx_store_part_rows_fn fn, void *ctx, tx_error *err);
     int (*status)(tx_store *s, FILE *out, tx_error *err);
     int (*inspect)(tx_store *s, tx_store_facts *f, tx_error *err);
     int (*schema_check)(tx_store *s, int mode, tx_error *err);
@@ -312,6 +320,16 @@ int tx_store_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err
  * scanned in its clustered order, no index look-ups, no sort). What the reduce reads (the type
  * of fn is reduce.h's tx_reduce_row_fn). No other operation on s meanwhile. */
 int tx_store_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
+/* Local. Streams the stored transactions dated in [lo, hi) to fn as tx_store_read_months (month
+ * partition by month partition, months ascending, each partition scanned in its clustered
+ * order; a partition partly in the range filtered by date). The session is set read-only
+ * first. The reduce's read when several ranks share a shard: each reads its own dates. */
+int tx_store_read_dates(tx_store *s, int32_t lo, int32_t hi, tx_store_txn_fn fn, void *ctx,
+                        tx_error *err);
+/* Local. Hands fn each partition of the transactions table in date order: its date range
+ * [lower, upper) (INT32_MIN / INT32_MAX: unbounded) and the server's estimate of its rows
+ * (statistics, not a count: for balancing work, never for results). */
+int tx_store_month_rows(tx_store *s, tx_store_part_rows_fn fn, void *ctx, tx_error *err);
 
 /* Local. Prints the `txetl status` lines of this shard to out: database, rows, month
  * partitions, directory entries and tombstones, boundaries, date range and the last runs. A

@@ -225,6 +225,9 @@ int tx_mdb_journal_resolve(tx_store *s, const char *run_id, int complete, const 
 int tx_mdb_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);
 int tx_mdb_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
 int tx_mdb_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
+int tx_mdb_read_dates(tx_store *s, int32_t lo, int32_t hi, tx_store_txn_fn fn, void *ctx,
+                      tx_error *err);
+int tx_mdb_month_rows(tx_store *s, tx_store_part_rows_fn fn, void *ctx, tx_error *err);
 int tx_mdb_status(tx_store *s, FILE *out, tx_error *err);
 /* store_check.c: preflight reads, the schema compared with sql/schema.sql, the identity. */
 int tx_mdb_inspect(tx_store *s, tx_store_facts *f, tx_error *err);
