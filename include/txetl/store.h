@@ -317,8 +317,8 @@ int tx_store_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);
 int tx_store_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
 /* Local. Streams every stored transaction to fn as tx_store_read_txns, month partition by
  * month partition in date order: months ascending, any order within a month (each partition is
- * scanned in its clustered order, no index look-ups, no sort). What the reduce reads (the type
- * of fn is reduce.h's tx_reduce_row_fn). No other operation on s meanwhile. */
+ * scanned in its clustered order, no index look-ups, no sort; the type of fn is reduce.h's
+ * tx_reduce_row_fn). No other operation on s meanwhile. */
 int tx_store_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
 /* Local. Streams the stored transactions dated in [lo, hi) to fn as tx_store_read_months (month
  * partition by month partition, months ascending, each partition scanned in its clustered
