@@ -14,6 +14,7 @@
 #include "load_internal.h"
 #include "txetl/alloc.h"
 #include "txetl/calendar.h"
+#include "txetl/fmt.h"
 #include "txetl/log.h"
 #include "txetl/mpiutil.h"
 #include "txetl/publish.h"
@@ -157,12 +158,20 @@ int tx_load_reduce(tx_job *j, int bounds_known, tx_run_info *run, tx_error *err)
         if (R > 1)
             MPI_Bcast(cut, R + 1, MPI_INT32_T, 0, j->comm);
         const int32_t lo = cut[j->rank], hi = cut[j->rank + 1];
+        char a[16] = "start", z[16] = "end";
+        if (lo != INT32_MIN)
+            tx_format_date(lo, a);
+        if (hi != INT32_MAX)
+            tx_format_date(hi, z);
+        TX_LOG(TX_LOG_DEBUG, "reduce: rank %d reads the dates [%s, %s) of every shard", j->rank,
+               lo < hi ? a : "-", lo < hi ? z : "-");
+        /* Each shard is read for all of this rank's dates, its source declared with the
+         * shard's part of them (maybe none): a row outside its shard's range fails the fold's
+         * check, as when one rank read the whole shard. */
         for (int s = 0; s < n; s++) {
             int32_t a = lower[s] > lo ? lower[s] : lo, b = upper[s] < hi ? upper[s] : hi;
-            if (a >= b)
-                continue; /* none of this rank's dates */
-            rs[nsrc] = (range_src){st[s], a, b};
-            src[nsrc] = (tx_reduce_source){read_range, &rs[nsrc], a, b};
+            rs[nsrc] = (range_src){st[s], lo, hi};
+            src[nsrc] = (tx_reduce_source){read_range, &rs[nsrc], a, b > a ? b : a};
             nsrc++;
         }
     }
