@@ -246,6 +246,12 @@ def ratios_and_targets(rows):
                   "> 1", None if v is None else v > 1.0, "speed-up of the whole reduce")
             v = div(med(num), med(den))
             ratio("  same, wall", num, den, v, "(info)", None, "incl. MPI start-up")
+    # reshard (bench/reshard_bench.sh, --reshard-rows): rows moved/s against a fresh load's rows/s
+    rs, fl = by.get("reshard_2to4"), by.get("fresh_load_4s")
+    if rs and fl and med("reshard_2to4") and med("fresh_load_4s"):
+        v = div(rs["rows"] / med("reshard_2to4"), fl["rows"] / med("fresh_load_4s"))
+        ratio("reshard 2 -> 4 rows moved/s / fresh load into 4 shards rows/s (wall)", "reshard_2to4",
+              "fresh_load_4s", v, "(info)", None, "bench/reshard_bench.sh; bench/results/reshard.md")
     cf = by.get("clvfit")
     if cf:
         v = imed("clvfit")
@@ -274,18 +280,19 @@ def ratios_and_targets(rows):
     return ratios, scaling
 
 
+def meta_lines(meta, key_fmt, settings_head, setting_fmt, note_fmt):
+    """A report's head: meta's header keys, its settings and its notes, each line by its format
+    (str.format with key and value, or the note), then a blank line."""
+    L = [key_fmt.format(k, meta[k]) for k in HEADER_KEYS if meta.get(k)]
+    L += settings_head
+    L += [setting_fmt.format(k, v) for k, v in meta.get("settings", {}).items()]
+    L += [note_fmt.format(n) for n in meta.get("notes", [])]
+    return L + [""]
+
+
 def render(meta, rows, ratios, scaling):
-    L = []
-    L.append(f"txetl bench  {meta['date']}")
-    for k in HEADER_KEYS:
-        if meta.get(k):
-            L.append(f"  {k:<9}: {meta[k]}")
-    L.append("settings:")
-    for k, v in meta.get("settings", {}).items():
-        L.append(f"  {k:<22}: {v}")
-    for n in meta.get("notes", []):
-        L.append(f"note: {n}")
-    L.append("")
+    L = [f"txetl bench  {meta['date']}"]
+    L += meta_lines(meta, "  {:<9}: {}", ["settings:"], "  {:<22}: {}", "note: {}")
     hdr = ["row", "ranks", "shards", "rows", "MB", "wall_min(s)", "wall_med(s)", "wall_max(s)",
            "reps", "txetl_s(med)", "rows/s(med)", "MB/s(med)", "RSS/rank_max(MiB)", "stored_rows"]
     tab = []
@@ -418,14 +425,7 @@ def md_table(hdr, rows):
 
 def render_md(meta, rows, ratios, scaling):
     L = [f"# txetl bench — {meta['date']}", ""]
-    for k in HEADER_KEYS:
-        if meta.get(k):
-            L.append(f"- **{k}**: `{meta[k]}`")
-    for k, v in meta.get("settings", {}).items():
-        L.append(f"- {k}: {v}")
-    for n in meta.get("notes", []):
-        L.append(f"- note: {n}")
-    L.append("")
+    L += meta_lines(meta, "- **{}**: `{}`", [], "- {}: {}", "- note: {}")
     hdr = ["row", "what", "ranks", "shards", "rows", "MB", "wall min (s)", "wall median (s)",
            "wall max (s)", "reps", "txetl own time median (s)", "rows/s (median)", "MB/s (median)",
            "peak RSS/rank (MiB)", "stored rows"]

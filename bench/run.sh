@@ -29,6 +29,8 @@
 #                   i.e. the main extract; 1 M customers ~ 7 M rows is NOT the default:
 #                   too slow for a 2-core box)
 #   --clv-customers N     customers of the clvfit_bench model-fit microbench (default 1000000)
+#   --reshard-rows N      also bench/reshard_bench.sh on an N-row history (off by default):
+#                   reshard 2 -> 4 shards (rows moved/s) against a fresh load into 4 shards
 #   --parse-only    only the parse rows: csvbare, dry_1r, dry_2r, mpi_startup and (unless
 #                   --skip-rss) csvbare_4x, dry_1r_4x; starts no MariaDB server (--dry-run
 #                   connects to none: its shard files name sockets nobody listens on)
@@ -56,6 +58,8 @@
 #                     ranks on that same 1-shard load, and 2 / 2: wall, own time, the fits' time
 #                     (its "reduce:" line) and peak RSS per rank; ratios 1 rank / 2 ranks
 #   clvfit            build-bench/tests/clvfit_bench N (BG/NBD + Gamma-Gamma fits, 1 process)
+#   reshard_2to4 / fresh_load_4s   --reshard-rows N (opt-in): bench/reshard_bench.sh (its own
+#                     4 shards; report also in bench/results/reshard.md)
 # Output: the report on stdout, bench/results/latest.json and latest.md (one structure; a
 # --parse-only run writes them to WORKDIR/results-parse-only instead),
 # raw per-rep lines in WORKDIR/results.jsonl, logs in WORKDIR/logs/.
@@ -76,7 +80,7 @@ usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 ROWS=1000000 REPS=1 QUICK=0 SKIP_SEED=0 SEED_ROWS="" SKIP_RSS=0 RSS_ROWS="" SCALING=0
 SCALE_RANKS="1 2 4" WORK="$ROOT/bench/work" BUILD="$ROOT/build-bench" DO_BUILD=1 KEEP=0
 GEN_SEED=42 BUILD_NOTE="" SKIP_CHANGE=0 SKIP_REDUCE=0 REDUCE_CUST="" CLV_CUST=1000000 PARSE_ONLY=0
-PIPE_CUST=0
+PIPE_CUST=0 RESHARD_ROWS=0
 B_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 ARGS=("$@")
 while (($#)); do
@@ -99,6 +103,7 @@ while (($#)); do
     --reduce-customers) REDUCE_CUST=${2:?}; shift 2 ;;
     --pipeline-customers) PIPE_CUST=${2:?}; shift 2 ;;
     --clv-customers) CLV_CUST=${2:?}; shift 2 ;;
+    --reshard-rows) RESHARD_ROWS=${2:?}; shift 2 ;;
     --parse-only) PARSE_ONLY=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "$PROG: unknown option '$1'" >&2; echo "Try '$PROG --help'." >&2; exit 2 ;;
@@ -578,6 +583,13 @@ bench_clvfit() { # the model-fit microbench: BG/NBD + Gamma-Gamma fits of N cust
   done
 }
 
+bench_reshard() { # --reshard-rows N: bench/reshard_bench.sh appends its rows to results.jsonl
+  ((RESHARD_ROWS > 0)) || return 0
+  bash "$HERE/reshard_bench.sh" --rows "$RESHARD_ROWS" --reps "$REPS" --build-dir "$BUILD" \
+    --workdir "$WORK/reshard" --jsonl "$RES" >"$LOGS/reshard_bench.log" 2>&1 ||
+    { note "FAILED: bench/reshard_bench.sh — log $LOGS/reshard_bench.log"; tail -5 "$LOGS/reshard_bench.log" >&2; }
+}
+
 # ------------------------------------------------------------------------------------------ main
 gen "$ROWS"; F=$GEN_FILE FROWS=$GEN_ROWS FBYTES=$GEN_BYTES
 note "extract: $F ($FROWS rows, $FBYTES bytes)"
@@ -636,6 +648,7 @@ else
   bench_reduce_snapshot
   bench_reduce_pipeline
   bench_clvfit
+  bench_reshard
 fi
 export B_LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 

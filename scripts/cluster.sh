@@ -7,7 +7,9 @@
 #   scripts/cluster.sh up NODES DIR [--shards-per-node K] [--delay-ms D] [--fresh] [--slurm]
 #        start (creating if needed) the hosts and NODES*K shards; keeps existing
 #        data unless --fresh (stop and wipe DIR's cluster first). Idempotent: what
-#        runs is kept (the delay proxies are restarted when D changes).
+#        runs is kept (the delay proxies are restarted when D changes). A larger K
+#        on an existing cluster grows it: the NODES*(K'-K) new shards start empty, the
+#        existing groups of DIR/shards.cnf stay as they were (for txetl reshard).
 #        --delay-ms D: a delay proxy of this script's own in front of each shard
 #        (this kernel has no netem): every byte is passed on D ms after it
 #        arrived, in each direction (a round trip to a shard costs 2*D more).
@@ -71,6 +73,7 @@ set -euo pipefail
 PROG=cluster.sh
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SHARDS_SH=$HERE/shards.sh
+source "$HERE/lib/slurm-conf.sh"
 die()  { echo "$PROG: error: $*" >&2; exit 1; }
 usage_die() { echo "$PROG: $*" >&2; echo "Try '$PROG --help'." >&2; exit 2; }
 note() { echo "$PROG: $*"; }
@@ -460,36 +463,8 @@ ClusterName=txc$NET
 SlurmctldHost=$(ctl_name)($(ctl_addr))
 SlurmctldPort=$SPORT
 SlurmdPort=$((SPORT + 1))
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket=$sd/munge/munge.sock
-StateSaveLocation=$sd/state
-SlurmdSpoolDir=$sd/spool/%n
-SlurmctldPidFile=$sd/run/slurmctld.pid
-SlurmdPidFile=$sd/run/slurmd.%n.pid
-SlurmctldLogFile=$sd/log/slurmctld.log
-SlurmdLogFile=$sd/log/slurmd.%n.log
-SlurmctldDebug=info
-SlurmdDebug=info
-# No cgroups (as scripts/slurm-local.sh): containers, VMs without systemd.
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-MpiDefault=none
-SchedulerType=sched/backfill
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-ReturnToService=2
-SlurmdParameters=config_overrides
-SlurmdTimeout=30
-InactiveLimit=0
-KillWait=5
-MinJobAge=300
 CONF
+    slurm_conf_common "$sd" 1
     for ((h = 0; h < NODES; h++)); do
       echo "NodeName=$(node_name "$h") NodeAddr=$(host_addr "$h") CPUs=$SLURM_CPUS State=UNKNOWN"
     done
@@ -706,8 +681,14 @@ cmd_up() {
 
   if ((fresh)) && load_env "$DIR"; then teardown 1; fi
   if load_env "$DIR"; then
-    ((NODES == nodes && K == k)) ||
-      usage_die "$DIR holds a cluster of $NODES host(s) x $K shard(s), not $nodes x $k; '$PROG down $DIR --wipe' first or use another DIR"
+    # Growing (more shards per host, same hosts): shard s stays on host s mod NODES with the
+    # same port, so the existing groups of shards.cnf come out byte for byte as they were.
+    ((NODES == nodes && k >= K)) ||
+      usage_die "$DIR holds a cluster of $NODES host(s) x $K shard(s), not $nodes x $k (a cluster keeps its hosts and never shrinks; more shards per host grow it); '$PROG down $DIR --wipe' first or use another DIR"
+    if ((k > K)); then
+      note "growing $DIR from $((NODES * K)) to $((NODES * k)) shards: shard$((NODES * K))..shard$((NODES * k - 1)) start empty; then txetl reshard --shards $DIR/shards.cnf"
+      K=$k
+    fi
   else
     NODES=$nodes K=$k NET=$(pick_net)
     [[ -s $DIR/.password ]] || { (umask 077; od -An -tx1 -N12 /dev/urandom | tr -d ' \n' >"$DIR/.password"); }

@@ -114,3 +114,13 @@ fi
     COMMAND ${TX_BASH} ${_tx_answer_script} ${TX_MARIADB_CLIENT} ${TX_SHARDS2_DIR} 2
     TIMEOUT 60 LABELS shards integration)
 endif()
+
+# scripts/shards.sh up M on a DIR holding N < M shards (growing for txetl reshard), on shards of
+# its own: the existing groups byte for byte unchanged, the new shards reachable and empty,
+# fewer refused, a [router] group and its TCP port kept. ~15 s.
+add_test(NAME shards_grow
+         COMMAND ${TX_BASH} ${CMAKE_CURRENT_LIST_DIR}/integration/shards_grow_test.sh
+                 ${CMAKE_BINARY_DIR} ${CMAKE_BINARY_DIR}/test-work/grow)
+set_tests_properties(shards_grow PROPERTIES
+  TIMEOUT 180 LABELS "shards;integration"
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")

@@ -1,6 +1,6 @@
 # Slurm batch jobs (jobs/*.sbatch) on a local single-node Slurm cluster
 # (scripts/slurm-local.sh) with 2 shards of the test's own (not the shards2
-# fixture): backfill via srun --mpi=pmix, incremental via mpirun, a failing job,
+# fixture): backfill via srun --mpi=pmix, incremental via mpirun, a failing job, a reshard onto a 3rd shard,
 # and the SLURM_NTASKS/rank-count mismatch. Installs slurm-wlm/munge when missing
 # (root + apt); skipped (exit 77) only when that is impossible.
 include(${CMAKE_CURRENT_LIST_DIR}/shards.cmake) # TX_BASH (include_guard: no double registration)

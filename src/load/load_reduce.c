@@ -17,7 +17,6 @@
 #include "txetl/fmt.h"
 #include "txetl/log.h"
 #include "txetl/mpiutil.h"
-#include "txetl/publish.h"
 #include "txetl/reduce.h"
 
 /* A source of the reduce step: one shard's transactions dated in [lo, hi). */
@@ -125,7 +124,8 @@ static int shard_ranges(tx_job *j, int bounds_known, int32_t *lower, int32_t *up
     return TX_OK;
 }
 
-int tx_load_reduce(tx_job *j, int bounds_known, tx_run_info *run, tx_error *err)
+int tx_load_reduce(tx_job *j, int bounds_known, int staged, tx_run_info *run, char *path,
+                   size_t path_len, tx_error *err)
 {
     const int n = j->nshards, R = j->nranks;
     int32_t *lower = TX_XMALLOC(((size_t)n + 1) * sizeof *lower);
@@ -179,17 +179,14 @@ int tx_load_reduce(tx_job *j, int bounds_known, tx_run_info *run, tx_error *err)
     free(upper);
     free(cut);
     if (rc == TX_OK) {
-        char path[4096];
         double t = MPI_Wtime();
-        rc = tx_reduce_snapshot_stream(j->comm, src, nsrc, &j->o->analytics, run,
+        tx_analytics_opts opts = j->o->analytics;
+        opts.staged = staged; /* a load's snapshot is put in place once its run succeeded */
+        rc = tx_reduce_snapshot_stream(j->comm, src, nsrc, &opts, run,
                                        j->o->snapshot_dir ? j->o->snapshot_dir : "snapshots",
-                                       path, sizeof path, err);
+                                       path, path_len, err);
         if (rc == TX_OK && j->rank == 0 && !j->o->quiet)
             TX_LOG(TX_LOG_INFO, "snapshot written: %s (reduce %.2f s)", path, MPI_Wtime() - t);
-        for (int s = 0; s < n; s++)
-            tx_store_close(&st[s]);
-        if (rc == TX_OK && !j->o->no_publish) /* rank 0 publishes, every rank agrees */
-            rc = tx_publish_collective(j->comm, path, j->o->shards_path, j->o->quiet, err);
     }
     for (int s = 0; s < n; s++)
         tx_store_close(&st[s]);

@@ -496,6 +496,8 @@ static int run(tx_rs *r, tx_reshard_result *res, tx_error *err)
             rc = each_owned(r, 0, m, NULL, step_moved, rc, err);
     }
     if (rc == TX_OK)
+        rc = tx_agree(r->comm, tx_rs_check_stop(r, err), err);
+    if (rc == TX_OK)
         rc = each_owned(r, 0, m, "reshard.switch", step_switch, rc, err);
     if (rc == TX_OK && r->rank == 0 && !r->o->quiet)
         TX_LOG(TX_LOG_INFO, "reshard: every shard holds the map of %d shards", m);

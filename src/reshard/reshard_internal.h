@@ -39,6 +39,9 @@ int tx_rs_shard_of(const tx_rs *r, int32_t date);
 /* Local (reshard_move.c). This rank's moves out of the old shards it owns, phase by phase:
  * rows, then revenue_daily rows, then directory blocks; etl_runs rows into the new shards it
  * owns. Each returns this rank's status (callers agree). */
+/* Local. TX_ERR, saying how to go on, once SIGINT/SIGTERM arrived (txetl/interrupt.h); checked
+ * between chunks and before the switch, so every rank stops at its next step boundary. */
+int tx_rs_check_stop(const tx_rs *r, tx_error *err);
 int tx_rs_move_rows(tx_rs *r, tx_error *err);
 int tx_rs_move_revenue(tx_rs *r, tx_error *err);
 int tx_rs_move_directory(tx_rs *r, tx_error *err);

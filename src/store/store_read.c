@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store_internal.h"
+#include "txetl/alloc.h"
 #include "txetl/calendar.h"
 
 int tx_mdb_runs_row(tx_store *s, const tx_store_run *r, tx_error *err)
@@ -91,14 +92,8 @@ static int part_row(void *ctx, unsigned n, char **v, const unsigned long *len, t
                                                    "RSTUVWXYZ0123456789_") != len[0])
         return tx_error_set(err, TX_ERR, "TransactionsOptimized has a partition named '%.64s'",
                             v[0]);
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? 2 * l->cap : 64;
-        void *np = realloc(l->name, nc * sizeof *l->name);
-        if (!np)
-            return tx_error_set(err, TX_ENOMEM, "out of memory");
-        l->name = np;
-        l->cap = nc;
-    }
+    if (tx_grow(&l->name, &l->cap, l->n, sizeof *l->name, 64) != 0)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
     memcpy(l->name[l->n++], v[0], len[0] + 1);
     return TX_OK;
 }
@@ -215,14 +210,8 @@ static int info_row(void *ctx, unsigned n, char **v, const unsigned long *len, t
         !(len[1] == 12 && v[1][0] == '\'' && day_of(v[1] + 1, 10, &upper)))
         return tx_error_set(err, TX_ERR, "TransactionsOptimized: partition %s ends at '%.32s', "
                             "not a date", v[0], v[1]);
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? 2 * l->cap : 64;
-        void *np = realloc(l->p, nc * sizeof *l->p);
-        if (!np)
-            return tx_error_set(err, TX_ENOMEM, "out of memory");
-        l->p = np;
-        l->cap = nc;
-    }
+    if (tx_grow(&l->p, &l->cap, l->n, sizeof *l->p, 64) != 0)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
     part_info *p = &l->p[l->n];
     memcpy(p->name, v[0], len[0] + 1);
     p->lower = l->n ? l->p[l->n - 1].upper : INT32_MIN;

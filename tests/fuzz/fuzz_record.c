@@ -15,12 +15,8 @@
 
 #include "txetl/record.h"
 
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        fprintf(stderr, "fuzz_record: invariant broken: " __VA_ARGS__);                            \
-        fputc('\n', stderr);                                                                       \
-        abort();                                                                                   \
-    } while (0)
+#define FUZZ_NAME "fuzz_record"
+#include "fuzz.h"
 
 /* Independent UTF-8 check (RFC 3629 by code point value, not by byte ranges). */
 static int utf8_ok(const unsigned char *s, size_t n)

@@ -10,7 +10,9 @@
 #      nothing changes (every record stale);
 #   4. a job with a shard file pointing at no server: `sbatch --wait` exits non-zero,
 #      the job is FAILED with ExitCode 1:0 and the error names the shard;
-#   5. txetl with SLURM_NTASKS=3 but 1 rank exits 2 with a clear message, writes nothing.
+#   5. txetl with SLURM_NTASKS=3 but 1 rank exits 2 with a clear message, writes nothing;
+#   6. the shards grown to 3 (shards.sh up 3), jobs/reshard.sbatch --ntasks=3 with --plan
+#      (changes nothing), then for real: COMPLETED, contents = the truth, shard 2 not empty.
 # Exit 77 (CTest skip) only when Slurm cannot be installed here (no root / no apt /
 # apt fails); any other failure is a real failure. Everything started is stopped on exit.
 set -euo pipefail
@@ -179,5 +181,23 @@ grep -q 'SLURM_NTASKS is 3 but this MPI job has 1 rank' mismatch.err ||
 $check dump "$cnf" dump3.csv
 $check same dump1.csv dump3.csv
 say "mismatch: exit 2: $(grep -m1 SLURM_NTASKS mismatch.err)"
+
+# ---- 6. reshard.sbatch: the cluster grown to 3 shards (shards.sh up 3), --plan, then the job ----
+bash "$shards_sh" up 3 "$shdir" >"$work/shards-up3.log" 2>&1 ||
+  { cat "$work/shards-up3.log" >&2; die "shards.sh up 3 $shdir failed"; }
+TXETL_RESHARD_ARGS=--plan submit reshard-plan 0 --ntasks=3 "$src/jobs/reshard.sbatch" "$cnf"
+grep -q 'shard 2' "txetl-$jobid.out" || die "reshard-plan: no plan for shard 2 in txetl-$jobid.out"
+t2=$(mariadb --no-defaults --socket="$shdir/shard2/sock" -uroot -N -B -e \
+  "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'Customer'")
+[[ $t2 == 0 ]] || die "reshard-plan: --plan wrote into the new shard 2 ($t2 tables)"
+submit reshard 0 --ntasks=3 "$src/jobs/reshard.sbatch" "$cnf"
+[[ $(job_field "$jobid" JobState) == COMPLETED ]] || die "reshard: job state $(job_field "$jobid" JobState)"
+grep -q 'srun --mpi=pmix --ntasks=3 .* reshard --shards' "txetl-$jobid.out" || die "reshard: not launched with srun --mpi=pmix -n 3"
+$check dump "$cnf" dump5.csv
+$check truth dump5.csv a.truth
+$check revenue "$cnf"
+n2=$(grep -c '^2,' dump5.csv || true)
+((n2 > 0)) || die "reshard: the new shard 2 holds no rows"
+say "reshard: 2 -> 3 shards, $n2 rows now on shard 2, contents still equal the truth"
 
 say "all assertions held"
