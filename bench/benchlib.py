@@ -237,6 +237,15 @@ def ratios_and_targets(rows):
               "reduce_load", v, "<= 0.20", None if v is None else v <= 0.20, nt)
         v = div(med("reduce_snapshot"), med("reduce_load"))
         ratio("  same, wall", "reduce_snapshot", "reduce_load", v, "(info)", None, "incl. MPI start-up")
+    # the whole reduce at 1 vs 2 ranks (issue #12): 1 shard read by 1 and by 2 ranks, and 2 / 2
+    for num, den, what in (("pipeline_1r1s", "pipeline_2r1s", "1 shard"),
+                           ("pipeline_1r1s", "pipeline_2r2s", "2 ranks on 2 shards")):
+        if by.get(num) and by.get(den):
+            v = div(imed(num), imed(den))
+            ratio(f"txetl snapshot 1 rank / 2 ranks, {what} (txetl own time)", num, den, v,
+                  "> 1", None if v is None else v > 1.0, "speed-up of the whole reduce")
+            v = div(med(num), med(den))
+            ratio("  same, wall", num, den, v, "(info)", None, "incl. MPI start-up")
     # reshard (bench/reshard_bench.sh, --reshard-rows): rows moved/s against a fresh load's rows/s
     rs, fl = by.get("reshard_2to4"), by.get("fresh_load_4s")
     if rs and fl and med("reshard_2to4") and med("fresh_load_4s"):

@@ -53,9 +53,10 @@
 #   change_10k_on_100k / change_10k_on_1m   txetl load of ONE change batch of 1% of --rows
 #                     (txgen --changes, ids of the 10% base) onto each base (base reloaded per rep)
 #   reduce_load / reduce_snapshot   2 ranks, 2 shards: load --no-snapshot, then txetl snapshot
-#   pipeline_1r1s / pipeline_2r2s   --pipeline-customers N (opt-in; the issue: 1400000): load
-#                     --no-snapshot, then txetl snapshot at 1 rank / 1 shard and 2 / 2: wall,
-#                     own time, the fits' time (its "reduce:" line) and peak RSS per rank
+#   pipeline_1r1s / pipeline_2r1s / pipeline_2r2s   --pipeline-customers N (opt-in; the issue:
+#                     1400000): load --no-snapshot, then txetl snapshot at 1 rank / 1 shard, 2
+#                     ranks on that same 1-shard load, and 2 / 2: wall, own time, the fits' time
+#                     (its "reduce:" line) and peak RSS per rank; ratios 1 rank / 2 ranks
 #   clvfit            build-bench/tests/clvfit_bench N (BG/NBD + Gamma-Gamma fits, 1 process)
 #   reshard_2to4 / fresh_load_4s   --reshard-rows N (opt-in): bench/reshard_bench.sh (its own
 #                     4 shards; report also in bench/results/reshard.md)
@@ -497,12 +498,16 @@ bench_reduce_snapshot() {
 }
 
 # The whole reduce (issue #12): `txetl snapshot` of PIPE_CUST customers at 1 rank / 1 shard
-# (S1) and 2 ranks / 2 shards (S2), each after its own load --no-snapshot. Extra fields: the
-# fits' time and the read+fold time from the "reduce:" log line, customers.
+# (S1) and 2 ranks / 2 shards (S2), each after its own load --no-snapshot, and 2 ranks on the
+# same 1-shard load (pipeline_2r1s: the read scales with ranks, not shards). Rates for the
+# extract's EUR and GBP from txgen --fx-out. Extra fields: the fits' time and the read+fold
+# time from the "reduce:" log line, customers.
 bench_reduce_pipeline() {
   ((PIPE_CUST > 0)) || return 0
   gen_cust "$PIPE_CUST" shuffle
-  local f=$GEN_FILE r=$GEN_ROWS b=$GEN_BYTES rep R sd snapdir="$WORK/snapshots.pipeline"
+  local f=$GEN_FILE r=$GEN_ROWS b=$GEN_BYTES rep R S sd snapdir="$WORK/snapshots.pipeline" fx="$DATA/fx.csv"
+  [[ -s $fx ]] || "$TXGEN" --customers 1 --seed 1 --out "$DATA/fx-tiny.csv" --fx-out "$fx" >/dev/null 2>&1 ||
+    die "txgen --fx-out failed"
   for ((rep = 1; rep <= REPS; rep++)); do
     for R in 1 2; do
       sd=$S1; ((R == 2)) && sd=$S2
@@ -510,27 +515,32 @@ bench_reduce_pipeline() {
       run_txetl "pipeline_load_${R}r${R}s" pipeline "txetl load --no-snapshot (before pipeline_${R}r${R}s)" \
         "$R" "$sd" "$f" "$r" "$b" "$rep" --no-snapshot
       ((RUN_RC == 0)) || continue
-      rm -rf "$snapdir"; mkdir -p "$snapdir"
-      local id="pipeline_${R}r${R}s" tag pfx t0 wall rc=0 internal rss="" k fits fold
-      tag="$id.rep$rep" pfx="$WORK/rss.$id.rep$rep"
-      rm -f "$pfx".*
-      t0=$EPOCHREALTIME
-      "${MPIEXEC[@]}" -n "$R" sh -c 'exec /usr/bin/time -f %M -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$pfx" \
-        "$TXETL" snapshot --shards "$sd/shards.cnf" --snapshot-dir "$snapdir" >"$LOGS/$tag.log" 2>&1 || rc=$?
-      wall=$(elapsed "$t0")
-      for ((k = 0; k < R; k++)); do [[ -s $pfx.$k ]] && rss+="${rss:+,}$(tail -n1 "$pfx.$k")"; done
-      internal=$(snapshot_seconds "$LOGS/$tag.log")
-      fits=$(sed -n 's/.*reduce: .* fits \([0-9.][0-9.]*\) s.*/\1/p' "$LOGS/$tag.log" | tail -1)
-      fold=$(sed -n 's/.*reduce: .* read+fold \([0-9.][0-9.]*\) s.*/\1/p' "$LOGS/$tag.log" | tail -1)
-      local lab="txetl snapshot, the whole reduce, mpiexec -n $R, $R shard(s), $(fmtn "$PIPE_CUST") customers"
-      if ((rc)); then
-        note "FAILED ($rc): $id rep $rep — log $LOGS/$tag.log"; tail -5 "$LOGS/$tag.log" >&2
-        record "$id" pipeline "$lab" "$R" "$R" "$r" "$b" "" "" "$rss" "$rep" "\"customers\":$PIPE_CUST,\"error\":\"exit $rc\""
-        continue
-      fi
-      record "$id" pipeline "$lab" "$R" "$R" "$r" "$b" "$wall" "$internal" "$rss" "$rep" \
-        "\"customers\":$PIPE_CUST,\"fits_s\":${fits:-null},\"read_fold_s\":${fold:-null}"
-      note "$id rep $rep: ${wall}s (txetl ${internal:-?}s, fits ${fits:-?}s, read+fold ${fold:-?}s) rss/rank KiB [$rss]"
+      for S in $R $((R == 1 ? 2 : 0)); do # 1 shard: at 1 rank, then at 2 (pipeline_2r1s)
+        ((S > 0)) || continue
+        local ranks=$S shards=$R
+        rm -rf "$snapdir"; mkdir -p "$snapdir"
+        local id="pipeline_${ranks}r${shards}s" tag pfx t0 wall rc=0 internal rss="" k fits fold
+        tag="$id.rep$rep" pfx="$WORK/rss.$id.rep$rep"
+        rm -f "$pfx".*
+        t0=$EPOCHREALTIME
+        "${MPIEXEC[@]}" -n "$ranks" sh -c 'exec /usr/bin/time -f %M -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$pfx" \
+          "$TXETL" snapshot --shards "$sd/shards.cnf" --snapshot-dir "$snapdir" --fx-rates "$fx" --no-publish \
+          >"$LOGS/$tag.log" 2>&1 || rc=$?
+        wall=$(elapsed "$t0")
+        for ((k = 0; k < ranks; k++)); do [[ -s $pfx.$k ]] && rss+="${rss:+,}$(tail -n1 "$pfx.$k")"; done
+        internal=$(snapshot_seconds "$LOGS/$tag.log")
+        fits=$(sed -n 's/.*reduce: .* fits \([0-9.][0-9.]*\) s.*/\1/p' "$LOGS/$tag.log" | tail -1)
+        fold=$(sed -n 's/.*reduce: .* read+fold \([0-9.][0-9.]*\) s.*/\1/p' "$LOGS/$tag.log" | tail -1)
+        local lab="txetl snapshot, the whole reduce, mpiexec -n $ranks, $shards shard(s), $(fmtn "$PIPE_CUST") customers"
+        if ((rc)); then
+          note "FAILED ($rc): $id rep $rep — log $LOGS/$tag.log"; tail -5 "$LOGS/$tag.log" >&2
+          record "$id" pipeline "$lab" "$ranks" "$shards" "$r" "$b" "" "" "$rss" "$rep" "\"customers\":$PIPE_CUST,\"error\":\"exit $rc\""
+          continue
+        fi
+        record "$id" pipeline "$lab" "$ranks" "$shards" "$r" "$b" "$wall" "$internal" "$rss" "$rep" \
+          "\"customers\":$PIPE_CUST,\"fits_s\":${fits:-null},\"read_fold_s\":${fold:-null}"
+        note "$id rep $rep: ${wall}s (txetl ${internal:-?}s, fits ${fits:-?}s, read+fold ${fold:-?}s) rss/rank KiB [$rss]"
+      done
     done
   done
 }

@@ -139,6 +139,10 @@ typedef struct tx_store_journal {
     char message[400];    /* the run's etl_runs message here, or "" */
 } tx_store_journal;
 
+/* A partition's date range and estimated rows (tx_store_month_rows). */
+typedef int (*tx_store_part_rows_fn)(void *ctx, int32_t lower, int32_t upper, uint64_t rows,
+                                     tx_error *err);
+
 /* A back end: its operations, one function type each (the back end defines them, tx_store_ops
  * points at them). Each operation's contract is the one of its tx_store_* wrapper below. */
 typedef int tx_store_open_op(tx_store *s, tx_error *err);
@@ -160,6 +164,10 @@ typedef int tx_store_dir_commit_op(tx_store *s, tx_error *err);
 typedef int tx_store_runs_row_op(tx_store *s, const tx_store_run *run, tx_error *err);
 typedef int tx_store_read_txns_op(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
 typedef int tx_store_read_months_op(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
+typedef int tx_store_read_dates_op(tx_store *s, int32_t lo, int32_t hi, tx_store_txn_fn fn,
+                                   void *ctx, tx_error *err);
+typedef int tx_store_month_rows_op(tx_store *s, tx_store_part_rows_fn fn, void *ctx,
+                                   tx_error *err);
 typedef int tx_store_status_op(tx_store *s, FILE *out, tx_error *err);
 typedef int tx_store_inspect_op(tx_store *s, tx_store_facts *f, tx_error *err);
 typedef int tx_store_schema_check_op(tx_store *s, int mode, tx_error *err);
@@ -193,6 +201,8 @@ typedef struct tx_store_ops {
     tx_store_runs_row_op *runs_row;
     tx_store_read_txns_op *read_txns;
     tx_store_read_months_op *read_months;
+    tx_store_read_dates_op *read_dates; /* the reduce's read of a date range (NULL: none) */
+    tx_store_month_rows_op *month_rows;
     tx_store_status_op *status;
     tx_store_inspect_op *inspect;
     tx_store_schema_check_op *schema_check;
@@ -338,9 +348,19 @@ int tx_store_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);
 int tx_store_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
 /* Local. Streams every stored transaction to fn as tx_store_read_txns, month partition by
  * month partition in date order: months ascending, any order within a month (each partition is
- * scanned in its clustered order, no index look-ups, no sort). What the reduce reads (the type
- * of fn is reduce.h's tx_reduce_row_fn). No other operation on s meanwhile. */
+ * scanned in its clustered order, no index look-ups, no sort; the type of fn is reduce.h's
+ * tx_reduce_row_fn). No other operation on s meanwhile. */
 int tx_store_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
+/* Local. Streams the stored transactions dated in [lo, hi) to fn as tx_store_read_months (month
+ * partition by month partition, months ascending, each partition scanned in its clustered
+ * order; a partition partly in the range filtered by date). The session is set read-only
+ * first. The reduce's read when several ranks share a shard: each reads its own dates. */
+int tx_store_read_dates(tx_store *s, int32_t lo, int32_t hi, tx_store_txn_fn fn, void *ctx,
+                        tx_error *err);
+/* Local. Hands fn each partition of the transactions table in date order: its date range
+ * [lower, upper) (INT32_MIN / INT32_MAX: unbounded) and the server's estimate of its rows
+ * (statistics, not a count: for balancing work, never for results). */
+int tx_store_month_rows(tx_store *s, tx_store_part_rows_fn fn, void *ctx, tx_error *err);
 
 /* Local. Prints the `txetl status` lines of this shard to out: database, rows, month
  * partitions, directory entries and tombstones, boundaries, date range and the last runs. A

@@ -414,9 +414,10 @@ int tx_recover_pending(tx_job *j);
 
 /* ---- phase 5: reduce (load_reduce.c) ------------------------------------------------------- */
 
-/* Collective (agrees). The reduce step over every owned shard's stored transactions, streamed
- * shard by shard with each shard's date range (j->bound when `bounds_known`, as in a load;
- * otherwise each shard's own shard_map, as in `txetl snapshot`), and the snapshot under
+/* Collective (agrees). The reduce step over every shard's stored transactions, streamed shard
+ * by shard with each shard's date range (j->bound when `bounds_known`, as in a load; otherwise
+ * each shard's own shard_map, as in `txetl snapshot`), every rank reading its own months of
+ * every shard over read-only connections of its own (load_reduce.c), and the snapshot under
  * --snapshot-dir (txetl/reduce.h) with *run's attributes; rank 0 logs the path, which *path
  * receives. With `staged` the file stays at its temporary name (path), not in place
  * (tx_snapshot_write); tx_load_snapshot_finish puts it there. Publishes nothing. */

@@ -225,6 +225,8 @@ tx_store_journal_resolve_op tx_mdb_journal_resolve;
 tx_store_runs_row_op tx_mdb_runs_row;
 tx_store_read_txns_op tx_mdb_read_txns;
 tx_store_read_months_op tx_mdb_read_months;
+tx_store_read_dates_op tx_mdb_read_dates;
+tx_store_month_rows_op tx_mdb_month_rows;
 tx_store_status_op tx_mdb_status;
 /* store_check.c: preflight reads, the schema compared with sql/schema.sql, the identity. */
 tx_store_inspect_op tx_mdb_inspect;

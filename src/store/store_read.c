@@ -6,6 +6,7 @@
 
 #include "store_internal.h"
 #include "txetl/alloc.h"
+#include "txetl/calendar.h"
 
 int tx_mdb_runs_row(tx_store *s, const tx_store_run *r, tx_error *err)
 {
@@ -124,6 +125,187 @@ int tx_mdb_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err
 int tx_store_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err)
 {
     return s->ops->read_months(s, fn, ctx, err);
+}
+
+/* ---- the reduce's read of a date range ---------------------------------------------------- */
+
+/* "-123.45" (DECIMAL(14,2) as the server sends it: always two fraction digits) to cents. */
+static int cents_of(const char *v, unsigned long n, int64_t *out)
+{
+    unsigned long i = 0;
+    int neg = n > 0 && v[0] == '-';
+    i += (unsigned long)neg;
+    int64_t c = 0;
+    unsigned long d0 = i;
+    for (; i < n && v[i] >= '0' && v[i] <= '9'; i++)
+        c = c * 10 + (v[i] - '0');
+    if (i == d0 || i + 3 != n || v[i] != '.' || v[i + 1] < '0' || v[i + 1] > '9' ||
+        v[i + 2] < '0' || v[i + 2] > '9' || i - d0 > 12)
+        return 0;
+    c = c * 100 + (v[i + 1] - '0') * 10 + (v[i + 2] - '0');
+    *out = neg ? -c : c;
+    return 1;
+}
+
+/* "YYYY-MM-DD" to days since 1970-01-01. */
+static int day_of(const char *v, unsigned long n, int32_t *out)
+{
+    if (n != 10 || v[4] != '-' || v[7] != '-')
+        return 0;
+    int x[8];
+    static const int at[8] = {0, 1, 2, 3, 5, 6, 8, 9};
+    for (int k = 0; k < 8; k++) {
+        if (v[at[k]] < '0' || v[at[k]] > '9')
+            return 0;
+        x[k] = v[at[k]] - '0';
+    }
+    *out = tx_days_from_civil(x[0] * 1000 + x[1] * 100 + x[2] * 10 + x[3], x[4] * 10 + x[5],
+                              x[6] * 10 + x[7]);
+    return 1;
+}
+
+/* A row of customer_id, transaction_amount, transaction_date, currency as stored (the server
+ * sends the columns; the conversions are done here, which costs the server less). */
+static int slice_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
+{
+    (void)n;
+    txn_ctx *t = ctx;
+    int64_t cents;
+    int32_t day;
+    if (!cents_of(v[1], len[1], &cents) || !day_of(v[2], len[2], &day))
+        return tx_error_set(err, TX_ERR, "TransactionsOptimized: customer %s has a transaction "
+                            "with amount '%.20s' or date '%.12s' txetl cannot read", v[0], v[1],
+                            v[2]);
+    if (len[3] != 3)
+        return tx_error_set(err, TX_ERR, "TransactionsOptimized: customer %s has a transaction "
+                            "with currency '%.8s' (not three letters)", v[0], v[3]);
+    const uint32_t cur = (uint32_t)(unsigned char)v[3][0] << 16 |
+                         (uint32_t)(unsigned char)v[3][1] << 8 | (unsigned char)v[3][2];
+    return t->fn(t->ctx, strtoull(v[0], NULL, 10), cents, day, cur, err);
+}
+
+/* The partitions of TransactionsOptimized in range order: name, date range, estimated rows. */
+typedef struct part_info {
+    char name[65];
+    int32_t lower, upper; /* [lower, upper); INT32_MIN / INT32_MAX unbounded */
+    uint64_t rows;        /* the server's estimate (information_schema TABLE_ROWS) */
+} part_info;
+typedef struct part_infos {
+    part_info *p;
+    size_t n, cap;
+} part_infos;
+
+static int info_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
+{
+    (void)n;
+    part_infos *l = ctx;
+    if (!v[0])
+        return TX_OK;
+    if (len[0] == 0 || len[0] > 64 || strspn(v[0], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"
+                                                   "RSTUVWXYZ0123456789_") != len[0])
+        return tx_error_set(err, TX_ERR, "TransactionsOptimized has a partition named '%.64s'",
+                            v[0]);
+    int32_t upper = INT32_MAX;
+    if (v[1] && strcmp(v[1], "MAXVALUE") != 0 &&
+        !(len[1] == 12 && v[1][0] == '\'' && day_of(v[1] + 1, 10, &upper)))
+        return tx_error_set(err, TX_ERR, "TransactionsOptimized: partition %s ends at '%.32s', "
+                            "not a date", v[0], v[1]);
+    if (tx_grow(&l->p, &l->cap, l->n, sizeof *l->p, 64) != 0)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    part_info *p = &l->p[l->n];
+    memcpy(p->name, v[0], len[0] + 1);
+    p->lower = l->n ? l->p[l->n - 1].upper : INT32_MIN;
+    p->upper = upper;
+    p->rows = v[2] ? strtoull(v[2], NULL, 10) : 0;
+    l->n++;
+    return TX_OK;
+}
+
+static int part_infos_read(tx_conn *c, part_infos *l, tx_error *err)
+{
+    memset(l, 0, sizeof *l);
+    const tx_conn_reader rd = {.row = info_row, .ctx = l};
+    int rc = tx_conn_query_rows(c, "SELECT PARTITION_NAME, PARTITION_DESCRIPTION, TABLE_ROWS "
+                                   "FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = "
+                                   "DATABASE() AND TABLE_NAME = 'TransactionsOptimized' ORDER BY "
+                                   "PARTITION_ORDINAL_POSITION",
+                                &rd, err);
+    if (rc != TX_OK) {
+        free(l->p);
+        memset(l, 0, sizeof *l);
+    }
+    return rc;
+}
+
+int tx_mdb_month_rows(tx_store *s, tx_store_part_rows_fn fn, void *ctx, tx_error *err)
+{
+    part_infos l;
+    int rc = part_infos_read(s->conn, &l, err);
+    for (size_t i = 0; i < l.n && rc == TX_OK; i++)
+        rc = fn(ctx, l.p[i].lower, l.p[i].upper, l.p[i].rows, err);
+    free(l.p);
+    return rc;
+}
+
+/* 'YYYY-MM-DD' of a day (within 0000..9999). */
+static void date_sql(int32_t day, char out[16])
+{
+    int y, m, d;
+    tx_civil_from_days(day, &y, &m, &d);
+    snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
+}
+
+int tx_mdb_read_dates(tx_store *s, int32_t lo, int32_t hi, tx_store_txn_fn fn, void *ctx,
+                      tx_error *err)
+{
+    if (lo >= hi)
+        return TX_OK;
+    part_infos l;
+    int rc = part_infos_read(s->conn, &l, err);
+    /* this session only reads */
+    if (rc == TX_OK)
+        rc = tx_conn_execf(s->conn, err, "SET SESSION TRANSACTION READ ONLY");
+    txn_ctx t = {fn, ctx};
+    const tx_conn_reader rd = {.stream = 1, .what = "transactions", .row = slice_row, .ctx = &t};
+    for (size_t i = 0; i < l.n && rc == TX_OK; i++) {
+        const part_info *p = &l.p[i];
+        if (p->upper <= lo || p->lower >= hi)
+            continue; /* no day of [lo, hi) */
+        /* the stored columns, converted here (cheaper for the server); a partition partly in
+         * [lo, hi) filtered by date */
+        char sql[512], a[16], b[16], where[96] = "";
+        const int cut_lo = p->lower < lo, cut_hi = p->upper > hi;
+        date_sql(cut_lo ? lo : 0, a);
+        date_sql(cut_hi ? hi : 0, b);
+        if (cut_lo || cut_hi)
+            snprintf(where, sizeof where, " WHERE %s%s%s%s%s%s%s", cut_lo ? "transaction_date >= '" : "",
+                     cut_lo ? a : "", cut_lo ? "'" : "", cut_lo && cut_hi ? " AND " : "",
+                     cut_hi ? "transaction_date < '" : "", cut_hi ? b : "", cut_hi ? "'" : "");
+        snprintf(sql, sizeof sql,
+                 "SELECT customer_id, transaction_amount, transaction_date, currency FROM "
+                 "TransactionsOptimized PARTITION (%s)%s",
+                 p->name, where);
+        rc = tx_conn_query_rows(s->conn, sql, &rd, err);
+    }
+    free(l.p);
+    return rc;
+}
+
+int tx_store_read_dates(tx_store *s, int32_t lo, int32_t hi, tx_store_txn_fn fn, void *ctx,
+                        tx_error *err)
+{
+    if (!s->ops->read_dates)
+        return tx_error_set(err, TX_ERR, "shard %d: the %s back end cannot read a date range",
+                            s->index, s->ops->name);
+    return s->ops->read_dates(s, lo, hi, fn, ctx, err);
+}
+
+int tx_store_month_rows(tx_store *s, tx_store_part_rows_fn fn, void *ctx, tx_error *err)
+{
+    if (!s->ops->month_rows)
+        return tx_error_set(err, TX_ERR, "shard %d: the %s back end cannot count its months",
+                            s->index, s->ops->name);
+    return s->ops->month_rows(s, fn, ctx, err);
 }
 
 /* ---- txetl status ----------------------------------------------------------------------- */
