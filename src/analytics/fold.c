@@ -115,9 +115,16 @@ static txa_part *part_get(txa_fold *f, uint64_t id)
     return p;
 }
 
-/* A customer's month left behind (its rows come in ascending months): for the cohorts. */
-static void cohort_emit(txa_fold *f, uint64_t id, int32_t month, int64_t cents)
+/* A customer's month left behind (its rows come in ascending months): for the cohorts. A month
+ * more than TX_COHORT_MAX_OFFSET months after the partial's first month is left out: the
+ * customer's cohort (its first month over all sources) is no later than that, so the month is
+ * beyond every offset the table counts - and most customer-months of a long history are. */
+static void cohort_emit(txa_fold *f, const txa_part *p, int64_t cents)
 {
+    if (p->month - f->month_of[p->first] > TX_COHORT_MAX_OFFSET)
+        return;
+    const uint64_t id = p->customer_id;
+    const int32_t month = p->month;
     if (f->ncm == f->cmcap) {
         f->cmcap = f->cmcap ? 2 * f->cmcap : (size_t)1 << 12;
         f->cm = TX_XREALLOC(f->cm, f->cmcap * sizeof *f->cm);
@@ -128,7 +135,7 @@ static void cohort_emit(txa_fold *f, uint64_t id, int32_t month, int64_t cents)
 void txa_fold_take_months(txa_fold *f, txa_cmrev **out, size_t *n)
 {
     for (size_t i = 0; i < f->n; i++)
-        cohort_emit(f, part_at(f, i)->customer_id, part_at(f, i)->month, f->mrev[i]);
+        cohort_emit(f, part_at(f, i), f->mrev[i]);
     *out = f->cm;
     *n = f->ncm;
     f->cm = NULL;
@@ -184,7 +191,7 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
         new_month = 0;
         new_day = !(p->mask & dbit);
     } else {
-        cohort_emit(f, p->customer_id, p->month, f->mrev[pi]);
+        cohort_emit(f, p, f->mrev[pi]);
         f->mrev[pi] = 0;
         p->month = m;
         p->mask = 0;
