@@ -1,11 +1,13 @@
 /* reshard_move.c - the moves of `txetl reshard` (reshard_internal.h). For each old shard s this
  * rank owns and each other shard t, the rows of s whose date now belongs to t go in chunks:
- * read (keyset on the primary key), LOAD DATA REPLACE into t (committed), deleted from s by
- * primary key. revenue_daily rows go whole: a (date, currency) row is owned by its date's
- * shard, so its distinct-customer count stays exact. Directory blocks go where the hash of the
+ * read partition by partition (keyset on the primary key), LOAD DATA REPLACE into t
+ * (committed), deleted from s by primary key, or, for a month partition all of whose dates go
+ * to t, emptied with TRUNCATE PARTITION after its last chunk. revenue_daily rows go whole: a
+ * (date, currency) row is owned by its date's shard, so its distinct-customer count stays
+ * exact. Directory blocks go where the hash of the
  * block modulo the new count puts them (their tombstones with them). Every step can be redone:
- * a kill between the copy and the delete leaves the same row in both, and the rerun copies it
- * again (a no-op) and deletes it. */
+ * a kill between the copy and the delete (or the truncate) leaves the same row in both, and
+ * the rerun copies it again (a no-op) and deletes it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,40 @@
 static int dir_home(uint64_t block, int m)
 {
     return (int)(tx_hash_u64(block) % (uint64_t)m);
+}
+
+/* The rows of partition p of source s whose date belongs to shard t, chunk by chunk: copied
+ * into t (committed), then deleted from s by key; a partition whose every date goes to t is
+ * emptied at once after its last chunk (TRUNCATE PARTITION, no row deletes). */
+static int move_part(tx_rs *r, int s, int t, const tx_store_part *p, tx_store_chunk *ch,
+                     tx_store **dst, uint64_t *moved, tx_error *err)
+{
+    const int32_t lo = r->bound[t], hi = r->bound[t + 1];
+    int rc = TX_OK, after = 0;
+    uint64_t aid = 0, n = 0;
+    int32_t adate = 0;
+    for (;;) {
+        rc = tx_store_reshard_rows_read(r->own[s], p, lo, hi, after, aid, adate,
+                                        TX_RESHARD_ROW_CHUNK, ch, err);
+        if (rc != TX_OK || ch->n == 0)
+            break;
+        if (!*dst && (rc = tx_rs_store(r, t, dst, err)) != TX_OK)
+            break;
+        if ((rc = tx_store_reshard_rows_put(*dst, ch, err)) != TX_OK)
+            break;
+        if (!r->hooked_rows++)
+            tx_test_hook("reshard.rows", r->rank);
+        if (!p->whole && (rc = tx_store_reshard_rows_drop(r->own[s], p, lo, hi, ch, err)) != TX_OK)
+            break;
+        n += ch->n;
+        after = 1;
+        aid = ch->last_id;
+        adate = ch->last_date;
+    }
+    if (rc == TX_OK && n && p->whole)
+        rc = tx_store_reshard_rows_truncate(r->own[s], p, err);
+    *moved += n;
+    return rc;
 }
 
 int tx_rs_move_rows(tx_rs *r, tx_error *err)
@@ -33,29 +69,21 @@ int tx_rs_move_rows(tx_rs *r, tx_error *err)
             if (t == s)
                 continue;
             tx_store *dst = NULL;
-            const int32_t lo = r->bound[t], hi = r->bound[t + 1];
+            tx_store_part *parts = NULL;
+            size_t np = 0;
             uint64_t moved = 0;
-            int after = 0;
-            uint64_t aid = 0;
-            int32_t adate = 0;
-            for (;;) {
-                rc = tx_store_reshard_rows_read(r->own[s], lo, hi, after, aid, adate,
-                                                TX_RESHARD_ROW_CHUNK, ch, err);
-                if (rc != TX_OK || ch->n == 0)
-                    break;
-                if (!dst && (rc = tx_rs_store(r, t, &dst, err)) != TX_OK)
-                    break;
-                if ((rc = tx_store_reshard_rows_put(dst, ch, err)) != TX_OK)
-                    break;
-                if (!r->hooked_rows++)
-                    tx_test_hook("reshard.rows", r->rank);
-                if ((rc = tx_store_reshard_rows_drop(r->own[s], lo, hi, ch, err)) != TX_OK)
-                    break;
-                moved += ch->n;
-                after = 1;
-                aid = ch->last_id;
-                adate = ch->last_date;
-            }
+            rc = tx_store_reshard_parts(r->own[s], r->bound[t], r->bound[t + 1], &parts, &np,
+                                        err);
+            size_t full = 0;
+            for (size_t i = 0; i < np; i++)
+                full += parts[i].rows != 0;
+            /* the target's month partitions all at once (one ALTER TABLE, not one a chunk) */
+            if (rc == TX_OK && full && (rc = tx_rs_store(r, t, &dst, err)) == TX_OK)
+                rc = tx_store_reshard_rows_months(dst, parts, np, err);
+            for (size_t i = 0; i < np && rc == TX_OK; i++)
+                if (parts[i].rows)
+                    rc = move_part(r, s, t, &parts[i], ch, &dst, &moved, err);
+            free(parts);
             if (rc == TX_OK && moved)
                 TX_LOG(TX_LOG_DEBUG, "reshard: %llu rows moved from shard %d to shard %d",
                        (unsigned long long)moved, s, t);
