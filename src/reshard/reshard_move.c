@@ -22,9 +22,9 @@ static int dir_home(uint64_t block, int m)
     return (int)(tx_hash_u64(block) % (uint64_t)m);
 }
 
-/* The rows of partition p of source s whose date belongs to shard t, chunk by chunk: copied
- * into t (committed), then deleted from s by key; a partition whose every date goes to t is
- * emptied at once after its last chunk (TRUNCATE PARTITION, no row deletes). */
+/* The rows of partition p (NULL: any) of source s whose date belongs to shard t, chunk by
+ * chunk: copied into t (committed), then deleted from s by key; a partition whose every date
+ * goes to t is emptied at once after its last chunk (TRUNCATE PARTITION, no row deletes). */
 static int move_part(tx_rs *r, int s, int t, const tx_store_part *p, tx_store_chunk *ch,
                      tx_store **dst, uint64_t *moved, tx_error *err)
 {
@@ -32,6 +32,7 @@ static int move_part(tx_rs *r, int s, int t, const tx_store_part *p, tx_store_ch
     int rc = TX_OK, after = 0;
     uint64_t aid = 0, n = 0;
     int32_t adate = 0;
+    const int whole = p && p->whole;
     for (;;) {
         rc = tx_store_reshard_rows_read(r->own[s], p, lo, hi, after, aid, adate,
                                         TX_RESHARD_ROW_CHUNK, ch, err);
@@ -43,14 +44,14 @@ static int move_part(tx_rs *r, int s, int t, const tx_store_part *p, tx_store_ch
             break;
         if (!r->hooked_rows++)
             tx_test_hook("reshard.rows", r->rank);
-        if (!p->whole && (rc = tx_store_reshard_rows_drop(r->own[s], p, lo, hi, ch, err)) != TX_OK)
+        if (!whole && (rc = tx_store_reshard_rows_drop(r->own[s], p, lo, hi, ch, err)) != TX_OK)
             break;
         n += ch->n;
         after = 1;
         aid = ch->last_id;
         adate = ch->last_date;
     }
-    if (rc == TX_OK && n && p->whole)
+    if (rc == TX_OK && n && whole)
         rc = tx_store_reshard_rows_truncate(r->own[s], p, err);
     *moved += n;
     return rc;
@@ -84,6 +85,17 @@ int tx_rs_move_rows(tx_rs *r, tx_error *err)
                 if (parts[i].rows)
                     rc = move_part(r, s, t, &parts[i], ch, &dst, &moved, err);
             free(parts);
+            /* then the whole range once more, by key, whatever the partitions: the list comes
+             * from information_schema, which another rank's ALTER TABLE on this shard (its
+             * month partitions as a target, or a TRUNCATE) may leave incomplete while it runs;
+             * normally this finds nothing */
+            uint64_t late = 0;
+            if (rc == TX_OK)
+                rc = move_part(r, s, t, NULL, ch, &dst, &late, err);
+            if (rc == TX_OK && late)
+                TX_LOG(TX_LOG_INFO, "reshard: %llu rows of shard %d for shard %d were outside "
+                       "the partitions listed; moved by key", (unsigned long long)late, s, t);
+            moved += late;
             if (rc == TX_OK && moved)
                 TX_LOG(TX_LOG_DEBUG, "reshard: %llu rows moved from shard %d to shard %d",
                        (unsigned long long)moved, s, t);

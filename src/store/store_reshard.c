@@ -346,7 +346,17 @@ int tx_store_reshard_parts(tx_store *s, int32_t lo, int32_t hi, tx_store_part **
         tx_store_part p = pc.p[i];
         if (p.lo >= hi || p.hi <= lo)
             continue;
-        p.whole = p.lo >= lo && p.hi <= hi;
+        /* whole: a month partition p<YYYYMM> holding exactly its month, inside [lo, hi) */
+        int ym = 0;
+        char tail = 0;
+        p.whole = 0;
+        if (sscanf(p.name, "p%6d%c", &ym, &tail) == 1 && ym % 100 >= 1 && ym % 100 <= 12) {
+            int y = ym / 100, mo = ym % 100;
+            int32_t ms = tx_days_from_civil(y, mo, 1);
+            int32_t me = mo == 12 ? tx_days_from_civil(y + 1, 1, 1)
+                                  : tx_days_from_civil(y, mo + 1, 1);
+            p.whole = p.lo == ms && p.hi == me && ms >= lo && me <= hi;
+        }
         int32_t a = lo, b = hi;
         char part[96], range[128], q[400];
         part_range(&p, &a, &b, part, sizeof part);
