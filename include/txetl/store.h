@@ -501,9 +501,16 @@ int tx_store_reshard_rows_months(tx_store *s, const tx_store_part *parts, size_t
 int tx_store_reshard_rows_read(tx_store *s, const tx_store_part *p, int32_t lo, int32_t hi,
                                int after, uint64_t after_id, int32_t after_date, size_t limit,
                                tx_store_chunk *ch, tx_error *err);
+/* Local. *none = whether TransactionsOptimized holds no row with a date in [lo, hi) and in
+ * partition p's dates (p NULL: any). */
+int tx_store_reshard_rows_none(tx_store *s, const tx_store_part *p, int32_t lo, int32_t hi,
+                               int *none, tx_error *err);
 /* Local. Gives the chunk's months their partitions, then LOAD DATA LOCAL REPLACE of its rows
- * into TransactionsOptimized (committed: the same primary key is the same row). */
-int tx_store_reshard_rows_put(tx_store *s, const tx_store_chunk *ch, tx_error *err);
+ * into TransactionsOptimized (committed: the same primary key is the same row). `fresh`: the
+ * caller knows none of the rows' keys is in the table (tx_store_reshard_rows_none before its
+ * first chunk of those dates): a plain LOAD DATA with the session's unique and foreign-key
+ * checks off, which InnoDB writes into an empty partition in bulk; a duplicate fails it. */
+int tx_store_reshard_rows_put(tx_store *s, const tx_store_chunk *ch, int fresh, tx_error *err);
 /* Local. Deletes from TransactionsOptimized the rows of [lo, hi) and partition p (NULL: any)
  * in the chunk's key range (exactly the rows tx_store_reshard_rows_read read: nothing else
  * writes meanwhile). */

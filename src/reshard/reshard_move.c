@@ -1,13 +1,13 @@
 /* reshard_move.c - the moves of `txetl reshard` (reshard_internal.h). For each old shard s this
  * rank owns and each other shard t, the rows of s whose date now belongs to t go in chunks:
- * read partition by partition (keyset on the primary key), LOAD DATA REPLACE into t
- * (committed), deleted from s by primary key, or, for a month partition all of whose dates go
- * to t, emptied with TRUNCATE PARTITION after its last chunk. revenue_daily rows go whole: a
- * (date, currency) row is owned by its date's shard, so its distinct-customer count stays
- * exact. Directory blocks go where the hash of the
- * block modulo the new count puts them (their tombstones with them). Every step can be redone:
- * a kill between the copy and the delete (or the truncate) leaves the same row in both, and
- * the rerun copies it again (a no-op) and deletes it. */
+ * read partition by partition (keyset on the primary key), LOAD DATA into t (committed),
+ * deleted from s by primary key, or, for a month partition all of whose dates go to t, emptied
+ * with TRUNCATE PARTITION after its last chunk. revenue_daily rows go whole: a (date,
+ * currency) row is owned by its date's shard, so its distinct-customer count stays exact.
+ * Directory blocks go where the hash of the block modulo the new count puts them (their
+ * tombstones with them). Every step can be redone: a kill between the copy and the delete (or
+ * the truncate) leaves the same row in both, and the rerun copies it again (REPLACE, as t then
+ * holds some of those dates) and deletes it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,13 +23,14 @@ static int dir_home(uint64_t block, int m)
 }
 
 /* The rows of partition p (NULL: any) of source s whose date belongs to shard t, chunk by
- * chunk: copied into t (committed), then deleted from s by key; a partition whose every date
+ * chunk: copied into t (committed; a plain LOAD DATA when t held none of those dates before
+ * the first chunk, else REPLACE), then deleted from s by key; a partition whose every date
  * goes to t is emptied at once after its last chunk (TRUNCATE PARTITION, no row deletes). */
 static int move_part(tx_rs *r, int s, int t, const tx_store_part *p, tx_store_chunk *ch,
                      tx_store **dst, uint64_t *moved, tx_error *err)
 {
     const int32_t lo = r->bound[t], hi = r->bound[t + 1];
-    int rc = TX_OK, after = 0;
+    int rc = TX_OK, after = 0, fresh = 0;
     uint64_t aid = 0, n = 0;
     int32_t adate = 0;
     const int whole = p && p->whole;
@@ -40,7 +41,11 @@ static int move_part(tx_rs *r, int s, int t, const tx_store_part *p, tx_store_ch
             break;
         if (!*dst && (rc = tx_rs_store(r, t, dst, err)) != TX_OK)
             break;
-        if ((rc = tx_store_reshard_rows_put(*dst, ch, err)) != TX_OK)
+        /* t holding none of these dates yet (the usual case: they were s's alone; not so in a
+         * rerun), no key of the partition's rows can be there: plain LOAD DATA, no REPLACE */
+        if (!after && (rc = tx_store_reshard_rows_none(*dst, p, lo, hi, &fresh, err)) != TX_OK)
+            break;
+        if ((rc = tx_store_reshard_rows_put(*dst, ch, fresh, err)) != TX_OK)
             break;
         if (!r->hooked_rows++)
             tx_test_hook("reshard.rows", r->rank);

@@ -441,7 +441,24 @@ int tx_store_reshard_rows_read(tx_store *s, const tx_store_part *p, int32_t lo, 
     return rc;
 }
 
-int tx_store_reshard_rows_put(tx_store *s, const tx_store_chunk *ch, tx_error *err)
+int tx_store_reshard_rows_none(tx_store *s, const tx_store_part *p, int32_t lo, int32_t hi,
+                               int *none, tx_error *err)
+{
+    *none = 0;
+    int rc = need_conn(s, err);
+    if (rc != TX_OK)
+        return rc;
+    char range[128], part[96], q[400];
+    part_range(p, &lo, &hi, part, sizeof part); /* the dates only: t may lack the partition */
+    date_range(range, sizeof range, "transaction_date", lo, hi);
+    snprintf(q, sizeof q, "SELECT EXISTS (SELECT 1 FROM TransactionsOptimized WHERE %s)", range);
+    uint64_t any = 1;
+    rc = tx_conn_query_u64(s->conn, q, &any, NULL, err);
+    *none = rc == TX_OK && any == 0;
+    return rc;
+}
+
+int tx_store_reshard_rows_put(tx_store *s, const tx_store_chunk *ch, int fresh, tx_error *err)
 {
     int rc = need_conn(s, err);
     if (rc != TX_OK || ch->n == 0)
@@ -452,9 +469,18 @@ int tx_store_reshard_rows_put(tx_store *s, const tx_store_chunk *ch, tx_error *e
         if (ch->months[i])
             months[nm++] = tx_month_yyyymm(i);
     rc = tx_mdb_ensure_partitions(s->conn, months, nm, err);
+    if (rc == TX_OK && fresh)
+        rc = tx_conn_exec(s->conn, "SET SESSION unique_checks = 0, foreign_key_checks = 0", err);
     if (rc == TX_OK)
-        rc = tx_conn_load(s->conn, "TransactionsOptimized", 1, ch->cols, ch->text.p,
+        rc = tx_conn_load(s->conn, "TransactionsOptimized", !fresh, ch->cols, ch->text.p,
                           ch->text.len, ch->n, err);
+    if (fresh) {
+        tx_error e2 = {0};
+        int rc2 = tx_conn_exec(s->conn, "SET SESSION unique_checks = 1, foreign_key_checks = 1",
+                               rc == TX_OK ? err : &e2);
+        if (rc == TX_OK)
+            rc = rc2;
+    }
     return rc;
 }
 
