@@ -316,6 +316,27 @@ static void assign_movers(tx_rs *r, const uint64_t *mat)
     free(given);
 }
 
+/* Waits until every rank gets here without spinning: a rank done with its moves would
+ * otherwise busy-poll in the next collective, taking a core from the ranks still moving and
+ * from their servers when ranks share cores. Collective. */
+static void quiet_wait(tx_rs *r)
+{
+    MPI_Request req;
+    if (MPI_Ibarrier(r->comm, &req) != MPI_SUCCESS)
+        return;
+    int done = 0;
+    const struct timespec nap = {0, 2000000}; /* 2 ms */
+    while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
+        nanosleep(&nap, NULL);
+}
+
+/* tx_agree after a phase of moves, waiting for the slower ranks quietly. Collective. */
+static int agree_moved(tx_rs *r, int status, tx_error *err)
+{
+    quiet_wait(r);
+    return tx_agree(r->comm, status, err);
+}
+
 static void print_plan(const tx_rs *r, const uint64_t *mat, int resume, FILE *out)
 {
     const int m = r->m;
@@ -520,21 +541,21 @@ static int run(tx_rs *r, tx_reshard_result *res, tx_error *err)
 
     if (rc == TX_OK && !switched) {
         double t = MPI_Wtime();
-        rc = tx_agree(r->comm, tx_rs_move_rows(r, err), err);
+        rc = agree_moved(r, tx_rs_move_rows(r, err), err);
         if (rc == TX_OK)
             progress(r, "rows", sum_u64(r, r->rows), t);
         t = MPI_Wtime();
         if (rc == TX_OK)
-            rc = tx_agree(r->comm, tx_rs_move_revenue(r, err), err);
+            rc = agree_moved(r, tx_rs_move_revenue(r, err), err);
         if (rc == TX_OK)
             progress(r, "revenue_daily rows", sum_u64(r, r->revenue), t);
         t = MPI_Wtime();
         if (rc == TX_OK)
-            rc = tx_agree(r->comm, tx_rs_move_directory(r, err), err);
+            rc = agree_moved(r, tx_rs_move_directory(r, err), err);
         if (rc == TX_OK)
             progress(r, "directory blocks", sum_u64(r, r->blocks), t);
         if (rc == TX_OK)
-            rc = tx_agree(r->comm, tx_rs_copy_runs(r, err), err);
+            rc = agree_moved(r, tx_rs_copy_runs(r, err), err);
         if (rc == TX_OK)
             rc = each_owned(r, 0, m, NULL, step_moved, rc, err);
     }
