@@ -330,9 +330,12 @@ static void quiet_wait(tx_rs *r)
         nanosleep(&nap, NULL);
 }
 
-/* tx_agree after a phase of moves, waiting for the slower ranks quietly. Collective. */
+/* tx_agree after a phase of moves (failed on a rank that got SIGINT/SIGTERM), waiting for the
+ * slower ranks quietly. Collective. */
 static int agree_moved(tx_rs *r, int status, tx_error *err)
 {
+    if (status == TX_OK)
+        status = tx_rs_check_interrupt(err);
     quiet_wait(r);
     return tx_agree(r->comm, status, err);
 }

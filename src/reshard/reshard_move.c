@@ -13,6 +13,7 @@
 
 #include "reshard_internal.h"
 #include "txetl/hash.h"
+#include "txetl/interrupt.h"
 #include "txetl/log.h"
 #include "txetl/testhook.h"
 
@@ -35,6 +36,8 @@ static int move_part(tx_rs *r, tx_store *src, int t, const tx_store_part *p,
     int32_t adate = 0;
     const int whole = p && p->whole;
     for (;;) {
+        if ((rc = tx_rs_check_interrupt(err)) != TX_OK)
+            break;
         rc = tx_store_reshard_rows_read(src, p, lo, hi, after, aid, adate, TX_RESHARD_ROW_CHUNK,
                                         ch, err);
         if (rc != TX_OK || ch->n == 0)
@@ -60,6 +63,16 @@ static int move_part(tx_rs *r, tx_store *src, int t, const tx_store_part *p,
         rc = tx_store_reshard_rows_truncate(src, p, err);
     *moved += n;
     return rc;
+}
+
+int tx_rs_check_interrupt(tx_error *err)
+{
+    int sig = tx_interrupted();
+    if (!sig)
+        return TX_OK;
+    return tx_error_set(err, TX_ERR, "reshard interrupted by %s: what moved so far is in the "
+                        "journal's care; rerun the same txetl reshard command to finish it",
+                        tx_interrupt_name(sig));
 }
 
 int tx_rs_move_rows(tx_rs *r, tx_error *err)
