@@ -70,8 +70,8 @@ int tx_rs_check_interrupt(tx_error *err)
     int sig = tx_interrupted();
     if (!sig)
         return TX_OK;
-    return tx_error_set(err, TX_ERR, "reshard interrupted by %s: what moved so far is in the "
-                        "journal's care; rerun the same txetl reshard command to finish it",
+    return tx_error_set(err, TX_ERR, "interrupted by %s: the reshard is unfinished (its journal "
+                        "is kept); rerun the same txetl reshard command to finish it",
                         tx_interrupt_name(sig));
 }
 
