@@ -271,18 +271,19 @@ def ratios_and_targets(rows):
     return ratios, scaling
 
 
+def meta_lines(meta, key_fmt, settings_head, setting_fmt, note_fmt):
+    """A report's head: meta's header keys, its settings and its notes, each line by its format
+    (str.format with key and value, or the note), then a blank line."""
+    L = [key_fmt.format(k, meta[k]) for k in HEADER_KEYS if meta.get(k)]
+    L += settings_head
+    L += [setting_fmt.format(k, v) for k, v in meta.get("settings", {}).items()]
+    L += [note_fmt.format(n) for n in meta.get("notes", [])]
+    return L + [""]
+
+
 def render(meta, rows, ratios, scaling):
-    L = []
-    L.append(f"txetl bench  {meta['date']}")
-    for k in HEADER_KEYS:
-        if meta.get(k):
-            L.append(f"  {k:<9}: {meta[k]}")
-    L.append("settings:")
-    for k, v in meta.get("settings", {}).items():
-        L.append(f"  {k:<22}: {v}")
-    for n in meta.get("notes", []):
-        L.append(f"note: {n}")
-    L.append("")
+    L = [f"txetl bench  {meta['date']}"]
+    L += meta_lines(meta, "  {:<9}: {}", ["settings:"], "  {:<22}: {}", "note: {}")
     hdr = ["row", "ranks", "shards", "rows", "MB", "wall_min(s)", "wall_med(s)", "wall_max(s)",
            "reps", "txetl_s(med)", "rows/s(med)", "MB/s(med)", "RSS/rank_max(MiB)", "stored_rows"]
     tab = []
@@ -415,14 +416,7 @@ def md_table(hdr, rows):
 
 def render_md(meta, rows, ratios, scaling):
     L = [f"# txetl bench — {meta['date']}", ""]
-    for k in HEADER_KEYS:
-        if meta.get(k):
-            L.append(f"- **{k}**: `{meta[k]}`")
-    for k, v in meta.get("settings", {}).items():
-        L.append(f"- {k}: {v}")
-    for n in meta.get("notes", []):
-        L.append(f"- note: {n}")
-    L.append("")
+    L += meta_lines(meta, "- **{}**: `{}`", [], "- {}: {}", "- note: {}")
     hdr = ["row", "what", "ranks", "shards", "rows", "MB", "wall min (s)", "wall median (s)",
            "wall max (s)", "reps", "txetl own time median (s)", "rows/s (median)", "MB/s (median)",
            "peak RSS/rank (MiB)", "stored rows"]

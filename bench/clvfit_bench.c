@@ -17,6 +17,7 @@
 
 #include "clv_sim.h"
 #include "txetl/clv.h"
+#include "txetl/cmp.h"
 
 static double now(void)
 {
@@ -35,11 +36,9 @@ static double cpu_now(void) /* the predictions: CPU time (the box is shared) */
 static int cmp_triple(const void *pa, const void *pb)
 {
     const tx_clv_customer *a = pa, *b = pb;
-    if (a->x != b->x)
-        return a->x < b->x ? -1 : 1;
-    if (a->t_x != b->t_x)
-        return a->t_x < b->t_x ? -1 : 1;
-    return (a->T > b->T) - (a->T < b->T);
+    int c = TX_CMP(a->x, b->x);
+    c = c ? c : TX_CMP(a->t_x, b->t_x);
+    return c ? c : TX_CMP(a->T, b->T);
 }
 
 /* Distinct (x, t_x, T) among the customers (sorts a copy). */
@@ -79,7 +78,7 @@ int main(int argc, char **argv)
     sim_rng g;
     sim_seed(&g, 12345);
     for (size_t i = 0; i < n; i++)
-        sim_customer(&g, &P, 548.0 + (double)(int)(sim_unif(&g) * 548.0), day_grid, &c[i]);
+        sim_customer(&g, &P, 548.0 + (double)(int)(tx_rng_unif(&g) * 548.0), day_grid, &c[i]);
     size_t ntriples = distinct_triples(c, n), nrep = 0;
     for (size_t i = 0; i < n; i++)
         nrep += c[i].x > 0.0 && c[i].monetary > 0.0;

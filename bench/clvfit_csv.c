@@ -16,17 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "txetl/calendar.h"
 #include "txetl/reduce.h"
-
-static int64_t days_from_civil(int y, int m, int d) /* H. Hinnant's algorithm */
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
 
 /* One line's first four fields: id, customer, YYYY-MM-DD, [+-]d+[.d{1,2}]. 0 on success. */
 static int parse_line(const char *s, tx_txn *t)
@@ -41,7 +32,7 @@ static int parse_line(const char *s, tx_txn *t)
     int y, m, d;
     if (sscanf(e + 1, "%4d-%2d-%2d", &y, &m, &d) != 3)
         return -1;
-    t->date = (int32_t)days_from_civil(y, m, d);
+    t->date = tx_days_from_civil(y, m, d);
     s = strchr(e + 1, ',');
     if (!s)
         return -1;
@@ -76,7 +67,7 @@ int main(int argc, char **argv)
             week = 1;
         else if (strcmp(argv[i], "--as-of") == 0 && i + 1 < argc &&
                  sscanf(argv[i + 1], "%4d-%2d-%2d", &y, &m, &d) == 3 && ++i)
-            as_of = (int32_t)days_from_civil(y, m, d);
+            as_of = tx_days_from_civil(y, m, d);
         else
             argc = 0; /* usage */
     }

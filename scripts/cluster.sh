@@ -73,6 +73,7 @@ set -euo pipefail
 PROG=cluster.sh
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SHARDS_SH=$HERE/shards.sh
+source "$HERE/lib/slurm-conf.sh"
 die()  { echo "$PROG: error: $*" >&2; exit 1; }
 usage_die() { echo "$PROG: $*" >&2; echo "Try '$PROG --help'." >&2; exit 2; }
 note() { echo "$PROG: $*"; }
@@ -462,36 +463,8 @@ ClusterName=txc$NET
 SlurmctldHost=$(ctl_name)($(ctl_addr))
 SlurmctldPort=$SPORT
 SlurmdPort=$((SPORT + 1))
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket=$sd/munge/munge.sock
-StateSaveLocation=$sd/state
-SlurmdSpoolDir=$sd/spool/%n
-SlurmctldPidFile=$sd/run/slurmctld.pid
-SlurmdPidFile=$sd/run/slurmd.%n.pid
-SlurmctldLogFile=$sd/log/slurmctld.log
-SlurmdLogFile=$sd/log/slurmd.%n.log
-SlurmctldDebug=info
-SlurmdDebug=info
-# No cgroups (as scripts/slurm-local.sh): containers, VMs without systemd.
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-MpiDefault=none
-SchedulerType=sched/backfill
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-ReturnToService=2
-SlurmdParameters=config_overrides
-SlurmdTimeout=30
-InactiveLimit=0
-KillWait=5
-MinJobAge=300
 CONF
+    slurm_conf_common "$sd" 1
     for ((h = 0; h < NODES; h++)); do
       echo "NodeName=$(node_name "$h") NodeAddr=$(host_addr "$h") CPUs=$SLURM_CPUS State=UNKNOWN"
     done

@@ -32,7 +32,7 @@ snapcmp=$new/tests/snapcmp
 [[ -x $snapcmp ]] || snapcmp=$old/tests/snapcmp
 
 "$old/txgen" --customers "$customers" --seed 11 --bad-rate 0.004 --dup-rate 0.05 --tricky \
-  --out base.csv --truth base.truth >/dev/null
+  --out base.csv --truth base.truth --fx-out fx.csv >/dev/null
 "$old/txgen" --changes $((customers / 10)) --truth-in base.truth --base base.csv --seed 12 \
   --out b1.csv --truth b1.truth >/dev/null
 "$old/txgen" --changes $((customers / 10)) --truth-in b1.truth --base base.csv --seed 13 \
@@ -89,7 +89,7 @@ for np in $ranks; do
         --rejects "rej-$b-$np-$step.csv" "$step.csv" >"log-$b-$np-$step.txt" 2>&1 ||
         { echo "$PROG: $b build: load $step at $np ranks failed (log-$b-$np-$step.txt)"; exit 1; }
     done
-    mpiexec -n "$np" "$bin/txetl" snapshot --shards "$cnf" --snapshot-dir "snap-$b-$np" \
+    mpiexec -n "$np" "$bin/txetl" snapshot --shards "$cnf" --snapshot-dir "snap-$b-$np" --fx-rates fx.csv \
       >"log-$b-$np-snapshot.txt" 2>&1 ||
       { echo "$PROG: $b build: snapshot at $np ranks failed"; exit 1; }
     dump "dump-$b-$np.txt"

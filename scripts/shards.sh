@@ -47,6 +47,7 @@
 set -euo pipefail
 
 PROG=shards.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/dir-args.sh" # dir_args
 die()  { echo "$PROG: error: $*" >&2; exit 1; }
 usage_die() { echo "$PROG: $*" >&2; echo "Try '$PROG --help'." >&2; exit 2; }
 note() { echo "$PROG: $*"; }
@@ -530,24 +531,6 @@ wipe_shards() {
   done
   rm -f -- "$dir/shards.cnf" "$dir"/.shards.cnf.*
   note "wiped shard data under $dir"
-}
-
-# dir_args CMD SYNOPSIS ARG...: the arguments of a command taking one DIR: sets the caller's
-# dir (absolute) and, for down, wipe (--wipe).
-dir_args() {
-  local cmd=$1 synopsis=$2
-  shift 2
-  dir="" wipe=0
-  while (($#)); do
-    case $1 in
-      --wipe) [[ $cmd == down ]] || usage_die "$cmd: unknown option '$1'"; wipe=1; shift ;;
-      -h|--help) usage; exit 0 ;;
-      -*) usage_die "$cmd: unknown option '$1'" ;;
-      *) [[ -z $dir ]] || usage_die "$cmd: too many arguments"; dir=$1; shift ;;
-    esac
-  done
-  [[ -n $dir ]] || usage_die "usage: $PROG $synopsis"
-  dir=$(abspath "$dir")
 }
 
 cmd_down() {

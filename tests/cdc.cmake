@@ -13,20 +13,20 @@ tx_add_shards2_test(cdc_changes_1_2_3_ranks
 # starts and kills its own 2 shards (under its work dir), so no fixture; it holds the shards2
 # lock and both CPUs anyway, as its kill timing and "fails within N s" limits assume an
 # otherwise idle box.
-add_test(NAME fault_shard_and_rank_kills
-         COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/fault_test.sh
-                 ${CMAKE_BINARY_DIR} ${TX_TEST_WORK}/fault)
-set_tests_properties(fault_shard_and_rank_kills PROPERTIES
-  RESOURCE_LOCK shards2 PROCESSORS 2 TIMEOUT 600 LABELS "integration;fault"
-  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+# tx_add_fault_test(NAME SCRIPT WORK): tests/integration/SCRIPT BUILD_DIR TEST_WORK/WORK as a
+# fault test of its own 2 shards.
+function(tx_add_fault_test name script work)
+  add_test(NAME ${name}
+           COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/${script}
+                   ${CMAKE_BINARY_DIR} ${TX_TEST_WORK}/${work})
+  set_tests_properties(${name} PROPERTIES
+    RESOURCE_LOCK shards2 PROCESSORS 2 TIMEOUT 600 LABELS "integration;fault"
+    ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+endfunction()
+tx_add_fault_test(fault_shard_and_rank_kills fault_test.sh fault)
 
 # The failed-run matrix (docs/load.md "A failed run"): a rank killed, a shard server killed and
 # SIGINT to mpiexec at each phase of a backfill and of a change batch, then the same command, a
 # different batch or `txetl snapshot`: the shards equal the completed or the never-started
 # truth, the one txetl reported. Its own 2 shards, like the fault test.
-add_test(NAME fault_matrix_failed_run_completed_or_undone
-         COMMAND ${TX_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/fault_matrix_test.sh
-                 ${CMAKE_BINARY_DIR} ${TX_TEST_WORK}/fmx)
-set_tests_properties(fault_matrix_failed_run_completed_or_undone PROPERTIES
-  RESOURCE_LOCK shards2 PROCESSORS 2 TIMEOUT 600 LABELS "integration;fault"
-  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+tx_add_fault_test(fault_matrix_failed_run_completed_or_undone fault_matrix_test.sh fmx)

@@ -29,9 +29,22 @@ void *tx_xrealloc_at(void *p, size_t n, const char *file, int line);
  * returns): for allocations made some other way (strdup, a library's constructor). */
 _Noreturn void tx_out_of_memory(size_t n, const char *file, int line);
 
+/* Local. Room for element n of the array *pp (pp: the address of a T * of *cap elements of
+ * elem bytes, holding n): nothing to do when n < *cap, else *pp realloc'ed to twice *cap
+ * elements (`first` when *cap is 0) and *cap updated. 0, or -1 when memory runs out (or the
+ * size overflows) with *pp and *cap unchanged: for callers that report TX_ENOMEM. */
+int tx_grow(void *pp, size_t *cap, size_t n, size_t elem, size_t first);
+
+/* Local (ends the job on failure). tx_grow that never returns NULL (TX_XGROW). */
+void *tx_xgrow_at(void *p, size_t *cap, size_t n, size_t elem, size_t first, const char *file,
+                  int line);
+
 #define TX_XMALLOC(n) tx_xmalloc_at((n), __FILE__, __LINE__)
 #define TX_XCALLOC(n, size) tx_xcalloc_at((n), (size), __FILE__, __LINE__)
 #define TX_XREALLOC(p, n) tx_xrealloc_at((p), (n), __FILE__, __LINE__)
+/* p = room for element n of p (cap elements, doubled from `first`), as tx_grow. */
+#define TX_XGROW(p, cap, n, first)                                                             \
+    ((p) = tx_xgrow_at((p), &(cap), (n), sizeof *(p), (first), __FILE__, __LINE__))
 #define TX_OUT_OF_MEMORY(n) tx_out_of_memory((n), __FILE__, __LINE__)
 
 #endif

@@ -49,6 +49,16 @@ static inline int tx_month_days(int y, int m)
     return m == 2 ? 28 + tx_is_leap(y) : mdays[m];
 }
 
+/* Local. When y-m-d is a real date (m 1..12, d 1..its month's days): 0 and its days since
+ * 1970-01-01 in *days; else -1 (*days untouched). */
+static inline int tx_civil_days(int y, int m, int d, int32_t *days)
+{
+    if (m < 1 || m > 12 || d < 1 || d > tx_month_days(y, m))
+        return -1;
+    *days = tx_days_from_civil(y, m, d);
+    return 0;
+}
+
 /* Local. Months since 1970-01 of a day: 0 for January 1970, TX_NMONTHS - 1 for December 2099
  * (negative before 1970). */
 static inline int tx_month_index(int32_t days)

@@ -2,9 +2,11 @@
  * spreadsheet users (columns and formats: docs/export.md).
  *
  * One file per table, named after its group: /customers -> customers.csv, /revenue/daily ->
- * revenue_daily.csv, /revenue/monthly -> revenue_monthly.csv (and a revenue table added to the
- * export's list of snapshot.h column tables, such as a per-currency one, gets its own file the
- * same way). The columns are the table's datasets in column-table order, as RFC 4180 CSV:
+ * revenue_daily.csv, /revenue/monthly -> revenue_monthly.csv, /cohorts -> cohorts.csv (and a
+ * table added to the export's list of snapshot.h column tables, such as a per-currency one,
+ * gets its own file the same way). A snapshot written before /cohorts existed has none: then
+ * cohorts.csv is not written (one in out_dir from an older export is removed, so the directory
+ * holds one snapshot's files) and res->note says so. The columns are the table's datasets in column-table order, as RFC 4180 CSV:
  * header row, CRLF line ends, UTF-8 without BOM, a field quoted (with "" for ") when it holds
  * a comma, a quote, CR or LF. Values: integers in decimal; days as YYYY-MM-DD; YYYYMM months
  * as YYYY-MM; `*_cents` money as a decimal with 2 places, in a column named without the
@@ -31,6 +33,7 @@ typedef struct tx_export_file {
 typedef struct tx_export_result {
     size_t nfiles;
     tx_export_file files[TX_EXPORT_MAX_FILES];
+    char note[1024]; /* "" or one line: the tables the snapshot lacks, their files not written */
 } tx_export_result;
 
 /* Local (no MPI; opens the snapshot serially with the default file access property list).

@@ -12,6 +12,10 @@
  *                    snapshot table's columns (date DATE, revenue, transactions, customers),
  *                    run_id; primary key (basis, currency, date)
  *   revenue_monthly  the same over /revenue/monthly (month as DATE, its first day)
+ *   cohorts          /cohorts: cohort_month (DATE, the month's first day), month_offset (the
+ *                    dataset `offset`: OFFSET is reserved in SQL), customers, revenue
+ *                    DECIMAL(20,2), cohort_size, run_id; primary key (cohort_month,
+ *                    month_offset); empty (and res->note says why) for a snapshot without /cohorts
  *   model_params     model, parameter, value, se, converged, loglik, grad_norm, n, unit,
  *                    run_id: one row per fitted parameter and per /model setting
  *   snapshots        one row per published snapshot (kept across refreshes): run_id, created,
@@ -35,6 +39,9 @@ typedef struct tx_publish_result {
     char database[65];
     uint64_t customers, daily, monthly, params; /* daily, monthly: basis 'reporting' rows */
     uint64_t original_daily, original_monthly;   /* basis 'original' rows (per currency) */
+    uint64_t cohorts;  /* cohorts rows */
+    int has_cohorts;   /* the snapshot has /cohorts (an older txetl's has not) */
+    char note[768];    /* "" or one line: why the cohorts table is empty */
     double read_s;     /* reading the snapshot and formatting rows */
     double load_s;     /* the server's LOAD DATA time */
     double swap_s;     /* secondary indexes, the RENAME and dropping the old tables */

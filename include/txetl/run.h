@@ -23,6 +23,9 @@ typedef struct tx_analytics_opts {
                               purchases from it to as-of (snapshot group /holdout) */
     const char *reporting_currency; /* --reporting-currency CUR; NULL = "USD" */
     const char *fx_rates;           /* --fx-rates FILE (reduce.h's tx_fx); NULL = none */
+    int staged; /* not an option: 1 leaves the snapshot complete at its temporary name, not
+                   in place (txetl load puts it there once its run is marked succeeded,
+                   tx_snapshot_install) */
 } tx_analytics_opts;
 
 /* A run as the snapshot's root attributes describe it. */

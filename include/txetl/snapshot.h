@@ -277,8 +277,22 @@ typedef struct tx_snapshot {
  * symlink `<dir>/latest.h5` (relative target). On success *path_out (if not NULL) holds the
  * final path. All ranks return the same status: TX_OK, TX_EUSAGE for a run_id that cannot be
  * a file name, TX_ERR for I/O and HDF5 failures (the temporary file is removed and nothing is
- * left at the final path), with err set on every rank. */
+ * left at the final path), with err set on every rank.
+ * With s->opts->staged the complete file stays at its temporary name (*path_out holds it):
+ * nothing is at the final path and latest.h5 is unchanged until tx_snapshot_install (or
+ * tx_snapshot_discard). txetl load stages its snapshot so that none is in place for a run
+ * that is not marked succeeded. */
 int tx_snapshot_write(MPI_Comm comm, const char *dir, const tx_snapshot *s, char *path_out,
                       size_t path_len, tx_error *err);
+
+/* Local (rank 0). Puts run_id's staged snapshot in place: renames
+ * `<dir>/.snapshot-<run_id>.h5.tmp` to `<dir>/snapshot-<run_id>.h5` and points `<dir>/latest.h5`
+ * at it (*path_out, if not NULL, holds the final path). TX_ERR naming the paths when a rename
+ * or the symlink fails (nothing is then left at the final path); TX_EUSAGE for a run id that
+ * cannot be a file name. */
+int tx_snapshot_install(const char *dir, const char *run_id, char *path_out, size_t path_len,
+                        tx_error *err);
+/* Local (rank 0). Removes run_id's staged snapshot, if any. */
+void tx_snapshot_discard(const char *dir, const char *run_id);
 
 #endif

@@ -139,42 +139,71 @@ typedef struct tx_store_journal {
     char message[400];    /* the run's etl_runs message here, or "" */
 } tx_store_journal;
 
-/* A back end. Each operation's contract is the one of its tx_store_* wrapper below. */
+/* A back end: its operations, one function type each (the back end defines them, tx_store_ops
+ * points at them). Each operation's contract is the one of its tx_store_* wrapper below. */
+typedef int tx_store_open_op(tx_store *s, tx_error *err);
+typedef void tx_store_close_op(tx_store *s);
+typedef int tx_store_run_lock_op(tx_store *s, tx_error *err);
+typedef int tx_store_prepare_op(tx_store *s, int dir_format, tx_store_state *st, tx_error *err);
+typedef int tx_store_map_read_op(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err);
+typedef int tx_store_map_write_op(tx_store *s, int nshards, const int32_t *bound,
+                                  const char *run_id, tx_error *err);
+typedef int tx_store_begin_op(tx_store *s, const int *months, size_t nmonths, tx_error *err);
+typedef int tx_store_dir_lookup_op(tx_store *s, const uint64_t *blocks, size_t n,
+                                   tx_store_block_fn fn, void *ctx, tx_error *err);
+typedef int tx_store_rows_load_op(tx_store *s, int loader, tx_buf *rows, uint64_t n, tx_error *err);
+typedef int tx_store_rows_remove_op(tx_store *s, tx_buf *keys, uint64_t n, tx_error *err);
+typedef int tx_store_dir_load_op(tx_store *s, tx_buf *blocks, uint64_t n, tx_error *err);
+typedef int tx_store_audit_load_op(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err);
+typedef int tx_store_finish_op(tx_store *s, tx_error *err);
+typedef int tx_store_dir_commit_op(tx_store *s, tx_error *err);
+typedef int tx_store_runs_row_op(tx_store *s, const tx_store_run *run, tx_error *err);
+typedef int tx_store_read_txns_op(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
+typedef int tx_store_read_months_op(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
+typedef int tx_store_status_op(tx_store *s, FILE *out, tx_error *err);
+typedef int tx_store_inspect_op(tx_store *s, tx_store_facts *f, tx_error *err);
+typedef int tx_store_schema_check_op(tx_store *s, int mode, tx_error *err);
+typedef int tx_store_identity_write_op(tx_store *s, const char *cluster_id, int count,
+                                       const char *run_id, tx_error *err);
+typedef int tx_store_revenue_read_op(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err);
+typedef int tx_store_journal_mark_op(tx_store *s, const char *run_id, int state, tx_error *err);
+typedef int tx_store_apply_op(tx_store *s, const char *run_id, tx_error *err);
+typedef int tx_store_journal_pending_op(tx_store *s, char *run_id, size_t size, tx_error *err);
+typedef int tx_store_journal_state_op(tx_store *s, const char *run_id,
+                                      struct tx_store_journal *out, tx_error *err);
+typedef int tx_store_journal_resolve_op(tx_store *s, const char *run_id, int complete,
+                                        const char *by, tx_error *err);
+
 typedef struct tx_store_ops {
     const char *name;
-    int (*open)(tx_store *s, tx_error *err);
-    void (*close)(tx_store *s);
-    int (*run_lock)(tx_store *s, tx_error *err);
-    int (*prepare)(tx_store *s, int dir_format, tx_store_state *st, tx_error *err);
-    int (*map_read)(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err);
-    int (*map_write)(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
-                     tx_error *err);
-    int (*begin)(tx_store *s, const int *months, size_t nmonths, tx_error *err);
-    int (*dir_lookup)(tx_store *s, const uint64_t *blocks, size_t n, tx_store_block_fn fn,
-                      void *ctx, tx_error *err);
-    int (*rows_load)(tx_store *s, int loader, tx_buf *rows, uint64_t n, tx_error *err);
-    int (*rows_remove)(tx_store *s, tx_buf *keys, uint64_t n, tx_error *err);
-    int (*dir_load)(tx_store *s, tx_buf *blocks, uint64_t n, tx_error *err);
-    int (*audit_load)(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err);
-    int (*finish)(tx_store *s, tx_error *err);
-    int (*dir_commit)(tx_store *s, tx_error *err);
-    int (*runs_row)(tx_store *s, const tx_store_run *run, tx_error *err);
-    int (*read_txns)(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
-    int (*read_months)(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
-    int (*status)(tx_store *s, FILE *out, tx_error *err);
-    int (*inspect)(tx_store *s, tx_store_facts *f, tx_error *err);
-    int (*schema_check)(tx_store *s, int mode, tx_error *err);
-    int (*identity_write)(tx_store *s, const char *cluster_id, int count, const char *run_id,
-                          tx_error *err);
-    int (*revenue_read)(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err);
+    tx_store_open_op *open;
+    tx_store_close_op *close;
+    tx_store_run_lock_op *run_lock;
+    tx_store_prepare_op *prepare;
+    tx_store_map_read_op *map_read;
+    tx_store_map_write_op *map_write;
+    tx_store_begin_op *begin;
+    tx_store_dir_lookup_op *dir_lookup;
+    tx_store_rows_load_op *rows_load;
+    tx_store_rows_remove_op *rows_remove;
+    tx_store_dir_load_op *dir_load;
+    tx_store_audit_load_op *audit_load;
+    tx_store_finish_op *finish;
+    tx_store_dir_commit_op *dir_commit;
+    tx_store_runs_row_op *runs_row;
+    tx_store_read_txns_op *read_txns;
+    tx_store_read_months_op *read_months;
+    tx_store_status_op *status;
+    tx_store_inspect_op *inspect;
+    tx_store_schema_check_op *schema_check;
+    tx_store_identity_write_op *identity_write;
+    tx_store_revenue_read_op *revenue_read;
     /* the run's intent journal (a back end without one leaves these NULL: no-ops) */
-    int (*journal_mark)(tx_store *s, const char *run_id, int state, tx_error *err);
-    int (*apply)(tx_store *s, const char *run_id, tx_error *err);
-    int (*journal_pending)(tx_store *s, char *run_id, size_t size, tx_error *err);
-    int (*journal_state)(tx_store *s, const char *run_id, struct tx_store_journal *out,
-                         tx_error *err);
-    int (*journal_resolve)(tx_store *s, const char *run_id, int complete, const char *by,
-                           tx_error *err);
+    tx_store_journal_mark_op *journal_mark;
+    tx_store_apply_op *apply;
+    tx_store_journal_pending_op *journal_pending;
+    tx_store_journal_state_op *journal_state;
+    tx_store_journal_resolve_op *journal_resolve;
 } tx_store_ops;
 
 /* The MariaDB/MySQL back end (connections from the shard file). */

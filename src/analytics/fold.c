@@ -242,8 +242,6 @@ static int range_cmp(const void *pa, const void *pb)
 static int shared_months(MPI_Comm comm, txa_fold *f, const tx_reduce_source *src, int nsrc,
                          tx_error *err)
 {
-    int nranks;
-    MPI_Comm_size(comm, &nranks);
     int32_t *mine = TX_XMALLOC(2 * (size_t)(nsrc > 0 ? nsrc : 1) * sizeof *mine);
     int nm = 0;
     for (int s = 0; s < nsrc; s++) {
@@ -252,16 +250,8 @@ static int shared_months(MPI_Comm comm, txa_fold *f, const tx_reduce_source *src
         mine[nm++] = src[s].lower;
         mine[nm++] = src[s].upper;
     }
-    int *cnt = TX_XMALLOC(2 * (size_t)nranks * sizeof *cnt), *displ = cnt + nranks;
-    MPI_Allgather(&nm, 1, MPI_INT, cnt, 1, MPI_INT, comm);
     size_t total = 0;
-    for (int r = 0; r < nranks; r++) {
-        displ[r] = (int)total;
-        total += (size_t)cnt[r];
-    }
-    int32_t *all = TX_XMALLOC((total ? total : 1) * sizeof *all);
-    MPI_Allgatherv(mine, nm, MPI_INT32_T, all, cnt, displ, MPI_INT32_T, comm);
-    free(cnt);
+    int32_t *all = tx_allgather_var(comm, mine, nm, MPI_INT32_T, sizeof *all, &total);
     free(mine);
     const size_t nr = total / 2;
     qsort(all, nr, 2 * sizeof *all, range_cmp);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analytics_internal.h"
+#include "txetl/cmp.h"
 #include "txetl/mpiutil.h"
 #include "txetl/fmt.h"
 
@@ -159,11 +160,9 @@ int txa_fold_cur_agree(MPI_Comm comm, txa_fold_cur *c, const tx_fx *fx, const ch
 static int cm_cmp(const void *pa, const void *pb)
 {
     const txa_cm *a = pa, *b = pb;
-    if (a->code != b->code)
-        return a->code < b->code ? -1 : 1;
-    if (a->month != b->month)
-        return a->month < b->month ? -1 : 1;
-    return (a->customer_id > b->customer_id) - (a->customer_id < b->customer_id);
+    int c = TX_CMP(a->code, b->code);
+    c = c ? c : TX_CMP(a->month, b->month);
+    return c ? c : TX_CMP(a->customer_id, b->customer_id);
 }
 
 int txa_fold_cur_merge(MPI_Comm comm, txa_fold_cur *c, txa_currencies *out, tx_error *err)

@@ -306,19 +306,8 @@ static int quad_cmp(const void *pa, const void *pb)
 
 void tx_fx_gather(MPI_Comm comm, const int64_t *mine, int n, int64_t **out, size_t *nout)
 {
-    int nranks;
-    MPI_Comm_size(comm, &nranks);
-    int nm = 4 * n;
-    int *cnt = TX_XMALLOC(2 * (size_t)nranks * sizeof *cnt), *displ = cnt + nranks;
-    MPI_Allgather(&nm, 1, MPI_INT, cnt, 1, MPI_INT, comm);
     size_t total = 0;
-    for (int r = 0; r < nranks; r++) {
-        displ[r] = (int)total;
-        total += (size_t)cnt[r];
-    }
-    int64_t *all = TX_XMALLOC((total ? total : 1) * sizeof *all);
-    MPI_Allgatherv(mine, nm, MPI_INT64_T, all, cnt, displ, MPI_INT64_T, comm);
-    free(cnt);
+    int64_t *all = tx_allgather_var(comm, mine, 4 * n, MPI_INT64_T, sizeof *all, &total);
     size_t nall = total / 4, ng = 0;
     qsort(all, nall, 4 * sizeof *all, quad_cmp);
     for (size_t i = 0; i < nall; i++) { /* combine each code's records into the first */

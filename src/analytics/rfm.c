@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analytics_internal.h"
+#include "txetl/cmp.h"
 #include "txetl/route.h"
 
 /* The segments of docs/analytics.md, in enum order; `segment` in the snapshot indexes this list. */
@@ -78,9 +79,8 @@ typedef struct score_rec {
 static int key_cmp(const void *pa, const void *pb)
 {
     const key_rec *a = pa, *b = pb;
-    if (a->key != b->key)
-        return a->key < b->key ? -1 : 1;
-    return a->id < b->id ? -1 : a->id > b->id;
+    int c = TX_CMP(a->key, b->key);
+    return c ? c : TX_CMP(a->id, b->id);
 }
 
 static void key_sort(void *base, size_t n)

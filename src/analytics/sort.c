@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "analytics_internal.h"
+#include "txetl/mpiutil.h"
 #include "txetl/route.h"
 
 /* Samples per rank: enough for a few percent of imbalance at most. */
@@ -193,19 +194,9 @@ int txa_sample_sort(MPI_Comm comm, void *base, size_t n, size_t size, txa_cmp_fn
         memcpy(mine + (size_t)i * rec, b + at * size, size);
         memcpy(mine + (size_t)i * rec + size, &weight, sizeof weight);
     }
-    int *gcnt = TX_XMALLOC(sizeof(int) * (size_t)nranks * 2);
-    int *gdispl = gcnt + nranks;
-    int kb = k * (int)rec;
-    MPI_Allgather(&kb, 1, MPI_INT, gcnt, 1, MPI_INT, comm);
     size_t nbytes = 0;
-    for (int r = 0; r < nranks; r++) {
-        gdispl[r] = (int)nbytes;
-        nbytes += (size_t)gcnt[r];
-    }
-    char *all = TX_XMALLOC(nbytes);
-    MPI_Allgatherv(mine, kb, MPI_BYTE, all, gcnt, gdispl, MPI_BYTE, comm);
+    char *all = tx_allgather_var(comm, mine, k * (int)rec, MPI_BYTE, 1, &nbytes);
     free(mine);
-    free(gcnt);
 
     /* 2. Splitters, the same on every rank; rank j gets (s_{j-1}, s_j] under part. */
     char *split = TX_XMALLOC((size_t)nranks * size);

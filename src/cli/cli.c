@@ -11,13 +11,7 @@
 #include <string.h>
 
 #include "txetl/record.h"
-
-#ifndef TXETL_VERSION
-#define TXETL_VERSION "dev"
-#endif
-#ifndef TXETL_GIT_SHA
-#define TXETL_GIT_SHA "unknown"
-#endif
+#include "txetl/version.h"
 
 #define CMD_ANALYTICS (TX_CLI_LOAD | TX_CLI_SNAPSHOT)
 #define CMD_SERVE (TX_CLI_PUBLISH | TX_CLI_ROUTER)
@@ -63,7 +57,7 @@ static const struct optdef {
     {"no-publish", CMD_ANALYTICS, K_FLAG, offsetof(tx_cli, load.no_publish), 0, 0, NULL, NULL,
      "do not publish the snapshot to the analytics database (docs/serving.md)"},
     {"print-ddl", TX_CLI_PUBLISH, K_FLAG, offsetof(tx_cli, print_ddl), 0, 0, NULL, NULL,
-     "print the analytics tables' DDL (sql/analytics.sql) and exit"},
+     "print the analytics tables' DDL (build/sql/analytics.sql) and exit"},
     {"dry-run", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.dry_run), 0, 0, NULL, NULL,
      "parse, validate and route; write nothing to the shards"},
     {"plan", TX_CLI_LOAD, K_FLAG, offsetof(tx_cli, load.plan), 0, 0, NULL, NULL,
@@ -94,8 +88,8 @@ static const struct optdef {
     {"out", TX_CLI_REPORT, K_STR, offsetof(tx_cli, report_out), 0, 0, "FILE", "(none)",
      "the HTML report to write (required)"},
     {"out", TX_CLI_EXPORT, K_STR, offsetof(tx_cli, report_out), 0, 0, "DIR", "(none)",
-     "directory for customers.csv, revenue_daily.csv, revenue_monthly.csv, created when "
-     "missing (required; see docs/export.md)"},
+     "directory for customers.csv, revenue_*.csv and cohorts.csv, created when missing "
+     "(required; see docs/export.md)"},
     {"summary-json", TX_CLI_LOAD, K_STR, offsetof(tx_cli, load.summary_json), 0, 0, "FILE",
      "(none)", "also write the run summary as JSON (counts, phase timings, rows per shard)"},
     {"plan", TX_CLI_RESHARD, K_FLAG, offsetof(tx_cli, reshard_plan), 0, 0, NULL, NULL,
@@ -179,15 +173,9 @@ static int parse_date(const char *s, int32_t *out)
 {
     int y, m, d;
     char extra;
-    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
+    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3)
         return -1;
-    int32_t days = tx_days_from_civil(y, m, d);
-    int yy, mm, dd;
-    tx_civil_from_days(days, &yy, &mm, &dd);
-    if (yy != y || mm != m || dd != d)
-        return -1;
-    *out = days;
-    return 0;
+    return tx_civil_days(y, m, d, out);
 }
 
 static int parse_num(const char *name, const char *s, double lo, double hi, double *out,

@@ -71,10 +71,12 @@ int main(int argc, char **argv)
             rc = tx_publish(c.report_in, c.load.shards_path, &r, &err);
             if (rc == TX_OK)
                 printf("published %s to database %s ([%s]): %" PRIu64 " customers, %" PRIu64
-                       " daily, %" PRIu64 " monthly, %" PRIu64 " model rows in %.2f s (read "
-                       "%.2f s, load %.2f s, swap %.2f s)\n", r.run_id, r.database, r.group,
-                       r.customers, r.daily, r.monthly, r.params, r.total_s, r.read_s, r.load_s,
-                       r.swap_s);
+                       " daily, %" PRIu64 " monthly, %" PRIu64 " cohort, %" PRIu64 " model rows "
+                       "in %.2f s (read %.2f s, load %.2f s, swap %.2f s)\n", r.run_id,
+                       r.database, r.group, r.customers, r.daily, r.monthly, r.cohorts, r.params,
+                       r.total_s, r.read_s, r.load_s, r.swap_s);
+            if (rc == TX_OK && r.note[0])
+                printf("note: %s\n", r.note);
         } else {
             tx_store_router_result r;
             rc = tx_router_build(c.load.shards_path, &r, &err);
@@ -104,6 +106,8 @@ int main(int argc, char **argv)
             printf("report written: %s\n", c.report_out);
         for (size_t i = 0; rc == TX_OK && c.cmd == TX_CLI_EXPORT && i < res.nfiles; i++)
             printf("exported %s (%" PRIu64 " rows)\n", res.files[i].path, res.files[i].rows);
+        if (rc == TX_OK && c.cmd == TX_CLI_EXPORT && res.note[0])
+            printf("note: %s\n", res.note);
         return tx_status_exit_code(rc);
     }
 

@@ -23,7 +23,9 @@
  *                     transaction that marks it 'applied' (rows, removals, directory, audit,
  *                     revenue_daily; a backfill's secondary index)
  *   5 reduce          the snapshot from what the shards hold (unless --no-snapshot,
- *                     load_reduce.c); the etl_runs row marked succeeded
+ *                     load_reduce.c), under its temporary name; the etl_runs row marked
+ *                     succeeded; then the snapshot put in place and published
+ *                     (load_publish.c: a failure there is a warning, the run stands)
  * Every rank reaches every collective: a failing rank keeps taking part until its phase's
  * agreement. SIGINT/SIGTERM (txetl/interrupt.h) fail the run at the next boundary or routed
  * round, on every rank together.
@@ -38,7 +40,11 @@
  *   load.apply_one  in phase 4, after this rank's first shard applied (others may not have)
  *   load.applied    after phase 4 (every shard applied)
  *   load.reduce     after phase 4, before the snapshot (the last point a signal fails the run)
- *   load.reduced    after phase 5's snapshot is written, before the run is marked succeeded
+ *   load.reduced    after phase 5's snapshot is written under its temporary name, before the
+ *                   run is marked succeeded (nothing is in place: latest.h5 and the analytics
+ *                   tables still show the previous snapshot)
+ *   load.succeeded  after the run is marked succeeded, before its snapshot is put in place
+ *                   (latest.h5) and published
  *   snapshot.start  `txetl snapshot`, after the stores are open, before anything is resolved
  *   snapshot.reduce `txetl snapshot`, after any unfinished run was resolved, before reading */
 #include <stdlib.h>
@@ -48,6 +54,7 @@
 #include "txetl/interrupt.h"
 #include "txetl/log.h"
 #include "txetl/mpiutil.h"
+#include "txetl/snapshot.h"
 #include "txetl/testhook.h"
 
 /* A phase boundary: the fault point `where`, then SIGINT/SIGTERM turned into a failure that
@@ -109,9 +116,13 @@ static int snapshot_phase(tx_job *j, tx_run_info *run, tx_error *err)
     tx_job_fill_run(j, run);
     if (j->o->no_snapshot)
         return TX_OK;
-    int rc = tx_load_reduce(j, 1, run, err);
+    /* staged: nothing is in place (latest.h5, the analytics tables) until the run is marked
+     * succeeded (tx_load_run) */
+    int rc = tx_load_reduce(j, 1, 1, run, j->snapshot, sizeof j->snapshot, err);
     if (rc == TX_OK)
         tx_summary_phase_done(&j->sum, TX_PHASE_REDUCE, "reduce and snapshot");
+    else
+        j->snapshot[0] = '\0';
     return rc;
 }
 
@@ -163,7 +174,8 @@ static int run_phases(tx_job *j, tx_scan *sc, tx_run_info *run, tx_error *err)
     if (rc == TX_OK)
         rc = snapshot_phase(j, run, err);                                         /* 5 */
     /* A signal from here on no longer fails the run: it has finished (applied, and its
-     * snapshot written), so it is marked succeeded and txetl exits 0. */
+     * snapshot written under its temporary name), so it is marked succeeded and txetl exits
+     * 0. */
     if (rc == TX_OK)
         tx_test_hook("load.reduced", j->rank);
     return rc;
@@ -215,6 +227,22 @@ int tx_load_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_error
     tx_job_init(j, comm, o);
     int rc = run_phases(j, &scan, run, err);
     rc = close_run(j, rc, err);
+    /* The order that keeps "no snapshot for a failed run": the snapshot was written under its
+     * temporary name, the run is marked succeeded, and only then is the file put in place
+     * (latest.h5) and published. A failed run's staged file is removed; one killed before
+     * this leaves only that hidden temporary file, which nothing reads. */
+    if (rc != TX_OK && j->rank == 0 && !j->o->no_snapshot)
+        tx_snapshot_discard(j->o->snapshot_dir ? j->o->snapshot_dir : "snapshots", j->run_id);
+    if (rc == TX_OK && j->snapshot[0]) {
+        tx_test_hook("load.succeeded", j->rank);
+        tx_load_snapshot_finish(j, 1, j->snapshot, j->warning, sizeof j->warning);
+        if (j->warning[0]) { /* the run stands: etl_runs keeps succeeded and says what failed */
+            tx_error ignore = {0};
+            char at[32];
+            tx_job_utc_now(j, at);
+            tx_apply_runs_row(j, "succeeded", at, j->warning, &ignore);
+        }
+    }
     tx_summary_end(&j->sum);
     tx_job_fill_run(j, run); /* the one source of both summaries */
     tx_summary_write_json(j, run, rc, err);
@@ -260,10 +288,13 @@ int tx_snapshot_run(MPI_Comm comm, const tx_load_opts *o, tx_run_info *run, tx_e
         rc = snapshot_resolve(j, err);
     if (rc == TX_OK)
         rc = boundary(j, "snapshot.reduce", rc, err);
+    char path[4096] = "";
     if (rc == TX_OK) {
         tx_job_fill_run(j, run);
-        rc = tx_load_reduce(j, 0, run, err);
+        rc = tx_load_reduce(j, 0, 0, run, path, sizeof path, err);
     }
+    if (rc == TX_OK) /* in place already: published, a failure only warned about */
+        tx_load_snapshot_finish(j, 0, path, j->warning, sizeof j->warning);
     tx_job_close(j);
     return rc;
 }

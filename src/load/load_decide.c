@@ -14,6 +14,7 @@
 
 #include "load_internal.h"
 #include "txetl/alloc.h"
+#include "txetl/cmp.h"
 #include "txetl/mpiutil.h"
 
 /* Phase 2 source: the sorted versions in blocks of whole transactions of one directory shard;
@@ -87,14 +88,8 @@ static int dir_enter(tx_job *j, decide_src *ds, int shard, uint64_t id, tx_store
         int rc = dir_flush(j, ds, err);
         if (rc != TX_OK)
             return rc;
-        size_t lo = 0, hi = ds->nfetched;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (ds->fetched[mid].block < blk)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        size_t lo = tx_lower_bound_u64(ds->fetched, ds->nfetched, sizeof *ds->fetched,
+                                       offsetof(tx_dir_block, block), blk);
         if (lo < ds->nfetched && ds->fetched[lo].block == blk) {
             ds->cur = ds->fetched[lo];
         } else {

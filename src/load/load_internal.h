@@ -134,6 +134,8 @@ typedef struct tx_job {
     tx_run_summary sum;
     uint64_t *shard_rows, *shard_removed; /* [nshards]: rows this rank applied / removed */
     tx_decided decided; /* phase 2's decisions per shard and examples (load_plan.c) */
+    char snapshot[4096]; /* the snapshot phase 5 wrote (staged: its temporary path), or "" */
+    char warning[1400];  /* what failed after the run succeeded (load_publish.c), or "" */
 } tx_job;
 
 /* Local, pure. The rank owning shard `shard`. */
@@ -415,8 +417,17 @@ int tx_recover_pending(tx_job *j);
 /* Collective (agrees). The reduce step over every owned shard's stored transactions, streamed
  * shard by shard with each shard's date range (j->bound when `bounds_known`, as in a load;
  * otherwise each shard's own shard_map, as in `txetl snapshot`), and the snapshot under
- * --snapshot-dir (txetl/reduce.h) with *run's attributes; rank 0 logs the path. */
-int tx_load_reduce(tx_job *j, int bounds_known, tx_run_info *run, tx_error *err);
+ * --snapshot-dir (txetl/reduce.h) with *run's attributes; rank 0 logs the path, which *path
+ * receives. With `staged` the file stays at its temporary name (path), not in place
+ * (tx_snapshot_write); tx_load_snapshot_finish puts it there. Publishes nothing. */
+int tx_load_reduce(tx_job *j, int bounds_known, int staged, tx_run_info *run, char *path,
+                   size_t path_len, tx_error *err);
+/* Collective (load_publish.c), once the snapshot at path is written and, for a load, its run
+ * marked succeeded: with `staged` rank 0 puts it in place (tx_snapshot_install), then unless
+ * --no-publish it is published (tx_publish_collective). A failure fails nothing: warn (cap
+ * bytes, the same on every rank, "" when all went well) says what stands and what to run, and
+ * rank 0 logs it as a warning. */
+void tx_load_snapshot_finish(tx_job *j, int staged, const char *path, char *warn, size_t cap);
 
 /* ---- the run summary (load_summary.c) ------------------------------------------------------ */
 

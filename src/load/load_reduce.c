@@ -8,7 +8,6 @@
 #include "txetl/alloc.h"
 #include "txetl/log.h"
 #include "txetl/mpiutil.h"
-#include "txetl/publish.h"
 #include "txetl/reduce.h"
 
 /* A source of the reduce step: one owned shard's transactions, month by month. */
@@ -17,7 +16,8 @@ static int read_stored(void *ctx, tx_reduce_row_fn row, void *sink, tx_error *er
     return tx_store_read_months(ctx, row, sink, err);
 }
 
-int tx_load_reduce(tx_job *j, int bounds_known, tx_run_info *run, tx_error *err)
+int tx_load_reduce(tx_job *j, int bounds_known, int staged, tx_run_info *run, char *path,
+                   size_t path_len, tx_error *err)
 {
     /* One source per owned shard, with its date range: this run's shard map, or (txetl
      * snapshot) the shard's own; a shard without one holds nothing (unbounded). */
@@ -40,15 +40,14 @@ int tx_load_reduce(tx_job *j, int bounds_known, tx_run_info *run, tx_error *err)
     free(b);
     rc = tx_agree(j->comm, rc, err);
     if (rc == TX_OK) {
-        char path[4096];
         double t = MPI_Wtime();
-        rc = tx_reduce_snapshot_stream(j->comm, src, nsrc, &j->o->analytics, run,
+        tx_analytics_opts opts = j->o->analytics;
+        opts.staged = staged; /* a load's snapshot is put in place once its run succeeded */
+        rc = tx_reduce_snapshot_stream(j->comm, src, nsrc, &opts, run,
                                        j->o->snapshot_dir ? j->o->snapshot_dir : "snapshots",
-                                       path, sizeof path, err);
+                                       path, path_len, err);
         if (rc == TX_OK && j->rank == 0 && !j->o->quiet)
             TX_LOG(TX_LOG_INFO, "snapshot written: %s (reduce %.2f s)", path, MPI_Wtime() - t);
-        if (rc == TX_OK && !j->o->no_publish) /* rank 0 publishes, every rank agrees */
-            rc = tx_publish_collective(j->comm, path, j->o->shards_path, j->o->quiet, err);
     }
     free(src);
     return rc;

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "load_internal.h"
+#include "txetl/fs.h"
 #include "txetl/mpiutil.h"
 
 static int write_csv_field(FILE *f, const char *s, size_t len)
@@ -29,14 +29,10 @@ static int write_csv_field(FILE *f, const char *s, size_t len)
  * not a regular file is refused: the join writes a temporary file beside it and renames it. */
 static int rejects_target(const char *path, int *discard, tx_error *err)
 {
-    struct stat st;
-    *discard = 0;
-    if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+    const int t = tx_fs_rename_target(path);
+    *discard = t == 1;
+    if (t >= 0)
         return TX_OK;
-    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
-        *discard = 1;
-        return TX_OK;
-    }
     return tx_error_set(err, TX_EUSAGE, "--rejects %s is not a regular file: give the path of "
                         "a file to write (or /dev/null to discard the rejects)", path);
 }

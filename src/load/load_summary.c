@@ -106,9 +106,11 @@ void tx_summary_write_json(tx_job *j, const tx_run_info *run, int rc, const tx_e
     fprintf(f, "{\n  \"run_id\": \"%s\",\n  \"status\": \"%s\",\n  \"dry_run\": %s,\n",
             run->run_id, rc == TX_OK ? "succeeded" : "failed", j->o->dry_run ? "true" : "false");
     fprintf(f, "  \"plan\": %s,\n", j->o->plan ? "true" : "false");
-    if (rc != TX_OK) {
-        fputs("  \"error\": \"", f);
-        for (const char *p = err->msg; *p; p++)
+    /* "error": why the run failed; "warning": what failed after it succeeded (publish) */
+    const char *text = rc != TX_OK ? err->msg : j->warning[0] ? j->warning : NULL;
+    if (text) {
+        fprintf(f, "  \"%s\": \"", rc != TX_OK ? "error" : "warning");
+        for (const char *p = text; *p; p++)
             fprintf(f, (*p == '"' || *p == '\\') ? "\\%c" : ((unsigned char)*p < 0x20 ? "?" : "%c"),
                     *p);
         fputs("\",\n", f);

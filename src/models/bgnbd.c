@@ -422,26 +422,11 @@ int tx_bgnbd_fit_run_opts(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum,
     double al0 = mx > 0.0 ? mT / mx : mT;
     al0 = fmin(fmax(al0, 0.05 * mT), 20.0 * mT);
     double th[4] = {0.0, log(al0), 0.0, 0.0};
-    clv_min_result res;
-    rc = clv_minimize(4, th, bg_objective, &d, BG_GTOL, BG_XTOL, max_iter, d.ntotal, &res);
-    if (rc != TX_OK) {
-        tx_error_set(err, rc, "BG/NBD fit: the cross-rank sum failed (status %d)", rc);
-        goto out;
-    }
-    out->r = exp(th[0]);
-    out->alpha = exp(th[1]);
-    out->a = exp(th[2]);
-    out->b = exp(th[3]);
-    out->loglik = -res.at.f * d.ntotal;
-    out->grad_norm = res.gnorm;
-    out->converged = res.stop == CLV_STOP_CONVERGED;
-    out->n = (unsigned long long)d.ntotal;
-    out->se_r = out->r * res.se[0];
-    out->se_alpha = out->alpha * res.se[1];
-    out->se_a = out->a * res.se[2];
-    out->se_b = out->b * res.se[3];
-    out->iterations = res.iters;
-    out->stop_reason = clv_stop_text(res.stop);
+    const clv_fit_out fit = {{&out->r, &out->alpha, &out->a, &out->b},
+                             {&out->se_r, &out->se_alpha, &out->se_a, &out->se_b},
+                             CLV_FIT_COMMON(out)};
+    rc = clv_fit("BG/NBD", 4, th, bg_objective, &d, BG_GTOL, BG_XTOL, max_iter, d.ntotal, &fit,
+                 err);
 out:
     bg_data_free(&d);
     return rc;

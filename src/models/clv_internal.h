@@ -115,4 +115,24 @@ typedef struct clv_min_result {
 int clv_minimize(int n, double *theta, clv_objective fn, void *ctx, double gtol, double xtol,
                  int max_iter, double ntotal, clv_min_result *res);
 
+/* Where a fit's results go: its npar parameters and their standard errors, then what every fit
+ * reports (tx_bgnbd_fit and tx_gg_fit name these members alike: CLV_FIT_COMMON). */
+typedef struct clv_fit_out {
+    double *par[CLV_NMAX], *se[CLV_NMAX];
+    double *loglik, *grad_norm;
+    int *converged, *iterations;
+    unsigned long long *n;
+    const char **stop_reason;
+} clv_fit_out;
+#define CLV_FIT_COMMON(o)                                                                          \
+    .loglik = &(o)->loglik, .grad_norm = &(o)->grad_norm, .converged = &(o)->converged,            \
+    .iterations = &(o)->iterations, .n = &(o)->n, .stop_reason = &(o)->stop_reason
+
+/* clv_minimize over the npar log-parameters theta, then the fit into *out: parameters
+ * exp(theta_i) with standard errors p_i se[i], the total log-likelihood, the gradient norm,
+ * converged, n = ntotal, the iterations and the stop reason. `model` names the fit in the
+ * error when the objective's cross-rank sum fails (its status is returned). */
+int clv_fit(const char *model, int npar, double *theta, clv_objective fn, void *ctx, double gtol,
+            double xtol, int max_iter, double ntotal, const clv_fit_out *out, tx_error *err);
+
 #endif

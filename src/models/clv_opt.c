@@ -387,3 +387,23 @@ int clv_minimize(int n, double *theta, clv_objective fn, void *ctx, double gtol,
         res->se[i] = pd && Hi[i][i] > 0.0 ? sqrt(Hi[i][i] / ntotal) : NAN;
     return TX_OK;
 }
+
+int clv_fit(const char *model, int npar, double *theta, clv_objective fn, void *ctx, double gtol,
+            double xtol, int max_iter, double ntotal, const clv_fit_out *out, tx_error *err)
+{
+    clv_min_result res;
+    int rc = clv_minimize(npar, theta, fn, ctx, gtol, xtol, max_iter, ntotal, &res);
+    if (rc != TX_OK)
+        return tx_error_set(err, rc, "%s fit: the cross-rank sum failed (status %d)", model, rc);
+    for (int i = 0; i < npar; i++) {
+        *out->par[i] = exp(theta[i]);
+        *out->se[i] = *out->par[i] * res.se[i];
+    }
+    *out->loglik = -res.at.f * ntotal;
+    *out->grad_norm = res.gnorm;
+    *out->converged = res.stop == CLV_STOP_CONVERGED;
+    *out->n = (unsigned long long)ntotal;
+    *out->iterations = res.iters;
+    *out->stop_reason = clv_stop_text(res.stop);
+    return TX_OK;
+}

@@ -181,24 +181,10 @@ int tx_gg_fit_run_opts(const tx_clv_customer *c, size_t n, tx_clv_sum_fn sum, vo
     d.ctx = ctx;
     /* Start: p = 1, q = 2, v = mean monetary (so the population mean v p/(q-1) matches). */
     double th[3] = {0.0, log(2.0), log(agree[2] / d.ntotal)};
-    clv_min_result res;
-    rc = clv_minimize(3, th, gg_objective, &d, GG_GTOL, GG_XTOL, max_iter, d.ntotal, &res);
-    if (rc != TX_OK) {
-        tx_error_set(err, rc, "Gamma-Gamma fit: the cross-rank sum failed (status %d)", rc);
-        goto out;
-    }
-    out->p = exp(th[0]);
-    out->q = exp(th[1]);
-    out->v = exp(th[2]);
-    out->loglik = -res.at.f * d.ntotal;
-    out->grad_norm = res.gnorm;
-    out->converged = res.stop == CLV_STOP_CONVERGED;
-    out->n = (unsigned long long)d.ntotal;
-    out->se_p = out->p * res.se[0];
-    out->se_q = out->q * res.se[1];
-    out->se_v = out->v * res.se[2];
-    out->iterations = res.iters;
-    out->stop_reason = clv_stop_text(res.stop);
+    const clv_fit_out fit = {{&out->p, &out->q, &out->v}, {&out->se_p, &out->se_q, &out->se_v},
+                             CLV_FIT_COMMON(out)};
+    rc = clv_fit("Gamma-Gamma", 3, th, gg_objective, &d, GG_GTOL, GG_XTOL, max_iter, d.ntotal,
+                 &fit, err);
 out:
     gg_data_free(&d);
     return rc;

@@ -21,6 +21,9 @@ static inline void csv_reset(struct csv_parser *p)
     csv_set_opts(p, (unsigned char)opts);
 }
 
+/* log2 of the slots of the stream's table of calendar dates (stream.c's s_ymd). */
+#define TX_YMD_BITS 12
+
 /* A stream field index's check: a tx_col, or S_SKIP (not a known column). */
 #define S_SKIP ((signed char)-1)
 
@@ -53,14 +56,15 @@ struct tx_record_parser {
     int s_plan_valid;
     size_t s_nplan;
     signed char s_kind[TX_HEADER_MAX_COLS];
+    int s_canon; /* s_kind[k] == k for every k < s_nplan (stream.c's s_check_canon) */
     /* The record in progress. */
     uint32_t s_flen[TX_HEADER_MAX_COLS]; /* the lengths of its fields [0, s_nplan) */
     size_t s_fi;         /* fields libcsv has handed over */
-    size_t s_content;    /* their bytes */
-    unsigned s_have;     /* bit (1 << tx_col): the column had a value */
     tx_reject s_rej;     /* the first bad value; also set to skip checks (s_mode != S_NORMAL) */
     tx_record *s_out;    /* its slot */
     int s_mode;          /* S_NORMAL, ... (stream.c) */
+    size_t s_content;    /* the bytes of its fields (apart from s_fi: GCC pairs adjacent
+                            counters into one vector add, slower than two adds) */
     uint64_t s_rs;       /* its first byte */
     uint64_t s_line;     /* its line */
     uint64_t s_limit;    /* records from here on are not the caller's */
@@ -69,6 +73,14 @@ struct tx_record_parser {
      * rather than a quote. */
     uint64_t s_nq;
     int s_nq_end;
+    /* s_ymd's calendar dates (stream.c): their first 8 bytes, 0x10000 | the last 2, the year
+     * and the day number; w2 == 0: an empty slot. */
+    struct tx_ymd_slot {
+        uint64_t w;
+        uint32_t w2;
+        int32_t days;
+        int32_t y;
+    } s_ymd[1u << TX_YMD_BITS];
     /* The feed in progress. */
     const char *s_buf;
     uint64_t s_off, s_to;

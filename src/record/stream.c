@@ -19,6 +19,10 @@
 #include "fields.h"
 #include "parser.h"
 
+/* For the per-field checks: GCC's size limits would otherwise keep s_check_canon's nine
+ * s_check calls out of line, each with the switch that knowing the column removes. */
+#define S_INLINE static inline __attribute__((always_inline))
+
 enum {
     S_NORMAL = 0, /* fields of the record at s_rs are checked as they come */
     S_SKIP_LF,    /* the record ended with "\r\n" and is taken: the '\n' row is next */
@@ -43,6 +47,9 @@ static void s_plan(tx_record_parser *t, const tx_header *h)
         if ((size_t)fi + 1 > t->s_nplan)
             t->s_nplan = (size_t)fi + 1;
     }
+    t->s_canon = 1;
+    for (size_t k = 0; k < t->s_nplan; k++)
+        t->s_canon &= t->s_kind[k] == (signed char)k;
     memcpy(t->s_plan_col_of, h->col_of, sizeof h->col_of);
     t->s_plan_col_of[TX_NCOLS] = h->nfields;
     t->s_plan_valid = 1;
@@ -59,7 +66,6 @@ static inline void s_start(tx_record_parser *t, uint64_t pos)
     t->s_rs = pos;
     t->s_fi = 0;
     t->s_content = 0;
-    t->s_have = 0;
     if (pos >= t->s_limit) {
         t->s_mode = S_DONE;
         t->s_rej = TX_REJ_FIELD_COUNT; /* anything but none: no more checks */
@@ -135,6 +141,30 @@ static inline int s_id(const char *s, size_t n, const char *lim, uint64_t *out)
     return parse_id(s, n, out);
 }
 
+/* parse_amount of the usual form, 1..5 digits '.' 2 digits (n <= 8), from the 8 bytes at s:
+ * the digits without the dot read as one number are the cents. Other forms: parse_amount. */
+static inline tx_reject s_amount(const char *s, size_t n, const char *lim, int64_t *out)
+{
+    if (n < 4 || n > 8 || lim - s < 8 || s[n - 3] != '.')
+        return parse_amount(s, n, out);
+    const uint64_t w = load8(s);
+    const unsigned dot = (unsigned)(n - 3) * 8;
+    const uint64_t lo = w & ((UINT64_C(1) << dot) - 1);  /* the integer digits */
+    const uint64_t fr = (w >> (dot + 8)) & 0xFFFF;          /* the two fraction digits */
+    uint64_t x = lo | fr << dot;                            /* n - 1 digit bytes */
+    const unsigned sh = (unsigned)(9 - n) * 8;              /* >= 8: '0's before them */
+    x = (x << sh) | (UINT64_C(0x3030303030303030) >> (64 - sh));
+    if ((x & UINT64_C(0xF0F0F0F0F0F0F0F0)) != UINT64_C(0x3030303030303030) ||
+        ((x + 6 * ONES) & UINT64_C(0xF0F0F0F0F0F0F0F0)) != UINT64_C(0x3030303030303030))
+        return parse_amount(s, n, out); /* a sign, or not digits: parse_amount says which */
+    x -= UINT64_C(0x3030303030303030);
+    x = (x * 10 + (x >> 8)) & UINT64_C(0x00FF00FF00FF00FF);
+    x = (x * 100 + (x >> 16)) & UINT64_C(0x0000FFFF0000FFFF);
+    x = (x * 10000 + (x >> 32)) & UINT64_C(0xFFFFFFFF);
+    *out = (int64_t)x;
+    return TX_REJ_NONE;
+}
+
 /* take_text, copying and checking 8 bytes at a time while they are ASCII without NUL. */
 static inline tx_reject s_text(const char *s, size_t n, const char *lim, char *dst, size_t cap,
                                uint8_t *dst_len, tx_reject too_long)
@@ -160,14 +190,101 @@ static inline tx_reject s_text(const char *s, size_t n, const char *lim, char *d
     return TX_REJ_NONE;
 }
 
-/* Checks field bytes s[0..n) of column col into the record in progress. */
-static inline tx_reject s_check(tx_record_parser *t, int col, const char *s, size_t n,
-                                 const char *lim)
+/* Whether every byte of w is 0..9 (a byte >= 0x80 is flagged by w itself; below, adding 0x76
+ * carries into no other byte). */
+static inline bool all_le9(uint64_t w)
+{
+    return ((w | (w + UINT64_C(0x7676767676767676))) & HIGHS) == 0;
+}
+
+/* parse_ymd and civil_days of the 10 bytes at s, remembered in a direct-mapped table by those
+ * bytes: an extract holds a few thousand distinct dates, and a record's last_updated nearly
+ * always starts with its transaction_date. Same results as parse_ymd (*y) and civil_days. */
+static inline bool s_ymd(tx_record_parser *t, const char *s, int *y, int32_t *days)
+{
+    const uint64_t w = load8(s);
+    uint16_t w2;
+    memcpy(&w2, s + 8, 2);
+    const uint32_t key2 = 0x10000u | w2; /* never 0: an empty slot matches no bytes */
+    struct tx_ymd_slot *e =
+        &t->s_ymd[((w ^ (uint64_t)w2 << 32) * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - TX_YMD_BITS)];
+    if (e->w == w && e->w2 == key2) {
+        *y = e->y;
+        *days = e->days;
+        return true;
+    }
+    int m, d;
+    if (!parse_ymd(s, y, &m, &d))
+        return false;
+    *days = civil_days(*y, m, d);
+    e->w = w;
+    e->w2 = key2;
+    e->y = *y;
+    e->days = *days;
+    return true;
+}
+
+/* parse_date with s_ymd. */
+static inline tx_reject s_date(tx_record_parser *t, const char *s, size_t n, int32_t *out)
+{
+    int y;
+    int32_t days;
+    if (n != 10 || !s_ymd(t, s, &y, &days))
+        return TX_REJ_BAD_DATE;
+    if (y < 1970 || y > 2099)
+        return TX_REJ_DATE_RANGE;
+    *out = days;
+    return TX_REJ_NONE;
+}
+
+/* parse_timestamp with s_ymd, "HH:MM:SS" checked as one word. */
+static inline bool s_timestamp(tx_record_parser *t, const char *s, size_t n, int64_t *out)
+{
+    int y;
+    int32_t days;
+    if (n < 19 || (s[10] != ' ' && s[10] != 'T') || !s_ymd(t, s, &y, &days) || y < 1970)
+        return false;
+    /* s[11..18] = H H : M M : S S; digits to 0..9 and the colons to 0 */
+    const uint64_t v = load8(s + 11) ^ UINT64_C(0x30303A30303A3030);
+    if (!all_le9(v) || (v & UINT64_C(0x0000FF0000FF0000)))
+        return false;
+    const unsigned hh = (unsigned)(v & 0xFF) * 10 + (unsigned)(v >> 8 & 0xFF);
+    const unsigned mi = (unsigned)(v >> 24 & 0xFF) * 10 + (unsigned)(v >> 32 & 0xFF);
+    const unsigned ss = (unsigned)(v >> 48 & 0xFF) * 10 + (unsigned)(v >> 56);
+    if (hh > 23 || mi > 59 || ss > 59)
+        return false;
+    size_t i = 19;
+    int64_t frac = 0;
+    if (i < n && s[i] == '.') {
+        i++;
+        const size_t fs = i;
+        unsigned dg;
+        while (i < n && i - fs < 6 && (dg = digit(s[i])) <= 9) {
+            frac = frac * 10 + dg;
+            i++;
+        }
+        if (i == fs)
+            return false;
+        for (size_t k = i - fs; k < 6; k++)
+            frac *= 10;
+    }
+    if (i < n && s[i] == 'Z')
+        i++;
+    if (i != n)
+        return false;
+    const int64_t secs = (int64_t)days * 86400 + hh * 3600 + mi * 60 + ss;
+    *out = secs * 1000000 + frac;
+    return true;
+}
+
+/* Checks field bytes s[0..n) of column col into the record in progress, out; sets bit
+ * 1 << col of *have when the column has a value. */
+S_INLINE tx_reject s_check(tx_record_parser *t, tx_record *out, unsigned *have, int col,
+                           const char *s, size_t n, const char *lim)
 {
     if (n == 0)
         return col_required[col] ? TX_REJ_MISSING_FIELD : TX_REJ_NONE; /* default, in s_emit */
-    tx_record *out = t->s_out;
-    t->s_have |= 1u << col;
+    *have |= 1u << col;
     switch (col) {
     case TX_COL_TRANSACTION_ID:
         return id_reject(col, s_id(s, n, lim, &out->transaction_id));
@@ -179,9 +296,49 @@ static inline tx_reject s_check(tx_record_parser *t, int col, const char *s, siz
     case TX_COL_PAYMENT_METHOD:
         return s_text(s, n, lim, out->payment, TX_PAYMENT_MAX, &out->payment_len,
                       TX_REJ_PAYMENT_TOO_LONG);
+    case TX_COL_TRANSACTION_DATE:
+        return s_date(t, s, n, &out->date);
+    case TX_COL_LAST_UPDATED:
+        return s_timestamp(t, s, n, &out->last_updated_us) ? TX_REJ_NONE
+                                                            : TX_REJ_BAD_LAST_UPDATED;
+    case TX_COL_TRANSACTION_AMOUNT:
+        return s_amount(s, n, lim, &out->amount_cents);
     default:
         return check_value(col, s, n, out);
     }
+}
+
+/* One step of s_check_canon: field col (= its column) checked at *p, then *p past it; false
+ * when the record has no such field or the field is bad (*rej). */
+S_INLINE bool s_canon_one(tx_record_parser *t, tx_record *out, unsigned *have, size_t np,
+                          int col, const char **p, const char *lim, tx_reject *rej)
+{
+    if ((size_t)col >= np)
+        return false;
+    const size_t n = t->s_flen[col];
+    if ((*rej = s_check(t, out, have, col, *p, n, lim)) != TX_REJ_NONE)
+        return false;
+    *p += n + 1;
+    return true;
+}
+
+/* s_emit's checks for a plan in column order (field k is column k, for every k < s_nplan: the
+ * usual header), each s_check with its column known, so without the switch. Same result as
+ * s_emit's loop. */
+static inline tx_reject s_check_canon(tx_record_parser *t, tx_record *out, unsigned *have,
+                                      size_t np, const char *p, const char *lim)
+{
+    tx_reject rej = TX_REJ_NONE;
+    (void)(s_canon_one(t, out, have, np, TX_COL_TRANSACTION_ID, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_CUSTOMER_ID, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_TRANSACTION_DATE, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_TRANSACTION_AMOUNT, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_TRANSACTION_CATEGORY, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_PAYMENT_METHOD, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_CURRENCY, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_LAST_UPDATED, &p, lim, &rej) &&
+           s_canon_one(t, out, have, np, TX_COL_OP, &p, lim, &rej));
+    return rej;
 }
 
 /* libcsv's field callback: counts the field and keeps its length. Nothing is checked yet:
@@ -203,8 +360,7 @@ static void s_field(void *s, size_t n, void *data)
  * non-text columns' trim of tx_record_parse has nothing to do here. */
 static inline void s_emit(tx_record_parser *t, size_t len)
 {
-    t->s_out = &t->s_recs[t->s_n];
-    t->s_have = 0;
+    tx_record *const out = t->s_out = &t->s_recs[t->s_n];
     tx_row *r = &t->s_rows[t->s_n++];
     r->offset = t->s_rs;
     r->line = t->s_line;
@@ -216,15 +372,20 @@ static inline void s_emit(tx_record_parser *t, size_t len)
     const char *p = t->s_buf + (t->s_rs - t->s_off), *const lim = t->s_buf + (t->s_to - t->s_off);
     const size_t np = t->s_nplan;
     tx_reject rej = TX_REJ_NONE;
-    for (size_t k = 0; k < np; k++) {
-        const size_t n = t->s_flen[k];
-        const int col = t->s_kind[k];
-        if (col >= 0 && (rej = s_check(t, col, p, n, lim)) != TX_REJ_NONE)
-            break;
-        p += n + 1;
+    unsigned have = 0;
+    if (t->s_canon) {
+        rej = s_check_canon(t, out, &have, np, p, lim);
+    } else {
+        for (size_t k = 0; k < np; k++) {
+            const size_t n = t->s_flen[k];
+            const int col = t->s_kind[k];
+            if (col >= 0 && (rej = s_check(t, out, &have, col, p, n, lim)) != TX_REJ_NONE)
+                break;
+            p += n + 1;
+        }
     }
     if (rej == TX_REJ_NONE)
-        set_defaults(t->s_out, t->s_have);
+        set_defaults(out, have);
     r->reject = rej;
 }
 

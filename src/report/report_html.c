@@ -7,13 +7,7 @@
 #include <string.h>
 
 #include "report_internal.h"
-
-#ifndef TXETL_VERSION
-#define TXETL_VERSION "dev"
-#endif
-#ifndef TXETL_GIT_SHA
-#define TXETL_GIT_SHA "unknown"
-#endif
+#include "txetl/version.h"
 
 enum { TOP_N = 20 };
 
@@ -588,37 +582,54 @@ static void stop_row(FILE *o, const char *id, int converged, const char *why)
     fputs("</td></tr>\n", o);
 }
 
+/* One fitted model's card: its parameters with their standard errors and the fit's
+ * diagnostics; `id` names the card (model-<id>) and its rows (<id>-converged, ...). */
+typedef struct fit_card {
+    const char *id, *title;
+    int npar;
+    const char *name[4];
+    double val[4], se[4];
+    double loglik, grad_norm;
+    int converged;
+    const char *stop;
+    uint64_t n;
+} fit_card;
+
+/* Writes the card up to its last common row; the caller adds its own rows and closes it. */
+static void write_fit(FILE *o, const fit_card *c)
+{
+    char v[64], id[64];
+    fprintf(o, "<div class=\"card\" id=\"model-%s\"><h3>%s "
+               "<span class=\"badge %s\">%s</span></h3><table><tbody>\n",
+            c->id, c->title, c->converged ? "ok" : "bad",
+            c->converged ? "converged" : "NOT converged");
+    for (int i = 0; i < c->npar; i++)
+        param_se(o, c->name[i], c->val[i], c->se[i]);
+    param_row(o, "log-likelihood", rpt_fmt_num(v, sizeof v, c->loglik, 3));
+    param_num(o, "gradient norm", c->grad_norm, "%.3g");
+    snprintf(id, sizeof id, "%s-converged", c->id);
+    status_row(o, id, c->converged);
+    snprintf(id, sizeof id, "%s-stop-reason", c->id);
+    stop_row(o, id, c->converged, c->stop);
+    param_row(o, "customers (n)", rpt_fmt_u64(v, sizeof v, c->n));
+}
+
 static void write_model(FILE *o, const rpt_model *m)
 {
     char v[64];
+    const fit_card bg = {"bgnbd", "BG/NBD (purchase frequency)", 4, {"r", "alpha", "a", "b"},
+                         {m->r, m->alpha, m->a, m->b}, {m->se_r, m->se_alpha, m->se_a, m->se_b},
+                         m->bg_loglik, m->bg_grad_norm, m->bg_converged, m->bg_stop, m->bg_n};
+    const fit_card gg = {"gamma-gamma", "Gamma-Gamma (order value)", 3, {"p", "q", "v"},
+                         {m->p, m->q, m->v}, {m->se_p, m->se_q, m->se_v}, m->gg_loglik,
+                         m->gg_grad_norm, m->gg_converged, m->gg_stop, m->gg_n};
     fputs("<section id=\"model\"><h2>Model parameters</h2><p class=\"note\">Maximum-likelihood "
           "fits behind P(alive), expected purchases and CLV; s.e. = standard error from the "
           "inverse Hessian of the log-likelihood.</p><div class=\"three\">\n", o);
-    fprintf(o, "<div class=\"card\" id=\"model-bgnbd\"><h3>BG/NBD (purchase frequency) "
-               "<span class=\"badge %s\">%s</span></h3><table><tbody>\n",
-            m->bg_converged ? "ok" : "bad", m->bg_converged ? "converged" : "NOT converged");
-    param_se(o, "r", m->r, m->se_r);
-    param_se(o, "alpha", m->alpha, m->se_alpha);
-    param_se(o, "a", m->a, m->se_a);
-    param_se(o, "b", m->b, m->se_b);
-    param_row(o, "log-likelihood", rpt_fmt_num(v, sizeof v, m->bg_loglik, 3));
-    param_num(o, "gradient norm", m->bg_grad_norm, "%.3g");
-    status_row(o, "bgnbd-converged", m->bg_converged);
-    stop_row(o, "bgnbd-stop-reason", m->bg_converged, m->bg_stop);
-    param_row(o, "customers (n)", rpt_fmt_u64(v, sizeof v, m->bg_n));
+    write_fit(o, &bg);
     param_row(o, "time unit", m->unit);
     fputs("</tbody></table></div>\n", o);
-    fprintf(o, "<div class=\"card\" id=\"model-gamma-gamma\"><h3>Gamma-Gamma (order value) "
-               "<span class=\"badge %s\">%s</span></h3><table><tbody>\n",
-            m->gg_converged ? "ok" : "bad", m->gg_converged ? "converged" : "NOT converged");
-    param_se(o, "p", m->p, m->se_p);
-    param_se(o, "q", m->q, m->se_q);
-    param_se(o, "v", m->v, m->se_v);
-    param_row(o, "log-likelihood", rpt_fmt_num(v, sizeof v, m->gg_loglik, 3));
-    param_num(o, "gradient norm", m->gg_grad_norm, "%.3g");
-    status_row(o, "gamma-gamma-converged", m->gg_converged);
-    stop_row(o, "gamma-gamma-stop-reason", m->gg_converged, m->gg_stop);
-    param_row(o, "customers (n)", rpt_fmt_u64(v, sizeof v, m->gg_n));
+    write_fit(o, &gg);
     if (m->q > 1)
         param_row(o, "population mean order value",
                   rpt_fmt_money(v, sizeof v, m->v * m->p / (m->q - 1)));

@@ -330,12 +330,9 @@ static void quiet_wait(tx_rs *r)
         nanosleep(&nap, NULL);
 }
 
-/* tx_agree after a phase of moves (failed on a rank that got SIGINT/SIGTERM), waiting for the
- * slower ranks quietly. Collective. */
+/* tx_agree after a phase of moves, waiting for the slower ranks quietly. Collective. */
 static int agree_moved(tx_rs *r, int status, tx_error *err)
 {
-    if (status == TX_OK)
-        status = tx_rs_check_interrupt(err);
     quiet_wait(r);
     return tx_agree(r->comm, status, err);
 }
@@ -562,6 +559,8 @@ static int run(tx_rs *r, tx_reshard_result *res, tx_error *err)
         if (rc == TX_OK)
             rc = each_owned(r, 0, m, NULL, step_moved, rc, err);
     }
+    if (rc == TX_OK)
+        rc = tx_agree(r->comm, tx_rs_check_stop(r, err), err);
     if (rc == TX_OK)
         rc = each_owned(r, 0, m, "reshard.switch", step_switch, rc, err);
     if (rc == TX_OK && r->rank == 0 && !r->o->quiet)

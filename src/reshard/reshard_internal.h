@@ -42,12 +42,11 @@ int tx_rs_shard_of(const tx_rs *r, int32_t date);
  * owns; etl_runs rows into the new shards it owns. Each returns this rank's status (callers
  * agree). */
 int tx_rs_move_rows(tx_rs *r, tx_error *err);
-/* Local. TX_ERR naming the signal once SIGINT/SIGTERM came (txetl/interrupt.h), else TX_OK:
- * checked before every chunk of rows and at the end of every phase of moves, so that an
- * interrupted reshard stops there, its journal kept for the rerun. */
-int tx_rs_check_interrupt(tx_error *err);
 int tx_rs_move_revenue(tx_rs *r, tx_error *err);
 int tx_rs_move_directory(tx_rs *r, tx_error *err);
 int tx_rs_copy_runs(tx_rs *r, tx_error *err);
+/* Local. TX_ERR, saying how to go on, once SIGINT/SIGTERM arrived (txetl/interrupt.h); checked
+ * between chunks and before the switch, so every rank stops at its next step boundary. */
+int tx_rs_check_stop(const tx_rs *r, tx_error *err);
 
 #endif

@@ -36,7 +36,7 @@ static int move_part(tx_rs *r, tx_store *src, int t, const tx_store_part *p,
     int32_t adate = 0;
     const int whole = p && p->whole;
     for (;;) {
-        if ((rc = tx_rs_check_interrupt(err)) != TX_OK)
+        if ((rc = tx_rs_check_stop(r, err)) != TX_OK)
             break;
         rc = tx_store_reshard_rows_read(src, p, lo, hi, after, aid, adate, TX_RESHARD_ROW_CHUNK,
                                         ch, err);
@@ -63,16 +63,6 @@ static int move_part(tx_rs *r, tx_store *src, int t, const tx_store_part *p,
         rc = tx_store_reshard_rows_truncate(src, p, err);
     *moved += n;
     return rc;
-}
-
-int tx_rs_check_interrupt(tx_error *err)
-{
-    int sig = tx_interrupted();
-    if (!sig)
-        return TX_OK;
-    return tx_error_set(err, TX_ERR, "interrupted by %s: the reshard is unfinished (its journal "
-                        "is kept); rerun the same txetl reshard command to finish it",
-                        tx_interrupt_name(sig));
 }
 
 int tx_rs_move_rows(tx_rs *r, tx_error *err)
@@ -136,6 +126,8 @@ int tx_rs_move_revenue(tx_rs *r, tx_error *err)
                 continue;
             uint64_t n = 0;
             text.len = 0;
+            if ((rc = tx_rs_check_stop(r, err)) != TX_OK)
+                break;
             rc = tx_store_reshard_revenue_read(r->own[s], r->bound[t], r->bound[t + 1], &text,
                                                &n, err);
             if (rc != TX_OK || n == 0)
@@ -203,6 +195,8 @@ int tx_rs_move_directory(tx_rs *r, tx_error *err)
         for (;;) {
             size_t got = 0;
             dc.ngone = 0;
+            if ((rc = tx_rs_check_stop(r, err)) != TX_OK)
+                break;
             for (int t = 0; t < r->m; t++) {
                 dc.text[t].len = 0;
                 dc.lines[t] = 0;
@@ -249,4 +243,16 @@ int tx_rs_copy_runs(tx_rs *r, tx_error *err)
             rc = tx_store_reshard_runs_copy(src, r->own[t], err);
     }
     return rc;
+}
+
+int tx_rs_check_stop(const tx_rs *r, tx_error *err)
+{
+    (void)r;
+    const int sig = tx_interrupted();
+    if (!sig)
+        return TX_OK;
+    return tx_error_set(err, TX_ERR, "interrupted by %s: the reshard stopped between two steps; "
+                        "its journal stays, loads and snapshots are refused until "
+                        "`txetl reshard --shards NEW_FILE` is run again and finishes it",
+                        tx_interrupt_name(sig));
 }

@@ -18,15 +18,17 @@
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The export: the customers, then every revenue table snapshot.h describes: in the reporting
- * currency, then per original currency (docs/snapshot.md /revenue/by_currency/...). A file's name
- * follows from its group. Column kinds (days, months, cents, the segment) come from
- * snapread.h. */
-static const tx_snapshot_table *const tables[] = {
-    &tx_snapshot_customers_table,
-    &tx_snapshot_daily_table,
-    &tx_snapshot_monthly_table,
-    &tx_snapshot_cur_daily_table,
-    &tx_snapshot_cur_monthly_table,
+ * currency, then per original currency (docs/snapshot.md /revenue/by_currency/...), then the
+ * cohort table. A file's name follows from its group. Column kinds (days, months, cents, the
+ * segment) come from snapread.h. An optional table is one a snapshot of an older txetl may
+ * lack (/cohorts came after format_version 2): its file is then not written. */
+static const struct {
+    const tx_snapshot_table *t;
+    int optional;
+} tables[] = {
+    {&tx_snapshot_customers_table, 0},   {&tx_snapshot_daily_table, 0},
+    {&tx_snapshot_monthly_table, 0},     {&tx_snapshot_cur_daily_table, 0},
+    {&tx_snapshot_cur_monthly_table, 0}, {&tx_snapshot_cohorts_table, 1},
 };
 _Static_assert(NELEMS(tables) <= TX_EXPORT_MAX_FILES, "tx_export_result too small");
 
@@ -152,15 +154,28 @@ int tx_export_write(const char *snapshot_path, const char *out_dir, tx_export_re
     if (rc == TX_OK && tx_mkdir_p(out_dir) != 0)
         rc = tx_error_set(err, TX_ERR, "%s: cannot create output directory: %s", out_dir,
                           strerror(errno));
+    char stale[NT][4096]; /* files of skipped tables: an older export's copy is removed */
+    size_t nstale = 0;
     for (size_t k = 0; k < NT && rc == TX_OK; k++) {
-        tx_export_file *ef = &out->files[k];
-        if (file_name(out_dir, tables[k]->group, ef->path, sizeof ef->path) != 0) {
+        tx_export_file *ef = &out->files[ntmp];
+        const tx_snapshot_table *t = tables[k].t;
+        if (file_name(out_dir, t->group, ef->path, sizeof ef->path) != 0) {
             rc = tx_error_set(err, TX_EUSAGE, "%s: output directory name too long", out_dir);
             break;
         }
-        snprintf(tmp[k], sizeof tmp[k], "%s.tmp.%ld", ef->path, (long)getpid());
-        ntmp = k + 1;
-        rc = export_table_tmp(rd, tables[k], tmp[k], &ef->rows, err);
+        if (tables[k].optional && !tx_snapread_has_table(rd, t)) {
+            snprintf(stale[nstale++], sizeof stale[0], "%s", ef->path);
+            size_t used = strlen(out->note);
+            snprintf(out->note + used, sizeof out->note - used,
+                     "%s%s has no %s (written by a txetl before that table existed): %s not "
+                     "written", used ? "; " : "", snapshot_path, t->group,
+                     strrchr(ef->path, '/') + 1);
+            ef->path[0] = '\0';
+            continue;
+        }
+        snprintf(tmp[ntmp], sizeof tmp[ntmp], "%s.tmp.%ld", ef->path, (long)getpid());
+        ntmp++;
+        rc = export_table_tmp(rd, t, tmp[ntmp - 1], &ef->rows, err);
     }
     /* Every file complete: rename them all into place. */
     size_t renamed = 0;
@@ -173,6 +188,16 @@ int tx_export_write(const char *snapshot_path, const char *out_dir, tx_export_re
     }
     for (size_t k = renamed; k < ntmp; k++)
         unlink(tmp[k]);
+    /* DIR holds one snapshot's files: a skipped table's file from an older export goes */
+    for (size_t k = 0; k < nstale && rc == TX_OK; k++)
+        if (unlink(stale[k]) == 0) {
+            size_t used = strlen(out->note);
+            snprintf(out->note + used, sizeof out->note - used, " (the older %s removed)",
+                     stale[k]);
+        } else if (errno != ENOENT) {
+            rc = tx_error_set(err, TX_ERR, "%s: cannot remove the file of an older export: %s",
+                              stale[k], strerror(errno));
+        }
     int crc = tx_snapread_close(&rd, err);
     if (rc == TX_OK)
         rc = crc;

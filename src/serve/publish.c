@@ -22,13 +22,14 @@
 #define ANALYTICS_DB "CustomerAnalytics"
 
 /* The tables in the order they are created and swapped. */
-enum { T_CUSTOMERS, T_DAILY, T_MONTHLY, T_PARAMS, T_SNAPSHOTS, NT };
+enum { T_CUSTOMERS, T_DAILY, T_MONTHLY, T_COHORTS, T_PARAMS, T_SNAPSHOTS, NT };
 
 /* A snapshot table published as one SQL table: optional key columns before it. */
 static const tx_snapshot_table *const source[NT] = {
     [T_CUSTOMERS] = &tx_snapshot_customers_table,
     [T_DAILY] = &tx_snapshot_daily_table,
     [T_MONTHLY] = &tx_snapshot_monthly_table,
+    [T_COHORTS] = &tx_snapshot_cohorts_table,
 };
 
 static double now_s(void)
@@ -90,7 +91,7 @@ static void add_snapshot_cols(tx_store_table *t, const tx_snapshot_table *st, in
     }
 }
 
-/* The five tables' definitions (identical on every call). */
+/* The six tables' definitions (identical on every call). */
 static void define_tables(tx_store_table *t)
 {
     memset(t, 0, NT * sizeof *t);
@@ -118,6 +119,17 @@ static void define_tables(tx_store_table *t)
         add_col(r, "run_id", TX_SQL_NAME, 0);
         r->primary_key = k == T_DAILY ? "basis, currency, date" : "basis, currency, month";
     }
+
+    tx_store_table *co = &t[T_COHORTS];
+    co->name = "cohorts";
+    co->comment = "txetl: customers by month of first purchase, N = 0..12 months later "
+                  "(/cohorts, reporting currency)";
+    add_snapshot_cols(co, source[T_COHORTS], 0); /* cohort_month: the month's first day */
+    for (size_t i = 0; i < co->ncols; i++) /* OFFSET is reserved in SQL: a name BI tools and */
+        if (strcmp(co->cols[i].name, "offset") == 0) /* users need not quote */
+            co->cols[i].name = "month_offset";
+    add_col(co, "run_id", TX_SQL_NAME, 0);
+    co->primary_key = "cohort_month, month_offset";
 
     tx_store_table *m = &t[T_PARAMS];
     m->name = "model_params";
@@ -290,32 +302,38 @@ static int load_table(pub *p, size_t table, const tx_snapshot_table *st, const c
     return rc;
 }
 
+/* A DOUBLE field: %.17g (exact), NULL when not finite. */
+static int put_f64(tx_buf *b, double x)
+{
+    char v[32];
+    return isfinite(x) ? put_field(b, v, (size_t)snprintf(v, sizeof v, "%.17g", x), 0)
+                       : put_null(b, 0);
+}
+
+/* An integer field, NULL when !has. */
+static int put_i64(tx_buf *b, int64_t x, int has)
+{
+    char v[32];
+    return has ? put_field(b, v, (size_t)snprintf(v, sizeof v, "%lld", (long long)x), 0)
+               : put_null(b, 0);
+}
+
 /* One model_params line. NAN value / se: NULL. */
 static int param_line(pub *p, tx_buf *b, const char *model, const char *param, double value,
                       double se, int64_t converged, int has_conv, double loglik, double gnorm,
                       int64_t n, int has_n, const char *unit)
 {
-    char v[64];
     int rc = put_field(b, model, strlen(model), 1);
     if (rc == TX_OK)
         rc = put_field(b, param, strlen(param), 0);
-    const double d[2] = {value, se};
-    for (int i = 0; i < 2 && rc == TX_OK; i++)
-        rc = d[i] == d[i] && d[i] - d[i] == 0 ? put_field(b, v, (size_t)snprintf(v, sizeof v,
-                                                                                  "%.17g", d[i]), 0)
-                                              : put_null(b, 0);
-    if (rc == TX_OK)
-        rc = has_conv ? put_field(b, v, (size_t)snprintf(v, sizeof v, "%lld", (long long)converged),
-                                  0)
-                      : put_null(b, 0);
-    const double e[2] = {loglik, gnorm};
-    for (int i = 0; i < 2 && rc == TX_OK; i++)
-        rc = e[i] == e[i] && e[i] - e[i] == 0 ? put_field(b, v, (size_t)snprintf(v, sizeof v,
-                                                                                  "%.17g", e[i]), 0)
-                                              : put_null(b, 0);
-    if (rc == TX_OK)
-        rc = has_n ? put_field(b, v, (size_t)snprintf(v, sizeof v, "%lld", (long long)n), 0)
-                   : put_null(b, 0);
+    const struct {
+        int is_int, has; /* an integer (NULL unless has), else a double */
+        double d;
+        int64_t i;
+    } f[] = {{0, 1, value, 0},  {0, 1, se, 0},    {1, has_conv, 0, converged},
+             {0, 1, loglik, 0}, {0, 1, gnorm, 0}, {1, has_n, 0, n}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0] && rc == TX_OK; i++)
+        rc = f[i].is_int ? put_i64(b, f[i].i, f[i].has) : put_f64(b, f[i].d);
     if (rc == TX_OK)
         rc = unit ? put_field(b, unit, strlen(unit), 0) : put_null(b, 0);
     if (rc == TX_OK)
@@ -495,6 +513,15 @@ int tx_publish(const char *snapshot_path, const char *shards_path, tx_publish_re
                         source[T_MONTHLY], &om);
     res->original_daily = od;
     res->original_monthly = om;
+    /* /cohorts: a snapshot of a txetl before it has none; the table is then swapped in empty
+     * (never the previous snapshot's cohorts beside this one's other tables) */
+    res->has_cohorts = rc == TX_OK && tx_snapread_has_table(p.snap, source[T_COHORTS]);
+    if (rc == TX_OK && res->has_cohorts)
+        rc = load_table(&p, T_COHORTS, source[T_COHORTS], NULL, NULL, &res->cohorts);
+    else if (rc == TX_OK)
+        snprintf(res->note, sizeof res->note, "%s has no /cohorts (written by a txetl before "
+                 "that table existed): the cohorts table is left empty for run %s",
+                 snapshot_path, p.run_id);
     if (rc == TX_OK)
         rc = load_params(&p);
     if (rc == TX_OK)
@@ -523,9 +550,11 @@ int tx_publish_collective(MPI_Comm comm, const char *snapshot_path, const char *
         rc = tx_publish(snapshot_path, shards_path, &r, err);
         if (rc == TX_OK && !quiet)
             TX_LOG(TX_LOG_INFO, "published %s to %s ([%s]): %llu customers, %llu daily, %llu "
-                   "monthly rows in %.2f s", r.run_id, r.database, r.group,
+                   "monthly, %llu cohort rows in %.2f s", r.run_id, r.database, r.group,
                    (unsigned long long)r.customers, (unsigned long long)r.daily,
-                   (unsigned long long)r.monthly, r.total_s);
+                   (unsigned long long)r.monthly, (unsigned long long)r.cohorts, r.total_s);
+        if (rc == TX_OK && !r.has_cohorts)
+            TX_LOG(TX_LOG_INFO, "note: %s", r.note);
     }
     return tx_agree(comm, rc, err);
 }

@@ -424,16 +424,51 @@ int tx_snapshot_write(MPI_Comm comm, const char *dir, const tx_snapshot *s, char
         H5Pclose(fapl);
     H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
 
+    const int staged = s->opts && s->opts->staged;
     if (w.rank == 0) {
-        if (st == TX_OK)
+        if (st == TX_OK && !staged)
             st = publish(dir, tmp, final, base, id, err);
         if (st != TX_OK)
             unlink(tmp);
     }
     st = tx_agree(comm, st, err);
     if (st == TX_OK && path_out && path_len) {
-        if (snprintf(path_out, path_len, "%s", final) >= (int)path_len)
+        if (snprintf(path_out, path_len, "%s", staged ? tmp : final) >= (int)path_len)
             path_out[0] = '\0';
     }
     return st;
+}
+
+/* The temporary and final paths of run_id's snapshot in dir, and the final's base name. */
+static int staged_paths(const char *dir, const char *run_id, char tmp[PATH_MAX],
+                        char final[PATH_MAX], char base[128], tx_error *err)
+{
+    if (!run_id[0] || strchr(run_id, '/') || strlen(run_id) > 100)
+        return tx_error_set(err, TX_EUSAGE, "snapshot: run id '%s' cannot be a file name",
+                            run_id);
+    if (snprintf(tmp, PATH_MAX, "%s/.snapshot-%s.h5.tmp", dir, run_id) >= PATH_MAX ||
+        snprintf(final, PATH_MAX, "%s/snapshot-%s.h5", dir, run_id) >= PATH_MAX)
+        return tx_error_set(err, TX_EUSAGE, "snapshot dir %s: path too long", dir);
+    snprintf(base, 128, "snapshot-%s.h5", run_id);
+    return TX_OK;
+}
+
+int tx_snapshot_install(const char *dir, const char *run_id, char *path_out, size_t path_len,
+                        tx_error *err)
+{
+    char tmp[PATH_MAX], final[PATH_MAX], base[128];
+    int st = staged_paths(dir, run_id, tmp, final, base, err);
+    if (st == TX_OK)
+        st = publish(dir, tmp, final, base, run_id, err);
+    if (st == TX_OK && path_out && path_len &&
+        snprintf(path_out, path_len, "%s", final) >= (int)path_len)
+        path_out[0] = '\0';
+    return st;
+}
+
+void tx_snapshot_discard(const char *dir, const char *run_id)
+{
+    char tmp[PATH_MAX], final[PATH_MAX], base[128];
+    if (staged_paths(dir, run_id, tmp, final, base, NULL) == TX_OK)
+        unlink(tmp);
 }

@@ -106,22 +106,44 @@ static int read_group(const char *gb, size_t gl, const char *mine, int own_only)
     return 0;
 }
 
-/* Reads `database` of the groups of `mine` from one option file (and the files it names with
- * !include, as the client library does) into out. 0, or -1 when path cannot be read. */
-static int scan_database(const char *path, const char *mine, int depth, char *out, size_t size,
-                         int own_only, int *found)
+/* One option file being read: its path, the current line's number, and the state its group
+ * header gave (each file starts outside any group, as the client library reads it). */
+typedef struct opt_file {
+    const char *path;
+    long lineno;
+    int state;
+    char group[64];
+} opt_file;
+
+/* What a walk does with the lines of an option file. */
+typedef struct opt_reader {
+    /* A group header [b, e) (b[0] is '['; close its ']' or NULL): returns the file's new state,
+     * 0 for a group whose options are of no interest. */
+    int (*group)(void *ctx, opt_file *f, const char *b, const char *close, const char *e);
+    /* An option of a group of interest: its key [kb, ke) trimmed, eq its '=' (NULL without
+     * one), e the line's end. 0 goes on, 1 stops the walk. */
+    int (*option)(void *ctx, opt_file *f, const char *kb, const char *ke, const char *eq,
+                  const char *e);
+} opt_reader;
+
+/* Hands rd the lines of the option file at path and of the files it names with !include (as
+ * the client library does, up to 8 deep; a file named there that cannot be read is skipped).
+ * Lines longer than the buffer are cut: their continuation is not a line. 0, 1 when the walk
+ * was stopped, -1 when path cannot be read. */
+static int walk_option_file(const char *path, int depth, const opt_reader *rd, void *ctx)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
+    FILE *fp = fopen(path, "r");
+    if (!fp)
         return -1;
-    int in_group = 0;
+    opt_file f = {.path = path};
+    int rc = 0, at_line_start = 1;
     char line[4096];
-    int at_line_start = 1;
-    while (fgets(line, sizeof line, f)) {
+    while (rc == 0 && fgets(line, sizeof line, fp)) {
         const int starts = at_line_start;
         at_line_start = strchr(line, '\n') != NULL;
         if (!starts)
             continue;
+        f.lineno++;
         const char *b = line, *e = line + strlen(line);
         trim(&b, &e);
         if (b == e || *b == '#' || *b == ';')
@@ -131,38 +153,74 @@ static int scan_database(const char *path, const char *mine, int depth, char *ou
             trim(&ib, &ie);
             char inc[4096];
             snprintf(inc, sizeof inc, "%.*s", (int)(ie - ib), ib);
-            if (depth < 8)
-                scan_database(inc, mine, depth + 1, out, size, own_only, found);
+            if (depth < 8 && walk_option_file(inc, depth + 1, rd, ctx) == 1)
+                rc = 1;
             continue;
         }
         if (*b == '[') {
-            const char *close = memchr(b, ']', (size_t)(e - b));
-            if (!close)
-                continue;
-            const char *gb = b + 1, *ge = close;
-            trim(&gb, &ge);
-            in_group = read_group(gb, (size_t)(ge - gb), mine, own_only);
-            if (in_group == 2 && found)
-                *found = 1;
+            f.state = rd->group(ctx, &f, b, memchr(b, ']', (size_t)(e - b)), e);
             continue;
         }
-        if (!in_group)
+        if (!f.state)
             continue;
         const char *eq = memchr(b, '=', (size_t)(e - b));
         const char *kb = b, *ke = eq ? eq : e;
         trim(&kb, &ke);
-        if ((size_t)(ke - kb) != 8 || strncmp(kb, "database", 8) != 0 || !eq)
-            continue;
-        const char *vb = eq + 1, *ve = e;
-        trim(&vb, &ve);
-        if (ve - vb >= 2 && (*vb == '"' || *vb == '\'') && ve[-1] == *vb) {
-            vb++;
-            ve--;
-        }
-        snprintf(out, size, "%.*s", (int)(ve - vb), vb);
+        rc = rd->option(ctx, &f, kb, ke, eq, e);
     }
-    fclose(f);
+    fclose(fp);
+    return rc;
+}
+
+/* Reading `database` of the groups of `mine` into out. */
+typedef struct db_scan {
+    const char *mine;
+    int own_only;
+    char *out;
+    size_t size;
+    int *found;
+} db_scan;
+
+static int database_group(void *ctx, opt_file *f, const char *b, const char *close,
+                          const char *e)
+{
+    (void)e;
+    db_scan *sc = ctx;
+    if (!close)
+        return f->state; /* not a header: the group goes on */
+    const char *gb = b + 1, *ge = close;
+    trim(&gb, &ge);
+    int st = read_group(gb, (size_t)(ge - gb), sc->mine, sc->own_only);
+    if (st == 2 && sc->found)
+        *sc->found = 1;
+    return st;
+}
+
+static int database_option(void *ctx, opt_file *f, const char *kb, const char *ke,
+                           const char *eq, const char *e)
+{
+    (void)f;
+    db_scan *sc = ctx;
+    if ((size_t)(ke - kb) != 8 || strncmp(kb, "database", 8) != 0 || !eq)
+        return 0;
+    const char *vb = eq + 1, *ve = e;
+    trim(&vb, &ve);
+    if (ve - vb >= 2 && (*vb == '"' || *vb == '\'') && ve[-1] == *vb) {
+        vb++;
+        ve--;
+    }
+    snprintf(sc->out, sc->size, "%.*s", (int)(ve - vb), vb);
     return 0;
+}
+
+/* Reads `database` of the groups of `mine` from one option file (and the files it names with
+ * !include) into out. 0, or -1 when path cannot be read. */
+static int scan_database(const char *path, const char *mine, char *out, size_t size,
+                         int own_only, int *found)
+{
+    static const opt_reader rd = {database_group, database_option};
+    db_scan sc = {mine, own_only, out, size, found};
+    return walk_option_file(path, 0, &rd, &sc);
 }
 
 int tx_shardfile_database(const char *path, int index, char *out, size_t size, tx_error *err)
@@ -170,7 +228,7 @@ int tx_shardfile_database(const char *path, int index, char *out, size_t size, t
     out[0] = '\0';
     char mine[32];
     snprintf(mine, sizeof mine, "shard%d", index);
-    if (scan_database(path, mine, 0, out, size, 0, NULL) != 0)
+    if (scan_database(path, mine, out, size, 0, NULL) != 0)
         return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
     return TX_OK;
 }
@@ -180,7 +238,7 @@ int tx_shardfile_group(const char *path, const char *group, int *has, char *data
 {
     database[0] = '\0';
     *has = 0;
-    if (scan_database(path, group, 0, database, size, 1, has) != 0)
+    if (scan_database(path, group, database, size, 1, has) != 0)
         return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
     return TX_OK;
 }
@@ -225,85 +283,56 @@ static int distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-/* Checks the options of the [shard<N>] groups of one file (and the files it names with
- * !include). 0 = all known, 1 = err set, -1 = path cannot be read. */
-static int scan_options(const char *path, int depth, tx_error *err)
+/* [shard<N>] groups are checked. */
+static int option_group(void *ctx, opt_file *f, const char *b, const char *close, const char *e)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    int in_shard = 0, rc = 0;
-    char group[64] = "";
-    char line[4096];
-    long lineno = 0;
-    int at_line_start = 1;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
-        const int starts = at_line_start;
-        at_line_start = strchr(line, '\n') != NULL;
-        if (!starts)
-            continue;
-        lineno++;
-        const char *b = line, *e = line + strlen(line);
-        trim(&b, &e);
-        if (b == e || *b == '#' || *b == ';')
-            continue;
-        if (e - b > 9 && !strncmp(b, "!include", 8) && isspace((unsigned char)b[8])) {
-            const char *ib = b + 9, *ie = e;
-            trim(&ib, &ie);
-            char inc[4096];
-            snprintf(inc, sizeof inc, "%.*s", (int)(ie - ib), ib);
-            if (depth < 8 && scan_options(inc, depth + 1, err) == 1)
-                rc = 1;
-            continue;
+    (void)ctx;
+    const char *gb = b + 1, *ge = close ? close : e;
+    trim(&gb, &ge);
+    snprintf(f->group, sizeof f->group, "%.*s", (int)(ge - gb), gb);
+    return !strncmp(f->group, "shard", 5) && f->group[5] &&
+           strspn(f->group + 5, "0123456789") == strlen(f->group + 5);
+}
+
+/* Checks one option of a [shard<N>] group: 1 (err set) for one the client library does not
+ * know. */
+static int option_check(void *ctx, opt_file *f, const char *kb, const char *ke, const char *eq,
+                        const char *e)
+{
+    (void)eq, (void)e;
+    tx_error *err = ctx;
+    char key[64];
+    snprintf(key, sizeof key, "%.*s", (int)(ke - kb > 63 ? 63 : ke - kb), kb);
+    for (char *p = key; *p; p++)
+        if (*p == '_')
+            *p = '-';
+    if (!strncmp(key, "loose-", 6))
+        return 0; /* loose-: meant to be ignored where unknown */
+    int known = 0, best = 99;
+    const char *near = NULL;
+    for (size_t i = 0; i < NKNOWN && !known; i++) {
+        known = !strcmp(key, known_options[i]);
+        int d = distance(key, known_options[i]);
+        if (d < best) {
+            best = d;
+            near = known_options[i];
         }
-        if (*b == '[') {
-            const char *close = memchr(b, ']', (size_t)(e - b));
-            const char *gb = b + 1, *ge = close ? close : e;
-            trim(&gb, &ge);
-            snprintf(group, sizeof group, "%.*s", (int)(ge - gb), gb);
-            in_shard = !strncmp(group, "shard", 5) && group[5] &&
-                       strspn(group + 5, "0123456789") == strlen(group + 5);
-            continue;
-        }
-        if (!in_shard)
-            continue;
-        const char *eq = memchr(b, '=', (size_t)(e - b));
-        const char *kb = b, *ke = eq ? eq : e;
-        trim(&kb, &ke);
-        char key[64];
-        snprintf(key, sizeof key, "%.*s", (int)(ke - kb > 63 ? 63 : ke - kb), kb);
-        for (char *p = key; *p; p++)
-            if (*p == '_')
-                *p = '-';
-        if (!strncmp(key, "loose-", 6))
-            continue; /* loose-: meant to be ignored where unknown */
-        int known = 0, best = 99;
-        const char *near = NULL;
-        for (size_t i = 0; i < NKNOWN && !known; i++) {
-            known = !strcmp(key, known_options[i]);
-            int d = distance(key, known_options[i]);
-            if (d < best) {
-                best = d;
-                near = known_options[i];
-            }
-        }
-        if (known)
-            continue;
-        char hint[96] = "";
-        if (near && best <= 3 && best < (int)strlen(key))
-            snprintf(hint, sizeof hint, " (did you mean %s?)", near);
-        tx_error_set(err, TX_EUSAGE, "shard file %s:%ld: [%s] has option '%.*s', which the client "
-                     "library does not know and would ignore%s", path, lineno, group,
-                     (int)(ke - kb > 63 ? 63 : ke - kb), kb, hint);
-        rc = 1;
     }
-    fclose(f);
-    return rc;
+    if (known)
+        return 0;
+    char hint[96] = "";
+    if (near && best <= 3 && best < (int)strlen(key))
+        snprintf(hint, sizeof hint, " (did you mean %s?)", near);
+    tx_error_set(err, TX_EUSAGE, "shard file %s:%ld: [%s] has option '%.*s', which the client "
+                 "library does not know and would ignore%s", f->path, f->lineno, f->group,
+                 (int)(ke - kb > 63 ? 63 : ke - kb), kb, hint);
+    return 1;
 }
 
 int tx_shardfile_check_options(const char *path, tx_error *err)
 {
-    int rc = scan_options(path, 0, err);
+    static const opt_reader rd = {option_group, option_check};
+    int rc = walk_option_file(path, 0, &rd, err);
     if (rc < 0)
         return tx_error_set(err, TX_EUSAGE, "shard file %s: %s", path, strerror(errno));
     return rc ? TX_EUSAGE : TX_OK;

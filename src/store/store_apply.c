@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "store_internal.h"
+#include "txetl/alloc.h"
+#include "txetl/fmt.h"
 #include "txetl/record.h"
 
 /* ---- jobs on the loader threads --------------------------------------------------------- */
@@ -85,14 +87,8 @@ static int part_row(void *ctx, unsigned n, char **v, const unsigned long *len, t
 {
     (void)n, (void)len;
     parts *ps = ctx;
-    if (ps->n == ps->cap) {
-        size_t nc = ps->cap ? 2 * ps->cap : 64;
-        part *np = realloc(ps->p, nc * sizeof *np);
-        if (!np)
-            return tx_error_set(err, TX_ENOMEM, "out of memory");
-        ps->p = np;
-        ps->cap = nc;
-    }
+    if (tx_grow(&ps->p, &ps->cap, ps->n, sizeof *ps->p, 64) != 0)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
     part *p = &ps->p[ps->n++];
     snprintf(p->name, sizeof p->name, "%s", v[0] ? v[0] : "");
     p->hi = INT32_MAX;
@@ -259,36 +255,32 @@ static int block_row(void *ctx, unsigned n, char **v, const unsigned long *len, 
     return b->fn(b->ctx, strtoull(v[0], NULL, 10), v[1], len[1], err);
 }
 
-/* Decimal digits of v at out; returns their count. */
-static size_t put_u64(char *out, uint64_t v)
+int tx_mdb_block_list(tx_buf *q, const char *head, const uint64_t *blocks, size_t n,
+                      tx_error *err)
 {
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
+    size_t hl = strlen(head);
+    q->len = 0;
+    if (tx_buf_reserve(q, hl + 21 * n + 2) != TX_OK)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    memcpy(q->p, head, hl);
+    q->len = hl;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            q->p[q->len++] = ',';
+        q->len += (size_t)tx_fmt_u64(q->p + q->len, blocks[i]);
+    }
+    q->p[q->len++] = ')';
+    q->p[q->len] = '\0';
+    return TX_OK;
 }
 
 int tx_mdb_dir_lookup(tx_store *s, const uint64_t *blocks, size_t n, tx_store_block_fn fn,
                       void *ctx, tx_error *err)
 {
     tx_buf q = {0};
-    static const char head[] = "SELECT block, data FROM txn_directory WHERE block IN (";
-    if (tx_buf_reserve(&q, sizeof head + 21 * n + 2) != TX_OK)
-        return tx_error_set(err, TX_ENOMEM, "out of memory");
-    memcpy(q.p, head, sizeof head - 1);
-    q.len = sizeof head - 1;
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            q.p[q.len++] = ',';
-        q.len += put_u64(q.p + q.len, blocks[i]);
-    }
-    q.p[q.len++] = ')';
-    q.p[q.len] = '\0';
+    if (tx_mdb_block_list(&q, "SELECT block, data FROM txn_directory WHERE block IN (", blocks,
+                          n, err) != TX_OK)
+        return err->status;
     block_ctx b = {fn, ctx};
     const tx_conn_reader rd = {.row = block_row, .ctx = &b};
     int rc = tx_conn_query_rows(s->conn, q.p, &rd, err);

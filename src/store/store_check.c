@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "store_internal.h"
+#include "txetl/alloc.h"
 #include "txetl/log.h"
 #include "txetl/schema.h"
 
@@ -79,15 +80,23 @@ static void squeeze(const char *b, const char *e, char *out, size_t size)
     out[o] = '\0';
 }
 
+/* A definition line [b, e) of a CREATE TABLE without its trailing comma and blanks, squeezed
+ * into def; returns its new end. */
+static const char *line_def(const char *b, const char *e, char *def, size_t size)
+{
+    while (e > b && (e[-1] == ',' || isspace((unsigned char)e[-1])))
+        e--;
+    squeeze(b, e, def, size);
+    return e;
+}
+
 /* One column line "name TYPE [NOT NULL] [DEFAULT ...] ...," of a CREATE TABLE. */
 static void parse_col(want_table *t, const char *b, const char *e)
 {
     if (t->ncols == MAX_COLS)
         return;
     want_col *c = &t->col[t->ncols++];
-    while (e > b && (e[-1] == ',' || isspace((unsigned char)e[-1])))
-        e--;
-    squeeze(b, e, c->def, sizeof c->def);
+    e = line_def(b, e, c->def, sizeof c->def);
     const char *n = b;
     while (n < e && !isspace((unsigned char)*n))
         n++;
@@ -120,9 +129,7 @@ static void parse_key(want_table *t, const char *b, const char *e)
     if (t->nkeys == MAX_KEYS)
         return;
     want_key *k = &t->key[t->nkeys++];
-    while (e > b && (e[-1] == ',' || isspace((unsigned char)e[-1])))
-        e--;
-    squeeze(b, e, k->def, sizeof k->def);
+    e = line_def(b, e, k->def, sizeof k->def);
     const char *p = b + 3, *open = memchr(b, '(', (size_t)(e - b));
     const char *close = open ? memchr(open, ')', (size_t)(e - open)) : NULL;
     if (!open || !close) {
@@ -204,14 +211,8 @@ static int col_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx
 {
     (void)n, (void)len;
     have *h = ctx;
-    if (h->n == h->cap) {
-        size_t nc = h->cap ? 2 * h->cap : 64;
-        have_col *nw = realloc(h->col, nc * sizeof *nw);
-        if (!nw)
-            return tx_error_set(err, TX_ENOMEM, "out of memory");
-        h->col = nw;
-        h->cap = nc;
-    }
+    if (tx_grow(&h->col, &h->cap, h->n, sizeof *h->col, 64) != 0)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
     have_col *c = &h->col[h->n++];
     snprintf(c->table, sizeof c->table, "%s", v[0] ? v[0] : "");
     snprintf(c->name, sizeof c->name, "%s", v[1] ? v[1] : "");

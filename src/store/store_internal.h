@@ -175,26 +175,28 @@ struct tx_store {
 };
 
 /* The MariaDB back end's operations, by verb (store_prepare.c, store_apply.c, store_read.c). */
-int tx_mdb_open(tx_store *s, tx_error *err);
-void tx_mdb_close(tx_store *s);
-int tx_mdb_run_lock(tx_store *s, tx_error *err);
-int tx_mdb_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *err);
-int tx_mdb_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err);
-int tx_mdb_map_write(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
-                     tx_error *err);
-int tx_mdb_begin(tx_store *s, const int *months, size_t nmonths, tx_error *err);
+tx_store_open_op tx_mdb_open;
+tx_store_close_op tx_mdb_close;
+tx_store_run_lock_op tx_mdb_run_lock;
+tx_store_prepare_op tx_mdb_prepare;
+tx_store_map_read_op tx_mdb_map_read;
+tx_store_map_write_op tx_mdb_map_write;
+tx_store_begin_op tx_mdb_begin;
 /* store_apply.c. Gives every month of months[0..nm) (YYYYMM, ascending) its partition of
  * TransactionsOptimized (splitting the empty gap partitions; months that have one are left). */
 int tx_mdb_ensure_partitions(tx_conn *c, const int *months, size_t nm, tx_error *err);
 /* store_reshard.c. Fills f->reshard_* from the shard's reshard_state (none: zeros). */
 int tx_mdb_reshard_inspect(tx_conn *c, tx_store_facts *f, tx_error *err);
-int tx_mdb_dir_lookup(tx_store *s, const uint64_t *blocks, size_t n, tx_store_block_fn fn,
-                      void *ctx, tx_error *err);
-int tx_mdb_rows_load(tx_store *s, int loader, tx_buf *rows, uint64_t n, tx_error *err);
-int tx_mdb_rows_remove(tx_store *s, tx_buf *keys, uint64_t n, tx_error *err);
-int tx_mdb_dir_load(tx_store *s, tx_buf *blocks, uint64_t n, tx_error *err);
-int tx_mdb_audit_load(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err);
-int tx_mdb_finish(tx_store *s, tx_error *err);
+tx_store_dir_lookup_op tx_mdb_dir_lookup;
+/* Local (store_apply.c). *q = head, then blocks[0..n) comma-separated, then ")" (a
+ * NUL-terminated statement). TX_ENOMEM. */
+int tx_mdb_block_list(tx_buf *q, const char *head, const uint64_t *blocks, size_t n,
+                      tx_error *err);
+tx_store_rows_load_op tx_mdb_rows_load;
+tx_store_rows_remove_op tx_mdb_rows_remove;
+tx_store_dir_load_op tx_mdb_dir_load;
+tx_store_audit_load_op tx_mdb_audit_load;
+tx_store_finish_op tx_mdb_finish;
 /* store_revenue.c. revenue_daily from scratch: one row per (date, currency) of
  * TransactionsOptimized (after a backfill, or to repair it). */
 int tx_mdb_revenue_rebuild(tx_conn *c, tx_error *err);
@@ -208,29 +210,26 @@ int tx_mdb_revenue_upgrade(tx_conn *c, int *rebuild, tx_error *err);
  * earlier backfill left revenue_daily dirty. */
 int tx_mdb_currency_days(tx_conn *c, int from_rows, tx_store_revenue_fn fn, void *ctx,
                          tx_error *err);
-int tx_mdb_revenue_read(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err);
-int tx_mdb_dir_commit(tx_store *s, tx_error *err);
+tx_store_revenue_read_op tx_mdb_revenue_read;
+tx_store_dir_commit_op tx_mdb_dir_commit;
 /* store_apply.c: a shard's apply transaction (tx_store_apply); `recovering`: a later command
  * completes the run (the secondary index is repaired in place, not built side by side). */
 int tx_mdb_apply_run(tx_store *s, const char *run_id, int backfill, int recovering,
                      tx_error *err);
 /* store_journal.c: the intent journal (store.h). */
-int tx_mdb_journal_mark(tx_store *s, const char *run_id, int state, tx_error *err);
-int tx_mdb_apply(tx_store *s, const char *run_id, tx_error *err);
-int tx_mdb_journal_pending(tx_store *s, char *run_id, size_t size, tx_error *err);
-int tx_mdb_journal_state(tx_store *s, const char *run_id, tx_store_journal *out,
-                         tx_error *err);
-int tx_mdb_journal_resolve(tx_store *s, const char *run_id, int complete, const char *by,
-                           tx_error *err);
-int tx_mdb_runs_row(tx_store *s, const tx_store_run *run, tx_error *err);
-int tx_mdb_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
-int tx_mdb_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err);
-int tx_mdb_status(tx_store *s, FILE *out, tx_error *err);
+tx_store_journal_mark_op tx_mdb_journal_mark;
+tx_store_apply_op tx_mdb_apply;
+tx_store_journal_pending_op tx_mdb_journal_pending;
+tx_store_journal_state_op tx_mdb_journal_state;
+tx_store_journal_resolve_op tx_mdb_journal_resolve;
+tx_store_runs_row_op tx_mdb_runs_row;
+tx_store_read_txns_op tx_mdb_read_txns;
+tx_store_read_months_op tx_mdb_read_months;
+tx_store_status_op tx_mdb_status;
 /* store_check.c: preflight reads, the schema compared with sql/schema.sql, the identity. */
-int tx_mdb_inspect(tx_store *s, tx_store_facts *f, tx_error *err);
-int tx_mdb_schema_check(tx_store *s, int mode, tx_error *err);
-int tx_mdb_identity_write(tx_store *s, const char *cluster_id, int count, const char *run_id,
-                          tx_error *err);
+tx_store_inspect_op tx_mdb_inspect;
+tx_store_schema_check_op tx_mdb_schema_check;
+tx_store_identity_write_op tx_mdb_identity_write;
 /* Local (store_check.c). Re-creates every index of sql/schema.sql a table lacks (a run that
  * died between dropping and rebuilding TransactionsOptimized's secondary index left it out),
  * logging a warning naming the shard, table and index. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store_internal.h"
+#include "txetl/alloc.h"
 
 int tx_mdb_runs_row(tx_store *s, const tx_store_run *r, tx_error *err)
 {
@@ -90,14 +91,8 @@ static int part_row(void *ctx, unsigned n, char **v, const unsigned long *len, t
                                                    "RSTUVWXYZ0123456789_") != len[0])
         return tx_error_set(err, TX_ERR, "TransactionsOptimized has a partition named '%.64s'",
                             v[0]);
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? 2 * l->cap : 64;
-        void *np = realloc(l->name, nc * sizeof *l->name);
-        if (!np)
-            return tx_error_set(err, TX_ENOMEM, "out of memory");
-        l->name = np;
-        l->cap = nc;
-    }
+    if (tx_grow(&l->name, &l->cap, l->n, sizeof *l->name, 64) != 0)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
     memcpy(l->name[l->n++], v[0], len[0] + 1);
     return TX_OK;
 }

@@ -599,17 +599,9 @@ int tx_store_reshard_dir_drop(tx_store *s, const uint64_t *blocks, size_t n, tx_
     if (rc != TX_OK || n == 0)
         return rc;
     tx_buf q = {0};
-    static const char head[] = "DELETE FROM txn_directory WHERE block IN (";
-    if (tx_buf_reserve(&q, sizeof head + 22 * n + 2) != TX_OK)
-        return tx_error_set(err, TX_ENOMEM, "out of memory");
-    memcpy(q.p, head, sizeof head - 1);
-    q.len = sizeof head - 1;
-    for (size_t i = 0; i < n; i++)
-        q.len += (size_t)snprintf(q.p + q.len, 23, "%s%llu", i ? "," : "",
-                                  (unsigned long long)blocks[i]);
-    q.p[q.len++] = ')';
-    q.p[q.len] = '\0';
-    rc = tx_conn_exec(s->conn, q.p, err);
+    rc = tx_mdb_block_list(&q, "DELETE FROM txn_directory WHERE block IN (", blocks, n, err);
+    if (rc == TX_OK)
+        rc = tx_conn_exec(s->conn, q.p, err);
     tx_buf_free(&q);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include "txetl/fmt.h"
 #include "txetl/hash.h"
 #include "txetl/record.h"
+#include "txetl/rng.h"
 
 /* The model's true parameters (time unit: days; money: dollars). */
 #define TXG_R 0.75
@@ -27,10 +28,8 @@
 #define TXG_TRICKY_RATE 0.05
 #define TXG_MAX_COLS 64
 
-/* ---- PRNG: xoshiro256**, seeded by splitmix64 (tx_splitmix64, hash.h). ---- */
-typedef struct txg_rng {
-    uint64_t s[4];
-} txg_rng;
+/* ---- PRNG: xoshiro256** (rng.h), seeded by splitmix64 (tx_splitmix64, hash.h). ---- */
+typedef tx_rng txg_rng;
 
 void txg_rng_seed(txg_rng *g, uint64_t seed, uint64_t stream);
 uint64_t txg_next(txg_rng *g);
@@ -155,6 +154,11 @@ static inline void txg_puts(txg_sink *s, const char *p)
 size_t txg_fmt_ts(char *b, int64_t us, int style);
 /* Appends text RFC 4180-quoted when it holds , " CR LF or leading/trailing space. */
 void txg_put_text(txg_sink *s, const char *t, size_t n);
+/* The columns txgen's truth and changes files start with, each followed by a comma:
+ * id,customer,date,amount,category,payment,currency, with the amount in integer cents
+ * (cents_as_int) or as a decimal with 2 places. */
+void txg_put_head(txg_sink *s, uint64_t id, uint64_t cust, int32_t date, int64_t cents,
+                  int cents_as_int, const char *cat, const char *pay, const char *cur);
 
 /* Local. Writes one row (its line end included) and, for a bad row, a reject line into rej
  * ("line,offset,reason\n"). */

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "txetl/cmp.h"
+
 typedef struct ver {
     uint64_t id, cust;
     int64_t cents, lu_us;
@@ -27,10 +29,7 @@ typedef struct vvec {
 
 static void vpush(vvec *a, const ver *x)
 {
-    if (a->n == a->cap) {
-        a->cap = a->cap ? 2 * a->cap : 1024;
-        a->v = TX_XREALLOC(a->v, a->cap * sizeof *a->v);
-    }
+    TX_XGROW(a->v, a->cap, a->n, 1024);
     a->v[a->n++] = *x;
 }
 
@@ -129,14 +128,7 @@ static int read_truth(const char *path, vvec *out, tx_error *err)
 
 static ver *find(vvec *a, uint64_t id)
 {
-    size_t lo = 0, hi = a->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (a->v[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = tx_lower_bound_u64(a->v, a->n, sizeof *a->v, offsetof(ver, id), id);
     return lo < a->n && a->v[lo].id == id ? &a->v[lo] : NULL;
 }
 
@@ -170,25 +162,9 @@ static int cmp_id(const void *x, const void *y) { return cmp_id_pos(x, y); }
 
 static void put_ver(txg_sink *s, const ver *v, int truth)
 {
-    char b[128];
-    size_t n = tx_fmt_u64(b, v->id);
-    b[n++] = ',';
-    n += tx_fmt_u64(b + n, v->cust);
-    b[n++] = ',';
-    n += tx_fmt_date(b + n, v->date);
-    b[n++] = ',';
-    n += truth ? tx_fmt_i64(b + n, v->cents) : tx_fmt_cents_digits(b + n, v->cents, 2);
-    b[n++] = ',';
-    txg_put(s, b, n);
-    txg_put_text(s, v->cat, strlen(v->cat));
-    txg_put(s, ",", 1);
-    txg_put_text(s, v->pay, strlen(v->pay));
-    n = 0;
-    b[n++] = ',';
-    memcpy(b + n, v->cur, 3);
-    n += 3;
-    b[n++] = ',';
-    n += truth ? (size_t)tx_fmt_i64(b + n, v->lu_us) : txg_fmt_ts(b + n, v->lu_us, 3);
+    txg_put_head(s, v->id, v->cust, v->date, v->cents, truth, v->cat, v->pay, v->cur);
+    char b[64];
+    size_t n = truth ? (size_t)tx_fmt_i64(b, v->lu_us) : txg_fmt_ts(b, v->lu_us, 3);
     b[n++] = ',';
     b[n++] = truth ? (v->deleted ? '1' : '0') : v->op;
     b[n++] = '\n';

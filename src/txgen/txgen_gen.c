@@ -15,50 +15,11 @@ void txg_rng_seed(txg_rng *g, uint64_t seed, uint64_t stream)
         g->s[i] = tx_splitmix64(&x);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t txg_next(txg_rng *g) { return tx_rng_next(g); }
 
-uint64_t txg_next(txg_rng *g)
-{
-    uint64_t *s = g->s;
-    uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return r;
-}
-
-double txg_unif(txg_rng *g) { return ((double)(txg_next(g) >> 11) + 0.5) * 0x1.0p-53; }
+double txg_unif(txg_rng *g) { return tx_rng_unif(g); }
 
 uint64_t txg_below(txg_rng *g, uint64_t n) { return n ? txg_next(g) % n : 0; }
-
-static double normal(txg_rng *g)
-{
-    for (;;) {
-        double u = 2 * txg_unif(g) - 1, v = 2 * txg_unif(g) - 1, s = u * u + v * v;
-        if (s > 0 && s < 1)
-            return u * sqrt(-2 * log(s) / s);
-    }
-}
-
-/* Gamma(shape, rate 1), Marsaglia & Tsang. */
-static double gamma1(txg_rng *g, double shape)
-{
-    if (shape < 1)
-        return gamma1(g, shape + 1) * pow(txg_unif(g), 1 / shape);
-    double d = shape - 1.0 / 3, c = 1 / sqrt(9 * d);
-    for (;;) {
-        double x = normal(g), v = 1 + c * x;
-        if (v <= 0)
-            continue;
-        v = v * v * v;
-        double u = txg_unif(g);
-        if (u < 1 - 0.0331 * x * x * x * x || log(u) < 0.5 * x * x + d * (1 - v + log(v)))
-            return d * v;
-    }
-}
 
 /* ---- Dates ---- */
 
@@ -69,16 +30,7 @@ int txg_parse_date(const char *s, int32_t *days)
     for (int i = 0; i < 10; i++)
         if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
             return -1;
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    if (m < 1 || m > 12 || d < 1 || d > 31)
-        return -1;
-    int32_t z = tx_days_from_civil(y, m, d);
-    int yy, mm, dd;
-    tx_civil_from_days(z, &yy, &mm, &dd);
-    if (yy != y || mm != m || dd != d)
-        return -1;
-    *days = z;
-    return 0;
+    return tx_civil_days(atoi(s), atoi(s + 5), atoi(s + 8), days);
 }
 
 /* ---- Text tables ---- */
@@ -161,7 +113,7 @@ static void pick_lu(txg_rng *g, int32_t date, txg_row *r)
 
 static int64_t pick_cents(txg_rng *g, double nu)
 {
-    double dollars = gamma1(g, TXG_P) / nu;
+    double dollars = tx_rng_gamma(g, TXG_P) / nu;
     int64_t c = (int64_t)llround(dollars * 100);
     if (c < 1)
         c = 1;
@@ -258,10 +210,10 @@ uint64_t txg_customer(const txg_opts *o, uint64_t c, uint64_t id_base, txg_rows 
     txg_rng g;
     txg_rng_seed(&g, o->seed, c);
     rows->n = 0;
-    double lambda = gamma1(&g, TXG_R) / TXG_ALPHA;
-    double a = gamma1(&g, TXG_A), b = gamma1(&g, TXG_B);
+    double lambda = tx_rng_gamma(&g, TXG_R) / TXG_ALPHA;
+    double a = tx_rng_gamma(&g, TXG_A), b = tx_rng_gamma(&g, TXG_B);
     double p = a / (a + b);
-    double nu = gamma1(&g, TXG_Q) / TXG_V;
+    double nu = tx_rng_gamma(&g, TXG_Q) / TXG_V;
     double span = (double)(o->end - o->start + 1);
     double t = txg_unif(&g) * span * 0.5;
     uint64_t next = id_base;

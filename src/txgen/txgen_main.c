@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,34 +18,47 @@ enum {
     OPT_BASE, OPT_TRUTH_IN, OPT_HELP, OPT_VERSION,
 };
 
-/* One table drives getopt_long and --help. */
+/* How an option's value is read, into the txg_opts member at `at`. */
+enum { V_NONE, V_U64, V_RATE, V_DATE, V_STR, V_FLAG };
+#define AT(m) offsetof(txg_opts, m)
+
+/* One table drives getopt_long, the parser and --help. */
 static const struct txg_opt {
     const char *name;
-    int has_arg;
     int id;
+    int kind;
+    size_t at;
     const char *arg, *help;
 } opt_table[] = {
-    {"customers", 1, OPT_CUSTOMERS, "N", "number of customers (extract mode)"},
-    {"out", 1, OPT_OUT, "FILE", "output extract (or change batch)"},
-    {"seed", 1, OPT_SEED, "S", "PRNG seed (default 1)"},
-    {"start", 1, OPT_START, "YYYY-MM-DD", "first date (default 2022-01-01)"},
-    {"end", 1, OPT_END, "YYYY-MM-DD", "last date (default 2024-12-31)"},
-    {"bad-rate", 1, OPT_BAD_RATE, "X", "fraction of malformed records (default 0)"},
-    {"dup-rate", 1, OPT_DUP_RATE, "X", "fraction of transactions with 1-3 extra versions"},
-    {"tricky", 0, OPT_TRICKY, NULL, "add valid but tricky records"},
-    {"truth", 1, OPT_TRUTH, "FILE", "expected stored rows, sorted by transaction_id"},
-    {"fx-out", 1, OPT_FX_OUT, "FILE", "exchange rates into USD for txetl --fx-rates (EUR, GBP: "
-                                      "one from 1970-01-01, then one per month of [start, end])"},
-    {"expect-rejects", 1, OPT_EXPECT, "FILE", "CSV line,offset,reason of the bad records"},
-    {"shuffle", 0, OPT_SHUFFLE, NULL, "permute transaction ids"},
-    {"crlf", 0, OPT_CRLF, NULL, "CRLF line ends"},
-    {"bom", 0, OPT_BOM, NULL, "start with a UTF-8 BOM"},
-    {"columns", 1, OPT_COLUMNS, "LIST", "header: comma-separated names, any order/case, extras"},
-    {"changes", 1, OPT_CHANGES, "N", "change-batch mode: N changes on top of --truth-in"},
-    {"base", 1, OPT_BASE, "FILE", "change mode: the base extract (or its truth file)"},
-    {"truth-in", 1, OPT_TRUTH_IN, "FILE", "change mode: the base's truth file"},
-    {"help", 0, OPT_HELP, NULL, "this help"},
-    {"version", 0, OPT_VERSION, NULL, "print the version"},
+    {"customers", OPT_CUSTOMERS, V_U64, AT(customers), "N", "number of customers (extract mode)"},
+    {"out", OPT_OUT, V_STR, AT(out), "FILE", "output extract (or change batch)"},
+    {"seed", OPT_SEED, V_U64, AT(seed), "S", "PRNG seed (default 1)"},
+    {"start", OPT_START, V_DATE, AT(start), "YYYY-MM-DD", "first date (default 2022-01-01)"},
+    {"end", OPT_END, V_DATE, AT(end), "YYYY-MM-DD", "last date (default 2024-12-31)"},
+    {"bad-rate", OPT_BAD_RATE, V_RATE, AT(bad_rate), "X",
+     "fraction of malformed records (default 0)"},
+    {"dup-rate", OPT_DUP_RATE, V_RATE, AT(dup_rate), "X",
+     "fraction of transactions with 1-3 extra versions"},
+    {"tricky", OPT_TRICKY, V_FLAG, AT(tricky), NULL, "add valid but tricky records"},
+    {"truth", OPT_TRUTH, V_STR, AT(truth), "FILE",
+     "expected stored rows, sorted by transaction_id"},
+    {"fx-out", OPT_FX_OUT, V_STR, AT(fx_out), "FILE",
+     "exchange rates into USD for txetl --fx-rates (EUR, GBP: one from 1970-01-01, then one "
+     "per month of [start, end])"},
+    {"expect-rejects", OPT_EXPECT, V_STR, AT(expect_rejects), "FILE",
+     "CSV line,offset,reason of the bad records"},
+    {"shuffle", OPT_SHUFFLE, V_FLAG, AT(shuffle), NULL, "permute transaction ids"},
+    {"crlf", OPT_CRLF, V_FLAG, AT(crlf), NULL, "CRLF line ends"},
+    {"bom", OPT_BOM, V_FLAG, AT(bom), NULL, "start with a UTF-8 BOM"},
+    {"columns", OPT_COLUMNS, V_STR, AT(columns), "LIST",
+     "header: comma-separated names, any order/case, extras"},
+    {"changes", OPT_CHANGES, V_U64, AT(changes), "N",
+     "change-batch mode: N changes on top of --truth-in"},
+    {"base", OPT_BASE, V_STR, AT(base), "FILE",
+     "change mode: the base extract (or its truth file)"},
+    {"truth-in", OPT_TRUTH_IN, V_STR, AT(truth_in), "FILE", "change mode: the base's truth file"},
+    {"help", OPT_HELP, V_NONE, 0, NULL, "this help"},
+    {"version", OPT_VERSION, V_NONE, 0, NULL, "print the version"},
 };
 #define NOPTS (int)(sizeof opt_table / sizeof opt_table[0])
 
@@ -173,7 +187,7 @@ static int parse_args(int argc, char **argv, txg_opts *o, int *action, tx_error 
 {
     struct option lo[NOPTS + 1];
     for (int i = 0; i < NOPTS; i++)
-        lo[i] = (struct option){opt_table[i].name, opt_table[i].has_arg, NULL, opt_table[i].id};
+        lo[i] = (struct option){opt_table[i].name, opt_table[i].arg != NULL, NULL, opt_table[i].id};
     lo[NOPTS] = (struct option){0, 0, 0, 0};
     memset(o, 0, sizeof *o);
     o->seed = 1;
@@ -184,53 +198,35 @@ static int parse_args(int argc, char **argv, txg_opts *o, int *action, tx_error 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
         const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
-        switch (c) {
-        case OPT_CUSTOMERS:
-            have_customers = 1;
-            if (parse_u64("customers", optarg, &o->customers, err))
-                return err->status;
-            break;
-        case OPT_CHANGES:
-            have_changes = 1;
-            if (parse_u64("changes", optarg, &o->changes, err))
-                return err->status;
-            break;
-        case OPT_SEED:
-            if (parse_u64("seed", optarg, &o->seed, err))
-                return err->status;
-            break;
-        case OPT_OUT: o->out = optarg; break;
-        case OPT_TRUTH: o->truth = optarg; break;
-        case OPT_FX_OUT: o->fx_out = optarg; break;
-        case OPT_TRUTH_IN: o->truth_in = optarg; break;
-        case OPT_BASE: o->base = optarg; break;
-        case OPT_EXPECT: o->expect_rejects = optarg; break;
-        case OPT_COLUMNS: o->columns = optarg; break;
-        case OPT_START:
-        case OPT_END:
-            if (txg_parse_date(optarg, c == OPT_START ? &o->start : &o->end) != 0)
-                return tx_error_set(err, TX_EUSAGE, "txgen: --%s: expected YYYY-MM-DD, got '%s'",
-                                    c == OPT_START ? "start" : "end", optarg);
-            break;
-        case OPT_BAD_RATE:
-            if (parse_rate("bad-rate", optarg, &o->bad_rate, err))
-                return err->status;
-            break;
-        case OPT_DUP_RATE:
-            if (parse_rate("dup-rate", optarg, &o->dup_rate, err))
-                return err->status;
-            break;
-        case OPT_TRICKY: o->tricky = 1; break;
-        case OPT_SHUFFLE: o->shuffle = 1; break;
-        case OPT_CRLF: o->crlf = 1; break;
-        case OPT_BOM: o->bom = 1; break;
-        case OPT_HELP: *action = 'h'; return TX_OK;
-        case OPT_VERSION: *action = 'v'; return TX_OK;
-        case ':':
+        const struct txg_opt *t = NULL;
+        for (int i = 0; i < NOPTS && t == NULL; i++)
+            if (opt_table[i].id == c)
+                t = &opt_table[i];
+        if (c == ':')
             return tx_error_set(err, TX_EUSAGE, "txgen: option %s needs a value", name);
-        default:
+        if (t == NULL)
             return tx_error_set(err, TX_EUSAGE, "txgen: unknown option %s", name);
+        if (c == OPT_HELP || c == OPT_VERSION) {
+            *action = c == OPT_HELP ? 'h' : 'v';
+            return TX_OK;
         }
+        have_customers |= c == OPT_CUSTOMERS;
+        have_changes |= c == OPT_CHANGES;
+        void *at = (char *)o + t->at;
+        int rc = TX_OK;
+        switch (t->kind) {
+        case V_U64: rc = parse_u64(t->name, optarg, at, err); break;
+        case V_RATE: rc = parse_rate(t->name, optarg, at, err); break;
+        case V_DATE:
+            if (txg_parse_date(optarg, at) != 0)
+                rc = tx_error_set(err, TX_EUSAGE, "txgen: --%s: expected YYYY-MM-DD, got '%s'",
+                                  t->name, optarg);
+            break;
+        case V_STR: *(const char **)at = optarg; break;
+        case V_FLAG: *(int *)at = 1; break;
+        }
+        if (rc != TX_OK)
+            return rc;
     }
     if (optind < argc)
         return tx_error_set(err, TX_EUSAGE, "txgen: unexpected argument '%s'", argv[optind]);
@@ -298,15 +294,6 @@ typedef struct truth_vec {
     size_t n, cap;
 } truth_vec;
 
-static void truth_push(truth_vec *t, const txg_truth *x)
-{
-    if (t->n == t->cap) {
-        t->cap = t->cap ? 2 * t->cap : 4096;
-        t->v = TX_XREALLOC(t->v, t->cap * sizeof *t->v);
-    }
-    t->v[t->n++] = *x;
-}
-
 /* The winning version of each id of one customer (greatest last_updated, ties: later row). */
 static void customer_truth(const txg_rows *rows, uint64_t base, uint64_t nids, uint64_t cust,
                            const txg_perm *perm, int64_t **best, size_t *bcap, truth_vec *out)
@@ -330,10 +317,10 @@ static void customer_truth(const txg_rows *rows, uint64_t base, uint64_t nids, u
         if (b[k] < 0)
             continue;
         const txg_row *r = &rows->v[b[k]];
-        txg_truth t = {.id = txg_id(perm, r->idx), .cust = cust, .cents = r->cents,
-                       .lu_us = r->lu_us, .date = r->date, .cat = r->cat, .pay = r->pay,
-                       .cur = r->cur};
-        truth_push(out, &t);
+        TX_XGROW(out->v, out->cap, out->n, 4096);
+        out->v[out->n++] = (txg_truth){.id = txg_id(perm, r->idx), .cust = cust,
+                                       .cents = r->cents, .lu_us = r->lu_us, .date = r->date,
+                                       .cat = r->cat, .pay = r->pay, .cur = r->cur};
     }
 }
 

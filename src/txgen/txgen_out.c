@@ -374,27 +374,36 @@ static int cmp_truth(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-static void put_truth(txg_sink *s, const txg_truth *t)
+void txg_put_head(txg_sink *s, uint64_t id, uint64_t cust, int32_t date, int64_t cents,
+                  int cents_as_int, const char *cat, const char *pay, const char *cur)
 {
     char b[128];
-    size_t n = tx_fmt_u64(b, t->id);
+    size_t n = tx_fmt_u64(b, id);
     b[n++] = ',';
-    n += tx_fmt_u64(b + n, t->cust);
+    n += tx_fmt_u64(b + n, cust);
     b[n++] = ',';
-    n += tx_fmt_date(b + n, t->date);
+    n += tx_fmt_date(b + n, date);
     b[n++] = ',';
-    n += tx_fmt_i64(b + n, t->cents);
+    n += cents_as_int ? tx_fmt_i64(b + n, cents) : tx_fmt_cents_digits(b + n, cents, 2);
     b[n++] = ',';
     txg_put(s, b, n);
-    txg_put_text(s, txg_categories[t->cat], strlen(txg_categories[t->cat]));
+    txg_put_text(s, cat, strlen(cat));
     txg_put(s, ",", 1);
-    txg_put_text(s, txg_payments[t->pay], strlen(txg_payments[t->pay]));
+    txg_put_text(s, pay, strlen(pay));
     n = 0;
     b[n++] = ',';
-    memcpy(b + n, txg_currencies[t->cur], 3);
+    memcpy(b + n, cur, 3);
     n += 3;
     b[n++] = ',';
-    n += tx_fmt_i64(b + n, t->lu_us);
+    txg_put(s, b, n);
+}
+
+static void put_truth(txg_sink *s, const txg_truth *t)
+{
+    txg_put_head(s, t->id, t->cust, t->date, t->cents, 1, txg_categories[t->cat],
+                 txg_payments[t->pay], txg_currencies[t->cur]);
+    char b[32];
+    size_t n = tx_fmt_i64(b, t->lu_us);
     b[n++] = '\n';
     txg_put(s, b, n);
 }

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "txetl/fs.h"
 
@@ -33,4 +34,12 @@ int tx_mkdir_p(const char *dir)
         return -1;
     }
     return 0;
+}
+
+int tx_fs_rename_target(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return 0;
+    return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3) ? 1 : -1;
 }

@@ -2,6 +2,7 @@
 #include "txetl/versions.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 int tx_versions_cmp(const tx_record *a, const tx_record *b)
@@ -65,29 +66,18 @@ unsigned tx_versions_header_cols(const tx_header *h)
     return c;
 }
 
-static void count(tx_run_counts *c, tx_count_class k)
-{
-    switch (k) {
-    case TX_CLASS_STALE:
-        c->stale++;
-        break;
-    case TX_CLASS_SUPERSEDED:
-        c->superseded++;
-        break;
-    case TX_CLASS_INSERTED:
-        c->inserted++;
-        break;
-    case TX_CLASS_UPDATED:
-        c->updated++;
-        break;
-    case TX_CLASS_MOVED:
-        c->moved++;
-        break;
-    case TX_CLASS_DELETED:
-        c->deleted++;
-        break;
-    }
-}
+/* Where in tx_run_counts each class is counted. */
+static const size_t class_at[] = {
+    [TX_CLASS_STALE] = offsetof(tx_run_counts, stale),
+    [TX_CLASS_SUPERSEDED] = offsetof(tx_run_counts, superseded),
+    [TX_CLASS_INSERTED] = offsetof(tx_run_counts, inserted),
+    [TX_CLASS_UPDATED] = offsetof(tx_run_counts, updated),
+    [TX_CLASS_MOVED] = offsetof(tx_run_counts, moved),
+    [TX_CLASS_DELETED] = offsetof(tx_run_counts, deleted),
+};
+#define CLASS_COUNT(c, k) (*(uint64_t *)((char *)(c) + class_at[k]))
+
+static void count(tx_run_counts *c, tx_count_class k) { CLASS_COUNT(c, k)++; }
 
 int tx_versions_decide(const tx_versions_opts *opts, const tx_stored *st, const tx_record *v,
                        size_t k, tx_versions_outcome *out, tx_error *err)
@@ -166,27 +156,14 @@ void tx_versions_tally(tx_run_counts *acc, const tx_versions_outcome *o)
 {
     acc->read += o->counts.read;
     acc->rejected += o->counts.rejected;
-    acc->inserted += o->counts.inserted;
-    acc->updated += o->counts.updated;
-    acc->moved += o->counts.moved;
-    acc->deleted += o->counts.deleted;
-    acc->stale += o->counts.stale;
-    acc->superseded += o->counts.superseded;
+    tx_run_counts add = o->counts;
+    for (tx_count_class k = TX_CLASS_STALE; k <= TX_CLASS_DELETED; k++)
+        CLASS_COUNT(acc, k) += CLASS_COUNT(&add, k);
 }
 
 const char *tx_versions_action_name(tx_action a)
 {
-    switch (a) {
-    case TX_ACT_INSERT:
-        return "insert";
-    case TX_ACT_UPDATE:
-        return "update";
-    case TX_ACT_MOVE:
-        return "move";
-    case TX_ACT_DELETE:
-        return "delete";
-    case TX_ACT_NONE:
-        break;
-    }
-    return NULL;
+    static const char *const names[] = {[TX_ACT_INSERT] = "insert", [TX_ACT_UPDATE] = "update",
+                                        [TX_ACT_MOVE] = "move", [TX_ACT_DELETE] = "delete"};
+    return (unsigned)a < sizeof names / sizeof names[0] ? names[a] : NULL; /* NONE: NULL */
 }

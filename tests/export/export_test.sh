@@ -2,10 +2,12 @@
 # export_test.sh MODE TXETL MAKE_SNAPSHOT WORKDIR [SNAPSHOT...] - `txetl export` (tests/export.cmake).
 #   fixture_roundtrip   tests/report/make_snapshot.py's snapshot, with a segment name holding
 #                       , " CR LF and NaN / inf floats: every CSV value equals the snapshot's
-#                       (check_export.py); a tampered CSV is caught by the check
+#                       (check_export.py); a tampered CSV is caught by the check; a snapshot
+#                       without /cohorts (an older txetl's) exports the rest, skips cohorts.csv
+#                       with a one-line note
 #   writer_roundtrip    the snapshots test_reduce wrote with the real writer (read through
 #                       latest.h5, one with 0 customers): every value equals the snapshot's
-#   errors_name_file    a missing dataset, an unnamed segment, a non-HDF5 file, an --out that is
+#   errors_name_file    a missing dataset (also of /cohorts), an unnamed segment, a non-HDF5 file, an --out that is
 #                       a regular file fail with status 1 naming the file (and object), leave the
 #                       old CSVs untouched and no temporary file; usage errors exit 2
 set -euo pipefail
@@ -40,6 +42,9 @@ PYEOF
         fail "by-currency daily rows"
     grep -qx "exported csv/revenue_by_currency_monthly.csv (3 rows)" export.out ||
         fail "by-currency monthly rows"
+    grep -qx "exported csv/cohorts.csv (6 rows)" export.out || fail "cohort rows"
+    head -1 csv/cohorts.csv | grep -qx $'cohort_month,offset,customers,revenue,cohort_size\r' ||
+        fail "cohorts.csv header: $(head -1 csv/cohorts.csv)"
     grep -qF '"Loyal, ""very""' csv/customers.csv || fail "segment name not quoted per RFC 4180"
     "$PY" "$check" fixture.h5 csv || fail "CSV differs from the snapshot"
     # The check can fail: one cent off in one customer's revenue is caught.
@@ -57,6 +62,17 @@ PYEOF
         grep -F "MISMATCH" tampered.log
     fi
     ls csv | grep -q tmp && fail "temporary file left in csv/"
+    # A snapshot of a txetl before /cohorts (format_version 2 without the group): the other
+    # files as ever, cohorts.csv skipped with a one-line note, the older export's copy removed
+    "$PY" "$mksnap" --no-cohorts old.h5
+    "$txetl" export old.h5 --out csv > old.out || fail "export of a snapshot without /cohorts"
+    cat old.out
+    [[ $(grep -c '^exported ' old.out) == 5 && $(grep -c '^note: ' old.out) == 1 ]] ||
+        fail "export without /cohorts: $(cat old.out)"
+    grep -qx "note: old.h5 has no /cohorts (written by a txetl before that table existed): cohorts.csv not written (the older csv/cohorts.csv removed)" old.out ||
+        fail "the note: $(grep note old.out)"
+    [[ ! -e csv/cohorts.csv ]] || fail "cohorts.csv of the newer snapshot left beside old.h5's files"
+    "$PY" "$check" old.h5 csv || fail "CSV differs from the snapshot without /cohorts"
     ;;
 writer_roundtrip)
     for snap in "$@"; do
@@ -88,6 +104,8 @@ errors_name_file)
     check_fails 1 csv nonew.h5 /revenue/monthly/new_customers -- nonew.h5 --out csv
     "$PY" "$mksnap" --drop /customers/clv noclv.h5
     check_fails 1 csv noclv.h5 /customers/clv -- noclv.h5 --out csv
+    "$PY" "$mksnap" --drop /cohorts/revenue_cents nocrev.h5 # /cohorts there, but incomplete
+    check_fails 1 csv nocrev.h5 /cohorts/revenue_cents -- nocrev.h5 --out csv
     "$PY" "$mksnap" badseg.h5
     "$PY" -c "
 import h5py; f = h5py.File('badseg.h5', 'r+'); s = f['customers/segment']; v = s[:]; v[7] = 42; s[...] = v"

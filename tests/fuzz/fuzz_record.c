@@ -7,7 +7,9 @@
  * accepted as valid must satisfy: ids in 1..INT64_MAX, a date in 1970-01-01..2099-12-31,
  * an amount of at most 12 integer digits, text within its byte limit, valid UTF-8 without NUL
  * (checked here by an independent decoder) and zero-padded, currency A-Z, op U or D,
- * last_updated in 1970..9999; and that parsing is deterministic. A broken invariant aborts. */
+ * last_updated in 1970..9999; that parsing is deterministic; and that the record stream
+ * (tx_record_stream_feed, the cursor's hot path) reads every row it completes as
+ * tx_record_parse does. A broken invariant aborts. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +17,8 @@
 
 #include "txetl/record.h"
 
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        fprintf(stderr, "fuzz_record: invariant broken: " __VA_ARGS__);                            \
-        fputc('\n', stderr);                                                                       \
-        abort();                                                                                   \
-    } while (0)
+#define FUZZ_NAME "fuzz_record"
+#include "fuzz.h"
 
 /* Independent UTF-8 check (RFC 3629 by code point value, not by byte ranges). */
 static int utf8_ok(const unsigned char *s, size_t n)
@@ -114,13 +112,63 @@ static const char *line_end(const char *p, const char *e, int *open_quote)
 
 /* One parser for the whole run, as a cursor keeps one for all its records: state left over
  * from one input (after a strict error, an open quote) must not change the next outcome. */
-static tx_record_parser *parser;
+static tx_record_parser *parser, *sparser;
+
+static int rec_same(const tx_record *a, const tx_record *b)
+{
+    return a->transaction_id == b->transaction_id && a->customer_id == b->customer_id &&
+           a->amount_cents == b->amount_cents && a->last_updated_us == b->last_updated_us &&
+           a->date == b->date && memcmp(a->currency, b->currency, 3) == 0 && a->op == b->op &&
+           a->category_len == b->category_len && a->payment_len == b->payment_len &&
+           memcmp(a->category, b->category, TX_CATEGORY_MAX) == 0 &&
+           memcmp(a->payment, b->payment, TX_PAYMENT_MAX) == 0;
+}
+
+/* The record stream (the cursor's hot path, its own parser) over the body b[0..n): every row
+ * it completes must read as tx_record_parse reads the same bytes (reject and values). Where it
+ * stops (TX_STREAM_SLOW) the record is skipped by its quote parity, as the cursor's per-record
+ * pass would take it, and the stream begins again after it. */
+static void check_stream(const tx_header *h, const char *b, size_t n)
+{
+    static tx_row rows[TX_STREAM_ROWS];
+    static tx_record recs[TX_STREAM_ROWS];
+    uint64_t at = 0, line = 2;
+    while (at < n) {
+        tx_record_stream_begin(sparser, h, at, line, n);
+        tx_stream_status st = TX_STREAM_MORE;
+        uint64_t rs = at, fed = at;
+        while (st == TX_STREAM_MORE && fed < n) {
+            const uint64_t to = n - fed > TX_STREAM_PIECE ? fed + TX_STREAM_PIECE : n;
+            size_t k = 0;
+            st = tx_record_stream_feed(sparser, b, 0, to, rows, recs, &k);
+            for (size_t i = 0; i < k; i++) {
+                tx_record want;
+                const tx_reject wr =
+                    tx_record_parse(parser, h, b + rows[i].offset, rows[i].len, 0, &want);
+                if (wr != rows[i].reject)
+                    FAIL("stream row at %llu (%zu bytes): %s, tx_record_parse: %s",
+                         (unsigned long long)rows[i].offset, rows[i].len,
+                         tx_reject_name(rows[i].reject), tx_reject_name(wr));
+                if (wr == TX_REJ_NONE && !rec_same(&recs[i], &want))
+                    FAIL("stream row at %llu: values differ from tx_record_parse's",
+                         (unsigned long long)rows[i].offset);
+            }
+            tx_record_stream_at(sparser, &rs, &line, &fed);
+        }
+        if (st != TX_STREAM_SLOW || rs >= n)
+            break;
+        int inq;
+        const char *le = line_end(b + rs, b + n, &inq);
+        at = (uint64_t)(le - b) + 1;
+    }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!parser) {
         tx_error perr = {0};
-        if (tx_record_parser_new(&parser, &perr) != TX_OK)
+        if (tx_record_parser_new(&parser, &perr) != TX_OK ||
+            tx_record_parser_new(&sparser, &perr) != TX_OK)
             FAIL("tx_record_parser_new: %s", perr.msg);
     }
     const char *p = (const char *)data, *e = p + size;
@@ -156,6 +204,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FAIL("unknown-column list not terminated");
 
     p = le < e ? le + 1 : e;
+    if (p < e) { /* the body in an exact-size heap copy: the stream must not read past it */
+        char *body = malloc((size_t)(e - p));
+        if (!body)
+            return 0;
+        memcpy(body, p, (size_t)(e - p));
+        check_stream(&h, body, (size_t)(e - p));
+        free(body);
+    }
     while (p < e) {
         le = line_end(p, e, &inq);
         size_t len = (size_t)(le - p);

@@ -24,12 +24,8 @@
 #include "txetl/log.h"
 #include "txetl/store.h"
 
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        fprintf(stderr, "fuzz_shardfile: invariant broken: " __VA_ARGS__);                         \
-        fputc('\n', stderr);                                                                       \
-        abort();                                                                                   \
-    } while (0)
+#define FUZZ_NAME "fuzz_shardfile"
+#include "fuzz.h"
 
 static char tmp_path[64];
 static int tmp_fd = -1;

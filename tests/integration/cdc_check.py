@@ -378,20 +378,6 @@ def cmd_revdump(cnf, out):
     print(f"revenue_daily: {len(rows)} days from {len(bmap)} shards to {out}")
 
 
-def read_csv(path):
-    with open(path, newline="", encoding="utf-8") as f:
-        r = csv.reader(f)
-        next(r)
-        return [tuple(x) for x in r]
-
-
-def first_diff(a, b):
-    for x, y in zip(a, b):
-        if x != y:
-            return f"{x} vs {y}"
-    return f"lengths {len(a)} vs {len(b)}"
-
-
 def cmd_savemap(cnf, out):
     c = txcheck.connect(cnf, 0)
     cur = c.cursor()
@@ -435,17 +421,17 @@ def cmd_seedmap(cnf, mapfile, schema):
 
 
 def cmd_equiv(da, ra, db, rb):
-    rows_a, rows_b = read_csv(da), read_csv(db)
-    rev_a, rev_b = read_csv(ra), read_csv(rb)
+    rows_a, rows_b = txcheck.read_dump(da), txcheck.read_dump(db)
+    rev_a, rev_b = txcheck.read_dump(ra), txcheck.read_dump(rb)
     with open(ra + ".map") as f:
         map_a = f.read()
     with open(rb + ".map") as f:
         map_b = f.read()
     if map_a == map_b:
         if rows_a != rows_b:
-            fail(f"stored rows differ: {first_diff(rows_a, rows_b)}")
+            fail(f"stored rows differ: {txcheck.first_diff(rows_a, rows_b)}")
         if rev_a != rev_b:
-            fail(f"revenue_daily differs: {first_diff(rev_a, rev_b)}")
+            fail(f"revenue_daily differs: {txcheck.first_diff(rev_a, rev_b)}")
         print(f"ok: same shard map, same {len(rows_a)} rows in the same shards, same "
               f"revenue_daily ({len(rev_a)} days)")
         return
@@ -454,18 +440,18 @@ def cmd_equiv(da, ra, db, rb):
     rows_a = sorted(r[1:] for r in rows_a)
     rows_b = sorted(r[1:] for r in rows_b)
     if rows_a != rows_b:
-        fail(f"stored rows differ: {first_diff(rows_a, rows_b)}")
+        fail(f"stored rows differ: {txcheck.first_diff(rows_a, rows_b)}")
     rev_a = sorted(r[1:] for r in rev_a)
     rev_b = sorted(r[1:] for r in rev_b)
     if rev_a != rev_b:
-        fail(f"revenue_daily differs: {first_diff(rev_a, rev_b)}")
+        fail(f"revenue_daily differs: {txcheck.first_diff(rev_a, rev_b)}")
     print(f"ok: same {len(rows_a)} rows and same revenue_daily ({len(rev_a)} days)")
 
 
 def cmd_placement(dump, truth):
     t = read_truth(truth)
     bad = []
-    for r in read_csv(dump):
+    for r in txcheck.read_dump(dump):
         want = t.get(int(r[1]), {}).get("shard")
         if want is None:
             bad.append(f"id {r[1]}: no shard in the truth")

@@ -155,20 +155,22 @@ $cdc revdump "$cnf" incremental.rev
 step "C. base + b1 + b2 = one extract of t2.truth's live rows into a wiped cluster"
 $cdc extract t2.truth final.csv
 live=$(($(wc -l <final.csv) - 1))
+# load_final LABEL: final.csv loaded (2 ranks) into the cluster as it is now stores what the
+# incremental runs stored, and the same revenue.
+load_final() {
+  load 2 "$1.log" final.csv
+  after "$1" t2.truth <(echo "read=$live inserted=$live superseded=0 stale=0")
+  $cdc revdump "$cnf" "$1.rev"
+  $cdc equiv g3-3.dump incremental.rev "$1.dump" "$1.rev"
+}
 $cdc savemap "$cnf" incremental.map
 $check wipe "$cnf"
-load 2 final.log final.csv
-after final t2.truth <(echo "read=$live inserted=$live superseded=0 stale=0")
-$cdc revdump "$cnf" final.rev
-$cdc equiv g3-3.dump incremental.rev final.dump final.rev
+load_final final
 
 step "C2. the same into a wiped cluster given the incremental cluster's boundaries: same rows per shard"
 $check wipe "$cnf"
 $cdc seedmap "$cnf" incremental.map "$here/../../sql/schema.sql"
-load 2 final2.log final.csv
-after final2 t2.truth <(echo "read=$live inserted=$live superseded=0 stale=0")
-$cdc revdump "$cnf" final2.rev
-$cdc equiv g3-3.dump incremental.rev final2.dump final2.rev
+load_final final2
 
 # ---- D. shards of an older txetl ----------------------------------------------------------
 step "D1. an audit_log without payment_method/currency columns gets them, its rows kept"

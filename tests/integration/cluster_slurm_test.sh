@@ -17,23 +17,13 @@
 # namespaces, or Slurm/munge not installed (scripts/install-deps.sh installs them).
 set -euo pipefail
 build=$(cd "$1" && pwd) work=$(realpath -m -- "$2")
-src=$(cd "$(dirname "$0")/../.." && pwd)
-here=$src/tests/integration
-check="/usr/bin/python3 $here/txcheck.py"
+source "$(dirname "$0")/lib.sh"
 cluster_sh=$src/scripts/cluster.sh shards_sh=$src/scripts/shards.sh
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export TXETL_SHARD_BUFFER_POOL=${TXETL_SHARD_BUFFER_POOL:-128M} TXETL_SHARD_LOG_FILE=${TXETL_SHARD_LOG_FILE:-128M}
 JOB_TIMEOUT=${TXETL_SLURM_JOB_TIMEOUT:-120}
-t_start=$SECONDS
-say() { echo "=== [$((SECONDS - t_start))s] $*"; }
-die() { echo "FAIL: $*"; exit 1; }
 
 # ---- can this machine do it? ----------------------------------------------------------------
-if (($(id -u) != 0)); then echo "SKIP: needs root (network namespaces, slurmd, munged)"; exit 77; fi
-if ! command -v ip >/dev/null || ! ip netns add txcprobe$$ 2>/dev/null; then
-  echo "SKIP: 'ip netns add' does not work here (no iproute2 or no CAP_SYS_ADMIN)"; exit 77
-fi
-ip netns del txcprobe$$
+need_netns "needs root (network namespaces, slurmd, munged)"
 for b in slurmctld slurmd sbatch srun scontrol sinfo munge /usr/sbin/munged nsenter unshare; do
   command -v "$b" >/dev/null || { echo "SKIP: '$b' is not installed (scripts/install-deps.sh: slurm-wlm, munge, libpmix-dev)"; exit 77; }
 done

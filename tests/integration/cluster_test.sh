@@ -16,22 +16,12 @@
 # Exit 77 (skipped) only when the machine cannot make network namespaces.
 set -euo pipefail
 build=$(cd "$1" && pwd) work=$2 nodes=${3:-3}
-src=$(cd "$(dirname "$0")/../.." && pwd)
-here=$src/tests/integration
-check="/usr/bin/python3 $here/txcheck.py"
+source "$(dirname "$0")/lib.sh"
 cluster_sh=$src/scripts/cluster.sh shards_sh=$src/scripts/shards.sh
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export TXETL_SHARD_BUFFER_POOL=${TXETL_SHARD_BUFFER_POOL:-128M} TXETL_SHARD_LOG_FILE=${TXETL_SHARD_LOG_FILE:-128M}
-t_start=$SECONDS
-say() { echo "=== [$((SECONDS - t_start))s] $*"; }
-die() { echo "FAIL: $*"; exit 1; }
 
 # ---- can this machine host the cluster? ----------------------------------------------------
-if (($(id -u) != 0)); then echo "SKIP: needs root for network namespaces"; exit 77; fi
-if ! command -v ip >/dev/null || ! ip netns add txcprobe$$ 2>/dev/null; then
-  echo "SKIP: 'ip netns add' does not work here (no iproute2 or no CAP_SYS_ADMIN)"; exit 77
-fi
-ip netns del txcprobe$$
+need_netns "needs root for network namespaces"
 
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 cdir=$work/c ldir=$work/l

@@ -22,58 +22,44 @@ import csv
 import sys
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from txcheck import connect, shards  # noqa: E402
+from txcheck import connect, fail, shards  # noqa: E402
 
 COUNTS = ["rows_read", "rows_rejected", "rows_inserted", "rows_updated", "rows_moved",
           "rows_deleted", "rows_stale", "rows_superseded"]
 
 
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
-
-
-def conn(cnf, i):
-    try:
-        return connect(cnf, i)
-    except Exception:  # no database yet (a wiped cluster)
-        return None
+def query_shards(cnf, sql, args=None):
+    """(shard index, its result rows) of sql on every shard that has the database and the
+    table (a wiped cluster, or one that never got this far, has neither)."""
+    for i in range(shards(cnf)):
+        try:
+            c = connect(cnf, i)
+        except Exception:  # no database yet
+            continue
+        try:
+            cur = c.cursor()
+            cur.execute(sql, args)
+            rows = cur.fetchall()
+        except Exception:  # no table yet
+            rows = None
+        c.close()
+        if rows is not None:
+            yield i, rows
 
 
 def cmd_lastrun(cnf):
     best = ""
-    for i in range(shards(cnf)):
-        c = conn(cnf, i)
-        if not c:
-            continue
-        cur = c.cursor()
-        try:
-            cur.execute("SELECT run_id FROM etl_runs ORDER BY started_at DESC, run_id DESC LIMIT 1")
-            r = cur.fetchone()
-        except Exception:  # no database or table yet
-            r = None
-        if r and r[0] > best:
-            best = r[0]
-        c.close()
+    for _, rows in query_shards(cnf, "SELECT run_id FROM etl_runs ORDER BY started_at DESC, "
+                                     "run_id DESC LIMIT 1"):
+        if rows and rows[0][0] > best:
+            best = rows[0][0]
     print(best)
 
 
 def cmd_outcome(cnf, run):
-    seen = []
-    for i in range(shards(cnf)):
-        c = conn(cnf, i)
-        if not c:
-            continue
-        cur = c.cursor()
-        try:
-            cur.execute("SELECT status, COALESCE(message, ''), " + ", ".join(COUNTS) +
-                        " FROM etl_runs WHERE run_id = %s", (run,))
-            r = cur.fetchone()
-        except Exception:
-            r = None
-        c.close()
-        if r:
-            seen.append((i, r))
+    seen = [(i, rows[0]) for i, rows in
+            query_shards(cnf, "SELECT status, COALESCE(message, ''), " + ", ".join(COUNTS) +
+                         " FROM etl_runs WHERE run_id = %s", (run,)) if rows]
     if not seen:
         print("none")
         return
@@ -129,17 +115,9 @@ def cmd_pick(dump, refs):
 
 def cmd_pending(cnf):
     ids = set()
-    for i in range(shards(cnf)):
-        c = conn(cnf, i)
-        if not c:
-            continue
-        cur = c.cursor()
-        try:
-            cur.execute("SELECT run_id FROM run_journal WHERE state IN ('open', 'staged')")
-            ids.update(r[0] for r in cur.fetchall())
-        except Exception:
-            pass
-        c.close()
+    for _, rows in query_shards(cnf, "SELECT run_id FROM run_journal "
+                                     "WHERE state IN ('open', 'staged')"):
+        ids.update(r[0] for r in rows)
     print(" ".join(sorted(ids)))
 
 

@@ -19,30 +19,12 @@
 # revenue_daily equals a recount; a snapshot equals one computed from the shards.
 set -euo pipefail
 build=$1 work=$2
-src=$(cd "$(dirname "$0")/../.." && pwd)
-here=$src/tests/integration
-check="/usr/bin/python3 $here/txcheck.py"
+source "$(dirname "$0")/lib.sh"
 cdc="/usr/bin/python3 $here/cdc_check.py"
 fm="/usr/bin/python3 $here/fault_matrix_check.py"
-ana="/usr/bin/python3 $here/analytics_check.py"
-shards_sh="$src/scripts/shards.sh"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export TXETL_SHARD_BUFFER_POOL=${TXETL_SHARD_BUFFER_POOL:-128M}
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
-dir=$work/s # short: unix socket paths are limited to 107 bytes
-cnf=$dir/shards.cnf
-
-bg_pids=()
-cleanup() {
-  local p
-  for p in "${bg_pids[@]}"; do kill -9 -- $(descendants "$p") "$p" 2>/dev/null || true; done
-  bash "$shards_sh" down "$dir" --wipe >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-descendants() {
-  local c
-  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done
-}
+own_cluster "$work"
+trap stop_own_cluster EXIT
 
 t_start=$SECONDS
 step() { echo; echo "=== [$((SECONDS - t_start))s] $*"; }

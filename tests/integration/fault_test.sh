@@ -17,24 +17,12 @@
 #     start-up): the second exits 1 naming the run lock and writes nothing, the first succeeds.
 set -euo pipefail
 build=$1 work=$2
-src=$(cd "$(dirname "$0")/../.." && pwd)
-here=$src/tests/integration
-check="/usr/bin/python3 $here/txcheck.py"
+source "$(dirname "$0")/lib.sh"
 cdc="/usr/bin/python3 $here/cdc_check.py"
-shards_sh="$src/scripts/shards.sh"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export TXETL_SHARD_BUFFER_POOL=${TXETL_SHARD_BUFFER_POOL:-256M}
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
-dir=$work/s   # short: unix socket paths are limited to 107 bytes
-cnf=$dir/shards.cnf
+own_cluster "$work"
 
-bg_pids=()
-cleanup() {
-  local p
-  for p in "${bg_pids[@]}"; do kill -9 -- $(descendants "$p") "$p" 2>/dev/null || true; done
-  bash "$shards_sh" down "$dir" --wipe >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+trap stop_own_cluster EXIT
 
 t_start=$SECONDS
 now() { date +%s.%N; }
@@ -71,11 +59,6 @@ wait_for_query() {
   done
   return 1
 }
-descendants() { # every process below pid $1
-  local c
-  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done
-}
-
 step "setup: 2 shards under $dir, a ~160k-row extract and a 60k change batch"
 t0=$(now)
 bash "$shards_sh" up 2 "$dir" | tail -1

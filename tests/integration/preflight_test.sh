@@ -18,13 +18,9 @@
 #     recorded in etl_runs as failed, with its message and 0 in the applied counts.
 set -euo pipefail
 build=$1 work=$2
-src=$(cd "$(dirname "$0")/../.." && pwd)
-shards_sh="$src/scripts/shards.sh"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+source "$(dirname "$0")/lib.sh"
 export TXETL_SHARD_BUFFER_POOL=${TXETL_SHARD_BUFFER_POOL:-128M}
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
-dir=$work/s # short: unix socket paths are limited to 107 bytes
-cnf=$dir/shards.cnf
+own_cluster "$work"
 trap 'bash "$shards_sh" down "$dir" --wipe >/dev/null 2>&1 || true' EXIT
 
 t_start=$SECONDS

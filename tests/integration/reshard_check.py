@@ -14,9 +14,13 @@
 Exit status 0 when the assertion holds; otherwise 1 with the first differences printed.
 """
 import configparser
+import os
 import sys
 
 import MySQLdb
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from txcheck import fail, has_table  # noqa: E402
 
 M64 = (1 << 64) - 1
 
@@ -42,17 +46,6 @@ def connect(cnf, i, db=True):
     kw = {} if db else {"db": "mysql"}
     return MySQLdb.connect(read_default_file=cnf, read_default_group=f"shard{i}",
                            charset="utf8mb4", use_unicode=True, **kw)
-
-
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
-
-
-def has_table(cur, name):
-    cur.execute("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
-                "AND TABLE_NAME = %s", (name,))
-    return cur.fetchone()[0] > 0
 
 
 def cmd_cluster(cnf):

@@ -16,36 +16,11 @@
 Exit status 0 when the assertion holds; otherwise 1 with the differences printed (state: every
 problem found, one FAIL line each).
 """
-import configparser
 import os
 import sys
 
-import MySQLdb
-
-
-def shards(cnf):
-    cp = configparser.ConfigParser(allow_no_value=True, strict=False, interpolation=None)
-    cp.read(cnf)
-    n = 0
-    while cp.has_section(f"shard{n}"):
-        n += 1
-    return n
-
-
-def connect(cnf, i):
-    return MySQLdb.connect(read_default_file=cnf, read_default_group=f"shard{i}",
-                           charset="utf8mb4", use_unicode=True)
-
-
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
-
-
-def has_table(cur, name):
-    cur.execute("SELECT COUNT(*) FROM information_schema.tables "
-                "WHERE table_schema = DATABASE() AND table_name = %s", (name,))
-    return cur.fetchone()[0] > 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from txcheck import connect, fail, has_table, shards  # noqa: E402
 
 
 def rows(cur, table, sql):

@@ -238,6 +238,8 @@ case_sigint() {
   kill -INT "$job"
   echo "    SIGINT to mpiexec (pid $job)"
   wait_job
+  # every rank stops at its next step with a message (mpiexec forwards the signal as SIGTERM)
+  grep -q "interrupted by SIG" "$name.log" || { show "$name.log" 10; fail "$name: no 'interrupted by' message"; }
   after_interruption "$name" "$rc" "$name.log"
 }
 

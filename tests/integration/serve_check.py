@@ -170,6 +170,25 @@ def values(cnf, snap):
             if cur.fetchone()[0]:
                 fail("revenue_monthly original rows have new_customers (none per currency)")
     print(f"  {nor} original-basis revenue rows = /revenue/by_currency")
+    # cohorts = /cohorts (a snapshot of a txetl before the table has none: the table is empty)
+    cur.execute("SELECT cohort_month, month_offset, customers, revenue, cohort_size, run_id "
+                "FROM cohorts ORDER BY cohort_month, month_offset")
+    rows = cur.fetchall()
+    co = f["cohorts"] if "cohorts" in f else None
+    nco = len(co["cohort_month"]) if co is not None else 0
+    if len(rows) != nco:
+        fail(f"cohorts has {len(rows)} rows, the snapshot's /cohorts {nco}"
+             + ("" if co is not None else " (it has no /cohorts)"))
+    for i, r in enumerate(rows):
+        cm = int(co["cohort_month"][i])
+        want = (f"{cm // 100:04d}-{cm % 100:02d}-01", int(co["offset"][i]),
+                int(co["customers"][i]), int(co["revenue_cents"][i]),
+                int(co["cohort_size"][i]), run_id)
+        got = (str(r[0]), int(r[1]), int(r[2]), int(r[3] * 100), int(r[4]), r[5])
+        if got != want:
+            fail(f"cohorts row {i}: {got} != {want}")
+    print(f"  {nco} cohort rows = /cohorts" if co is not None else
+          "  cohorts empty: the snapshot has no /cohorts")
     # model
     cur.execute("SELECT model, parameter, value, converged, loglik, n FROM model_params")
     params = {(r[0], r[1]): r[2:] for r in cur.fetchall()}
@@ -199,7 +218,8 @@ POLL = ("SELECT (SELECT MIN(run_id) FROM customer_scores), (SELECT MAX(run_id) F
         "customer_scores), (SELECT MIN(run_id) FROM revenue_daily), (SELECT MAX(run_id) FROM "
         "revenue_daily), (SELECT MIN(run_id) FROM revenue_monthly), (SELECT MAX(run_id) FROM "
         "revenue_monthly), (SELECT MIN(run_id) FROM model_params), (SELECT MAX(run_id) FROM "
-        "model_params), (SELECT run_id FROM snapshots ORDER BY published DESC LIMIT 1)")
+        "model_params), (SELECT MIN(run_id) FROM cohorts), (SELECT MAX(run_id) FROM cohorts), "
+        "(SELECT run_id FROM snapshots ORDER BY published DESC LIMIT 1)")
 
 
 def poll(cnf, stop, out):

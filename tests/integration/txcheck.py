@@ -40,6 +40,13 @@ def fail(msg):
     sys.exit(1)
 
 
+def has_table(cur, name):
+    """True when the current database of cursor cur has table name."""
+    cur.execute("SELECT COUNT(*) FROM information_schema.tables "
+                "WHERE table_schema = DATABASE() AND table_name = %s", (name,))
+    return cur.fetchone()[0] > 0
+
+
 def cmd_wipe(cnf):
     for i in range(shards(cnf)):
         c = MySQLdb.connect(read_default_file=cnf, read_default_group=f"shard{i}", db="mysql")
@@ -57,6 +64,14 @@ def read_dump(path):
         r = csv.reader(f)
         next(r)
         return [tuple(row) for row in r]
+
+
+def first_diff(a, b):
+    """The first differing pair of rows of a and b, or their lengths when one is a prefix."""
+    for x, y in zip(a, b):
+        if x != y:
+            return f"{x} vs {y}"
+    return f"lengths {len(a)} vs {len(b)}"
 
 
 def cmd_dump(cnf, out):
@@ -114,10 +129,7 @@ def cmd_truth(dump, truth):
 def cmd_same(a, b):
     ra, rb = read_dump(a), read_dump(b)
     if ra != rb:
-        for x, y in zip(ra, rb):
-            if x != y:
-                print("first difference:", x, "vs", y)
-                break
+        print("first difference:", first_diff(ra, rb))
         fail(f"{a} ({len(ra)} rows) and {b} ({len(rb)} rows) differ")
     print(f"ok: {a} and {b} are identical ({len(ra)} rows)")
 
@@ -135,10 +147,7 @@ def cmd_rejects(rejects, expected):
         r = csv.DictReader(f)
         want = [(int(x["line"]), int(x["offset"]), x["reason"]) for x in r]
     if got != want:
-        for g, w in zip(got, want):
-            if g != w:
-                print("first difference: got", g, "want", w)
-                break
+        print("first difference (got vs want):", first_diff(got, want))
         fail(f"{len(got)} rejects, {len(want)} expected")
     reasons = sorted({w[2] for w in want})
     print(f"ok: {len(got)} rejects at the expected lines with the expected reasons: {reasons}")

@@ -24,6 +24,7 @@
 
 #include "check.h"
 #include "txetl/clv.h"
+#include "txetl/cmp.h"
 #include "txetl/reduce.h"
 
 #define NCUST 3000
@@ -90,9 +91,8 @@ typedef struct ref_cust {
 static int cmp_txn(const void *pa, const void *pb)
 {
     const tx_txn *a = pa, *b = pb;
-    if (a->customer_id != b->customer_id)
-        return a->customer_id < b->customer_id ? -1 : 1;
-    return (a->date > b->date) - (a->date < b->date);
+    int c = TX_CMP(a->customer_id, b->customer_id);
+    return c ? c : TX_CMP(a->date, b->date);
 }
 
 static int ord_key; /* 0 R, 1 F, 2 M */
@@ -242,6 +242,19 @@ static int read_attr_str(hid_t obj, const char *name, char *out, size_t len)
     return rc;
 }
 
+/* String attribute `name` of obj is day `days` as YYYY-MM-DD (by the C library, not txetl's
+ * calendar). */
+static void check_date_attr(hid_t obj, const char *name, int32_t days)
+{
+    char s[64], want[32];
+    time_t tt = (time_t)days * 86400;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(want, sizeof want, "%Y-%m-%d", &tm);
+    read_attr_str(obj, name, s, sizeof s);
+    CHECK_MSG(strcmp(s, want) == 0, "%s %s, want %s", name, s, want);
+}
+
 static double read_attr_f64(hid_t obj, const char *name, hid_t mtype)
 {
     double v = NAN;
@@ -276,13 +289,8 @@ static void check_snapshot(const char *path, const reference *ref, int unit_week
     CHECK(strcmp(s, "txetl-snapshot") == 0);
     read_attr_str(f, "run_id", s, sizeof s);
     CHECK(strcmp(s, run->run_id) == 0);
-    char want[32];
-    time_t tt = (time_t)as_of * 86400;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(want, sizeof want, "%Y-%m-%d", &tm);
-    read_attr_str(f, "as_of", s, sizeof s);
-    CHECK_MSG(strcmp(s, want) == 0, "as_of %s, want %s", s, want);
+    check_date_attr(f, "as_of", as_of);
+    struct tm tm; /* the months of the reference's days, below */
     read_attr_str(f, "created_utc", s, sizeof s);
     CHECK_MSG(strcmp(s, "2026-11-25T21:15:00Z") == 0, "created_utc %s", s);
     CHECK(read_attr_f64(f, "superseded", H5T_NATIVE_UINT64) == 8);
@@ -493,13 +501,7 @@ static void check_holdout(const char *path, const char *main_path, tx_txn *all, 
         return;
     hid_t g = H5Gopen2(f, "/holdout", H5P_DEFAULT);
     CHECK_MSG(g >= 0, "%s has no /holdout", path);
-    char s[64], want[32];
-    time_t tt = (time_t)cal_end * 86400;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(want, sizeof want, "%Y-%m-%d", &tm);
-    read_attr_str(g, "calibration_end", s, sizeof s);
-    CHECK_MSG(strcmp(s, want) == 0, "calibration_end %s, want %s", s, want);
+    check_date_attr(g, "calibration_end", cal_end);
     CHECK(attr_f64(g, "holdout_days") == (double)(as_of - cal_end));
     CHECK_MSG(read_attr_f64(g, "n", H5T_NATIVE_UINT64) == (double)n, "holdout n %g, want %zu",
               read_attr_f64(g, "n", H5T_NATIVE_UINT64), n);
@@ -590,6 +592,17 @@ static void check_no_holdout(const char *path)
         H5Fclose(f);
 }
 
+/* This rank's share of all, dealt round robin: a new array of *n transactions. */
+static tx_txn *round_robin(const tx_txn *all, size_t nall, int rank, int nranks, size_t *n)
+{
+    tx_txn *mine = malloc((nall ? nall : 1) * sizeof *mine);
+    *n = 0;
+    for (size_t i = 0; i < nall; i++)
+        if ((int)(i % (size_t)nranks) == rank)
+            mine[(*n)++] = all[i];
+    return mine;
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -614,10 +627,7 @@ int main(int argc, char **argv)
     /* Day unit, explicit as-of, round robin. */
     {
         size_t n = 0;
-        tx_txn *mine = malloc(nall * sizeof *mine);
-        for (size_t i = 0; i < nall; i++)
-            if ((int)(i % (size_t)nranks) == rank)
-                mine[n++] = all[i];
+        tx_txn *mine = round_robin(all, nall, rank, nranks, &n);
         snprintf(dir, sizeof dir, "reduce-day-np%d", nranks);
         snprintf(run.run_id, sizeof run.run_id, "test-day");
         tx_error_clear(&err);
@@ -673,10 +683,7 @@ int main(int argc, char **argv)
         tx_analytics_opts h = opts;
         h.holdout_start = DAY0 + 400;
         size_t n = 0;
-        tx_txn *mine = malloc(nall * sizeof *mine);
-        for (size_t i = 0; i < nall; i++)
-            if ((int)(i % (size_t)nranks) == rank)
-                mine[n++] = all[i];
+        tx_txn *mine = round_robin(all, nall, rank, nranks, &n);
         snprintf(dir, sizeof dir, "reduce-holdout-np%d", nranks);
         snprintf(run.run_id, sizeof run.run_id, "test-holdout");
         tx_error_clear(&err);

@@ -63,6 +63,21 @@ def fixed(s):
     return np.bytes_(s.encode())
 
 
+def put_group(f, path, cols):
+    """Group `path` of f with one dataset per (name, array) of cols, in order."""
+    g = f.create_group(path)
+    for name, arr in cols.items():
+        g.create_dataset(name, data=arr)
+    return g
+
+
+def in_usd(cols):
+    """cols with a currency column (all USD) after the first (the day or month)."""
+    items = list(cols.items())
+    usd = np.array([b"USD"] * len(items[0][1]), dtype="S3")
+    return dict([items[0], ("currency", usd)] + items[1:])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -178,48 +193,35 @@ def main():
         for k, val in counts.items():
             f.attrs[k] = np.uint64(val)
 
-        g = f.create_group("customers")
+        g = put_group(f, "customers", dict(
+            customer_id=ids, first_purchase=first_p, last_purchase=last_p, orders=orders,
+            revenue_cents=revenue, recency_days=recency_days, r_score=r_score, f_score=f_score,
+            m_score=m_score, segment=seg, frequency=freq, recency=rec, T=T, monetary_value=mon,
+            p_alive=p_alive, expected_purchases=exp30, expected_avg_value=eav, clv=clv))
         g.attrs["segment_names"] = np.array(SEGMENTS, dtype=h5py.string_dtype())
-        cols = dict(customer_id=ids, first_purchase=first_p, last_purchase=last_p, orders=orders,
-                    revenue_cents=revenue, recency_days=recency_days, r_score=r_score,
-                    f_score=f_score, m_score=m_score, segment=seg, frequency=freq, recency=rec, T=T,
-                    monetary_value=mon, p_alive=p_alive, expected_purchases=exp30,
-                    expected_avg_value=eav, clv=clv)
-        for name, arr in cols.items():
-            g.create_dataset(name, data=arr)
 
-        dg = f.create_group("revenue/daily")
-        dg.create_dataset("date", data=np.array(all_days, dtype=np.int32))
-        dg.create_dataset("revenue_cents", data=np.array([d_rev[d] for d in all_days], dtype=np.int64))
-        dg.create_dataset("transactions", data=np.array([d_tx[d] for d in all_days], dtype=np.uint64))
-        dg.create_dataset("customers", data=np.array([len(d_cust[d]) for d in all_days], dtype=np.uint64))
         # every amount is positive (a sale) and in USD
-        dg.create_dataset("gross_cents", data=np.array([d_rev[d] for d in all_days], dtype=np.int64))
-        dg.create_dataset("refunds_cents", data=np.zeros(len(all_days), dtype=np.int64))
-        mg = f.create_group("revenue/monthly")
-        mg.create_dataset("month", data=np.array(months, dtype=np.int32))
-        mg.create_dataset("revenue_cents", data=np.array([m_rev[m] for m in months], dtype=np.int64))
-        mg.create_dataset("transactions", data=np.array([m_tx[m] for m in months], dtype=np.uint64))
-        mg.create_dataset("active_customers", data=np.array([len(m_act[m]) for m in months], dtype=np.uint64))
-        mg.create_dataset("new_customers", data=np.array([m_new[m] for m in months], dtype=np.uint64))
-        mg.create_dataset("gross_cents", data=np.array([m_rev[m] for m in months], dtype=np.int64))
-        mg.create_dataset("refunds_cents", data=np.zeros(len(months), dtype=np.int64))
-        cd = f.create_group("revenue/by_currency/daily")
-        cd.create_dataset("date", data=np.array(all_days, dtype=np.int32))
-        cd.create_dataset("currency", data=np.array([b"USD"] * len(all_days), dtype="S3"))
-        cd.create_dataset("revenue_cents", data=np.array([d_rev[d] for d in all_days], dtype=np.int64))
-        cd.create_dataset("transactions", data=np.array([d_tx[d] for d in all_days], dtype=np.uint64))
-        cd.create_dataset("customers", data=np.array([len(d_cust[d]) for d in all_days], dtype=np.uint64))
-        cd.create_dataset("gross_cents", data=np.array([d_rev[d] for d in all_days], dtype=np.int64))
-        cd.create_dataset("refunds_cents", data=np.zeros(len(all_days), dtype=np.int64))
-        cm = f.create_group("revenue/by_currency/monthly")
-        cm.create_dataset("month", data=np.array(months, dtype=np.int32))
-        cm.create_dataset("currency", data=np.array([b"USD"] * len(months), dtype="S3"))
-        cm.create_dataset("revenue_cents", data=np.array([m_rev[m] for m in months], dtype=np.int64))
-        cm.create_dataset("transactions", data=np.array([m_tx[m] for m in months], dtype=np.uint64))
-        cm.create_dataset("active_customers", data=np.array([len(m_act[m]) for m in months], dtype=np.uint64))
-        cm.create_dataset("gross_cents", data=np.array([m_rev[m] for m in months], dtype=np.int64))
-        cm.create_dataset("refunds_cents", data=np.zeros(len(months), dtype=np.int64))
+        def i64(v): return np.array(v, dtype=np.int64)
+        def u64(v): return np.array(v, dtype=np.uint64)
+        daily = dict(date=np.array(all_days, dtype=np.int32),
+                     revenue_cents=i64([d_rev[d] for d in all_days]),
+                     transactions=u64([d_tx[d] for d in all_days]),
+                     customers=u64([len(d_cust[d]) for d in all_days]),
+                     gross_cents=i64([d_rev[d] for d in all_days]),
+                     refunds_cents=np.zeros(len(all_days), dtype=np.int64))
+        monthly = dict(month=np.array(months, dtype=np.int32),
+                       revenue_cents=i64([m_rev[m] for m in months]),
+                       transactions=u64([m_tx[m] for m in months]),
+                       active_customers=u64([len(m_act[m]) for m in months]),
+                       new_customers=u64([m_new[m] for m in months]),
+                       gross_cents=i64([m_rev[m] for m in months]),
+                       refunds_cents=np.zeros(len(months), dtype=np.int64))
+        put_group(f, "revenue/daily", daily)
+        put_group(f, "revenue/monthly", monthly)
+        # by currency: the same rows, all USD (no new_customers per currency)
+        put_group(f, "revenue/by_currency/daily", in_usd(daily))
+        del monthly["new_customers"]
+        put_group(f, "revenue/by_currency/monthly", in_usd(monthly))
 
         mo = f.create_group("model")
         mo.attrs["horizon_days"] = np.int32(30)

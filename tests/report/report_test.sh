@@ -260,6 +260,14 @@ empty_snapshot)
     has 'id="cohorts-missing"' old.html
     lacks 'id="cohort-customers"' old.html
     has 'id="period-mtd"' old.html
+    # --out /dev/null renders into the device (never a rename over it); a FIFO is refused
+    "$cli" old.h5 /dev/null || fail "--out /dev/null failed"
+    [[ -c /dev/null ]] || fail "--out /dev/null replaced the device with a regular file"
+    rm -f out.fifo && mkfifo out.fifo
+    rc=0
+    "$cli" old.h5 out.fifo 2> err.txt || rc=$?
+    [[ $rc == 2 ]] || fail "--out FIFO: status $rc, want 2"
+    grep -qF 'out.fifo is not a regular file' err.txt || fail "--out FIFO: message: $(cat err.txt)"
     ;;
 unconverged_fit_flagged)
     "$PY" "$mksnap" --unconverged --nasty-run-id bad.h5

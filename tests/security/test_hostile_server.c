@@ -134,90 +134,86 @@ static int holds_passwd(const char *bin, long n)
     return 0;
 }
 
+/* One case against a fake server: the server, the connection, its error, and what the server
+ * logged and received (filled by end_fake). */
+typedef struct fake {
+    server sv;
+    tx_conn *s;
+    tx_error err;
+    char log[4096], bin[65536];
+    long nbin;
+} fake;
+
 /* Starts fake server `name` (mode, file: see start_server) with a shard file of it (extra
- * lines: see write_cnf) and opens a connection to it: tx_conn_open's status. */
-static int open_fake(server *sv, const char *name, const char *mode, const char *file,
-                     const char *extra, tx_conn **s, tx_error *err)
+ * lines: see write_cnf) and opens a connection to it into f->s: tx_conn_open's status. */
+static int open_fake(fake *f, const char *name, const char *mode, const char *file,
+                     const char *extra)
 {
-    CHECK(start_server(sv, name, mode, file) == 0);
-    CHECK(write_cnf(sv, extra) == 0);
-    return tx_conn_open(sv->cnf, 0, s, err);
+    memset(f, 0, sizeof *f);
+    CHECK(start_server(&f->sv, name, mode, file) == 0);
+    CHECK(write_cnf(&f->sv, extra) == 0);
+    return tx_conn_open(f->sv.cnf, 0, &f->s, &f->err);
 }
 
-/* Stops the server and takes what it logged and received; prints the log as `label`'s. */
-static void end_fake(server *sv, const char *label, char *log, size_t logcap, long *nbin,
-                     char *bin, size_t bincap)
+/* Closes the connection, stops the server and takes what it logged and received; prints the
+ * log as `label`'s. */
+static void end_fake(fake *f, const char *label)
 {
-    stop_server(sv);
-    server_record(sv, log, logcap, nbin, bin, bincap);
-    printf("%s: server log: %s", label, log);
+    tx_conn_close(&f->s);
+    stop_server(&f->sv);
+    server_record(&f->sv, f->log, sizeof f->log, &f->nbin, f->bin, sizeof f->bin);
+    printf("%s: server log: %s", label, f->log);
 }
+
+static fake f; /* one case at a time; too large for the stack */
 
 static void case_load_asks_passwd(void)
 {
-    server sv;
-    char log[4096], bin[65536];
-    long nbin;
-    tx_conn *s = NULL;
-    tx_error err = {0};
-    int rc = open_fake(&sv, "load-passwd", "load", "/etc/passwd", NULL, &s, &err);
-    CHECK_MSG(rc == TX_OK, "open against the fake server: %s", err.msg);
+    int rc = open_fake(&f, "load-passwd", "load", "/etc/passwd", NULL);
+    CHECK_MSG(rc == TX_OK, "open against the fake server: %s", f.err.msg);
     if (rc == TX_OK) {
         const char rows[] = "1\tsecret-row\n";
-        rc = tx_conn_load(s, "t", 0, "(a, b)", rows, sizeof rows - 1, 1, &err);
-        CHECK_MSG(rc == TX_ERR, "load gave %d (%s), want TX_ERR", rc, err.msg);
-        CHECK_MSG(strstr(err.msg, "refuses") && strstr(err.msg, "/etc/passwd"),
-                  "message does not say it refused /etc/passwd: '%s'", err.msg);
-        printf("load-passwd: %s\n", err.msg);
-        tx_conn_close(&s);
+        rc = tx_conn_load(f.s, "t", 0, "(a, b)", rows, sizeof rows - 1, 1, &f.err);
+        CHECK_MSG(rc == TX_ERR, "load gave %d (%s), want TX_ERR", rc, f.err.msg);
+        CHECK_MSG(strstr(f.err.msg, "refuses") && strstr(f.err.msg, "/etc/passwd"),
+                  "message does not say it refused /etc/passwd: '%s'", f.err.msg);
+        printf("load-passwd: %s\n", f.err.msg);
     }
-    end_fake(&sv, "load-passwd", log, sizeof log, &nbin, bin, sizeof bin);
-    CHECK_MSG(strstr(log, "request /etc/passwd query LOAD DATA") != NULL,
-              "the fake server never asked for the file: '%s'", log);
-    CHECK_MSG(strstr(log, "received 0\n") != NULL, "server log: %s", log);
-    CHECK_MSG(nbin == 0, "the server received %ld bytes", nbin);
-    CHECK(!holds_passwd(bin, nbin));
+    end_fake(&f, "load-passwd");
+    CHECK_MSG(strstr(f.log, "request /etc/passwd query LOAD DATA") != NULL,
+              "the fake server never asked for the file: '%s'", f.log);
+    CHECK_MSG(strstr(f.log, "received 0\n") != NULL, "server log: %s", f.log);
+    CHECK_MSG(f.nbin == 0, "the server received %ld bytes", f.nbin);
+    CHECK(!holds_passwd(f.bin, f.nbin));
 }
 
 static void case_stream_control(void)
 {
-    server sv;
-    char log[4096], bin[65536];
-    long nbin;
-    tx_conn *s = NULL;
-    tx_error err = {0};
-    int rc = open_fake(&sv, "load-stream", "load", "txetl-stream", NULL, &s, &err);
-    CHECK_MSG(rc == TX_OK, "open: %s", err.msg);
+    int rc = open_fake(&f, "load-stream", "load", "txetl-stream", NULL);
+    CHECK_MSG(rc == TX_OK, "open: %s", f.err.msg);
     const char rows[] = "1\tx\n2\ty\n";
     if (rc == TX_OK) {
-        rc = tx_conn_load(s, "t", 0, "(a, b)", rows, sizeof rows - 1, 2, &err);
-        CHECK_MSG(rc == TX_OK, "control load: %s", err.msg);
-        tx_conn_close(&s);
+        rc = tx_conn_load(f.s, "t", 0, "(a, b)", rows, sizeof rows - 1, 2, &f.err);
+        CHECK_MSG(rc == TX_OK, "control load: %s", f.err.msg);
     }
-    end_fake(&sv, "load-stream (control)", log, sizeof log, &nbin, bin, sizeof bin);
-    CHECK_MSG(nbin == (long)sizeof rows - 1 && memcmp(bin, rows, sizeof rows - 1) == 0,
-              "control: the server got %ld bytes, want txetl's %zu", nbin, sizeof rows - 1);
+    end_fake(&f, "load-stream (control)");
+    CHECK_MSG(f.nbin == (long)sizeof rows - 1 && memcmp(f.bin, rows, sizeof rows - 1) == 0,
+              "control: the server got %ld bytes, want txetl's %zu", f.nbin, sizeof rows - 1);
 }
 
 static void case_any_statement(const char *name, const char *extra)
 {
-    server sv;
-    char log[4096], bin[65536];
-    long nbin;
-    tx_conn *s = NULL;
-    tx_error err = {0};
-    int rc = open_fake(&sv, name, "any", "/etc/passwd", extra, &s, &err);
+    int rc = open_fake(&f, name, "any", "/etc/passwd", extra);
     CHECK_MSG(rc != TX_OK, "%s: open succeeded against a server answering with file requests",
               name);
-    printf("%s: open: %s\n", name, err.msg);
-    CHECK_MSG(strstr(err.msg, "shard 0") != NULL, "%s: message does not name the shard: '%s'",
-              name, err.msg);
-    tx_conn_close(&s);
-    end_fake(&sv, name, log, sizeof log, &nbin, bin, sizeof bin);
-    CHECK_MSG(strstr(log, "request /etc/passwd") != NULL, "%s: the server never asked: '%s'",
-              name, log);
-    CHECK_MSG(nbin == 0, "%s: the server received %ld bytes of /etc/passwd", name, nbin);
-    CHECK(!holds_passwd(bin, nbin));
+    printf("%s: open: %s\n", name, f.err.msg);
+    CHECK_MSG(strstr(f.err.msg, "shard 0") != NULL, "%s: message does not name the shard: '%s'",
+              name, f.err.msg);
+    end_fake(&f, name);
+    CHECK_MSG(strstr(f.log, "request /etc/passwd") != NULL, "%s: the server never asked: '%s'",
+              name, f.log);
+    CHECK_MSG(f.nbin == 0, "%s: the server received %ld bytes of /etc/passwd", name, f.nbin);
+    CHECK(!holds_passwd(f.bin, f.nbin));
 }
 
 int main(int argc, char **argv)

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "txetl/calendar.h"
 #include "txetl/clv.h"
+#include "txetl/cmp.h"
 
 #ifndef CDNOW_CSV
 #error "CDNOW_CSV must name cdnowElog.csv"
@@ -24,22 +26,11 @@ typedef struct row {
     double sales;
 } row;
 
-static long days_from_civil(int y, int m, int d) /* H. Hinnant's algorithm */
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int cmp_row(const void *pa, const void *pb)
 {
     const row *a = pa, *b = pb;
-    if (a->id != b->id)
-        return a->id < b->id ? -1 : 1;
-    return (a->day > b->day) - (a->day < b->day);
+    int c = TX_CMP(a->id, b->id);
+    return c ? c : TX_CMP(a->day, b->day);
 }
 
 /* Per-customer summary as lifetimes' summary_data_from_transaction_data: purchases summed per
@@ -54,7 +45,7 @@ static int load_cdnow(tx_clv_customer *c, double unit)
     static row rows[MAXROWS];
     int n = 0;
     char line[256];
-    long as_of = days_from_civil(1997, 9, 30);
+    long as_of = tx_days_from_civil(1997, 9, 30);
     if (!fgets(line, sizeof line, f)) { /* header */
         fclose(f);
         return -1;
@@ -65,7 +56,7 @@ static int load_cdnow(tx_clv_customer *c, double unit)
         double sales;
         if (sscanf(line, "%ld,%d,%ld,%d,%lf", &master, &id, &date, &cds, &sales) != 5)
             continue;
-        long day = days_from_civil((int)(date / 10000), (int)(date / 100 % 100), (int)(date % 100));
+        long day = tx_days_from_civil((int)(date / 10000), (int)(date / 100 % 100), (int)(date % 100));
         if (day > as_of)
             continue;
         rows[n].id = id;

@@ -11,27 +11,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "clv_ref.h"
 #include "clv_sim.h"
 #include "txetl/clv.h"
-
-/* lifetimes' conditional_expected_number_of_purchases_up_to_time with a plain 2F1 series
- * (as test_clv_guards: the reference, valid for small z and a != 1). */
-static double lifetimes_expected(const tx_bgnbd_fit *m, const tx_clv_customer *c, double t)
-{
-    double x = c->x, A = m->r + x, B = m->b + x, C = m->a + m->b + x - 1.0;
-    double z = t / (m->alpha + c->T + t);
-    double term = 1.0, sum = 1.0;
-    for (int k = 0; k < 5000 && fabs(term) > 1e-18 * fabs(sum); k++) {
-        term *= (A + k) * (B + k) / ((C + k) * (k + 1.0)) * z;
-        sum += term;
-    }
-    double first = C / (m->a - 1.0);
-    double second = 1.0 - sum * pow((m->alpha + c->T) / (m->alpha + t + c->T), A);
-    double den = 1.0;
-    if (x > 0.0)
-        den += m->a / (m->b + x - 1.0) * pow((m->alpha + c->T) / (m->alpha + c->t_x), A);
-    return first * second / den;
-}
 
 static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
 
@@ -110,7 +92,7 @@ int main(void)
     sim_rng g;
     sim_seed(&g, 777);
     for (size_t i = 0; i < NSIM; i++)
-        sim_customer(&g, &P, 548.0 + (double)(int)(sim_unif(&g) * 548.0), 1, &days[i]);
+        sim_customer(&g, &P, 548.0 + (double)(int)(tx_rng_unif(&g) * 548.0), 1, &days[i]);
     const tx_clv_customer host[NHOST] = {
         {0, 0, 0, 0},       {0, 0, 1e12, 0},    {1000, 364, 365, 10}, {2, 40, 30, 1},
         {1, 1e-9, 1e-9, 1}, {3, 1, 1e300, 1},   {NAN, 1, 2, 1},       {2, NAN, 700, 5},

@@ -76,7 +76,7 @@ int main(void)
     sim_rng g;
     sim_seed(&g, 20240517);
     for (size_t i = 0; i < N; i++)
-        sim_customer(&g, &truth, 26.0 + 26.0 * sim_unif(&g), 0, &c[i]);
+        sim_customer(&g, &truth, 26.0 + 26.0 * tx_rng_unif(&g), 0, &c[i]);
 
     tx_error err;
     tx_error_clear(&err);
@@ -102,7 +102,7 @@ int main(void)
     /* Order does not matter (up to rounding in the order of the sums). */
     memcpy(perm, c, N * sizeof *c);
     for (size_t i = N - 1; i > 0; i--) {
-        size_t j = (size_t)(sim_unif(&g) * (double)(i + 1));
+        size_t j = (size_t)(tx_rng_unif(&g) * (double)(i + 1));
         tx_clv_customer t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;

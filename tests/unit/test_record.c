@@ -1,5 +1,5 @@
 /* test_record.c - docs/input.md validation: header matching, every reject reason, boundary values,
- * quoting, defaults, and the calendar helpers. */
+ * quoting, defaults, the calendar helpers, and the stream against the per-record parse. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -539,6 +539,155 @@ static void test_calendar(void)
           0);
 }
 
+/* ---- the stream against the per-record parse -------------------------------------------- */
+
+/* Values for every column, good and bad, around the stream's word-at-a-time checks (ids of
+ * 8 and 9 digits, amounts of the "1-5 digits . 2 digits" form and its neighbours, dates and
+ * timestamps that share or do not share a day, every field's edge cases). */
+static const char *const sv_id[] = {"1", "2", "00000001", "12345678", "123456789", "0", "00",
+                                    "abc", "12a", "9223372036854775807", "9223372036854775808",
+                                    NULL};
+static const char *const sv_date[] = {"2024-01-02", "2024-02-29", "2023-02-29", "1970-01-01",
+                                      "2099-12-31", "1969-12-31", "2100-01-01", "2024-13-01",
+                                      "2024-00-10", "2024-01-32", "2024/01/02", "2024-1-02",
+                                      "2024-01-0a", "2024-01-022", "", NULL};
+static const char *const sv_amount[] = {"10.66", "0.00", "00000.00", "99999.99", "1.23", "12.34",
+                                        "123.45", "1234.56", "12345.67", "123456.78", "-1.23",
+                                        "+1.23", "1.2", "1.", "1.234", "1a.23", "1.2a", ".23",
+                                        "1..23", "0", "5", "-0.00", "9.9.99", "", NULL};
+static const char *const sv_cat[] = {"food", "", "travel", "caf\xc3\xa9", "\xff\xfe",
+                                     "0123456789012345678901234567890123456789012345678901234567890123",
+                                     "01234567890123456789012345678901234567890123456789012345678901234",
+                                     NULL};
+static const char *const sv_pay[] = {"card", "", "paypal", "0123456789abcdef0123456789abcdef",
+                                     "0123456789abcdef0123456789abcdef0", NULL};
+static const char *const sv_cur[] = {"USD", "EUR", "usd", "US", "", NULL};
+static const char *const sv_ts[] = {"2024-01-02 03:04:05", "2024-01-02T03:04:05Z",
+                                    "2024-01-02 03:04:05.123456", "2024-01-02 03:04:05.1234567",
+                                    "2024-01-02 24:00:00", "2024-01-02 23:60:00",
+                                    "2024-01-02 23:59:60", "2024-01-02 3:04:05",
+                                    "2024-01-02x03:04:05", "1969-12-31 23:59:59",
+                                    "9999-12-31 23:59:59", "2024-02-30 00:00:00",
+                                    "2024-01-02 03:04:05.", "2024-01-02 03-04-05",
+                                    "2023-02-28 00:00:00Z", "", NULL};
+static const char *const sv_op[] = {"U", "D", "u", "x", "", NULL};
+static const char *const *const sv_col[TX_NCOLS] = {sv_id,  sv_id,  sv_date, sv_amount, sv_cat,
+                                                     sv_pay, sv_cur, sv_ts,   sv_op};
+
+static uint64_t sv_rand(uint64_t *st)
+{
+    *st = *st * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+    return *st >> 33;
+}
+
+/* A value of column c, mostly the first (valid) ones so that later fields get checked too. */
+static const char *sv_pick(int c, uint64_t *st)
+{
+    size_t n = 0;
+    while (sv_col[c][n])
+        n++;
+    const uint64_t r = sv_rand(st);
+    return sv_col[c][r % 4 ? r % 3 % n : r % n];
+}
+
+static int rec_equal(const tx_record *a, const tx_record *b)
+{
+    return a->transaction_id == b->transaction_id && a->customer_id == b->customer_id &&
+           a->amount_cents == b->amount_cents && a->last_updated_us == b->last_updated_us &&
+           a->date == b->date && memcmp(a->currency, b->currency, 3) == 0 && a->op == b->op &&
+           a->category_len == b->category_len && a->payment_len == b->payment_len &&
+           memcmp(a->category, b->category, sizeof a->category) == 0 &&
+           memcmp(a->payment, b->payment, sizeof a->payment) == 0;
+}
+
+/* nrec random records of header `cols` (tx_col per field, -1 = an unknown column) through the
+ * stream, each row compared with tx_record_parse of the same bytes (its own parser). */
+static void stream_vs_parse(const char *hline, const int *cols, int nf, int nrec, uint64_t seed)
+{
+    tx_header h;
+    header_or_die(&h, hline);
+    tx_error err;
+    tx_error_clear(&err);
+    tx_record_parser *ref = NULL;
+    CHECK(tx_record_parser_new(&ref, &err) == TX_OK);
+    char *buf = malloc((size_t)nrec * 512);
+    uint64_t *starts = malloc(((size_t)nrec + 1) * sizeof *starts);
+    tx_row *rows = malloc(TX_STREAM_ROWS * sizeof *rows);
+    tx_record *recs = malloc(TX_STREAM_ROWS * sizeof *recs);
+    CHECK(buf && starts && rows && recs && ref);
+    if (!buf || !starts || !rows || !recs || !ref)
+        return;
+    size_t len = 0;
+    for (int i = 0; i < nrec; i++) {
+        starts[i] = len;
+        const int n = sv_rand(&seed) % 50 == 0 ? nf - 1 : nf; /* now and then a field short */
+        for (int k = 0; k < n; k++) {
+            const char *v = cols[k] >= 0 ? sv_pick(cols[k], &seed) : "x";
+            char d[40];
+            if ((cols[k] == TX_COL_TRANSACTION_DATE || cols[k] == TX_COL_LAST_UPDATED) &&
+                sv_rand(&seed) % 2) { /* any of ~60 000 dates, valid or not, many per slot */
+                const uint64_t r = sv_rand(&seed);
+                snprintf(d, sizeof d, "%04d-%02d-%02d%s", (int)(1968 + r % 134),
+                         (int)(r / 134 % 14), (int)(r / 134 / 14 % 33),
+                         cols[k] == TX_COL_LAST_UPDATED ? " 12:34:56" : "");
+                v = d;
+            }
+            len += (size_t)sprintf(buf + len, "%s%s", k ? "," : "", v);
+        }
+        buf[len++] = '\n';
+    }
+    starts[nrec] = len;
+    int next = 0, bad = 0; /* the next record to compare */
+    uint64_t at = 0, line = 2;
+    while (at < len && !bad) {
+        tx_record_stream_begin(parser, &h, at, line, len);
+        tx_stream_status st = TX_STREAM_MORE;
+        uint64_t rs = at, fed = at;
+        while (st == TX_STREAM_MORE && fed < len && !bad) {
+            const uint64_t to = len - fed > TX_STREAM_PIECE ? fed + TX_STREAM_PIECE : len;
+            size_t n = 0;
+            st = tx_record_stream_feed(parser, buf, 0, to, rows, recs, &n);
+            for (size_t k = 0; k < n && !bad; k++, next++) {
+                const size_t rl = (size_t)(starts[next + 1] - starts[next] - 1);
+                tx_record want;
+                const tx_reject wr = tx_record_parse(ref, &h, buf + starts[next], rl, 0, &want);
+                bad = next >= nrec || rows[k].offset != starts[next] || rows[k].len != rl ||
+                      rows[k].reject != wr || (wr == TX_REJ_NONE && !rec_equal(&recs[k], &want));
+                CHECK_MSG(!bad, "stream row %d [%.*s]: reject %s, want %s", next, (int)rl,
+                          buf + starts[next], tx_reject_name(rows[k].reject), tx_reject_name(wr));
+            }
+            tx_record_stream_at(parser, &rs, &line, &fed);
+        }
+        if (st == TX_STREAM_SLOW && rs < len) { /* the per-record pass, as the cursor does */
+            CHECK(rs == starts[next]);
+            rs = starts[++next];
+            line++;
+        }
+        at = rs;
+        if (st != TX_STREAM_SLOW)
+            break;
+    }
+    CHECK_MSG(bad || next == nrec, "the stream completed %d of %d records", next, nrec);
+    free(buf);
+    free(starts);
+    free(rows);
+    free(recs);
+    tx_record_parser_free(&ref);
+}
+
+static void test_stream_matches_parse(void)
+{
+    static const int canon9[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, canon8[] = {0, 1, 2, 3, 4, 5, 6, 7};
+    static const int shuffled[] = {8, 7, 6, -1, 5, 4, 3, 2, 1, 0};
+    stream_vs_parse(STD_HEADER, canon9, 9, 20000, 1);
+    stream_vs_parse("transaction_id,customer_id,transaction_date,transaction_amount,"
+                    "transaction_category,payment_method,currency,last_updated",
+                    canon8, 8, 20000, 2);
+    stream_vs_parse("op,last_updated,currency,extra,payment_method,transaction_category,"
+                    "transaction_amount,transaction_date,customer_id,transaction_id",
+                    shuffled, 10, 20000, 3);
+}
+
 int main(void)
 {
     tx_error err;
@@ -560,6 +709,7 @@ int main(void)
     test_last_updated();
     test_first_problem_wins();
     test_calendar();
+    test_stream_matches_parse();
     tx_record_parser_free(&parser);
     CHECK(parser == NULL);
     return check_report("test_record");

@@ -93,22 +93,26 @@ static int same_entry_as(const tx_stored *e, const tx_record *v)
            !memcmp(e->currency, v->currency, 3);
 }
 
+/* Sets payment_method and currency fields (tx_record's and tx_stored's are alike). */
+static void set_pay(char payment[TX_PAYMENT_MAX], uint8_t *len, char currency[3], const char *pay,
+                    const char *cur)
+{
+    memset(payment, 0, TX_PAYMENT_MAX);
+    *len = (uint8_t)strlen(pay);
+    memcpy(payment, pay, *len);
+    memcpy(currency, cur, 3);
+}
+
 /* A version's payment_method and currency (ver() gives "" and USD, the defaults). */
 static tx_record with_pay(tx_record r, const char *pay, const char *cur)
 {
-    memset(r.payment, 0, sizeof r.payment);
-    r.payment_len = (uint8_t)strlen(pay);
-    memcpy(r.payment, pay, r.payment_len);
-    memcpy(r.currency, cur, 3);
+    set_pay(r.payment, &r.payment_len, r.currency, pay, cur);
     return r;
 }
 
 static tx_stored stored_pay(tx_stored s, const char *pay, const char *cur)
 {
-    memset(s.payment, 0, sizeof s.payment);
-    s.payment_len = (uint8_t)strlen(pay);
-    memcpy(s.payment, pay, s.payment_len);
-    memcpy(s.currency, cur, 3);
+    set_pay(s.payment, &s.payment_len, s.currency, pay, cur);
     return s;
 }
 

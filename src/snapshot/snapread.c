@@ -1,5 +1,5 @@
 /* snapread.c - a snapshot read back through snapshot.h's column tables, a chunk of rows at a
- * time (snapread.h). Used by export.c and publish.c. */
+ * time or whole (snapread.h). Used by export.c, publish.c and the report. */
 #include "txetl/snapread.h"
 
 #include <errno.h>
@@ -17,62 +17,26 @@ enum { MAX_COLS = 64 };
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- column kinds: one list per table, keyed by struct member ---- */
+/* ---- column kinds: by dataset name, which means the same in every table ---- */
 
-typedef struct col_kind_def {
-    size_t member; /* offsetof in the table's struct, as in tx_snapshot_column */
-    tx_snapread_kind kind;
-} col_kind_def;
-
-static const col_kind_def customers_kinds[] = {
-    {offsetof(tx_snapshot_customers, first_purchase), TX_SNAPREAD_DATE},
-    {offsetof(tx_snapshot_customers, last_purchase), TX_SNAPREAD_DATE},
-    {offsetof(tx_snapshot_customers, revenue_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_customers, segment), TX_SNAPREAD_SEGMENT},
-};
-static const col_kind_def daily_kinds[] = {
-    {offsetof(tx_snapshot_daily, date), TX_SNAPREAD_DATE},
-    {offsetof(tx_snapshot_daily, revenue_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_daily, gross_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_daily, refunds_cents), TX_SNAPREAD_CENTS},
-};
-static const col_kind_def monthly_kinds[] = {
-    {offsetof(tx_snapshot_monthly, month), TX_SNAPREAD_MONTH},
-    {offsetof(tx_snapshot_monthly, revenue_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_monthly, gross_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_monthly, refunds_cents), TX_SNAPREAD_CENTS},
-};
-static const col_kind_def cur_daily_kinds[] = {
-    {offsetof(tx_snapshot_cur_daily, date), TX_SNAPREAD_DATE},
-    {offsetof(tx_snapshot_cur_daily, revenue_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_cur_daily, gross_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_cur_daily, refunds_cents), TX_SNAPREAD_CENTS},
-};
-static const col_kind_def cur_monthly_kinds[] = {
-    {offsetof(tx_snapshot_cur_monthly, month), TX_SNAPREAD_MONTH},
-    {offsetof(tx_snapshot_cur_monthly, revenue_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_cur_monthly, gross_cents), TX_SNAPREAD_CENTS},
-    {offsetof(tx_snapshot_cur_monthly, refunds_cents), TX_SNAPREAD_CENTS},
-};
 static const struct {
-    const tx_snapshot_table *t;
-    const col_kind_def *kinds;
-    size_t n;
-} kind_lists[] = {
-    {&tx_snapshot_customers_table, customers_kinds, NELEMS(customers_kinds)},
-    {&tx_snapshot_daily_table, daily_kinds, NELEMS(daily_kinds)},
-    {&tx_snapshot_monthly_table, monthly_kinds, NELEMS(monthly_kinds)},
-    {&tx_snapshot_cur_daily_table, cur_daily_kinds, NELEMS(cur_daily_kinds)},
-    {&tx_snapshot_cur_monthly_table, cur_monthly_kinds, NELEMS(cur_monthly_kinds)},
+    const char *name;
+    tx_snapread_kind kind;
+} named_kinds[] = {
+    {"date", TX_SNAPREAD_DATE},     {"first_purchase", TX_SNAPREAD_DATE},
+    {"last_purchase", TX_SNAPREAD_DATE}, {"month", TX_SNAPREAD_MONTH},
+    {"segment", TX_SNAPREAD_SEGMENT}, {"cohort_month", TX_SNAPREAD_MONTH},
 };
 
 tx_snapread_kind tx_snapread_kind_of(const tx_snapshot_table *t, const tx_snapshot_column *c)
 {
-    for (size_t i = 0; i < NELEMS(kind_lists); i++)
-        if (kind_lists[i].t == t)
-            for (size_t k = 0; k < kind_lists[i].n; k++)
-                if (kind_lists[i].kinds[k].member == c->member)
-                    return kind_lists[i].kinds[k].kind;
+    (void)t;
+    for (size_t i = 0; i < NELEMS(named_kinds); i++)
+        if (strcmp(c->name, named_kinds[i].name) == 0)
+            return named_kinds[i].kind;
+    size_t len = strlen(c->name);
+    if (c->type == TX_SNAP_I64 && len > 6 && strcmp(c->name + len - 6, "_cents") == 0)
+        return TX_SNAPREAD_CENTS; /* revenue_cents, gross_cents, ...: money */
     return TX_SNAPREAD_PLAIN;
 }
 
@@ -115,6 +79,44 @@ void tx_snapread_strings_free(char **v, size_t n)
     free(v);
 }
 
+int tx_snapread_has(tx_snapread *r, const char *obj, const char *name)
+{
+    if (strcmp(obj, "/") != 0 && !object_exists(r->file, obj))
+        return 0;
+    return name == NULL || H5Aexists_by_name(r->file, obj, name, H5P_DEFAULT) > 0;
+}
+
+/* Releases what an attribute read opened (a handle < 0 was never opened). */
+static void close_attr(hid_t attr, hid_t space, hid_t ftype, hid_t mtype)
+{
+    if (mtype >= 0)
+        H5Tclose(mtype);
+    if (ftype >= 0)
+        H5Tclose(ftype);
+    if (space >= 0)
+        H5Sclose(space);
+    if (attr >= 0)
+        H5Aclose(attr);
+}
+
+/* Opens attribute obj@name; a negative hid on error (recorded in err). */
+static hid_t open_attr(tx_snapread *r, const char *obj, const char *name, tx_error *err)
+{
+    if (!tx_snapread_has(r, obj, NULL)) {
+        tx_error_set(err, TX_ERR, "%s: missing group %s", r->path, obj);
+        return -1;
+    }
+    if (!tx_snapread_has(r, obj, name)) {
+        tx_error_set(err, TX_ERR, "%s: missing attribute %s%s%s", r->path, obj,
+                     strcmp(obj, "/") == 0 ? "" : "/", name);
+        return -1;
+    }
+    hid_t attr = H5Aopen_by_name(r->file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+    if (attr < 0)
+        tx_error_set(err, TX_ERR, "%s: cannot open attribute %s@%s", r->path, obj, name);
+    return attr;
+}
+
 int tx_snapread_strings(tx_snapread *rd, const char *obj, const char *name, char ***out,
                         size_t *nout, tx_error *err)
 {
@@ -124,11 +126,10 @@ int tx_snapread_strings(tx_snapread *rd, const char *obj, const char *name, char
     size_t n = 0;
     *out = NULL;
     *nout = 0;
-    if (!object_exists(rd->file, obj) || H5Aexists_by_name(rd->file, obj, name, H5P_DEFAULT) <= 0)
-        return tx_error_set(err, TX_ERR, "%s: missing attribute %s@%s", rd->path, obj, name);
-    attr = H5Aopen_by_name(rd->file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
-    space = attr < 0 ? -1 : H5Aget_space(attr);
-    ftype = attr < 0 ? -1 : H5Aget_type(attr);
+    if ((attr = open_attr(rd, obj, name, err)) < 0)
+        return TX_ERR;
+    space = H5Aget_space(attr);
+    ftype = H5Aget_type(attr);
     hssize_t cnt = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
     if (cnt < 0 || ftype < 0 || H5Tget_class(ftype) != H5T_STRING) {
         rc = tx_error_set(err, TX_ERR, "%s: attribute %s@%s is not a string", rd->path, obj,
@@ -181,14 +182,7 @@ out:
     }
     *out = res;
     *nout = rc == TX_OK ? n : 0;
-    if (mtype >= 0)
-        H5Tclose(mtype);
-    if (ftype >= 0)
-        H5Tclose(ftype);
-    if (space >= 0)
-        H5Sclose(space);
-    if (attr >= 0)
-        H5Aclose(attr);
+    close_attr(attr, space, ftype, mtype);
     return rc;
 }
 
@@ -198,37 +192,62 @@ int tx_snapread_string(tx_snapread *r, const char *obj, const char *name, char *
     char **v = NULL;
     size_t n = 0;
     int rc = tx_snapread_strings(r, obj, name, &v, &n, err);
-    if (rc == TX_OK && n == 0)
-        rc = tx_error_set(err, TX_ERR, "%s: attribute %s@%s is empty", r->path, obj, name);
+    if (rc == TX_OK && n != 1)
+        rc = tx_error_set(err, TX_ERR, "%s: attribute %s@%s is not a single string", r->path,
+                          obj, name);
     if (rc == TX_OK)
         snprintf(out, cap, "%s", v[0]);
     tx_snapread_strings_free(v, n);
     return rc;
 }
 
-/* Reads numeric attribute obj@name as mtype into out. */
+/* Reads the numeric scalar attribute obj@name converted to mtype (HDF5 converts) into out.
+ * Enumerations (h5py writes numpy bools as one) are read as their own native type and widened
+ * here. */
 static int read_number(tx_snapread *r, const char *obj, const char *name, hid_t mtype,
                        void *out, int *present, tx_error *err)
 {
-    if (present)
+    if (present) {
         *present = 0;
-    if (!object_exists(r->file, obj) || H5Aexists_by_name(r->file, obj, name, H5P_DEFAULT) <= 0)
-        return present ? TX_OK
-                       : tx_error_set(err, TX_ERR, "%s: missing attribute %s@%s", r->path, obj,
-                                      name);
-    hid_t attr = H5Aopen_by_name(r->file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t ftype = attr < 0 ? -1 : H5Aget_type(attr);
+        if (!tx_snapread_has(r, obj, name))
+            return TX_OK;
+    }
+    hid_t attr = open_attr(r, obj, name, err), ntype = -1;
+    if (attr < 0)
+        return TX_ERR;
+    hid_t space = H5Aget_space(attr), ftype = H5Aget_type(attr);
     H5T_class_t cls = ftype < 0 ? H5T_NO_CLASS : H5Tget_class(ftype);
     int rc = TX_OK;
-    if ((cls != H5T_INTEGER && cls != H5T_FLOAT) || H5Aread(attr, mtype, out) < 0)
+    if (space < 0 || H5Sget_simple_extent_npoints(space) != 1 || ftype < 0) {
+        rc = tx_error_set(err, TX_ERR, "%s: attribute %s@%s is not a single value", r->path, obj,
+                          name);
+    } else if (cls != H5T_INTEGER && cls != H5T_FLOAT && cls != H5T_ENUM) {
+        rc = tx_error_set(err, TX_ERR, "%s: attribute %s@%s is not numeric", r->path, obj, name);
+    } else if (cls == H5T_ENUM) {
+        ntype = H5Tget_native_type(ftype, H5T_DIR_ASCEND);
+        unsigned char raw[16] = {0};
+        size_t sz = ntype < 0 ? 0 : H5Tget_size(ntype);
+        long long v = 0;
+        if (sz == 0 || sz > 8 || H5Aread(attr, ntype, raw) < 0)
+            rc = tx_error_set(err, TX_ERR, "%s: cannot read attribute %s@%s", r->path, obj, name);
+        else if (sz == 1)
+            v = (signed char)raw[0];
+        else if (sz == 2) { int16_t t; memcpy(&t, raw, 2); v = t; }
+        else if (sz == 4) { int32_t t; memcpy(&t, raw, 4); v = t; }
+        else { int64_t t; memcpy(&t, raw, 8); v = t; }
+        if (rc == TX_OK && H5Tequal(mtype, H5T_NATIVE_INT64) > 0)
+            *(int64_t *)out = (int64_t)v;
+        else if (rc == TX_OK && H5Tequal(mtype, H5T_NATIVE_DOUBLE) > 0)
+            *(double *)out = (double)v;
+        else if (rc == TX_OK)
+            *(uint64_t *)out = (uint64_t)v;
+    } else if (H5Aread(attr, mtype, out) < 0) {
         rc = tx_error_set(err, TX_ERR, "%s: cannot read attribute %s@%s as a number", r->path,
                           obj, name);
-    else if (present)
+    }
+    if (rc == TX_OK && present)
         *present = 1;
-    if (ftype >= 0)
-        H5Tclose(ftype);
-    if (attr >= 0)
-        H5Aclose(attr);
+    close_attr(attr, space, ftype, ntype);
     return rc;
 }
 
@@ -244,6 +263,13 @@ int tx_snapread_i64(tx_snapread *r, const char *obj, const char *name, int64_t *
 {
     *out = 0;
     return read_number(r, obj, name, H5T_NATIVE_INT64, out, present, err);
+}
+
+int tx_snapread_u64(tx_snapread *r, const char *obj, const char *name, uint64_t *out,
+                    int *present, tx_error *err)
+{
+    *out = 0;
+    return read_number(r, obj, name, H5T_NATIVE_UINT64, out, present, err);
 }
 
 /* format "txetl-snapshot", format_version 2 (format 1 added currencies together). */
@@ -318,6 +344,11 @@ int tx_snapread_close(tx_snapread **rp, tx_error *err)
 }
 
 /* ---- tables ---- */
+
+int tx_snapread_has_table(tx_snapread *r, const tx_snapshot_table *t)
+{
+    return object_exists(r->file, t->group);
+}
 
 struct tx_snapread_table {
     tx_snapread *rd;
@@ -407,6 +438,75 @@ int tx_snapread_table_open(tx_snapread *rd, const tx_snapshot_table *t, tx_snapr
     }
     *out = in;
     return TX_OK;
+}
+
+/* Reads the 1-D dataset group/name whole into a new array of mem_type (elem bytes each). *n is
+ * the length every dataset of the group must share: (size_t)-1 on the first call, which sets
+ * it. */
+static int load_column(tx_snapread *rd, const char *group, const char *name, hid_t mem_type,
+                       size_t elem, void **out, size_t *n, tx_error *err)
+{
+    int rc = TX_OK;
+    char path[512];
+    hid_t ds = -1, space = -1;
+    void *buf = NULL;
+    snprintf(path, sizeof path, "%s/%s", group, name);
+    if (!object_exists(rd->file, path))
+        return tx_error_set(err, TX_ERR, "%s: missing dataset %s", rd->path, path);
+    ds = H5Dopen2(rd->file, path, H5P_DEFAULT);
+    space = ds < 0 ? -1 : H5Dget_space(ds);
+    hssize_t cnt = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    if (cnt < 0 || H5Sget_simple_extent_ndims(space) > 1) {
+        rc = tx_error_set(err, TX_ERR, "%s: dataset %s is not a 1-D array", rd->path, path);
+        goto out;
+    }
+    if (*n != (size_t)-1 && (size_t)cnt != *n) {
+        rc = tx_error_set(err, TX_ERR, "%s: dataset %s has %lld rows, its group has %zu",
+                          rd->path, path, (long long)cnt, *n);
+        goto out;
+    }
+    buf = calloc(cnt ? (size_t)cnt : 1, elem);
+    if (buf == NULL) {
+        rc = tx_error_set(err, TX_ENOMEM, "out of memory reading %s %s", rd->path, path);
+        goto out;
+    }
+    if (cnt > 0 && H5Dread(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        rc = tx_error_set(err, TX_ERR, "%s: cannot read dataset %s", rd->path, path);
+        goto out;
+    }
+    *n = (size_t)cnt;
+    *out = buf;
+    buf = NULL;
+out:
+    free(buf);
+    if (space >= 0)
+        H5Sclose(space);
+    if (ds >= 0)
+        H5Dclose(ds);
+    return rc;
+}
+
+int tx_snapread_table_load(tx_snapread *rd, const tx_snapshot_table *t, void *rows,
+                           const size_t *want, size_t nwant, size_t *n, tx_error *err)
+{
+    size_t len = (size_t)-1;
+    int rc = TX_OK;
+    for (size_t i = 0; i < t->ncols && rc == TX_OK; i++) {
+        const tx_snapshot_column *c = &t->cols[i];
+        int wanted = want == NULL;
+        for (size_t k = 0; k < nwant && !wanted; k++)
+            wanted = want[k] == c->member;
+        if (!wanted)
+            continue;
+        void *buf = NULL;
+        rc = load_column(rd, t->group, c->name, tx_snapshot_h5_mem_type(c->type),
+                         tx_snapshot_type_size(c->type), &buf, &len, err);
+        if (rc == TX_OK)
+            tx_snapshot_column_set(rows, c, buf);
+    }
+    if (rc == TX_OK)
+        *n = len == (size_t)-1 ? 0 : len;
+    return rc;
 }
 
 int tx_snapread_table_read(tx_snapread_table *in, uint64_t start, size_t n, tx_error *err)
