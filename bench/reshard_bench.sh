@@ -20,7 +20,9 @@
 #   fresh_load_4s    `mpiexec -n R txetl load --no-snapshot` of the same file into the same 4
 #                    servers, emptied: rows / s = rows / wall
 # The ratio printed is reshard rows moved per second / fresh-load rows per second, by wall time
-# and by txetl's own time (the reshard's summary line, the load's --summary-json). The resharded
+# and by txetl's own time (the reshard's summary line, the load's --summary-json). CPU seconds
+# are printed too, as the box may be shared: the 4 mariadbd servers' (user + system, from
+# /proc/PID/stat) and the txetl ranks' (/usr/bin/time on mpiexec, when installed), during each. The resharded
 # cluster is checked to hold every row once (count) and equal to the fresh load's row count.
 # Output: a Markdown report on stdout and in bench/results/reshard.md.
 set -euo pipefail
@@ -61,6 +63,13 @@ note() { echo "reshard_bench: $*" >&2; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.3f", b-a}'; }
 sql() { mariadb --no-defaults --socket="$S/shard$1/sock" -uroot -N -B -e "$2"; }
 reset_all() { bash "$ROOT/tests/integration/shards_reset.sh" "$S" 4 -- true >/dev/null; }
+TCK=$(getconf CLK_TCK)
+# CPU seconds used so far by the 4 servers (user + system)
+server_cpu() { local i t=0 pid; for i in 0 1 2 3; do pid=$(<"$S/shard$i/mariadbd.pid"); t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; awk -v t=$t -v k="$TCK" 'BEGIN{printf "%.2f", t / k}'; }
+# mpiexec under /usr/bin/time (user + system seconds of it and its ranks into $TIMEF)
+TIMEF=$WORK/time.txt
+timed() { if [[ -x /usr/bin/time ]]; then /usr/bin/time -f '%U %S' -o "$TIMEF" "$@"; else : >"$TIMEF"; "$@"; fi; }
+rank_cpu() { awk '{printf "%.2f", $1 + $2; ok = 1} END {if (!ok) printf "0"}' "$TIMEF" 2>/dev/null || echo 0; }
 count_all() { local i t=0; for i in 0 1 2 3; do t=$((t + $(sql $i "SELECT COUNT(*) FROM Customer.TransactionsOptimized" 2>/dev/null || echo 0))); done; echo $t; }
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 record() { # id label ranks shards rows wall internal rep extra
@@ -95,10 +104,12 @@ for ((rep = 1; rep <= REPS; rep++)); do
   load2=$(elapsed "$t0")
   old=$(for i in 0 1; do sql $i "SELECT shard_index, IFNULL(lower_date, ''), IFNULL(upper_date, '') FROM Customer.shard_map WHERE shard_index = $i"; done)
   before=$(count_all)
+  c0=$(server_cpu)
   t0=$EPOCHREALTIME
-  mpiexec --oversubscribe -n "$RANKS" "$BUILD/txetl" reshard --shards "$S/shards.cnf" \
+  timed mpiexec --oversubscribe -n "$RANKS" "$BUILD/txetl" reshard --shards "$S/shards.cnf" \
     >"$WORK/reshard.rep$rep.log" 2>&1 || { tail -20 "$WORK/reshard.rep$rep.log" >&2; exit 1; }
   rwall=$(elapsed "$t0")
+  rscpu=$(awk -v a="$c0" -v b="$(server_cpu)" 'BEGIN{printf "%.2f", b - a}') rrcpu=$(rank_cpu)
   # txetl's own time: its summary line "reshard: 2 -> 4 shards: ... moved in X s (...)"
   rown=$(sed -n 's/^reshard: .* moved in \([0-9.]*\) s .*/\1/p' "$WORK/reshard.rep$rep.log" | tail -n1)
   after=$(count_all)
@@ -117,22 +128,25 @@ for ((rep = 1; rep <= REPS; rep++)); do
     moved=$((moved + n))
   done
   per=$(for i in 0 1 2 3; do sql $i "SELECT COUNT(*) FROM Customer.TransactionsOptimized"; done | paste -sd/)
-  note "rep $rep: load into 2 shards ${load2}s; reshard 2->4 ${rwall}s, $moved of $after rows moved; rows per shard $per"
-  record reshard_2to4 "txetl reshard 2 -> 4 shards, mpiexec -n $RANKS (rows = rows moved)" "$RANKS" 4 "$moved" "$rwall" "${rown:-null}" "$rep" "\"stored\":$after,\"expect_stored\":$NROWS,\"rows_total\":$after,\"per_shard\":\"$per\""
+  note "rep $rep: load into 2 shards ${load2}s; reshard 2->4 ${rwall}s (CPU: servers ${rscpu}s, ranks ${rrcpu}s), $moved of $after rows moved; rows per shard $per"
+  record reshard_2to4 "txetl reshard 2 -> 4 shards, mpiexec -n $RANKS (rows = rows moved)" "$RANKS" 4 "$moved" "$rwall" "${rown:-null}" "$rep" "\"stored\":$after,\"expect_stored\":$NROWS,\"rows_total\":$after,\"per_shard\":\"$per\",\"server_cpu_s\":$rscpu,\"rank_cpu_s\":$rrcpu"
 
   # ---- fresh load of the same rows into the 4 (emptied) servers ----
   reset_all
+  c0=$(server_cpu)
   t0=$EPOCHREALTIME
-  mpiexec --oversubscribe -n "$RANKS" "$BUILD/txetl" load --shards "$S/shards.cnf" --no-snapshot --quiet \
+  timed mpiexec --oversubscribe -n "$RANKS" "$BUILD/txetl" load --shards "$S/shards.cnf" --no-snapshot --quiet \
     --summary-json "$WORK/load4.rep$rep.json" --rejects "$WORK/r.csv" "$F" >"$WORK/load4.rep$rep.log" 2>&1 ||
     { tail -20 "$WORK/load4.rep$rep.log" >&2; exit 1; }
   fwall=$(elapsed "$t0")
+  fscpu=$(awk -v a="$c0" -v b="$(server_cpu)" 'BEGIN{printf "%.2f", b - a}') frcpu=$(rank_cpu)
   fown=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' "$WORK/load4.rep$rep.json" 2>/dev/null || true)
   stored=$(count_all)
   ((stored == NROWS)) || { note "the fresh load stored $stored of $NROWS rows"; exit 1; }
-  note "rep $rep: fresh load into 4 shards ${fwall}s"
-  record fresh_load_4s "txetl load --no-snapshot, mpiexec -n $RANKS, 4 empty shards" "$RANKS" 4 "$NROWS" "$fwall" "${fown:-null}" "$rep" "\"stored\":$stored"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$moved" "$rwall" "$fwall" "$per" "${rown:-0}" "${fown:-0}" >>"$WORK/rows.tsv"
+  note "rep $rep: fresh load into 4 shards ${fwall}s (CPU: servers ${fscpu}s, ranks ${frcpu}s)"
+  record fresh_load_4s "txetl load --no-snapshot, mpiexec -n $RANKS, 4 empty shards" "$RANKS" 4 "$NROWS" "$fwall" "${fown:-null}" "$rep" "\"stored\":$stored,\"server_cpu_s\":$fscpu,\"rank_cpu_s\":$frcpu"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$moved" "$rwall" "$fwall" "$per" "${rown:-0}" "${fown:-0}" \
+    "$rscpu" "$rrcpu" "$fscpu" "$frcpu" >>"$WORK/rows.tsv"
 done
 load_avg_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -142,6 +156,8 @@ fwall=$(cut -f4 "$WORK/rows.tsv" | median)
 per=$(tail -n1 "$WORK/rows.tsv" | cut -f5)
 rown=$(cut -f6 "$WORK/rows.tsv" | median)
 fown=$(cut -f7 "$WORK/rows.tsv" | median)
+rscpu=$(cut -f8 "$WORK/rows.tsv" | median) rrcpu=$(cut -f9 "$WORK/rows.tsv" | median)
+fscpu=$(cut -f10 "$WORK/rows.tsv" | median) frcpu=$(cut -f11 "$WORK/rows.tsv" | median)
 out=$ROOT/bench/results/reshard.md
 mkdir -p "${out%/*}"
 {
@@ -159,6 +175,10 @@ mkdir -p "${out%/*}"
     printf "| reshard 2 -> 4 shards, all stored rows (info) | %d | %.2f s | %.0f | %.2f s | %.0f |\n", n, w, n / w, ro, n / ro
     printf "| fresh load into 4 empty shards, %d ranks | %d | %.2f s | %.0f | %.2f s | %.0f |\n", r, n, f, n / f, fo, n / fo
     printf "\nRatio: reshard rows moved per second / fresh-load rows per second = **%.2f** by wall time (%.2f by txetl'"'"'s own time); the reshard took %.2f x the fresh load'"'"'s wall time and moved %.0f %% of the rows.\n", (m / w) / (n / f), (m / ro) / (n / fo), w / f, 100 * m / n }'
+  echo
+  awk -v m="$moved" -v n="$NROWS" -v rs="$rscpu" -v rr="$rrcpu" -v fs="$fscpu" -v fr="$frcpu" 'BEGIN {
+    printf "CPU (not disturbed by other jobs on the box as wall is): the reshard used %.2f s in the 4 servers + %.2f s in the txetl ranks (%.1f us per row moved), the fresh load %.2f s + %.2f s (%.1f us per row); by server CPU per row, moving a row costs **%.2f** x loading it (%.2f counting the ranks too).\n",
+      rs, rr, 1e6 * (rs + rr) / m, fs, fr, 1e6 * (fs + fr) / n, (rs / m) / (fs / n), ((rs + rr) / m) / ((fs + fr) / n) }'
   echo
   echo "Rows per shard after the reshard: $per."
 } >"$out"

@@ -526,19 +526,48 @@ int tx_store_reshard_journal_write(tx_store *s, const tx_store_reshard_journal *
 int tx_store_reshard_phase(tx_store *s, const char *phase, tx_error *err);
 /* Local. Deletes the journal. */
 int tx_store_reshard_journal_drop(tx_store *s, tx_error *err);
+/* A partition of TransactionsOptimized (a month p<YYYYMM>, or a gap): its name, the dates
+ * [lo, hi) it holds (INT32_MIN / INT32_MAX unbounded), whether every one of them lies in the
+ * range it was listed for, and whether it holds a row of that range. */
+typedef struct tx_store_part {
+    char name[64];
+    int32_t lo, hi;
+    int whole, rows;
+} tx_store_part;
+
+/* Local. The partitions of TransactionsOptimized holding dates of [lo, hi), in date order:
+ * *parts (malloc'd, the caller frees) and *n. */
+int tx_store_reshard_parts(tx_store *s, int32_t lo, int32_t hi, tx_store_part **parts,
+                           size_t *n, tx_error *err);
+/* Local. Creates in TransactionsOptimized the month partitions of the parts[0..n) of another
+ * shard that hold rows (one ALTER TABLE for all, instead of one per chunk). */
+int tx_store_reshard_rows_months(tx_store *s, const tx_store_part *parts, size_t n,
+                                 tx_error *err);
 /* Local. Reads into *ch (emptied first) at most `limit` rows of TransactionsOptimized with a
- * date in [lo, hi) (INT32_MIN / INT32_MAX unbounded) whose primary key follows (after_id,
- * after_date) when `after` is set, in primary-key order. ch->n = 0 when none is left. */
-int tx_store_reshard_rows_read(tx_store *s, int32_t lo, int32_t hi, int after, uint64_t after_id,
-                               int32_t after_date, size_t limit, tx_store_chunk *ch,
-                               tx_error *err);
+ * date in [lo, hi) (INT32_MIN / INT32_MAX unbounded) and in partition p (NULL: any) whose
+ * primary key follows (after_id, after_date) when `after` is set, in primary-key order.
+ * ch->n = 0 when none is left. */
+int tx_store_reshard_rows_read(tx_store *s, const tx_store_part *p, int32_t lo, int32_t hi,
+                               int after, uint64_t after_id, int32_t after_date, size_t limit,
+                               tx_store_chunk *ch, tx_error *err);
+/* Local. *none = whether TransactionsOptimized holds no row with a date in [lo, hi) and in
+ * partition p's dates (p NULL: any). */
+int tx_store_reshard_rows_none(tx_store *s, const tx_store_part *p, int32_t lo, int32_t hi,
+                               int *none, tx_error *err);
 /* Local. Gives the chunk's months their partitions, then LOAD DATA LOCAL REPLACE of its rows
- * into TransactionsOptimized (committed: the same primary key is the same row). */
-int tx_store_reshard_rows_put(tx_store *s, const tx_store_chunk *ch, tx_error *err);
-/* Local. Deletes from TransactionsOptimized the rows of [lo, hi) in the chunk's key range
- * (exactly the rows tx_store_reshard_rows_read read: nothing else writes meanwhile). */
-int tx_store_reshard_rows_drop(tx_store *s, int32_t lo, int32_t hi, const tx_store_chunk *ch,
-                               tx_error *err);
+ * into TransactionsOptimized (committed: the same primary key is the same row). `fresh`: the
+ * caller knows none of the rows' keys is in the table (tx_store_reshard_rows_none before its
+ * first chunk of those dates): a plain LOAD DATA with the session's unique and foreign-key
+ * checks off, which InnoDB writes into an empty partition in bulk; a duplicate fails it. */
+int tx_store_reshard_rows_put(tx_store *s, const tx_store_chunk *ch, int fresh, tx_error *err);
+/* Local. Deletes from TransactionsOptimized the rows of [lo, hi) and partition p (NULL: any)
+ * in the chunk's key range (exactly the rows tx_store_reshard_rows_read read: nothing else
+ * writes meanwhile). */
+int tx_store_reshard_rows_drop(tx_store *s, const tx_store_part *p, int32_t lo, int32_t hi,
+                               const tx_store_chunk *ch, tx_error *err);
+/* Local. Empties partition p of TransactionsOptimized (ALTER TABLE ... TRUNCATE PARTITION):
+ * for a partition whose every date went to another shard, once all its rows are there. */
+int tx_store_reshard_rows_truncate(tx_store *s, const tx_store_part *p, tx_error *err);
 /* Local. The revenue_daily rows of dates [lo, hi) as LOAD DATA text (appended to *text,
  * *n rows), then put into another shard (REPLACE by (date, currency)), then deleted. */
 int tx_store_reshard_revenue_read(tx_store *s, int32_t lo, int32_t hi, tx_buf *text,

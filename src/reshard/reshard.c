@@ -10,8 +10,10 @@
  *   cleanup    the journal deleted everywhere; the router refreshed
  *
  * Shard s (old or new) is owned by rank s % R: that rank takes its run lock and writes its
- * journal, switch and cleanup, and moves the rows out of it. Every phase ends with tx_agree,
- * reached by every rank also on errors. */
+ * journal, switch and cleanup, and moves its revenue_daily rows and directory blocks out of it.
+ * The rows of each (old shard, new shard) pair are moved by one rank, the pairs spread over all
+ * ranks by their rows (assign_movers). Every phase ends with tx_agree, reached by every rank
+ * also on errors. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +277,66 @@ static int histograms(tx_rs *r, int fresh, uint64_t *mat, tx_error *err)
     return rc;
 }
 
+/* Which rank moves the rows of old shard s to shard t (r->mover[s * m + t]): the pairs with
+ * rows (mat), largest first, each to the rank with the fewest rows so far (the source's owner
+ * s % R when it is one of those), so that every rank moves rows, not only the owners of the old
+ * shards; a pair without rows goes to its source's owner. mat is the same on every rank, so the
+ * assignment is too. */
+static void assign_movers(tx_rs *r, const uint64_t *mat)
+{
+    const int n = r->n, m = r->m, nr = r->nranks;
+    uint64_t *load = calloc((size_t)nr, sizeof *load);
+    char *given = calloc((size_t)m * (size_t)m, 1);
+    if (!load || !given)
+        MPI_Abort(r->comm, 3);
+    for (int s = 0; s < m; s++)
+        for (int t = 0; t < m; t++)
+            r->mover[s * m + t] = s % nr;
+    for (;;) {
+        int bs = -1, bt = -1;
+        uint64_t best = 0;
+        for (int s = 0; s < n; s++)
+            for (int t = 0; t < m; t++)
+                if (t != s && !given[s * m + t] && mat[(size_t)s * m + t] > best) {
+                    best = mat[(size_t)s * m + t];
+                    bs = s;
+                    bt = t;
+                }
+        if (bs < 0)
+            break;
+        given[bs * m + bt] = 1;
+        int pick = bs % nr;
+        for (int k = 0; k < nr; k++)
+            if (load[k] < load[pick])
+                pick = k;
+        r->mover[bs * m + bt] = pick;
+        load[pick] += best;
+    }
+    free(load);
+    free(given);
+}
+
+/* Waits until every rank gets here without spinning: a rank done with its moves would
+ * otherwise busy-poll in the next collective, taking a core from the ranks still moving and
+ * from their servers when ranks share cores. Collective. */
+static void quiet_wait(tx_rs *r)
+{
+    MPI_Request req;
+    if (MPI_Ibarrier(r->comm, &req) != MPI_SUCCESS)
+        return;
+    int done = 0;
+    const struct timespec nap = {0, 2000000}; /* 2 ms */
+    while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
+        nanosleep(&nap, NULL);
+}
+
+/* tx_agree after a phase of moves, waiting for the slower ranks quietly. Collective. */
+static int agree_moved(tx_rs *r, int status, tx_error *err)
+{
+    quiet_wait(r);
+    return tx_agree(r->comm, status, err);
+}
+
 static void print_plan(const tx_rs *r, const uint64_t *mat, int resume, FILE *out)
 {
     const int m = r->m;
@@ -453,6 +515,8 @@ static int run(tx_rs *r, tx_reshard_result *res, tx_error *err)
     }
     if (rc == TX_OK && r->rank == 0 && (r->o->plan || !r->o->quiet))
         print_plan(r, mat, resume, r->o->plan ? stdout : stderr);
+    if (rc == TX_OK)
+        assign_movers(r, mat);
     free(mat);
     if (rc != TX_OK || r->o->plan)
         goto out;
@@ -477,21 +541,21 @@ static int run(tx_rs *r, tx_reshard_result *res, tx_error *err)
 
     if (rc == TX_OK && !switched) {
         double t = MPI_Wtime();
-        rc = tx_agree(r->comm, tx_rs_move_rows(r, err), err);
+        rc = agree_moved(r, tx_rs_move_rows(r, err), err);
         if (rc == TX_OK)
             progress(r, "rows", sum_u64(r, r->rows), t);
         t = MPI_Wtime();
         if (rc == TX_OK)
-            rc = tx_agree(r->comm, tx_rs_move_revenue(r, err), err);
+            rc = agree_moved(r, tx_rs_move_revenue(r, err), err);
         if (rc == TX_OK)
             progress(r, "revenue_daily rows", sum_u64(r, r->revenue), t);
         t = MPI_Wtime();
         if (rc == TX_OK)
-            rc = tx_agree(r->comm, tx_rs_move_directory(r, err), err);
+            rc = agree_moved(r, tx_rs_move_directory(r, err), err);
         if (rc == TX_OK)
             progress(r, "directory blocks", sum_u64(r, r->blocks), t);
         if (rc == TX_OK)
-            rc = tx_agree(r->comm, tx_rs_copy_runs(r, err), err);
+            rc = agree_moved(r, tx_rs_copy_runs(r, err), err);
         if (rc == TX_OK)
             rc = each_owned(r, 0, m, NULL, step_moved, rc, err);
     }
@@ -541,7 +605,8 @@ int tx_reshard_run(MPI_Comm comm, const tx_reshard_opts *o, tx_reshard_result *r
     r.own = calloc((size_t)r.m, sizeof *r.own);
     r.peer = calloc((size_t)r.m, sizeof *r.peer);
     r.bound = calloc((size_t)r.m + 1, sizeof *r.bound);
-    if (!r.own || !r.peer || !r.bound)
+    r.mover = calloc((size_t)r.m * (size_t)r.m, sizeof *r.mover);
+    if (!r.own || !r.peer || !r.bound || !r.mover)
         MPI_Abort(comm, 3);
     rc = run(&r, res, err);
     for (int s = 0; s < r.m; s++) {
@@ -551,5 +616,6 @@ int tx_reshard_run(MPI_Comm comm, const tx_reshard_opts *o, tx_reshard_result *r
     free(r.own);
     free(r.peer);
     free(r.bound);
+    free(r.mover);
     return rc;
 }

@@ -23,6 +23,7 @@ typedef struct tx_rs {
     tx_store **own;          /* [m]: shards this rank owns (s % nranks == rank), run lock held */
     tx_store **peer;         /* [m]: the others, opened as move targets */
     int32_t *bound;          /* [m + 1]: the new boundaries */
+    int *mover;              /* [m * m]: the rank that moves old shard s's rows to t (s * m + t) */
     tx_store_reshard_journal j;      /* the journal (recorded or new) */
     char reshard_id[65];
     uint64_t rows, revenue, blocks; /* this rank's moves */
@@ -36,15 +37,16 @@ int tx_rs_store(tx_rs *r, int s, tx_store **out, tx_error *err);
 /* Local, pure. The new shard of a date. */
 int tx_rs_shard_of(const tx_rs *r, int32_t date);
 
-/* Local (reshard_move.c). This rank's moves out of the old shards it owns, phase by phase:
- * rows, then revenue_daily rows, then directory blocks; etl_runs rows into the new shards it
- * owns. Each returns this rank's status (callers agree). */
-/* Local. TX_ERR, saying how to go on, once SIGINT/SIGTERM arrived (txetl/interrupt.h); checked
- * between chunks and before the switch, so every rank stops at its next step boundary. */
-int tx_rs_check_stop(const tx_rs *r, tx_error *err);
+/* Local (reshard_move.c). This rank's moves, phase by phase: rows (the (source, target) pairs
+ * r->mover gives it), then revenue_daily rows and directory blocks out of the old shards it
+ * owns; etl_runs rows into the new shards it owns. Each returns this rank's status (callers
+ * agree). */
 int tx_rs_move_rows(tx_rs *r, tx_error *err);
 int tx_rs_move_revenue(tx_rs *r, tx_error *err);
 int tx_rs_move_directory(tx_rs *r, tx_error *err);
 int tx_rs_copy_runs(tx_rs *r, tx_error *err);
+/* Local. TX_ERR, saying how to go on, once SIGINT/SIGTERM arrived (txetl/interrupt.h); checked
+ * between chunks and before the switch, so every rank stops at its next step boundary. */
+int tx_rs_check_stop(const tx_rs *r, tx_error *err);
 
 #endif

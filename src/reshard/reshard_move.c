@@ -1,11 +1,13 @@
-/* reshard_move.c - the moves of `txetl reshard` (reshard_internal.h). For each old shard s this
- * rank owns and each other shard t, the rows of s whose date now belongs to t go in chunks:
- * read (keyset on the primary key), LOAD DATA REPLACE into t (committed), deleted from s by
- * primary key. revenue_daily rows go whole: a (date, currency) row is owned by its date's
- * shard, so its distinct-customer count stays exact. Directory blocks go where the hash of the
- * block modulo the new count puts them (their tombstones with them). Every step can be redone:
- * a kill between the copy and the delete leaves the same row in both, and the rerun copies it
- * again (a no-op) and deletes it. */
+/* reshard_move.c - the moves of `txetl reshard` (reshard_internal.h). For each old shard s and
+ * other shard t whose pair r->mover gives this rank, the rows of s whose date now belongs to t
+ * go in chunks: read partition by partition (keyset on the primary key), LOAD DATA into t
+ * (committed), deleted from s by primary key, or, for a month partition all of whose dates go
+ * to t, emptied with TRUNCATE PARTITION after its last chunk. revenue_daily rows of the old
+ * shards this rank owns go whole: a (date, currency) row is owned by its date's shard, so its
+ * distinct-customer count stays exact. Directory blocks go where the hash of the block modulo
+ * the new count puts them (their tombstones with them). Every step can be redone: a kill
+ * between the copy and the delete (or the truncate) leaves the same row in both, and the rerun
+ * copies it again (REPLACE, as t then holds some of those dates) and deletes it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +23,48 @@ static int dir_home(uint64_t block, int m)
     return (int)(tx_hash_u64(block) % (uint64_t)m);
 }
 
+/* The rows of partition p (NULL: any) of source s whose date belongs to shard t, chunk by
+ * chunk: copied into t (committed; a plain LOAD DATA when t held none of those dates before
+ * the first chunk, else REPLACE), then deleted from s by key; a partition whose every date
+ * goes to t is emptied at once after its last chunk (TRUNCATE PARTITION, no row deletes). */
+static int move_part(tx_rs *r, tx_store *src, int t, const tx_store_part *p,
+                     tx_store_chunk *ch, tx_store **dst, uint64_t *moved, tx_error *err)
+{
+    const int32_t lo = r->bound[t], hi = r->bound[t + 1];
+    int rc = TX_OK, after = 0, fresh = 0;
+    uint64_t aid = 0, n = 0;
+    int32_t adate = 0;
+    const int whole = p && p->whole;
+    for (;;) {
+        if ((rc = tx_rs_check_stop(r, err)) != TX_OK)
+            break;
+        rc = tx_store_reshard_rows_read(src, p, lo, hi, after, aid, adate, TX_RESHARD_ROW_CHUNK,
+                                        ch, err);
+        if (rc != TX_OK || ch->n == 0)
+            break;
+        if (!*dst && (rc = tx_rs_store(r, t, dst, err)) != TX_OK)
+            break;
+        /* t holding none of these dates yet (the usual case: they were s's alone; not so in a
+         * rerun), no key of the partition's rows can be there: plain LOAD DATA, no REPLACE */
+        if (!after && (rc = tx_store_reshard_rows_none(*dst, p, lo, hi, &fresh, err)) != TX_OK)
+            break;
+        if ((rc = tx_store_reshard_rows_put(*dst, ch, fresh, err)) != TX_OK)
+            break;
+        if (!r->hooked_rows++)
+            tx_test_hook("reshard.rows", r->rank);
+        if (!whole && (rc = tx_store_reshard_rows_drop(src, p, lo, hi, ch, err)) != TX_OK)
+            break;
+        n += ch->n;
+        after = 1;
+        aid = ch->last_id;
+        adate = ch->last_date;
+    }
+    if (rc == TX_OK && n && whole)
+        rc = tx_store_reshard_rows_truncate(src, p, err);
+    *moved += n;
+    return rc;
+}
+
 int tx_rs_move_rows(tx_rs *r, tx_error *err)
 {
     tx_store_chunk *ch = calloc(1, sizeof *ch);
@@ -28,37 +72,37 @@ int tx_rs_move_rows(tx_rs *r, tx_error *err)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     int rc = TX_OK;
     for (int s = 0; s < r->n && rc == TX_OK; s++) {
-        if (!r->own[s])
-            continue;
         for (int t = 0; t < r->m && rc == TX_OK; t++) {
-            if (t == s)
+            if (t == s || r->mover[s * r->m + t] != r->rank)
                 continue;
-            tx_store *dst = NULL;
-            const int32_t lo = r->bound[t], hi = r->bound[t + 1];
+            tx_store *src = NULL, *dst = NULL;
+            tx_store_part *parts = NULL;
+            size_t np = 0;
             uint64_t moved = 0;
-            int after = 0;
-            uint64_t aid = 0;
-            int32_t adate = 0;
-            for (;;) {
-                if ((rc = tx_rs_check_stop(r, err)) != TX_OK)
-                    break;
-                rc = tx_store_reshard_rows_read(r->own[s], lo, hi, after, aid, adate,
-                                                TX_RESHARD_ROW_CHUNK, ch, err);
-                if (rc != TX_OK || ch->n == 0)
-                    break;
-                if (!dst && (rc = tx_rs_store(r, t, &dst, err)) != TX_OK)
-                    break;
-                if ((rc = tx_store_reshard_rows_put(dst, ch, err)) != TX_OK)
-                    break;
-                if (!r->hooked_rows++)
-                    tx_test_hook("reshard.rows", r->rank);
-                if ((rc = tx_store_reshard_rows_drop(r->own[s], lo, hi, ch, err)) != TX_OK)
-                    break;
-                moved += ch->n;
-                after = 1;
-                aid = ch->last_id;
-                adate = ch->last_date;
-            }
+            rc = tx_rs_store(r, s, &src, err);
+            if (rc == TX_OK)
+                rc = tx_store_reshard_parts(src, r->bound[t], r->bound[t + 1], &parts, &np, err);
+            size_t full = 0;
+            for (size_t i = 0; i < np; i++)
+                full += parts[i].rows != 0;
+            /* the target's month partitions all at once (one ALTER TABLE, not one a chunk) */
+            if (rc == TX_OK && full && (rc = tx_rs_store(r, t, &dst, err)) == TX_OK)
+                rc = tx_store_reshard_rows_months(dst, parts, np, err);
+            for (size_t i = 0; i < np && rc == TX_OK; i++)
+                if (parts[i].rows)
+                    rc = move_part(r, src, t, &parts[i], ch, &dst, &moved, err);
+            free(parts);
+            /* then the whole range once more, by key, whatever the partitions: the list comes
+             * from information_schema, which another rank's ALTER TABLE on this shard (its
+             * month partitions as a target, or a TRUNCATE) may leave incomplete while it runs;
+             * normally this finds nothing */
+            uint64_t late = 0;
+            if (rc == TX_OK)
+                rc = move_part(r, src, t, NULL, ch, &dst, &late, err);
+            if (rc == TX_OK && late)
+                TX_LOG(TX_LOG_INFO, "reshard: %llu rows of shard %d for shard %d were outside "
+                       "the partitions listed; moved by key", (unsigned long long)late, s, t);
+            moved += late;
             if (rc == TX_OK && moved)
                 TX_LOG(TX_LOG_DEBUG, "reshard: %llu rows moved from shard %d to shard %d",
                        (unsigned long long)moved, s, t);

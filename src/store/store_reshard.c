@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "store_internal.h"
+#include "txetl/calendar.h"
 #include "txetl/fmt.h"
 
 /* The MariaDB back end only: the null one has no connection. */
@@ -275,9 +276,136 @@ static int copy_row(void *ctx, unsigned n, char **v, const unsigned long *len, t
     return TX_OK;
 }
 
-int tx_store_reshard_rows_read(tx_store *s, int32_t lo, int32_t hi, int after, uint64_t after_id,
-                               int32_t after_date, size_t limit, tx_store_chunk *ch,
-                               tx_error *err)
+/* The dates of [lo, hi) inside partition p (p NULL: all of them), and " PARTITION (`p`)". */
+static void part_range(const tx_store_part *p, int32_t *lo, int32_t *hi, char *clause,
+                       size_t size)
+{
+    clause[0] = '\0';
+    if (!p)
+        return;
+    if (p->lo > *lo)
+        *lo = p->lo;
+    if (p->hi < *hi)
+        *hi = p->hi;
+    snprintf(clause, size, " PARTITION (`%s`)", p->name);
+}
+
+/* ---- partitions ------------------------------------------------------------------------- */
+
+typedef struct parts_ctx {
+    tx_store_part *p;
+    size_t n, cap;
+    int32_t prev; /* the upper bound of the partition before: this one's lower bound */
+} parts_ctx;
+
+static int parts_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
+{
+    (void)n, (void)len;
+    parts_ctx *pc = ctx;
+    if (pc->n == pc->cap) {
+        size_t nc = pc->cap ? 2 * pc->cap : 64;
+        tx_store_part *np = realloc(pc->p, nc * sizeof *np);
+        if (!np)
+            return tx_error_set(err, TX_ENOMEM, "out of memory");
+        pc->p = np;
+        pc->cap = nc;
+    }
+    tx_store_part *p = &pc->p[pc->n++];
+    snprintf(p->name, sizeof p->name, "%s", v[0] ? v[0] : "");
+    p->lo = pc->prev;
+    p->hi = INT32_MAX;
+    int y, m, d;
+    if (v[1] && sscanf(v[1], "'%d-%d-%d'", &y, &m, &d) == 3)
+        p->hi = tx_days_from_civil(y, m, d);
+    pc->prev = p->hi;
+    p->whole = 0;
+    return TX_OK;
+}
+
+int tx_store_reshard_parts(tx_store *s, int32_t lo, int32_t hi, tx_store_part **parts,
+                           size_t *n, tx_error *err)
+{
+    *parts = NULL;
+    *n = 0;
+    int rc = need_conn(s, err);
+    if (rc != TX_OK)
+        return rc;
+    parts_ctx pc = {.prev = INT32_MIN};
+    const tx_conn_reader rd = {.row = parts_row, .ctx = &pc};
+    rc = tx_conn_query_rows(s->conn, "SELECT PARTITION_NAME, PARTITION_DESCRIPTION FROM "
+                                     "information_schema.PARTITIONS WHERE TABLE_SCHEMA = "
+                                     "DATABASE() AND TABLE_NAME = 'TransactionsOptimized' AND "
+                                     "PARTITION_NAME IS NOT NULL ORDER BY "
+                                     "PARTITION_ORDINAL_POSITION", &rd, err);
+    if (rc != TX_OK) {
+        free(pc.p);
+        return rc;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < pc.n && rc == TX_OK; i++) {
+        tx_store_part p = pc.p[i];
+        if (p.lo >= hi || p.hi <= lo)
+            continue;
+        /* whole: a month partition p<YYYYMM> holding exactly its month, inside [lo, hi) */
+        int ym = 0;
+        char tail = 0;
+        p.whole = 0;
+        if (sscanf(p.name, "p%6d%c", &ym, &tail) == 1 && ym % 100 >= 1 && ym % 100 <= 12) {
+            int y = ym / 100, mo = ym % 100;
+            int32_t ms = tx_days_from_civil(y, mo, 1);
+            int32_t me = mo == 12 ? tx_days_from_civil(y + 1, 1, 1)
+                                  : tx_days_from_civil(y, mo + 1, 1);
+            p.whole = p.lo == ms && p.hi == me && ms >= lo && me <= hi;
+        }
+        int32_t a = lo, b = hi;
+        char part[96], range[128], q[400];
+        part_range(&p, &a, &b, part, sizeof part);
+        date_range(range, sizeof range, "transaction_date", a, b);
+        snprintf(q, sizeof q, "SELECT EXISTS (SELECT 1 FROM TransactionsOptimized%s WHERE %s)",
+                 part, range);
+        uint64_t any = 1;
+        rc = tx_conn_query_u64(s->conn, q, &any, NULL, err);
+        p.rows = any != 0;
+        pc.p[k++] = p;
+    }
+    if (rc != TX_OK) {
+        free(pc.p);
+        return rc;
+    }
+    *parts = pc.p;
+    *n = k;
+    return TX_OK;
+}
+
+int tx_store_reshard_rows_months(tx_store *s, const tx_store_part *parts, size_t n,
+                                 tx_error *err)
+{
+    int rc = need_conn(s, err);
+    if (rc != TX_OK || n == 0)
+        return rc;
+    int *months = malloc(n * sizeof *months);
+    if (!months)
+        return tx_error_set(err, TX_ENOMEM, "out of memory");
+    size_t nm = 0;
+    for (size_t i = 0; i < n; i++)
+        if (parts[i].rows && parts[i].name[0] == 'p' && parts[i].lo >= 0 &&
+            parts[i].lo < TX_NDAYS)
+            months[nm++] = tx_month_yyyymm(tx_month_index(parts[i].lo));
+    rc = tx_mdb_ensure_partitions(s->conn, months, nm, err);
+    free(months);
+    return rc;
+}
+
+int tx_store_reshard_rows_truncate(tx_store *s, const tx_store_part *p, tx_error *err)
+{
+    int rc = need_conn(s, err);
+    return rc ? rc : tx_conn_execf(s->conn, err, "ALTER TABLE TransactionsOptimized TRUNCATE "
+                                   "PARTITION `%s`", p->name);
+}
+
+int tx_store_reshard_rows_read(tx_store *s, const tx_store_part *p, int32_t lo, int32_t hi,
+                               int after, uint64_t after_id, int32_t after_date, size_t limit,
+                               tx_store_chunk *ch, tx_error *err)
 {
     int rc = need_conn(s, err);
     if (rc != TX_OK)
@@ -291,16 +419,17 @@ int tx_store_reshard_rows_read(tx_store *s, int32_t lo, int32_t hi, int after, u
                                     "'TransactionsOptimized'", &ncols, NULL, err);
     if (rc != TX_OK)
         return rc;
-    char range[128], key[200] = "1 = 1", d[11];
+    char range[128], key[200] = "1 = 1", d[11], part[96];
+    part_range(p, &lo, &hi, part, sizeof part);
     date_range(range, sizeof range, "transaction_date", lo, hi);
     if (after)
         snprintf(key, sizeof key, "(transaction_id > %llu OR (transaction_id = %llu AND "
                  "transaction_date > '%s'))", (unsigned long long)after_id,
                  (unsigned long long)after_id, tx_format_date(after_date, d));
-    char q[640];
+    char q[800];
     snprintf(q, sizeof q, "SELECT *, DATEDIFF(transaction_date, '1970-01-01') FROM "
-             "TransactionsOptimized WHERE %s AND %s ORDER BY transaction_id, transaction_date "
-             "LIMIT %zu", range, key, limit);
+             "TransactionsOptimized%s WHERE %s AND %s ORDER BY transaction_id, transaction_date "
+             "LIMIT %zu", part, range, key, limit);
     copy_ctx cc = {.text = &ch->text, .ncols = (unsigned)ncols, .ch = ch};
     const tx_conn_reader rd = {.head = copy_head, .row = copy_row, .ctx = &cc};
     rc = tx_conn_query_rows(s->conn, q, &rd, err);
@@ -312,7 +441,24 @@ int tx_store_reshard_rows_read(tx_store *s, int32_t lo, int32_t hi, int after, u
     return rc;
 }
 
-int tx_store_reshard_rows_put(tx_store *s, const tx_store_chunk *ch, tx_error *err)
+int tx_store_reshard_rows_none(tx_store *s, const tx_store_part *p, int32_t lo, int32_t hi,
+                               int *none, tx_error *err)
+{
+    *none = 0;
+    int rc = need_conn(s, err);
+    if (rc != TX_OK)
+        return rc;
+    char range[128], part[96], q[400];
+    part_range(p, &lo, &hi, part, sizeof part); /* the dates only: t may lack the partition */
+    date_range(range, sizeof range, "transaction_date", lo, hi);
+    snprintf(q, sizeof q, "SELECT EXISTS (SELECT 1 FROM TransactionsOptimized WHERE %s)", range);
+    uint64_t any = 1;
+    rc = tx_conn_query_u64(s->conn, q, &any, NULL, err);
+    *none = rc == TX_OK && any == 0;
+    return rc;
+}
+
+int tx_store_reshard_rows_put(tx_store *s, const tx_store_chunk *ch, int fresh, tx_error *err)
 {
     int rc = need_conn(s, err);
     if (rc != TX_OK || ch->n == 0)
@@ -323,24 +469,34 @@ int tx_store_reshard_rows_put(tx_store *s, const tx_store_chunk *ch, tx_error *e
         if (ch->months[i])
             months[nm++] = tx_month_yyyymm(i);
     rc = tx_mdb_ensure_partitions(s->conn, months, nm, err);
+    if (rc == TX_OK && fresh)
+        rc = tx_conn_exec(s->conn, "SET SESSION unique_checks = 0, foreign_key_checks = 0", err);
     if (rc == TX_OK)
-        rc = tx_conn_load(s->conn, "TransactionsOptimized", 1, ch->cols, ch->text.p,
+        rc = tx_conn_load(s->conn, "TransactionsOptimized", !fresh, ch->cols, ch->text.p,
                           ch->text.len, ch->n, err);
+    if (fresh) {
+        tx_error e2 = {0};
+        int rc2 = tx_conn_exec(s->conn, "SET SESSION unique_checks = 1, foreign_key_checks = 1",
+                               rc == TX_OK ? err : &e2);
+        if (rc == TX_OK)
+            rc = rc2;
+    }
     return rc;
 }
 
-int tx_store_reshard_rows_drop(tx_store *s, int32_t lo, int32_t hi, const tx_store_chunk *ch,
-                               tx_error *err)
+int tx_store_reshard_rows_drop(tx_store *s, const tx_store_part *p, int32_t lo, int32_t hi,
+                               const tx_store_chunk *ch, tx_error *err)
 {
     int rc = need_conn(s, err);
     if (rc != TX_OK || ch->n == 0)
         return rc;
-    char range[128], a[11], b[11];
+    char range[128], a[11], b[11], part[96];
+    part_range(p, &lo, &hi, part, sizeof part);
     date_range(range, sizeof range, "transaction_date", lo, hi);
-    return tx_conn_execf(s->conn, err, "DELETE FROM TransactionsOptimized WHERE %s AND "
+    return tx_conn_execf(s->conn, err, "DELETE FROM TransactionsOptimized%s WHERE %s AND "
                          "transaction_id BETWEEN %llu AND %llu AND NOT (transaction_id = %llu "
                          "AND transaction_date < '%s') AND NOT (transaction_id = %llu AND "
-                         "transaction_date > '%s')", range,
+                         "transaction_date > '%s')", part, range,
                          (unsigned long long)ch->first_id, (unsigned long long)ch->last_id,
                          (unsigned long long)ch->first_id, tx_format_date(ch->first_date, a),
                          (unsigned long long)ch->last_id, tx_format_date(ch->last_date, b));
