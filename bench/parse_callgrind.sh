@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/parse_callgrind.sh — instructions of the parse, counted by valgrind's callgrind: libcsv's
-# bare parse (csvbare) against `txetl load --dry-run` (1 rank, --rejects /dev/null), and
+# bare parse (csvbare) against `txetl load --dry-run` (1 rank, a rejects file in the work dir), and
 # optionally an older txetl build, on the same txgen extract. Instruction counts do not depend
 # on what else runs on the machine, so they compare builds where wall times cannot (a shared box).
 #
@@ -51,10 +51,12 @@ bytes=$(stat -c %s "$f") hbytes=$(stat -c %s head.csv)
 recs=$(($(wc -l <"$f") - 1)) hrecs=1000
 
 count() { # count PROGRAM ARGS... -> instructions
-  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+  valgrind --tool=callgrind --callgrind-out-file=callgrind.out "$@" 2>&1 >/dev/null |
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-dry() { echo "$1" load --shards shards.cnf --dry-run --no-snapshot --quiet --rejects /dev/null; }
+# A rejects file of its own, never /dev/null: a txetl older than the /dev/null guard (an --old
+# build) renames its joined rejects over the path and would replace the device.
+dry() { echo "$1" load --shards shards.cnf --dry-run --no-snapshot --quiet --rejects rejects.csv; }
 
 echo "extract: $f ($bytes bytes, $recs records); head: $hrecs records, $hbytes bytes"
 printf '%-10s %15s %13s %12s %12s\n' program instructions fixed instr/byte instr/record
