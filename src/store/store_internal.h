@@ -179,6 +179,12 @@ tx_store_open_op tx_mdb_open;
 tx_store_close_op tx_mdb_close;
 tx_store_run_lock_op tx_mdb_run_lock;
 tx_store_prepare_op tx_mdb_prepare;
+/* store_mariadb.c. What a load's prepare reads once the schema is in place, of the tables
+ * there are (rows_t: TransactionsOptimized, dir_t: txn_directory, state_t: shard_state; an
+ * absent one reads as empty, not dirty): the month partitions, whether the directory and the
+ * table are empty, whether revenue_daily is dirty; sets s->fast and s->revenue_dirty. */
+int tx_mdb_state_read(tx_store *s, int rows_t, int dir_t, int state_t, tx_store_state *st,
+                      tx_error *err);
 tx_store_map_read_op tx_mdb_map_read;
 tx_store_map_write_op tx_mdb_map_write;
 tx_store_begin_op tx_mdb_begin;
@@ -234,5 +240,28 @@ tx_store_identity_write_op tx_mdb_identity_write;
  * died between dropping and rebuilding TransactionsOptimized's secondary index left it out),
  * logging a warning naming the shard, table and index. */
 int tx_mdb_repair_indexes(tx_store *s, tx_error *err);
+
+/* The MariaDB back end's reads that the plan back end makes as they are (store_plan.c). */
+#define TX_STORE_MDB_READS                                                                  \
+    .run_lock = tx_mdb_run_lock, .dir_lookup = tx_mdb_dir_lookup, .status = tx_mdb_status,   \
+    .inspect = tx_mdb_inspect, .schema_check = tx_mdb_schema_check,                          \
+    .journal_pending = tx_mdb_journal_pending, .journal_state = tx_mdb_journal_state
+
+/* ---- writes that store nothing (store_null.c) ------------------------------------------- */
+
+/* The null back end's writes, which the plan back end makes too: each succeeds, a load takes
+ * its text (as the MariaDB back end does) and frees it. */
+tx_store_map_write_op tx_nul_map_write;
+tx_store_begin_op tx_nul_begin;
+tx_store_rows_load_op tx_nul_rows_load;
+tx_store_dir_load_op tx_nul_load; /* also rows_remove and audit_load: the same signature */
+tx_store_finish_op tx_nul_done;   /* also dir_commit */
+tx_store_runs_row_op tx_nul_runs_row;
+tx_store_identity_write_op tx_nul_identity_write;
+#define TX_STORE_NULL_WRITES                                                                \
+    .map_write = tx_nul_map_write, .begin = tx_nul_begin, .rows_load = tx_nul_rows_load,     \
+    .rows_remove = tx_nul_load, .dir_load = tx_nul_load, .audit_load = tx_nul_load,          \
+    .finish = tx_nul_done, .dir_commit = tx_nul_done, .runs_row = tx_nul_runs_row,           \
+    .identity_write = tx_nul_identity_write
 
 #endif

@@ -37,14 +37,14 @@ static int nul_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *er
     return TX_OK;
 }
 
-static int nul_map_write(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
-                         tx_error *err)
+int tx_nul_map_write(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
+                     tx_error *err)
 {
     (void)s, (void)nshards, (void)bound, (void)run_id, (void)err;
     return TX_OK;
 }
 
-static int nul_begin(tx_store *s, const int *months, size_t nmonths, tx_error *err)
+int tx_nul_begin(tx_store *s, const int *months, size_t nmonths, tx_error *err)
 {
     (void)s, (void)months, (void)nmonths, (void)err;
     return TX_OK;
@@ -64,25 +64,25 @@ static int nul_take(tx_buf *b)
     return TX_OK;
 }
 
-static int nul_rows_load(tx_store *s, int loader, tx_buf *rows, uint64_t n, tx_error *err)
+int tx_nul_rows_load(tx_store *s, int loader, tx_buf *rows, uint64_t n, tx_error *err)
 {
     (void)s, (void)loader, (void)n, (void)err;
     return nul_take(rows);
 }
 
-static int nul_load(tx_store *s, tx_buf *text, uint64_t n, tx_error *err)
+int tx_nul_load(tx_store *s, tx_buf *text, uint64_t n, tx_error *err)
 {
     (void)s, (void)n, (void)err;
     return nul_take(text);
 }
 
-static int nul_done(tx_store *s, tx_error *err)
+int tx_nul_done(tx_store *s, tx_error *err)
 {
     (void)s, (void)err;
     return TX_OK;
 }
 
-static int nul_runs_row(tx_store *s, const tx_store_run *run, tx_error *err)
+int tx_nul_runs_row(tx_store *s, const tx_store_run *run, tx_error *err)
 {
     (void)s, (void)run, (void)err;
     return TX_OK;
@@ -127,8 +127,8 @@ static int nul_schema_check(tx_store *s, int mode, tx_error *err)
     return TX_OK;
 }
 
-static int nul_identity_write(tx_store *s, const char *cluster_id, int count, const char *run_id,
-                              tx_error *err)
+int tx_nul_identity_write(tx_store *s, const char *cluster_id, int count, const char *run_id,
+                          tx_error *err)
 {
     (void)s, (void)cluster_id, (void)count, (void)run_id, (void)err;
     return TX_OK;
@@ -141,20 +141,11 @@ const tx_store_ops tx_store_null = {
     .run_lock = nul_run_lock,
     .prepare = nul_prepare,
     .map_read = nul_map_read,
-    .map_write = nul_map_write,
-    .begin = nul_begin,
     .dir_lookup = nul_dir_lookup,
-    .rows_load = nul_rows_load,
-    .rows_remove = nul_load,
-    .dir_load = nul_load,
-    .audit_load = nul_load,
-    .finish = nul_done,
-    .dir_commit = nul_done,
-    .runs_row = nul_runs_row,
     .read_txns = nul_read_txns,
     .read_months = nul_read_months,
     .status = nul_status,
     .inspect = nul_inspect,
     .schema_check = nul_schema_check,
-    .identity_write = nul_identity_write,
+    TX_STORE_NULL_WRITES,
 };
