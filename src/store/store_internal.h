@@ -81,6 +81,17 @@ typedef struct tx_conn_reader {
     void *ctx;
 } tx_conn_reader;
 
+/* A reader's ctx when each row goes on, converted, to a caller's callback of store.h (the
+ * member its row function calls) with the caller's ctx. */
+typedef struct tx_relay {
+    union {
+        tx_store_map_fn map;
+        tx_store_block_fn block;
+        tx_store_revenue_fn revenue;
+    } fn;
+    void *ctx;
+} tx_relay;
+
 /* Local. Runs a query and hands its rows to rd. TX_ERR naming the shard on failure. */
 int tx_conn_query_rows(tx_conn *c, const char *sql, const tx_conn_reader *rd, tx_error *err);
 

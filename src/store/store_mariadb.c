@@ -240,22 +240,17 @@ int tx_mdb_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *er
     return tx_mdb_state_read(s, 1, 1, 1, st, err);
 }
 
-typedef struct map_ctx {
-    tx_store_map_fn fn;
-    void *ctx;
-} map_ctx;
-
 static int map_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
 {
     (void)n, (void)len;
-    map_ctx *m = ctx;
-    return m->fn(m->ctx, atoi(v[0]), atoi(v[1]), v[2] ? atoi(v[2]) : INT32_MIN,
+    const tx_relay *m = ctx;
+    return m->fn.map(m->ctx, atoi(v[0]), atoi(v[1]), v[2] ? atoi(v[2]) : INT32_MIN,
                  v[3] ? atoi(v[3]) : INT32_MAX, err);
 }
 
 int tx_mdb_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err)
 {
-    map_ctx m = {fn, ctx};
+    tx_relay m = {.fn.map = fn, .ctx = ctx};
     const tx_conn_reader rd = {.row = map_row, .ctx = &m};
     return tx_conn_query_rows(s->conn, "SELECT shard_index, shard_count, DATEDIFF(lower_date, "
                                        "'1970-01-01'), DATEDIFF(upper_date, '1970-01-01') FROM "
