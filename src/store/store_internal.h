@@ -35,6 +35,9 @@ enum {
 int tx_conn_open_mode(const char *path, int index, int mode, tx_conn **out, tx_error *err);
 /* Local. Whether the shard's database exists and is the current one. */
 int tx_conn_database_exists(const tx_conn *c);
+/* Local. Whether table `name` (txetl's own name, no quoting) is in the shard's database (*has
+ * = 0 when the database does not exist). */
+int tx_conn_has_table(tx_conn *c, const char *name, int *has, tx_error *err);
 /* Local. Creates the database when absent (a DEFER connection) and makes it current. */
 int tx_conn_create_database(tx_conn *c, tx_error *err);
 /* Local. Where the connection went, for messages: "the server at socket /x/sock" or "the
@@ -68,6 +71,9 @@ int tx_conn_rollback(tx_conn *c, tx_error *err);
 /* Local. A query whose first row's first column is an unsigned integer (*out = 0 and
  * *is_null = 1 for no row or NULL; is_null may be NULL). */
 int tx_conn_query_u64(tx_conn *c, const char *sql, uint64_t *out, int *is_null, tx_error *err);
+/* Local. A query's first row's first column as text into out[size] (cut to fit; "" for no
+ * row or NULL). */
+int tx_conn_query_text(tx_conn *c, const char *sql, char *out, size_t size, tx_error *err);
 
 /* How tx_conn_query_rows hands over a result: `head` (may be NULL) once with the column names,
  * then `row` per row with its values (NULL for SQL NULL) and their lengths. Values are valid

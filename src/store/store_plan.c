@@ -23,21 +23,6 @@ static void pln_close(tx_store *s)
     tx_conn_close(&s->conn);
 }
 
-/* Whether table `name` exists in the shard's database (0 when the database does not). */
-static int has_table(tx_store *s, const char *name, int *has, tx_error *err)
-{
-    *has = 0;
-    if (!tx_conn_database_exists(s->conn))
-        return TX_OK;
-    uint64_t got = 0;
-    char q[200];
-    snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
-             "DATABASE() AND TABLE_NAME = '%s'", name);
-    int rc = tx_conn_query_u64(s->conn, q, &got, NULL, err);
-    *has = rc == TX_OK && got > 0;
-    return rc;
-}
-
 static int has_column(tx_store *s, const char *table, const char *col, int *has, tx_error *err)
 {
     uint64_t got = 0;
@@ -56,9 +41,9 @@ static int pln_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error
 {
     tx_conn *c = s->conn;
     int rows_t = 0, dir_t = 0, state_t = 0, tomb = 1, rc;
-    if ((rc = has_table(s, "TransactionsOptimized", &rows_t, err)) != TX_OK ||
-        (rc = has_table(s, "txn_directory", &dir_t, err)) != TX_OK ||
-        (rc = has_table(s, "shard_state", &state_t, err)) != TX_OK)
+    if ((rc = tx_conn_has_table(s->conn, "TransactionsOptimized", &rows_t, err)) != TX_OK ||
+        (rc = tx_conn_has_table(s->conn, "txn_directory", &dir_t, err)) != TX_OK ||
+        (rc = tx_conn_has_table(s->conn, "shard_state", &state_t, err)) != TX_OK)
         return rc;
     if (dir_t && (rc = has_column(s, "txn_directory", "tombstones", &tomb, err)) != TX_OK)
         return rc;
@@ -89,7 +74,7 @@ static int pln_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error
 static int pln_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err)
 {
     int has = 0;
-    int rc = has_table(s, "shard_map", &has, err);
+    int rc = tx_conn_has_table(s->conn, "shard_map", &has, err);
     return rc == TX_OK && has ? tx_mdb_map_read(s, fn, ctx, err) : rc;
 }
 
@@ -98,9 +83,9 @@ static int pln_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *er
 static int pln_revenue_read(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err)
 {
     int rows_t = 0, rev_t = 0, cur = 0;
-    int rc = has_table(s, "TransactionsOptimized", &rows_t, err);
+    int rc = tx_conn_has_table(s->conn, "TransactionsOptimized", &rows_t, err);
     if (rc == TX_OK)
-        rc = has_table(s, "revenue_daily", &rev_t, err);
+        rc = tx_conn_has_table(s->conn, "revenue_daily", &rev_t, err);
     if (rc == TX_OK && rev_t)
         rc = has_column(s, "revenue_daily", "currency", &cur, err);
     if (rc != TX_OK || !rows_t)
@@ -111,14 +96,14 @@ static int pln_revenue_read(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_e
 static int pln_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err)
 {
     int has = 0;
-    int rc = has_table(s, "TransactionsOptimized", &has, err);
+    int rc = tx_conn_has_table(s->conn, "TransactionsOptimized", &has, err);
     return rc == TX_OK && has ? tx_mdb_read_txns(s, fn, ctx, err) : rc;
 }
 
 static int pln_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err)
 {
     int has = 0;
-    int rc = has_table(s, "TransactionsOptimized", &has, err);
+    int rc = tx_conn_has_table(s->conn, "TransactionsOptimized", &has, err);
     return rc == TX_OK && has ? tx_mdb_read_months(s, fn, ctx, err) : rc;
 }
 
