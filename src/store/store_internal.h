@@ -264,21 +264,4 @@ int tx_mdb_repair_indexes(tx_store *s, tx_error *err);
     .inspect = tx_mdb_inspect, .schema_check = tx_mdb_schema_check,                          \
     .journal_pending = tx_mdb_journal_pending, .journal_state = tx_mdb_journal_state
 
-/* ---- writes that store nothing (store_null.c) ------------------------------------------- */
-
-/* The null back end's writes, which the plan back end makes too: each succeeds, a load takes
- * its text (as the MariaDB back end does) and frees it. */
-tx_store_map_write_op tx_nul_map_write;
-tx_store_begin_op tx_nul_begin;
-tx_store_rows_load_op tx_nul_rows_load;
-tx_store_dir_load_op tx_nul_load; /* also rows_remove and audit_load: the same signature */
-tx_store_finish_op tx_nul_done;   /* also dir_commit */
-tx_store_runs_row_op tx_nul_runs_row;
-tx_store_identity_write_op tx_nul_identity_write;
-#define TX_STORE_NULL_WRITES                                                                \
-    .map_write = tx_nul_map_write, .begin = tx_nul_begin, .rows_load = tx_nul_rows_load,     \
-    .rows_remove = tx_nul_load, .dir_load = tx_nul_load, .audit_load = tx_nul_load,          \
-    .finish = tx_nul_done, .dir_commit = tx_nul_done, .runs_row = tx_nul_runs_row,           \
-    .identity_write = tx_nul_identity_write
-
 #endif

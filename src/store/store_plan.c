@@ -107,7 +107,7 @@ static int pln_read_months(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error 
     return rc == TX_OK && has ? tx_mdb_read_months(s, fn, ctx, err) : rc;
 }
 
-/* The writes are the null back end's: each dropped (store_null.c). */
+/* No write: each is left out, so it does nothing (a load's text is dropped: store.c). */
 const tx_store_ops tx_store_plan = {
     .name = "plan",
     .open = pln_open,
@@ -120,5 +120,4 @@ const tx_store_ops tx_store_plan = {
     /* connect, inspect, schema check, the run lock, directory look-ups and the journal read
      * (an unfinished run refuses the plan: load_recover.c) are the MariaDB back end's */
     TX_STORE_MDB_READS,
-    TX_STORE_NULL_WRITES,
 };
