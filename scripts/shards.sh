@@ -348,6 +348,24 @@ lock_dir() {
   flock -w 300 9 || die "another $PROG is busy with $1 (lock $1/.shards.lock)"
 }
 
+# want_server KEY PORT (in cmd_up: KEY is a shard's index or R, the router): a server that
+# runs is left alone; otherwise its my.cnf is written and KEY goes on to_start, and on to_init
+# when it has no data directory yet.
+want_server() {
+  local sd pid idx=$1 role=shard label="shard$1"
+  sd=$(server_dir "$dir" "$1")
+  if [[ $1 == R ]]; then idx="" role=router label=router; fi
+  mkdir -p "$sd/tmp"
+  pid=$(shard_pid "$sd")
+  if [[ -n $pid ]]; then
+    note "$label already running (pid $pid)"
+    return 0
+  fi
+  write_server_cnf "$sd" "$idx" "$2" "$tls" "$role"
+  [[ -d $sd/data/mysql ]] || to_init+=("$1")
+  to_start+=("$1")
+}
+
 cmd_up() {
   local n="" dir="" tcp="" tls="" fresh=0 router=0
   while (($#)); do
@@ -417,30 +435,10 @@ cmd_up() {
 
   local t0=$SECONDS to_init=() to_start=() pids=() rc=0
   for ((i = 0; i < n; i++)); do
-    local sd="$dir/shard$i" pid
-    mkdir -p "$sd/tmp"
-    pid=$(shard_pid "$sd")
-    if [[ -n $pid ]]; then
-      note "shard$i already running (pid $pid)"
-      continue
-    fi
-    write_server_cnf "$sd" "$i" "${tcp:+$(shard_port "$tcp" "$i")}" "$tls"
-    [[ -d $sd/data/mysql ]] || to_init+=("$i")
-    to_start+=("$i")
+    want_server "$i" "${tcp:+$(shard_port "$tcp" "$i")}"
   done
   # The router is started like a shard, under the name "router".
-  if ((router)); then
-    local rd="$dir/router" pid
-    mkdir -p "$rd/tmp"
-    pid=$(shard_pid "$rd")
-    if [[ -n $pid ]]; then
-      note "router already running (pid $pid)"
-    else
-      write_server_cnf "$rd" "" "$ROUTER_PORT" "$tls" router
-      [[ -d $rd/data/mysql ]] || to_init+=("R")
-      to_start+=("R")
-    fi
-  fi
+  if ((router)); then want_server R "$ROUTER_PORT"; fi
 
   # Create data dirs in parallel (a couple of seconds each).
   if ((${#to_init[@]})); then

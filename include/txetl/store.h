@@ -144,7 +144,9 @@ typedef int (*tx_store_part_rows_fn)(void *ctx, int32_t lower, int32_t upper, ui
                                      tx_error *err);
 
 /* A back end: its operations, one function type each (the back end defines them, tx_store_ops
- * points at them). Each operation's contract is the one of its tx_store_* wrapper below. */
+ * points at them). Each operation's contract is the one of its tx_store_* wrapper below. One
+ * a back end leaves NULL does nothing and succeeds (a load takes its text and frees it); all
+ * have prepare, read_months, status and inspect. */
 typedef int tx_store_open_op(tx_store *s, tx_error *err);
 typedef void tx_store_close_op(tx_store *s);
 typedef int tx_store_run_lock_op(tx_store *s, tx_error *err);

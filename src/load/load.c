@@ -75,9 +75,7 @@ static int open_run(tx_job *j, const uint64_t *hist, tx_error *err)
         tx_map_choose(j, hist);
     int rc = tx_apply_runs_row(j, "running", NULL, NULL, err);
     if (rc == TX_OK)
-        rc = tx_map_write(j, err);
-    if (rc == TX_OK)
-        rc = tx_load_identity_write(j, err);
+        rc = tx_map_write(j, err); /* and the cluster identity */
     rc = tx_agree(j->comm, rc, err);
     j->runs_row = 1; /* also on failure: a shard may hold the row, which must end as failed */
     return rc;

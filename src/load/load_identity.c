@@ -1,7 +1,7 @@
 /* load_identity.c - the preflight every command runs before it writes anything
  * (load_internal.h): each group of the shard file reaches the shard of its index of one cluster,
  * each server can take a load, each table is the one sql/schema.sql defines; and the cluster
- * identity a first load records. */
+ * identity a first load records (written with the shard map: load_map.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,14 +102,5 @@ int tx_load_check(tx_job *j, int rc, int for_load, tx_error *err)
             j->homes[s].has_identity = f[s].has_identity;
     }
     free(f);
-    return rc;
-}
-
-int tx_load_identity_write(tx_job *j, tx_error *err)
-{
-    int rc = TX_OK;
-    for (int s = 0; s < j->nshards && rc == TX_OK; s++)
-        if (j->mine[s] && !j->homes[s].has_identity)
-            rc = tx_store_identity_write(j->mine[s], j->cluster_id, j->nshards, j->run_id, err);
     return rc;
 }

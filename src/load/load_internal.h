@@ -229,8 +229,6 @@ int tx_apply_runs_row(tx_job *j, const char *status, const char *finished, const
  * j->cluster_id (the recorded one, or a new random one when no shard has any) and
  * j->homes[s].has_identity. */
 int tx_load_check(tx_job *j, int rc, int for_load, tx_error *err);
-/* Local (load_identity.c). Records the cluster identity in the owned shards that lack it. */
-int tx_load_identity_write(tx_job *j, tx_error *err);
 
 /* TransactionsOptimized's columns in tx_fmt_row's order (load_format.c; the store keeps its
  * own copy of the list next to the LOAD DATA it is for). */
@@ -276,8 +274,9 @@ int tx_map_preflight(tx_job *j, const tx_store_ops *ops, tx_error *err);
 /* Local. j->bound for a fresh cluster from the global date histogram `hist`
  * [TX_NDAYS]: shard i starts at the first date by which i/N of the records lie before it. */
 void tx_map_choose(tx_job *j, const uint64_t *hist);
-/* Local. Writes the shard map to the owned shards that lack it: all of them at the first load,
- * the ones a failed first load did not reach otherwise. A shard that has it is never touched. */
+/* Local. Writes the shard map, then the cluster identity (j->cluster_id, from tx_load_check),
+ * to the owned shards that lack them: all of them at the first load, the ones a failed first
+ * load did not reach otherwise. Neither is ever written again to a shard that has it. */
 int tx_map_write(tx_job *j, tx_error *err);
 
 /* ---- the routed rounds (load_route.c) ------------------------------------------------------ */

@@ -1,7 +1,7 @@
 /* load_map.c - phase 0 and the cluster view: how many shards the shard file names, the stores
  * of the shards this rank owns (shard s is owned by rank s mod R), and the shard map - the
  * date boundaries every shard records, read at preflight, chosen once by the first load into
- * an empty cluster, written where missing. */
+ * an empty cluster, written where missing (with the cluster identity). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,5 +170,8 @@ int tx_map_write(tx_job *j, tx_error *err)
     for (int s = 0; s < j->nshards && rc == TX_OK; s++)
         if (j->mine[s] && !j->homes[s].has_map)
             rc = tx_store_map_write(j->mine[s], j->nshards, j->bound, j->run_id, err);
+    for (int s = 0; s < j->nshards && rc == TX_OK; s++)
+        if (j->mine[s] && !j->homes[s].has_identity)
+            rc = tx_store_identity_write(j->mine[s], j->cluster_id, j->nshards, j->run_id, err);
     return rc;
 }

@@ -174,6 +174,20 @@ static int connect_shard(tx_conn *s, tx_error *err)
     return rc;
 }
 
+int tx_conn_has_table(tx_conn *s, const char *name, int *has, tx_error *err)
+{
+    *has = 0;
+    if (!s->db_exists)
+        return TX_OK;
+    uint64_t got = 0;
+    char q[200];
+    snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+             "DATABASE() AND TABLE_NAME = '%s'", name);
+    int rc = tx_conn_query_u64(s, q, &got, NULL, err);
+    *has = rc == TX_OK && got > 0;
+    return rc;
+}
+
 int tx_conn_create_database(tx_conn *s, tx_error *err)
 {
     if (s->db_exists)
@@ -401,6 +415,20 @@ int tx_conn_query_u64(tx_conn *s, const char *sql, uint64_t *out, int *is_null, 
         if (is_null)
             *is_null = 0;
     }
+    mysql_free_result(r);
+    return TX_OK;
+}
+
+int tx_conn_query_text(tx_conn *s, const char *sql, char *out, size_t size, tx_error *err)
+{
+    MYSQL_RES *r;
+    int rc = query(s, sql, 0, &r, err);
+    if (rc != TX_OK)
+        return rc;
+    MYSQL_ROW row = mysql_fetch_row(r);
+    const unsigned long *len = row ? mysql_fetch_lengths(r) : NULL;
+    if (size)
+        snprintf(out, size, "%.*s", row && row[0] ? (int)len[0] : 0, row && row[0] ? row[0] : "");
     mysql_free_result(r);
     return TX_OK;
 }

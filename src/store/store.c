@@ -17,7 +17,7 @@ static int store_open(const tx_store_ops *ops, const char *path, int index, int 
     s->index = index;
     s->read_only = read_only;
     snprintf(s->path, sizeof s->path, "%s", path);
-    int rc = ops->open(s, err);
+    int rc = ops->open ? ops->open(s, err) : TX_OK;
     if (rc != TX_OK) {
         tx_store_close(&s);
         return rc;
@@ -43,14 +43,18 @@ void tx_store_close(tx_store **sp)
     tx_store *s = *sp;
     if (!s)
         return;
-    s->ops->close(s);
+    if (s->ops->close)
+        s->ops->close(s);
     free(s);
     *sp = NULL;
 }
 
 int tx_store_index(const tx_store *s) { return s->index; }
 
-int tx_store_run_lock(tx_store *s, tx_error *err) { return s->ops->run_lock(s, err); }
+int tx_store_run_lock(tx_store *s, tx_error *err)
+{
+    return s->ops->run_lock ? s->ops->run_lock(s, err) : TX_OK;
+}
 
 int tx_store_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *err)
 {
@@ -60,49 +64,62 @@ int tx_store_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *
 
 int tx_store_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err)
 {
-    return s->ops->map_read(s, fn, ctx, err);
+    return s->ops->map_read ? s->ops->map_read(s, fn, ctx, err) : TX_OK;
 }
 
 int tx_store_map_write(tx_store *s, int nshards, const int32_t *bound, const char *run_id,
                        tx_error *err)
 {
-    return s->ops->map_write(s, nshards, bound, run_id, err);
+    return s->ops->map_write ? s->ops->map_write(s, nshards, bound, run_id, err) : TX_OK;
 }
 
 int tx_store_begin(tx_store *s, const int *months, size_t nmonths, tx_error *err)
 {
-    return s->ops->begin(s, months, nmonths, err);
+    return s->ops->begin ? s->ops->begin(s, months, nmonths, err) : TX_OK;
 }
 
 int tx_store_dir_lookup(tx_store *s, const uint64_t *blocks, size_t n, tx_store_block_fn fn,
                         void *ctx, tx_error *err)
 {
-    return n == 0 ? TX_OK : s->ops->dir_lookup(s, blocks, n, fn, ctx, err);
+    return n == 0 || !s->ops->dir_lookup ? TX_OK : s->ops->dir_lookup(s, blocks, n, fn, ctx, err);
+}
+
+/* A load a back end does not have takes the text and drops it. */
+static int dropped(tx_buf *text)
+{
+    tx_buf_free(text);
+    return TX_OK;
 }
 
 int tx_store_rows_load(tx_store *s, int loader, tx_buf *rows, uint64_t n, tx_error *err)
 {
-    return s->ops->rows_load(s, loader, rows, n, err);
+    return s->ops->rows_load ? s->ops->rows_load(s, loader, rows, n, err) : dropped(rows);
 }
 
 int tx_store_rows_remove(tx_store *s, tx_buf *keys, uint64_t n, tx_error *err)
 {
-    return s->ops->rows_remove(s, keys, n, err);
+    return s->ops->rows_remove ? s->ops->rows_remove(s, keys, n, err) : dropped(keys);
 }
 
 int tx_store_dir_load(tx_store *s, tx_buf *blocks, uint64_t n, tx_error *err)
 {
-    return s->ops->dir_load(s, blocks, n, err);
+    return s->ops->dir_load ? s->ops->dir_load(s, blocks, n, err) : dropped(blocks);
 }
 
 int tx_store_audit_load(tx_store *s, tx_buf *rows, uint64_t n, tx_error *err)
 {
-    return s->ops->audit_load(s, rows, n, err);
+    return s->ops->audit_load ? s->ops->audit_load(s, rows, n, err) : dropped(rows);
 }
 
-int tx_store_finish(tx_store *s, tx_error *err) { return s->ops->finish(s, err); }
+int tx_store_finish(tx_store *s, tx_error *err)
+{
+    return s->ops->finish ? s->ops->finish(s, err) : TX_OK;
+}
 
-int tx_store_dir_commit(tx_store *s, tx_error *err) { return s->ops->dir_commit(s, err); }
+int tx_store_dir_commit(tx_store *s, tx_error *err)
+{
+    return s->ops->dir_commit ? s->ops->dir_commit(s, err) : TX_OK;
+}
 
 int tx_store_revenue_read(tx_store *s, tx_store_revenue_fn fn, void *ctx, tx_error *err)
 {
@@ -142,12 +159,12 @@ int tx_store_journal_resolve(tx_store *s, const char *run_id, int complete, cons
 
 int tx_store_runs_row(tx_store *s, const tx_store_run *run, tx_error *err)
 {
-    return s->ops->runs_row(s, run, err);
+    return s->ops->runs_row ? s->ops->runs_row(s, run, err) : TX_OK;
 }
 
 int tx_store_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err)
 {
-    return s->ops->read_txns(s, fn, ctx, err);
+    return s->ops->read_txns ? s->ops->read_txns(s, fn, ctx, err) : TX_OK;
 }
 
 int tx_store_status(tx_store *s, FILE *out, tx_error *err)
@@ -165,13 +182,14 @@ int tx_store_inspect(tx_store *s, tx_store_facts *f, tx_error *err)
 
 int tx_store_schema_check(tx_store *s, int mode, tx_error *err)
 {
-    return s->ops->schema_check(s, mode, err);
+    return s->ops->schema_check ? s->ops->schema_check(s, mode, err) : TX_OK;
 }
 
 int tx_store_identity_write(tx_store *s, const char *cluster_id, int count, const char *run_id,
                             tx_error *err)
 {
-    return s->ops->identity_write(s, cluster_id, count, run_id, err);
+    return s->ops->identity_write ? s->ops->identity_write(s, cluster_id, count, run_id, err)
+                                  : TX_OK;
 }
 
 int tx_buf_reserve(tx_buf *b, size_t extra)

@@ -243,16 +243,11 @@ int tx_mdb_begin(tx_store *s, const int *months, size_t nmonths, tx_error *err)
 
 /* ---- directory look-ups ----------------------------------------------------------------- */
 
-typedef struct block_ctx {
-    tx_store_block_fn fn;
-    void *ctx;
-} block_ctx;
-
 static int block_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
 {
     (void)n;
-    block_ctx *b = ctx;
-    return b->fn(b->ctx, strtoull(v[0], NULL, 10), v[1], len[1], err);
+    const tx_relay *b = ctx;
+    return b->fn.block(b->ctx, strtoull(v[0], NULL, 10), v[1], len[1], err);
 }
 
 int tx_mdb_block_list(tx_buf *q, const char *head, const uint64_t *blocks, size_t n,
@@ -281,7 +276,7 @@ int tx_mdb_dir_lookup(tx_store *s, const uint64_t *blocks, size_t n, tx_store_bl
     if (tx_mdb_block_list(&q, "SELECT block, data FROM txn_directory WHERE block IN (", blocks,
                           n, err) != TX_OK)
         return err->status;
-    block_ctx b = {fn, ctx};
+    tx_relay b = {.fn.block = fn, .ctx = ctx};
     const tx_conn_reader rd = {.row = block_row, .ctx = &b};
     int rc = tx_conn_query_rows(s->conn, q.p, &rd, err);
     tx_buf_free(&q);

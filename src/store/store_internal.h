@@ -35,6 +35,9 @@ enum {
 int tx_conn_open_mode(const char *path, int index, int mode, tx_conn **out, tx_error *err);
 /* Local. Whether the shard's database exists and is the current one. */
 int tx_conn_database_exists(const tx_conn *c);
+/* Local. Whether table `name` (txetl's own name, no quoting) is in the shard's database (*has
+ * = 0 when the database does not exist). */
+int tx_conn_has_table(tx_conn *c, const char *name, int *has, tx_error *err);
 /* Local. Creates the database when absent (a DEFER connection) and makes it current. */
 int tx_conn_create_database(tx_conn *c, tx_error *err);
 /* Local. Where the connection went, for messages: "the server at socket /x/sock" or "the
@@ -68,6 +71,9 @@ int tx_conn_rollback(tx_conn *c, tx_error *err);
 /* Local. A query whose first row's first column is an unsigned integer (*out = 0 and
  * *is_null = 1 for no row or NULL; is_null may be NULL). */
 int tx_conn_query_u64(tx_conn *c, const char *sql, uint64_t *out, int *is_null, tx_error *err);
+/* Local. A query's first row's first column as text into out[size] (cut to fit; "" for no
+ * row or NULL). */
+int tx_conn_query_text(tx_conn *c, const char *sql, char *out, size_t size, tx_error *err);
 
 /* How tx_conn_query_rows hands over a result: `head` (may be NULL) once with the column names,
  * then `row` per row with its values (NULL for SQL NULL) and their lengths. Values are valid
@@ -80,6 +86,17 @@ typedef struct tx_conn_reader {
     int (*row)(void *ctx, unsigned n, char **values, const unsigned long *lens, tx_error *err);
     void *ctx;
 } tx_conn_reader;
+
+/* A reader's ctx when each row goes on, converted, to a caller's callback of store.h (the
+ * member its row function calls) with the caller's ctx. */
+typedef struct tx_relay {
+    union {
+        tx_store_map_fn map;
+        tx_store_block_fn block;
+        tx_store_revenue_fn revenue;
+    } fn;
+    void *ctx;
+} tx_relay;
 
 /* Local. Runs a query and hands its rows to rd. TX_ERR naming the shard on failure. */
 int tx_conn_query_rows(tx_conn *c, const char *sql, const tx_conn_reader *rd, tx_error *err);
@@ -179,6 +196,12 @@ tx_store_open_op tx_mdb_open;
 tx_store_close_op tx_mdb_close;
 tx_store_run_lock_op tx_mdb_run_lock;
 tx_store_prepare_op tx_mdb_prepare;
+/* store_mariadb.c. What a load's prepare reads once the schema is in place, of the tables
+ * there are (rows_t: TransactionsOptimized, dir_t: txn_directory, state_t: shard_state; an
+ * absent one reads as empty, not dirty): the month partitions, whether the directory and the
+ * table are empty, whether revenue_daily is dirty; sets s->fast and s->revenue_dirty. */
+int tx_mdb_state_read(tx_store *s, int rows_t, int dir_t, int state_t, tx_store_state *st,
+                      tx_error *err);
 tx_store_map_read_op tx_mdb_map_read;
 tx_store_map_write_op tx_mdb_map_write;
 tx_store_begin_op tx_mdb_begin;
@@ -236,5 +259,11 @@ tx_store_identity_write_op tx_mdb_identity_write;
  * died between dropping and rebuilding TransactionsOptimized's secondary index left it out),
  * logging a warning naming the shard, table and index. */
 int tx_mdb_repair_indexes(tx_store *s, tx_error *err);
+
+/* The MariaDB back end's reads that the plan back end makes as they are (store_plan.c). */
+#define TX_STORE_MDB_READS                                                                  \
+    .run_lock = tx_mdb_run_lock, .dir_lookup = tx_mdb_dir_lookup, .status = tx_mdb_status,   \
+    .inspect = tx_mdb_inspect, .schema_check = tx_mdb_schema_check,                          \
+    .journal_pending = tx_mdb_journal_pending, .journal_state = tx_mdb_journal_state
 
 #endif

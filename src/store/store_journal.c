@@ -30,43 +30,14 @@ int tx_mdb_journal_mark(tx_store *s, const char *run_id, int state, tx_error *er
                          "UTC_TIMESTAMP(6) WHERE run_id = '%s'", state_names[state], rid);
 }
 
-/* Whether this database has run_journal (a cluster of an older txetl has not). */
-static int has_journal(tx_store *s, int *has, tx_error *err)
-{
-    uint64_t n = 0;
-    int null;
-    int rc = tx_conn_query_u64(s->conn, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
-                                        "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = "
-                                        "'run_journal'", &n, &null, err);
-    *has = n > 0;
-    return rc;
-}
-
-/* Where first_value puts the first row's first column. */
-typedef struct text_out {
-    char *p;
-    size_t size;
-} text_out;
-
-static int first_value(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
-{
-    (void)n, (void)err;
-    text_out *out = ctx;
-    if (v[0] && !out->p[0])
-        snprintf(out->p, out->size, "%.*s", (int)len[0], v[0]);
-    return TX_OK;
-}
-
 int tx_mdb_journal_pending(tx_store *s, char *run_id, size_t size, tx_error *err)
 {
     int has = 0;
-    int rc = tx_conn_database_exists(s->conn) ? has_journal(s, &has, err) : TX_OK;
+    int rc = tx_conn_has_table(s->conn, "run_journal", &has, err); /* not in an older txetl */
     if (rc != TX_OK || !has)
         return rc;
-    text_out out = {run_id, size};
-    const tx_conn_reader rd = {.row = first_value, .ctx = &out};
-    return tx_conn_query_rows(s->conn, "SELECT run_id FROM run_journal WHERE state IN ('open', "
-                                       "'staged') ORDER BY run_id LIMIT 1", &rd, err);
+    return tx_conn_query_text(s->conn, "SELECT run_id FROM run_journal WHERE state IN ('open', "
+                                       "'staged') ORDER BY run_id LIMIT 1", run_id, size, err);
 }
 
 static int state_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
@@ -81,18 +52,10 @@ static int state_row(void *ctx, unsigned n, char **v, const unsigned long *len, 
     return TX_OK;
 }
 
-static int message_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
-{
-    (void)n, (void)len, (void)err;
-    tx_store_journal *j = ctx;
-    snprintf(j->message, sizeof j->message, "%s", v[0] ? v[0] : "");
-    return TX_OK;
-}
-
 int tx_mdb_journal_state(tx_store *s, const char *run_id, tx_store_journal *out, tx_error *err)
 {
     int has = 0;
-    int rc = tx_conn_database_exists(s->conn) ? has_journal(s, &has, err) : TX_OK;
+    int rc = tx_conn_has_table(s->conn, "run_journal", &has, err); /* not in an older txetl */
     if (rc != TX_OK || !has)
         return rc;
     char rid[160], q[400];
@@ -102,9 +65,8 @@ int tx_mdb_journal_state(tx_store *s, const char *run_id, tx_store_journal *out,
     const tx_conn_reader rd = {.row = state_row, .ctx = out};
     rc = tx_conn_query_rows(s->conn, q, &rd, err);
     snprintf(q, sizeof q, "SELECT message FROM etl_runs WHERE run_id = '%s'", rid);
-    const tx_conn_reader md = {.row = message_row, .ctx = out};
     if (rc == TX_OK)
-        rc = tx_conn_query_rows(s->conn, q, &md, err);
+        rc = tx_conn_query_text(s->conn, q, out->message, sizeof out->message, err);
     return rc;
 }
 

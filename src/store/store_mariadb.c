@@ -12,12 +12,10 @@ const tx_store_ops tx_store_mariadb = {
     .name = "mariadb",
     .open = tx_mdb_open,
     .close = tx_mdb_close,
-    .run_lock = tx_mdb_run_lock,
     .prepare = tx_mdb_prepare,
     .map_read = tx_mdb_map_read,
     .map_write = tx_mdb_map_write,
     .begin = tx_mdb_begin,
-    .dir_lookup = tx_mdb_dir_lookup,
     .rows_load = tx_mdb_rows_load,
     .rows_remove = tx_mdb_rows_remove,
     .dir_load = tx_mdb_dir_load,
@@ -29,16 +27,12 @@ const tx_store_ops tx_store_mariadb = {
     .read_months = tx_mdb_read_months,
     .read_dates = tx_mdb_read_dates,
     .month_rows = tx_mdb_month_rows,
-    .status = tx_mdb_status,
-    .inspect = tx_mdb_inspect,
-    .schema_check = tx_mdb_schema_check,
     .identity_write = tx_mdb_identity_write,
     .revenue_read = tx_mdb_revenue_read,
     .journal_mark = tx_mdb_journal_mark,
     .apply = tx_mdb_apply,
-    .journal_pending = tx_mdb_journal_pending,
-    .journal_state = tx_mdb_journal_state,
     .journal_resolve = tx_mdb_journal_resolve,
+    TX_STORE_MDB_READS,
 };
 
 int tx_mdb_open(tx_store *s, tx_error *err)
@@ -106,6 +100,44 @@ static int month_row(void *ctx, unsigned n, char **v, const unsigned long *len, 
     if (y >= TX_YEAR_FIRST && y < TX_YEAR_FIRST + TX_NMONTHS / 12 && m >= 1 &&
         m <= 12)
         months[(y - TX_YEAR_FIRST) * 12 + m - 1] = 1;
+    return TX_OK;
+}
+
+int tx_mdb_state_read(tx_store *s, int rows_t, int dir_t, int state_t, tx_store_state *st,
+                      tx_error *err)
+{
+    tx_conn *c = s->conn;
+    uint64_t got = 0;
+    int null = 0, rc;
+    st->table_empty = st->dir_empty = 1;
+    if (rows_t) {
+        const tx_conn_reader months = {.row = month_row, .ctx = st->months};
+        if ((rc = tx_conn_query_rows(c, "SELECT PARTITION_NAME FROM information_schema."
+                                        "PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND "
+                                        "TABLE_NAME = 'TransactionsOptimized' AND "
+                                        "PARTITION_NAME LIKE 'p%'", &months, err)) != TX_OK)
+            return rc;
+    }
+    if (dir_t) {
+        if ((rc = tx_conn_query_u64(c, "SELECT EXISTS (SELECT 1 FROM txn_directory)", &got,
+                                    &null, err)) != TX_OK)
+            return rc;
+        st->dir_empty = got == 0;
+    }
+    if (rows_t) {
+        if ((rc = tx_conn_query_u64(c, "SELECT EXISTS (SELECT 1 FROM TransactionsOptimized)",
+                                    &got, &null, err)) != TX_OK)
+            return rc;
+        st->table_empty = got == 0;
+    }
+    if (state_t) {
+        if ((rc = tx_conn_query_u64(c, "SELECT value FROM shard_state WHERE name = "
+                                       "'revenue_dirty'", &got, &null, err)) != TX_OK)
+            return rc;
+        st->revenue_dirty = !null && got != 0;
+    }
+    s->fast = st->table_empty;
+    s->revenue_dirty = st->revenue_dirty;
     return TX_OK;
 }
 
@@ -207,45 +239,20 @@ int tx_mdb_prepare(tx_store *s, int dir_format, tx_store_state *st, tx_error *er
                               "CONCAT('abandoned: the run ended without finishing; ', "
                               "COALESCE(message, '')) WHERE status = 'running'", err)))
         return rc;
-    const tx_conn_reader months = {.row = month_row, .ctx = st->months};
-    if ((rc = tx_conn_query_rows(c, "SELECT PARTITION_NAME FROM information_schema.PARTITIONS "
-                                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = "
-                                    "'TransactionsOptimized' AND PARTITION_NAME LIKE 'p%'",
-                                 &months, err)) != TX_OK)
-        return rc;
-    if ((rc = tx_conn_query_u64(c, "SELECT EXISTS (SELECT 1 FROM txn_directory)", &got, &null,
-                                err)) != TX_OK)
-        return rc;
-    st->dir_empty = got == 0;
-    if ((rc = tx_conn_query_u64(c, "SELECT EXISTS (SELECT 1 FROM TransactionsOptimized)", &got,
-                                &null, err)) != TX_OK)
-        return rc;
-    st->table_empty = got == 0;
-    if ((rc = tx_conn_query_u64(c, "SELECT value FROM shard_state WHERE name = "
-                                   "'revenue_dirty'", &got, &null, err)) != TX_OK)
-        return rc;
-    st->revenue_dirty = !null && got != 0;
-    s->fast = st->table_empty;
-    s->revenue_dirty = st->revenue_dirty;
-    return TX_OK;
+    return tx_mdb_state_read(s, 1, 1, 1, st, err);
 }
-
-typedef struct map_ctx {
-    tx_store_map_fn fn;
-    void *ctx;
-} map_ctx;
 
 static int map_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
 {
     (void)n, (void)len;
-    map_ctx *m = ctx;
-    return m->fn(m->ctx, atoi(v[0]), atoi(v[1]), v[2] ? atoi(v[2]) : INT32_MIN,
+    const tx_relay *m = ctx;
+    return m->fn.map(m->ctx, atoi(v[0]), atoi(v[1]), v[2] ? atoi(v[2]) : INT32_MIN,
                  v[3] ? atoi(v[3]) : INT32_MAX, err);
 }
 
 int tx_mdb_map_read(tx_store *s, tx_store_map_fn fn, void *ctx, tx_error *err)
 {
-    map_ctx m = {fn, ctx};
+    tx_relay m = {.fn.map = fn, .ctx = ctx};
     const tx_conn_reader rd = {.row = map_row, .ctx = &m};
     return tx_conn_query_rows(s->conn, "SELECT shard_index, shard_count, DATEDIFF(lower_date, "
                                        "'1970-01-01'), DATEDIFF(upper_date, '1970-01-01') FROM "

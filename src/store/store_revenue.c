@@ -56,25 +56,20 @@ int tx_mdb_revenue_upgrade(tx_conn *c, int *rebuild, tx_error *err)
     return rc;
 }
 
-typedef struct cur_ctx {
-    tx_store_revenue_fn fn;
-    void *ctx;
-} cur_ctx;
-
 static int cur_row(void *ctx, unsigned n, char **v, const unsigned long *len, tx_error *err)
 {
     (void)n;
-    cur_ctx *cc = ctx;
+    const tx_relay *cc = ctx;
     uint32_t code = 0;
     for (unsigned long i = 0; i < 3; i++) /* a CHAR(3) shorter than 3 stays distinct */
         code = code << 8 | (i < len[1] ? (unsigned char)v[1][i] : 0);
-    return cc->fn(cc->ctx, (int32_t)atol(v[0]), code, strtoull(v[2], NULL, 10), err);
+    return cc->fn.revenue(cc->ctx, (int32_t)atol(v[0]), code, strtoull(v[2], NULL, 10), err);
 }
 
 int tx_mdb_currency_days(tx_conn *c, int from_rows, tx_store_revenue_fn fn, void *ctx,
                          tx_error *err)
 {
-    cur_ctx cc = {fn, ctx};
+    tx_relay cc = {.fn.revenue = fn, .ctx = ctx};
     const tx_conn_reader rd = {.row = cur_row, .ctx = &cc};
     return tx_conn_query_rows(
         c, from_rows ? "SELECT DATEDIFF(transaction_date, '1970-01-01'), COALESCE(currency, "

@@ -15,6 +15,23 @@ from decimal import Decimal
 import h5py
 
 EPOCH = dt.date(1970, 1, 1)
+REVENUE_DAILY = [
+    ("date", "date", "date"), ("revenue", "revenue_cents", "money"),
+    ("transactions", "transactions", "int"), ("customers", "customers", "int"),
+    ("gross", "gross_cents", "money"), ("refunds", "refunds_cents", "money")]
+REVENUE_MONTHLY = [
+    ("month", "month", "month"), ("revenue", "revenue_cents", "money"),
+    ("transactions", "transactions", "int"), ("active_customers", "active_customers", "int"),
+    ("new_customers", "new_customers", "int"), ("gross", "gross_cents", "money"),
+    ("refunds", "refunds_cents", "money")]
+
+
+def by_currency(cols, drop=None):
+    """A revenue table's columns per currency: the currency after the date or month, without
+    `drop` (docs/export.md: there is no new_customers per currency)."""
+    return cols[:1] + [("currency", "currency", "text")] + [c for c in cols[1:] if c[0] != drop]
+
+
 # The documented columns (docs/export.md), in file order: (csv column, dataset, kind).
 TABLES = {
     "customers.csv": ("customers", [
@@ -27,25 +44,11 @@ TABLES = {
         ("monetary_value", "monetary_value", "float"), ("p_alive", "p_alive", "float"),
         ("expected_purchases", "expected_purchases", "float"),
         ("expected_avg_value", "expected_avg_value", "float"), ("clv", "clv", "float")]),
-    "revenue_daily.csv": ("revenue/daily", [
-        ("date", "date", "date"), ("revenue", "revenue_cents", "money"),
-        ("transactions", "transactions", "int"), ("customers", "customers", "int"),
-        ("gross", "gross_cents", "money"), ("refunds", "refunds_cents", "money")]),
-    "revenue_monthly.csv": ("revenue/monthly", [
-        ("month", "month", "month"), ("revenue", "revenue_cents", "money"),
-        ("transactions", "transactions", "int"), ("active_customers", "active_customers", "int"),
-        ("new_customers", "new_customers", "int"), ("gross", "gross_cents", "money"),
-        ("refunds", "refunds_cents", "money")]),
-    "revenue_by_currency_daily.csv": ("revenue/by_currency/daily", [
-        ("date", "date", "date"), ("currency", "currency", "text"),
-        ("revenue", "revenue_cents", "money"), ("transactions", "transactions", "int"),
-        ("customers", "customers", "int"), ("gross", "gross_cents", "money"),
-        ("refunds", "refunds_cents", "money")]),
-    "revenue_by_currency_monthly.csv": ("revenue/by_currency/monthly", [
-        ("month", "month", "month"), ("currency", "currency", "text"),
-        ("revenue", "revenue_cents", "money"), ("transactions", "transactions", "int"),
-        ("active_customers", "active_customers", "int"), ("gross", "gross_cents", "money"),
-        ("refunds", "refunds_cents", "money")]),
+    "revenue_daily.csv": ("revenue/daily", REVENUE_DAILY),
+    "revenue_monthly.csv": ("revenue/monthly", REVENUE_MONTHLY),
+    "revenue_by_currency_daily.csv": ("revenue/by_currency/daily", by_currency(REVENUE_DAILY)),
+    "revenue_by_currency_monthly.csv": ("revenue/by_currency/monthly",
+                                        by_currency(REVENUE_MONTHLY, drop="new_customers")),
     "cohorts.csv": ("cohorts", [
         ("cohort_month", "cohort_month", "month"), ("offset", "offset", "int"),
         ("customers", "customers", "int"), ("revenue", "revenue_cents", "money"),

@@ -20,15 +20,11 @@
 #     repaired (its rows kept); a directory of format 1 is refused before anything is written.
 set -euo pipefail
 build=$1 cnf=$2 work=$3
-here=$(cd "$(dirname "$0")" && pwd)
-cases=$(cd "$here/../data/cdc_cases" && pwd)
-check="/usr/bin/python3 $here/txcheck.py"
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 cdc="/usr/bin/python3 $here/cdc_check.py"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
+work_in "$work"
 
-t_start=$SECONDS
-step() { echo; echo "=== [$((SECONDS - t_start))s] $*"; }
 
 # load NP LOG FILE... [options]: one txetl load that must succeed.
 load() {

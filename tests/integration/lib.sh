@@ -1,18 +1,19 @@
 # lib.sh - sourced by the test scripts (tests/integration, tests/export, tests/report): the
 # setup they share. Sets $here (this folder), $src (the source tree), $check, $ana and $serve
-# (the Python checkers), the MPI environment and $mpirun; defines step, work_in, own_cluster,
-# stop_own_cluster (with bg_pids and descendants), say, die, need_netns, need_file, fail and
-# finish (fail counts in $fails, finish reports them).
+# (the Python checkers), $cases, the MPI environment and $mpirun; defines step, work_in,
+# own_cluster, stop_own_cluster (with bg_pids and descendants), say, die, need_netns,
+# need_file, fail and finish (fail counts in $fails, finish reports them).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
 check="/usr/bin/python3 $here/txcheck.py"
 ana="/usr/bin/python3 $here/analytics_check.py"
 serve="/usr/bin/python3 $here/serve_check.py"
+cases=$src/tests/data/cdc_cases # the hand-written CDC cases (README there)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 mpirun="mpiexec --oversubscribe"
 fails=0
 
-step() { printf '\n== %s\n' "$*"; }
+step() { echo; say "$*"; } # a blank line, then say's (below)
 
 # work_in DIR: DIR made anew, empty, and the current directory.
 work_in() { rm -rf "$1" && mkdir -p "$1" && cd "$1"; }

@@ -15,16 +15,11 @@
 #    LOAD DATA; the same check on a real load's logs finds writes (so it can fail).
 set -euo pipefail
 build=$1 cnf=$2 work=$3
-here=$(cd "$(dirname "$0")" && pwd)
-cases=$(cd "$here/../data/cdc_cases" && pwd)
-check="/usr/bin/python3 $here/txcheck.py"
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 pc="/usr/bin/python3 $here/plan_check.py"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
+work_in "$work"
 sdir=$(cd "$(dirname "$cnf")" && pwd)
-t_start=$SECONDS
-step() { echo; echo "=== [$((SECONDS - t_start))s] $*"; }
-die() { echo "FAIL: $*"; exit 1; }
 q() { mariadb --no-defaults --socket="$sdir/shard$1/sock" -uroot -N -B -e "$2"; }
 trap 'for i in 0 1; do q $i "SET GLOBAL general_log = 0; DROP USER IF EXISTS txplan@localhost" \
         2>/dev/null || true; done' EXIT

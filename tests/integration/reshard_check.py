@@ -13,14 +13,12 @@
   reshard_check.py journal CNF            exit 0 when some shard holds a reshard journal
 Exit status 0 when the assertion holds; otherwise 1 with the first differences printed.
 """
-import configparser
 import os
 import sys
 
-import MySQLdb
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from txcheck import fail, has_table  # noqa: E402
+from txcheck import connect, fail, has_table  # noqa: E402
+from txcheck import shard_groups as groups  # noqa: E402
 
 M64 = (1 << 64) - 1
 
@@ -31,21 +29,6 @@ def dir_home(block, n):
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
     return (z ^ (z >> 31)) % n
-
-
-def groups(cnf):
-    cp = configparser.ConfigParser(allow_no_value=True, strict=False, interpolation=None)
-    cp.read(cnf)
-    n = 0
-    while cp.has_section(f"shard{n}"):
-        n += 1
-    return n, cp
-
-
-def connect(cnf, i, db=True):
-    kw = {} if db else {"db": "mysql"}
-    return MySQLdb.connect(read_default_file=cnf, read_default_group=f"shard{i}",
-                           charset="utf8mb4", use_unicode=True, **kw)
 
 
 def cmd_cluster(cnf):

@@ -30,12 +30,10 @@
 set -euo pipefail
 build=$(realpath -- "$1")
 work=$(realpath -m -- "$2")
-src=$(cd "$(dirname "$0")/../.." && pwd)
-here=$src/tests/integration
-check="/usr/bin/python3 $here/txcheck.py"
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 rcheck="/usr/bin/python3 $here/reshard_fault_check.py"
 shards_sh="$src/scripts/shards.sh"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export TXETL_SHARD_BUFFER_POOL=${TXETL_SHARD_BUFFER_POOL:-128M} TXETL_SHARD_LOG_FILE=${TXETL_SHARD_LOG_FILE:-96M}
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 dir=$work/s   # short: unix socket paths are limited to 107 bytes
@@ -44,25 +42,14 @@ cnf2=$work/old.cnf   # the cluster's 2 groups, as before growing
 cnf=$dir/shards.cnf  # 3 groups: the 2 unchanged, then the new empty server
 : "${TXETL_RESHARD_FAULT_CUSTOMERS:=2500}"
 
-bg_pids=()
-descendants() { # every process below pid $1
-  local c
-  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done
-}
-cleanup() {
-  local p
-  for p in "${bg_pids[@]}"; do kill -9 -- $(descendants "$p") "$p" 2>/dev/null || true; done
-  bash "$shards_sh" down "$dir" --wipe >/dev/null 2>&1 || true
+cleanup() { # lib.sh's stop (background processes, the shards), then the short socket folder
+  stop_own_cluster
   [[ $dir == /tmp/txrsf.* ]] && rm -rf "${dir%/s}"
   return 0
 }
 trap cleanup EXIT
 
-t_start=$SECONDS
-fails=0
-step() { echo; echo "=== [$((SECONDS - t_start))s] $*"; }
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-die() { echo "FAIL: $*" >&2; exit 1; }
+die() { echo "FAIL: $*" >&2; exit 1; } # to stderr (lib.sh's: stdout)
 show() { sed 's/^/    | /' "$1" | grep -v ' INFO ' | tail -n "${2:-6}"; }
 
 step "setup: 2 shards, a history, then grown to 3"

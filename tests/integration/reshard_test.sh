@@ -104,6 +104,19 @@ checks() {
   $rs balance "$2" 15
 }
 
+# resharded NP CNF X N TRUTH: the reshard onto CNF (N shards) at NP ranks (log X-reshard.log),
+# then the state checks (label XN), the router through N partitions, and the directory totals
+# as they were before it (X-dir-before.txt)
+resharded() {
+  run "$1" "$3-reshard.log" reshard --shards "$2"
+  grep "reshard:" "$3-reshard.log" | tail -5
+  checks "$3$4" "$2" "$5"
+  router_ok "$4" "$3$4.dump"
+  $rs dirtotals "$2" >"$3-dir-after.txt"
+  cmp -s "$3-dir-before.txt" "$3-dir-after.txt" ||
+    fail "directory totals changed: $(cat "$3-dir-after.txt")"
+}
+
 load() { # load NP LOG CNF FILE
   run "$1" "$2" load --shards "$3" --no-snapshot --rejects "$2.rejects.csv" "$4"
 }
@@ -135,12 +148,7 @@ cat plan.log
 $rs fingerprint s5.cnf fp-after.txt
 cmp -s fp-before.txt fp-after.txt || fail "--plan changed a server: $(diff fp-before.txt fp-after.txt | head -5)"
 grep -q "rows now" plan.log || fail "--plan printed no per-shard rows"
-run 1 a-reshard.log reshard --shards s3.cnf
-grep "reshard:" a-reshard.log | tail -5
-checks a3 s3.cnf t1.truth
-router_ok 3 a3.dump
-$rs dirtotals s3.cnf >a-dir-after.txt
-cmp -s a-dir-before.txt a-dir-after.txt || fail "directory totals changed: $(cat a-dir-after.txt)"
+resharded 1 s3.cnf a 3 t1.truth
 # the plan's "after" column is what the shards hold now
 for i in 0 1 2; do
   want=$(sed -n "s/.*shard $i: .* after \([0-9]*\) .*/\1/p" plan.log)
@@ -191,12 +199,7 @@ $check same c3.dump c3r.dump
 step "D. 3 -> 5 at 3 ranks; a batch and its rerun"
 snap s3.cnf snap-c3
 $rs dirtotals s3.cnf >d-dir-before.txt
-run 3 d-reshard.log reshard --shards s5.cnf
-grep "reshard:" d-reshard.log | tail -5
-checks d5 s5.cnf t2.truth
-router_ok 5 d5.dump
-$rs dirtotals s5.cnf >d-dir-after.txt
-cmp -s d-dir-before.txt d-dir-after.txt || fail "directory totals changed: $(cat d-dir-after.txt)"
+resharded 3 s5.cnf d 5 t2.truth
 snap s5.cnf snap-d5
 "$build/tests/snapcmp" --data-only snap-c3/latest.h5 snap-d5/latest.h5 || fail "snapshot after 3 -> 5 differs"
 load 3 d-b3.log s5.cnf b3.csv

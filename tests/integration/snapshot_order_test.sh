@@ -33,6 +33,13 @@ runs() { # RUN: "status" on each shard
   local s
   for s in 0 1; do sq $s "SELECT status FROM Customer.etl_runs WHERE run_id = '$1'"; done | sort -u | xargs
 }
+# killed_load HOOK FILE LOG: the 2-rank load of FILE with TXETL_TEST_HOOK=HOOK (a rank killed)
+# fails; rc = its exit status.
+killed_load() {
+  rc=0
+  TXETL_TEST_HOOK=$1 $mpirun -n 2 "$txetl" load "${opts[@]}" "$2" > "$3" 2>&1 || rc=$?
+  ((rc != 0)) || fail "the killed load exited 0"
+}
 
 step "1. load A with a snapshot, published"
 $mpirun -n 2 "$txetl" load "${opts[@]}" a.csv > a.log 2>&1 || { cat a.log; fail "load A"; exit 1; }
@@ -43,9 +50,7 @@ grep -q "snapshot in place: snaps/snapshot-$A.h5" a.log || fail "no 'snapshot in
 echo "    run $A: latest.h5 and the analytics tables"
 
 step "2. load B killed at load.reduced: nothing of B's snapshot is in place"
-rc=0
-TXETL_TEST_HOOK=load.reduced:0:kill $mpirun -n 2 "$txetl" load "${opts[@]}" b.csv > b.log 2>&1 || rc=$?
-((rc != 0)) || fail "the killed load exited 0"
+killed_load load.reduced:0:kill b.csv b.log
 B=$($fm lastrun "$cnf")
 [[ $B != "$A" ]] || fail "load B wrote no etl_runs row"
 [[ $(runs "$B") == running ]] || fail "run $B: etl_runs says '$(runs "$B")', expected running (killed)"
@@ -71,9 +76,7 @@ $ana customers "$cnf" snaps/latest.h5 fx.csv
 echo "    the same load again: $S in place and published; run $B: $st"
 
 step "3. load C: rank 0 (it puts the snapshot in place) killed at load.succeeded; then txetl snapshot"
-rc=0
-TXETL_TEST_HOOK=load.succeeded:0:kill $mpirun -n 2 "$txetl" load "${opts[@]}" c.csv > c.log 2>&1 || rc=$?
-((rc != 0)) || fail "the killed load exited 0"
+killed_load load.succeeded:0:kill c.csv c.log
 C=$($fm lastrun "$cnf")
 [[ $C != "$B" && $(runs "$C") == succeeded ]] || fail "run $C: etl_runs says '$(runs "$C")', expected succeeded"
 [[ ! -e snaps/snapshot-$C.h5 && $(latest) == "$S" ]] || fail "C's snapshot in place ($(latest))"

@@ -21,18 +21,25 @@ import sys
 import MySQLdb
 
 
-def shards(cnf):
+def shard_groups(cnf):
+    """The shard file's [shard0], [shard1], ... groups: (how many, the parsed file)."""
     cp = configparser.ConfigParser(allow_no_value=True, strict=False, interpolation=None)
     cp.read(cnf)
     n = 0
     while cp.has_section(f"shard{n}"):
         n += 1
-    return n
+    return n, cp
 
 
-def connect(cnf, i):
+def shards(cnf):
+    return shard_groups(cnf)[0]
+
+
+def connect(cnf, i, db=True):
+    """Shard i's connection, in its database (db=False: in mysql, for a database not there)."""
+    kw = {} if db else {"db": "mysql"}
     return MySQLdb.connect(read_default_file=cnf, read_default_group=f"shard{i}",
-                           charset="utf8mb4", use_unicode=True)
+                           charset="utf8mb4", use_unicode=True, **kw)
 
 
 def fail(msg):
