@@ -111,6 +111,30 @@ static inline tx_reject parse_amount(const char *s, size_t n, int64_t *out)
 }
 
 /* YYYY-MM-DD[ T]HH:MM:SS[.f{1,6}][Z], years 1970..9999, to microseconds since the epoch. */
+/* What follows YYYY-MM-DDTHH:MM:SS (byte 19 on) in a timestamp of n bytes: an optional
+ * fraction of 1..6 digits (into *frac, microseconds), an optional 'Z', nothing else. */
+static inline bool ts_tail(const char *s, size_t n, int64_t *frac)
+{
+    size_t i = 19;
+    *frac = 0;
+    if (i < n && s[i] == '.') {
+        i++;
+        const size_t fs = i;
+        unsigned dg;
+        while (i < n && i - fs < 6 && (dg = digit(s[i])) <= 9) {
+            *frac = *frac * 10 + dg;
+            i++;
+        }
+        if (i == fs)
+            return false;
+        for (size_t k = i - fs; k < 6; k++)
+            *frac *= 10;
+    }
+    if (i < n && s[i] == 'Z')
+        i++;
+    return i == n;
+}
+
 static inline bool parse_timestamp(const char *s, size_t n, int64_t *out)
 {
     int y, mo, d;
@@ -124,24 +148,8 @@ static inline bool parse_timestamp(const char *s, size_t n, int64_t *out)
     const unsigned hh = h0 * 10 + h1, mi = i0 * 10 + i1, ss = s0 * 10 + s1;
     if (hh > 23 || mi > 59 || ss > 59)
         return false;
-    size_t i = 19;
     int64_t frac = 0;
-    if (i < n && s[i] == '.') {
-        i++;
-        const size_t fs = i;
-        unsigned dg;
-        while (i < n && i - fs < 6 && (dg = digit(s[i])) <= 9) {
-            frac = frac * 10 + dg;
-            i++;
-        }
-        if (i == fs)
-            return false;
-        for (size_t k = i - fs; k < 6; k++)
-            frac *= 10;
-    }
-    if (i < n && s[i] == 'Z')
-        i++;
-    if (i != n)
+    if (!ts_tail(s, n, &frac))
         return false;
     const int64_t secs = (int64_t)civil_days(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss;
     *out = secs * 1000000 + frac;

@@ -253,24 +253,8 @@ static inline bool s_timestamp(tx_record_parser *t, const char *s, size_t n, int
     const unsigned ss = (unsigned)(v >> 48 & 0xFF) * 10 + (unsigned)(v >> 56);
     if (hh > 23 || mi > 59 || ss > 59)
         return false;
-    size_t i = 19;
     int64_t frac = 0;
-    if (i < n && s[i] == '.') {
-        i++;
-        const size_t fs = i;
-        unsigned dg;
-        while (i < n && i - fs < 6 && (dg = digit(s[i])) <= 9) {
-            frac = frac * 10 + dg;
-            i++;
-        }
-        if (i == fs)
-            return false;
-        for (size_t k = i - fs; k < 6; k++)
-            frac *= 10;
-    }
-    if (i < n && s[i] == 'Z')
-        i++;
-    if (i != n)
+    if (!ts_tail(s, n, &frac))
         return false;
     const int64_t secs = (int64_t)days * 86400 + hh * 3600 + mi * 60 + ss;
     *out = secs * 1000000 + frac;

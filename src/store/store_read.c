@@ -75,6 +75,17 @@ int tx_mdb_read_txns(tx_store *s, tx_store_txn_fn fn, void *ctx, tx_error *err)
                                        "currency FROM TransactionsOptimized", &rd, err);
 }
 
+/* A partition name from the server: only [A-Za-z0-9_], up to 64 bytes, goes into a statement. */
+static int part_name_ok(const char *name, unsigned long len, tx_error *err)
+{
+    if (len == 0 || len > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "0123456789_") != len) {
+        tx_error_set(err, TX_ERR, "TransactionsOptimized has a partition named '%.64s'", name);
+        return 0;
+    }
+    return 1;
+}
+
 /* The partition names of TransactionsOptimized in range order, for the month reads. */
 typedef struct part_list {
     char (*name)[65];
@@ -87,11 +98,8 @@ static int part_row(void *ctx, unsigned n, char **v, const unsigned long *len, t
     part_list *l = ctx;
     if (!v[0])
         return TX_OK;
-    /* an identifier from the server: only [A-Za-z0-9_] goes into a statement */
-    if (len[0] == 0 || len[0] > 64 || strspn(v[0], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"
-                                                   "RSTUVWXYZ0123456789_") != len[0])
-        return tx_error_set(err, TX_ERR, "TransactionsOptimized has a partition named '%.64s'",
-                            v[0]);
+    if (!part_name_ok(v[0], len[0], err))
+        return TX_ERR;
     if (tx_grow(&l->name, &l->cap, l->n, sizeof *l->name, 64) != 0)
         return tx_error_set(err, TX_ENOMEM, "out of memory");
     memcpy(l->name[l->n++], v[0], len[0] + 1);
@@ -201,10 +209,8 @@ static int info_row(void *ctx, unsigned n, char **v, const unsigned long *len, t
     part_infos *l = ctx;
     if (!v[0])
         return TX_OK;
-    if (len[0] == 0 || len[0] > 64 || strspn(v[0], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"
-                                                   "RSTUVWXYZ0123456789_") != len[0])
-        return tx_error_set(err, TX_ERR, "TransactionsOptimized has a partition named '%.64s'",
-                            v[0]);
+    if (!part_name_ok(v[0], len[0], err))
+        return TX_ERR;
     int32_t upper = INT32_MAX;
     if (v[1] && strcmp(v[1], "MAXVALUE") != 0 &&
         !(len[1] == 12 && v[1][0] == '\'' && day_of(v[1] + 1, 10, &upper)))

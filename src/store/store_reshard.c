@@ -39,16 +39,6 @@ static void date_range(char *out, size_t size, const char *col, int32_t lo, int3
                  tx_format_date(hi, b));
 }
 
-static int table_exists(tx_conn *c, const char *name, int *has, tx_error *err)
-{
-    uint64_t n = 0;
-    char q[256];
-    snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
-             "DATABASE() AND TABLE_NAME = '%s'", name);
-    int rc = tx_conn_query_u64(c, q, &n, NULL, err);
-    *has = n > 0;
-    return rc;
-}
 
 /* ---- the journal and what a shard holds ------------------------------------------------- */
 
@@ -75,7 +65,7 @@ static const char journal_select[] = "SELECT reshard_id, cluster_id, from_count,
 int tx_mdb_reshard_inspect(tx_conn *c, tx_store_facts *f, tx_error *err)
 {
     int has = 0;
-    int rc = table_exists(c, "reshard_state", &has, err);
+    int rc = tx_conn_has_table(c, "reshard_state", &has, err);
     if (rc != TX_OK || !has)
         return rc;
     tx_store_reshard_facts rf;
@@ -116,7 +106,7 @@ int tx_store_reshard_probe(tx_store *s, tx_store_reshard_facts *f, tx_error *err
     };
     for (size_t i = 0; i < sizeof counts / sizeof *counts && rc == TX_OK; i++) {
         int has = 0;
-        rc = table_exists(c, counts[i].table, &has, err);
+        rc = tx_conn_has_table(c, counts[i].table, &has, err);
         if (rc == TX_OK && has) {
             char q[128];
             snprintf(q, sizeof q, "SELECT COUNT(*) FROM %s", counts[i].table);
@@ -125,7 +115,7 @@ int tx_store_reshard_probe(tx_store *s, tx_store_reshard_facts *f, tx_error *err
     }
     int has = 0;
     if (rc == TX_OK)
-        rc = table_exists(c, "reshard_state", &has, err);
+        rc = tx_conn_has_table(c, "reshard_state", &has, err);
     if (rc == TX_OK && has) {
         const tx_conn_reader rd = {.row = journal_row, .ctx = f};
         rc = tx_conn_query_rows(c, journal_select, &rd, err);
@@ -139,7 +129,7 @@ int tx_store_reshard_probe(tx_store *s, tx_store_reshard_facts *f, tx_error *err
     if (rc == TX_OK && !f->running_run[0])
         rc = tx_mdb_journal_pending(s, f->running_run, sizeof f->running_run, err);
     if (rc == TX_OK)
-        rc = table_exists(c, "shard_state", &has, err);
+        rc = tx_conn_has_table(c, "shard_state", &has, err);
     if (rc == TX_OK && has) {
         uint64_t v = 0;
         int null = 1;
@@ -168,7 +158,7 @@ int tx_store_reshard_histogram(tx_store *s, uint64_t *hist, tx_error *err)
     if (rc != TX_OK || !tx_conn_database_exists(s->conn))
         return rc;
     int has = 0;
-    rc = table_exists(s->conn, "revenue_daily", &has, err);
+    rc = tx_conn_has_table(s->conn, "revenue_daily", &has, err);
     if (rc != TX_OK || !has)
         return rc;
     const tx_conn_reader rd = {.row = hist_row, .ctx = hist};
