@@ -246,6 +246,17 @@ def ratios_and_targets(rows):
                   "> 1", None if v is None else v > 1.0, "speed-up of the whole reduce")
             v = div(med(num), med(den))
             ratio("  same, wall", num, den, v, "(info)", None, "incl. MPI start-up")
+    # the same customers with twice the transactions each (--pipeline-2x): peak RSS of the reduce
+    p1, p2 = by.get("pipeline_1r1s"), by.get("pipeline_1r1s_2x")
+    if p1 and p2 and p1.get("peak_rss_per_rank_mib") and p2.get("peak_rss_per_rank_mib"):
+        a, b = p1["peak_rss_per_rank_mib"]["max"], p2["peak_rss_per_rank_mib"]["max"]
+        g = b / a - 1
+        ratio(f"txetl snapshot peak RSS growth, {fmt(p1.get('rows'))} -> {fmt(p2.get('rows'))} rows, "
+              "same customers (%)", "pipeline_1r1s_2x", "pipeline_1r1s", 100 * g, "< +10%", g < 0.10,
+              f"{a:.1f} MiB -> {b:.1f} MiB (max over reps), x{p2['rows'] / p1['rows']:.2f} transactions")
+        v = div(imed("pipeline_1r1s_2x"), imed("pipeline_1r1s"))
+        ratio("  txetl snapshot own time, same comparison", "pipeline_1r1s_2x", "pipeline_1r1s", v,
+              "(info)", None, "the server streams twice the rows")
     # reshard (bench/reshard_bench.sh, --reshard-rows): rows moved/s against a fresh load's rows/s
     rs, fl = by.get("reshard_2to4"), by.get("fresh_load_4s")
     if rs and fl and med("reshard_2to4") and med("fresh_load_4s"):

@@ -25,6 +25,8 @@
 #   --skip-reduce   skip the reduce + snapshot rows and the clvfit microbench
 #   --pipeline-customers N  also the whole-reduce rows pipeline_1r1s / pipeline_2r2s on N
 #                   customers (issue #12: 1400000; off by default: loads take minutes)
+#   --pipeline-2x   with --pipeline-customers: also pipeline_1r1s_2x, the same customers with
+#                   twice the transactions each (peak RSS must grow < 10 %)
 #   --reduce-customers N  customers of the reduce + snapshot extract (default --rows/7.04,
 #                   i.e. the main extract; 1 M customers ~ 7 M rows is NOT the default:
 #                   too slow for a 2-core box)
@@ -57,6 +59,10 @@
 #                     1400000): load --no-snapshot, then txetl snapshot at 1 rank / 1 shard, 2
 #                     ranks on that same 1-shard load, and 2 / 2: wall, own time, the fits' time
 #                     (its "reduce:" line) and peak RSS per rank; ratios 1 rank / 2 ranks
+#   pipeline_1r1s_2x  --pipeline-2x: the same N customers, twice the transactions each (txgen's
+#                     extract of seed S plus the one of seed S+1, its transaction ids moved past
+#                     the first's: same customer ids, two histories each), load + snapshot at
+#                     1 rank / 1 shard; ratio: peak RSS growth against pipeline_1r1s
 #   clvfit            build-bench/tests/clvfit_bench N (BG/NBD + Gamma-Gamma fits, 1 process)
 #   reshard_2to4 / fresh_load_4s   --reshard-rows N (opt-in): bench/reshard_bench.sh (its own
 #                     4 shards; report also in bench/results/reshard.md)
@@ -80,7 +86,7 @@ usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 ROWS=1000000 REPS=1 QUICK=0 SKIP_SEED=0 SEED_ROWS="" SKIP_RSS=0 RSS_ROWS="" SCALING=0
 SCALE_RANKS="1 2 4" WORK="$ROOT/bench/work" BUILD="$ROOT/build-bench" DO_BUILD=1 KEEP=0
 GEN_SEED=42 BUILD_NOTE="" SKIP_CHANGE=0 SKIP_REDUCE=0 REDUCE_CUST="" CLV_CUST=1000000 PARSE_ONLY=0
-PIPE_CUST=0 RESHARD_ROWS=0
+PIPE_CUST=0 PIPE_2X=0 RESHARD_ROWS=0
 B_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 ARGS=("$@")
 while (($#)); do
@@ -102,6 +108,7 @@ while (($#)); do
     --skip-reduce) SKIP_REDUCE=1; shift ;;
     --reduce-customers) REDUCE_CUST=${2:?}; shift 2 ;;
     --pipeline-customers) PIPE_CUST=${2:?}; shift 2 ;;
+    --pipeline-2x) PIPE_2X=1; shift ;;
     --clv-customers) CLV_CUST=${2:?}; shift 2 ;;
     --reshard-rows) RESHARD_ROWS=${2:?}; shift 2 ;;
     --parse-only) PARSE_ONLY=1; shift ;;
@@ -505,8 +512,9 @@ bench_reduce_snapshot() {
 bench_reduce_pipeline() {
   ((PIPE_CUST > 0)) || return 0
   gen_cust "$PIPE_CUST" shuffle
-  local f=$GEN_FILE r=$GEN_ROWS b=$GEN_BYTES rep R S sd snapdir="$WORK/snapshots.pipeline" fx="$DATA/fx.csv"
-  [[ -s $fx ]] || "$TXGEN" --customers 1 --seed 1 --out "$DATA/fx-tiny.csv" --fx-out "$fx" >/dev/null 2>&1 ||
+  local f=$GEN_FILE r=$GEN_ROWS b=$GEN_BYTES rep R S sd
+  PIPE_FX="$DATA/fx.csv"
+  [[ -s $PIPE_FX ]] || "$TXGEN" --customers 1 --seed 1 --out "$DATA/fx-tiny.csv" --fx-out "$PIPE_FX" >/dev/null 2>&1 ||
     die "txgen --fx-out failed"
   for ((rep = 1; rep <= REPS; rep++)); do
     for R in 1 2; do
@@ -517,32 +525,58 @@ bench_reduce_pipeline() {
       ((RUN_RC == 0)) || continue
       for S in $R $((R == 1 ? 2 : 0)); do # 1 shard: at 1 rank, then at 2 (pipeline_2r1s)
         ((S > 0)) || continue
-        local ranks=$S shards=$R
-        rm -rf "$snapdir"; mkdir -p "$snapdir"
-        local id="pipeline_${ranks}r${shards}s" tag pfx t0 wall rc=0 internal rss="" k fits fold
-        tag="$id.rep$rep" pfx="$WORK/rss.$id.rep$rep"
-        rm -f "$pfx".*
-        t0=$EPOCHREALTIME
-        "${MPIEXEC[@]}" -n "$ranks" sh -c 'exec /usr/bin/time -f %M -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$pfx" \
-          "$TXETL" snapshot --shards "$sd/shards.cnf" --snapshot-dir "$snapdir" --fx-rates "$fx" --no-publish \
-          >"$LOGS/$tag.log" 2>&1 || rc=$?
-        wall=$(elapsed "$t0")
-        for ((k = 0; k < ranks; k++)); do [[ -s $pfx.$k ]] && rss+="${rss:+,}$(tail -n1 "$pfx.$k")"; done
-        internal=$(snapshot_seconds "$LOGS/$tag.log")
-        fits=$(sed -n 's/.*reduce: .* fits \([0-9.][0-9.]*\) s.*/\1/p' "$LOGS/$tag.log" | tail -1)
-        fold=$(sed -n 's/.*reduce: .* read+fold \([0-9.][0-9.]*\) s.*/\1/p' "$LOGS/$tag.log" | tail -1)
-        local lab="txetl snapshot, the whole reduce, mpiexec -n $ranks, $shards shard(s), $(fmtn "$PIPE_CUST") customers"
-        if ((rc)); then
-          note "FAILED ($rc): $id rep $rep — log $LOGS/$tag.log"; tail -5 "$LOGS/$tag.log" >&2
-          record "$id" pipeline "$lab" "$ranks" "$shards" "$r" "$b" "" "" "$rss" "$rep" "\"customers\":$PIPE_CUST,\"error\":\"exit $rc\""
-          continue
-        fi
-        record "$id" pipeline "$lab" "$ranks" "$shards" "$r" "$b" "$wall" "$internal" "$rss" "$rep" \
-          "\"customers\":$PIPE_CUST,\"fits_s\":${fits:-null},\"read_fold_s\":${fold:-null}"
-        note "$id rep $rep: ${wall}s (txetl ${internal:-?}s, fits ${fits:-?}s, read+fold ${fold:-?}s) rss/rank KiB [$rss]"
+        pipeline_snapshot "pipeline_${S}r${R}s" "$S" "$R" "$sd" "$r" "$b" "$rep" ""
       done
     done
   done
+  ((PIPE_2X)) || return 0
+  local f2="$DATA/tx-c$PIPE_CUST-s$GEN_SEED-2x.csv" r2 b2
+  if [[ ! -s $f2.ok ]]; then # seed S's extract + seed S+1's, ids moved past the first's
+    note "generating $f2 (the same $PIPE_CUST customers, two histories each)"
+    local s2="$DATA/tx-c$PIPE_CUST-s$((GEN_SEED + 1)).csv" off
+    "$TXGEN" --customers "$PIPE_CUST" --out "$s2" --seed $((GEN_SEED + 1)) --shuffle >"$LOGS/txgen-2x.log" 2>&1 ||
+      { cat "$LOGS/txgen-2x.log" >&2; die "txgen failed"; }
+    off=$(tail -n +2 "$f" | cut -d, -f1 | sort -n | tail -1)
+    { cat "$f"; tail -n +2 "$s2" | awk -F, -v OFS=, -v off="$off" '{ $1 += off; print }'; } >"$f2"
+    rm -f "$s2"
+    echo "$(($(wc -l <"$f2") - 1))" >"$f2.ok"
+  fi
+  r2=$(cat "$f2.ok") b2=$(stat -c %s "$f2")
+  for ((rep = 1; rep <= REPS; rep++)); do
+    reset_db "$S1"
+    run_txetl pipeline_load_1r1s_2x pipeline "txetl load --no-snapshot (before pipeline_1r1s_2x)" \
+      1 "$S1" "$f2" "$r2" "$b2" "$rep" --no-snapshot
+    ((RUN_RC == 0)) || continue
+    pipeline_snapshot pipeline_1r1s_2x 1 1 "$S1" "$r2" "$b2" "$rep" ", twice the transactions per customer"
+  done
+}
+
+# pipeline_snapshot ID RANKS SHARDS SHARD_DIR ROWS BYTES REP LABEL_TAIL: `txetl snapshot` of
+# what SHARD_DIR holds at RANKS ranks (the whole reduce), recorded as row ID with the fits' and
+# the read+fold time from its "reduce:" line and the peak RSS of every rank.
+pipeline_snapshot() {
+  local id=$1 ranks=$2 shards=$3 sd=$4 r=$5 b=$6 rep=$7 tail=$8 snapdir="$WORK/snapshots.pipeline"
+  local tag="$id.rep$rep" pfx="$WORK/rss.$id.rep$rep" t0 wall rc=0 internal rss="" k fits fold
+  rm -rf "$snapdir"; mkdir -p "$snapdir"
+  rm -f "$pfx".*
+  t0=$EPOCHREALTIME
+  "${MPIEXEC[@]}" -n "$ranks" sh -c 'exec /usr/bin/time -f %M -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$pfx" \
+    "$TXETL" snapshot --shards "$sd/shards.cnf" --snapshot-dir "$snapdir" --fx-rates "$PIPE_FX" --no-publish \
+    >"$LOGS/$tag.log" 2>&1 || rc=$?
+  wall=$(elapsed "$t0")
+  for ((k = 0; k < ranks; k++)); do [[ -s $pfx.$k ]] && rss+="${rss:+,}$(tail -n1 "$pfx.$k")"; done
+  internal=$(snapshot_seconds "$LOGS/$tag.log")
+  fits=$(sed -n 's/.*reduce: .* fits \([0-9.][0-9.]*\) s.*/\1/p' "$LOGS/$tag.log" | tail -1)
+  fold=$(sed -n 's/.*reduce: .* read+fold \([0-9.][0-9.]*\) s.*/\1/p' "$LOGS/$tag.log" | tail -1)
+  local lab="txetl snapshot, the whole reduce, mpiexec -n $ranks, $shards shard(s), $(fmtn "$PIPE_CUST") customers$tail"
+  if ((rc)); then
+    note "FAILED ($rc): $id rep $rep — log $LOGS/$tag.log"; tail -5 "$LOGS/$tag.log" >&2
+    record "$id" pipeline "$lab" "$ranks" "$shards" "$r" "$b" "" "" "$rss" "$rep" "\"customers\":$PIPE_CUST,\"error\":\"exit $rc\""
+    return 0
+  fi
+  record "$id" pipeline "$lab" "$ranks" "$shards" "$r" "$b" "$wall" "$internal" "$rss" "$rep" \
+    "\"customers\":$PIPE_CUST,\"fits_s\":${fits:-null},\"read_fold_s\":${fold:-null}"
+  note "$id rep $rep: ${wall}s (txetl ${internal:-?}s, fits ${fits:-?}s, read+fold ${fold:-?}s) rss/rank KiB [$rss]"
 }
 
 # txetl's own reduce + snapshot time from a log: `txetl snapshot` ends with "snapshot written:

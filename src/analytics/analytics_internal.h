@@ -221,20 +221,37 @@ typedef struct txa_cmrev {
     uint64_t customer_id;
     int64_t revenue;
     int32_t month;
-    uint32_t pad;
+    uint32_t marker; /* 1: not a month's revenue: its month is the customer's cohort, whose
+                        months on the rank that sent it are counted already (direct) */
 } txa_cmrev;
 
-/* Local. After txa_fold_sources and before txa_fold_merge: every (customer, month) this rank
- * folded, one element per customer and month with a row, in no particular order. *out
- * (malloc'd or NULL, caller frees) holds *n of them; f keeps no reference. */
-void txa_fold_take_months(txa_fold *f, txa_cmrev **out, size_t *n);
+/* What the cohort table (cohort.c) takes from one rank's fold. When no other rank holds a
+ * month as early as this rank's latest (the rank reading the earliest months, or the only
+ * rank), every customer it folded has its first month here: the fold counts its
+ * customer-months into direct[] at once (TX_NMONTHS x K counts, then as many revenues, by
+ * cohort month and offset) and keeps no elements. Every other rank keeps one element per
+ * (customer, month) within TX_COHORT_MAX_OFFSET months of the customer's first month on that
+ * rank. With other ranks, the direct rank's rec holds one marker per customer (its cohort). */
+typedef struct txa_cohort_in {
+    txa_cmrev *rec; /* n elements (malloc'd or NULL) */
+    size_t n;
+    int64_t *direct; /* malloc'd or NULL */
+} txa_cohort_in;
+
+/* Local. After txa_fold_sources and before txa_fold_merge: this rank's input of the cohort
+ * table, in no particular order; the caller owns *out's arrays (txa_cohorts_compute consumes
+ * them); f keeps no reference. */
+void txa_fold_take_months(txa_fold *f, txa_cohort_in *out);
 
 /* Collective. The /cohorts table (snapshot.h), global and identical on every rank, from every
- * rank's (customer, month) revenues (rec: n elements, consumed: sorted in place and freed)
- * and the as-of date. Exact integer sums: the same bits at any rank count. Free out with
+ * rank's cohort input (in: consumed: sorted in place and freed, *in zeroed) and the as-of
+ * date. Exact integer sums: the same bits at any rank count. Free out with
  * tx_snapshot_table_free(&tx_snapshot_cohorts_table, out). */
-int txa_cohorts_compute(MPI_Comm comm, txa_cmrev *rec, size_t n, int32_t as_of,
+int txa_cohorts_compute(MPI_Comm comm, txa_cohort_in *in, int32_t as_of,
                         tx_snapshot_cohorts *out, tx_error *err);
+
+/* Local. Frees a cohort input's arrays (they may be NULL); *in zeroed. */
+void txa_cohort_in_free(txa_cohort_in *in);
 
 /* Local. Frees a fold (NULL is a no-op). */
 void txa_fold_free(txa_fold *f);

@@ -15,7 +15,12 @@
  * Cohorts (cohort.c): each partial also sums its latest month's revenue; when the customer's
  * rows move on to a later month, (customer, month, sum) of the month left behind is kept, and
  * txa_fold_take_months adds every partial's last month. A cut month may so come from two ranks:
- * cohort.c adds them up. */
+ * cohort.c adds them up. The rank whose months all come before every other rank's (the only
+ * rank, or the one reading the earliest months) sees every one of its customers' first month:
+ * it counts the month left behind into the (cohort, offset) table at once instead (direct),
+ * so its memory does not grow with the months a customer is active in; with other ranks it
+ * keeps one marker per customer instead, which tells the customer's cohort to the rank that
+ * counts its later months. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -52,7 +57,11 @@ struct txa_fold {
     int64_t *mrev;
     txa_cmrev *cm;
     size_t ncm, cmcap;
+    int64_t *direct; /* NULL, or txa_cohort_in's direct table */
+    int markers;     /* direct with other ranks: one cohort marker per customer (cohort.c) */
 };
+
+enum { COHORT_K = TX_COHORT_MAX_OFFSET + 1 };
 
 void txa_fold_free(txa_fold *f)
 {
@@ -68,6 +77,7 @@ void txa_fold_free(txa_fold *f)
     txa_fold_cur_free(&f->cur);
     free(f->mrev);
     free(f->cm);
+    free(f->direct);
     free(f);
 }
 
@@ -121,8 +131,15 @@ static txa_part *part_get(txa_fold *f, uint64_t id)
  * beyond every offset the table counts - and most customer-months of a long history are. */
 static void cohort_emit(txa_fold *f, const txa_part *p, int64_t cents)
 {
-    if (p->month - f->month_of[p->first] > TX_COHORT_MAX_OFFSET)
+    const int off = p->month - f->month_of[p->first];
+    if (off > TX_COHORT_MAX_OFFSET)
         return;
+    if (f->direct) { /* p->first's month is the customer's cohort */
+        const size_t c = (size_t)f->month_of[p->first] * COHORT_K + (size_t)off;
+        f->direct[c] += 1;
+        f->direct[(size_t)TX_NMONTHS * COHORT_K + c] += cents;
+        return;
+    }
     const uint64_t id = p->customer_id;
     const int32_t month = p->month;
     if (f->ncm == f->cmcap) {
@@ -132,14 +149,57 @@ static void cohort_emit(txa_fold *f, const txa_part *p, int64_t cents)
     f->cm[f->ncm++] = (txa_cmrev){.customer_id = id, .revenue = cents, .month = month};
 }
 
-void txa_fold_take_months(txa_fold *f, txa_cmrev **out, size_t *n)
+void txa_fold_take_months(txa_fold *f, txa_cohort_in *out)
 {
     for (size_t i = 0; i < f->n; i++)
         cohort_emit(f, part_at(f, i), f->mrev[i]);
-    *out = f->cm;
-    *n = f->ncm;
+    if (f->markers) {
+        free(f->cm);
+        f->cm = TX_XMALLOC((f->n ? f->n : 1) * sizeof *f->cm);
+        for (size_t i = 0; i < f->n; i++) {
+            const txa_part *p = part_at(f, i);
+            f->cm[i] = (txa_cmrev){.customer_id = p->customer_id,
+                                   .month = f->month_of[p->first],
+                                   .marker = 1};
+        }
+        f->ncm = f->n;
+    }
+    out->rec = f->cm;
+    out->n = f->ncm;
+    out->direct = f->direct;
     f->cm = NULL;
     f->ncm = f->cmcap = 0;
+    f->direct = NULL;
+}
+
+/* Collective. Whether this rank's months all come before every other rank's (no month in
+ * common): then it counts its cohorts directly (the top of the file). */
+static int earliest_rank(MPI_Comm comm, const tx_reduce_source *src, int nsrc)
+{
+    int32_t r[2] = {INT32_MAX, INT32_MIN}; /* first and last month this rank reads */
+    for (int s = 0; s < nsrc; s++) {
+        if (src[s].lower >= src[s].upper)
+            continue;
+        const int32_t lo = src[s].lower < 0 ? 0 : src[s].lower;
+        const int32_t hi = src[s].upper > TX_NDAYS ? TX_NDAYS : src[s].upper;
+        if (lo >= hi)
+            continue;
+        if (tx_month_index(lo) < r[0])
+            r[0] = tx_month_index(lo);
+        if (tx_month_index(hi - 1) > r[1])
+            r[1] = tx_month_index(hi - 1);
+    }
+    int size = 1, me = 0;
+    MPI_Comm_size(comm, &size);
+    MPI_Comm_rank(comm, &me);
+    int32_t *all = TX_XMALLOC(2 * (size_t)size * sizeof *all);
+    MPI_Allgather(r, 2, MPI_INT32_T, all, 2, MPI_INT32_T, comm);
+    int ok = r[0] <= r[1];
+    for (int k = 0; k < size && ok; k++)
+        if (k != me && all[2 * k] <= all[2 * k + 1] && all[2 * k] <= r[1])
+            ok = 0; /* rank k reads a month as early as this rank's last */
+    free(all);
+    return ok;
 }
 
 static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int32_t date,
@@ -304,6 +364,12 @@ int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32
     f->first = INT32_MAX;
     f->last = INT32_MIN;
     int st = shared_months(comm, f, src, nsrc, err);
+    if (earliest_rank(comm, src, nsrc)) {
+        int size = 1;
+        MPI_Comm_size(comm, &size);
+        f->direct = TX_XCALLOC(2 * (size_t)TX_NMONTHS * COHORT_K, sizeof *f->direct);
+        f->markers = size > 1;
+    }
     f->acc = TX_XCALLOC(TXA_ACC_LEN, sizeof *f->acc);
     f->month_of = TX_XMALLOC(TX_NDAYS * sizeof *f->month_of);
     f->dom_of = TX_XMALLOC(TX_NDAYS);

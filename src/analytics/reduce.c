@@ -363,12 +363,11 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
     size_t nparts = 0;
     int64_t *acc = NULL;
     txa_currencies cur;
-    txa_cmrev *months = NULL; /* every (customer, month) folded here: for the cohorts */
-    size_t nmonths = 0;
-    txa_fold_take_months(fold, &months, &nmonths);
+    txa_cohort_in months; /* what the fold kept for the cohorts */
+    txa_fold_take_months(fold, &months);
     st = txa_fold_merge(comm, fold, &parts, &nparts, &acc, &cur, err);
     if (st != TX_OK) {
-        free(months);
+        txa_cohort_in_free(&months);
         return st;
     }
     double t_sort = MPI_Wtime();
@@ -398,9 +397,9 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
     if (st == TX_OK)
         txa_revenue_compute(comm, acc, &cur, &snap.revenue);
     if (st == TX_OK) /* 5b. the cohort table (consumes months) */
-        st = txa_cohorts_compute(comm, months, nmonths, as_of, &snap.cohorts, err);
+        st = txa_cohorts_compute(comm, &months, as_of, &snap.cohorts, err);
     else
-        free(months);
+        txa_cohort_in_free(&months);
     free(acc);
     txa_currencies_free(&cur);
     double t_rfm = MPI_Wtime();
