@@ -214,41 +214,40 @@ int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32
  * per-currency active customers counted in). Frees f. */
 int txa_fold_merge(MPI_Comm comm, txa_fold *f, txa_part **parts, size_t *nparts,
                    int64_t **acc, txa_currencies *cur, tx_error *err);
-/* One customer's net revenue (reporting currency) in one month (tx_month_index) on one rank:
- * the input of the cohort table (cohort.c). A month cut by a source boundary may come in
- * two, from two ranks. */
-typedef struct txa_cmrev {
-    uint64_t customer_id;
-    int64_t revenue;
-    int32_t month;
-    uint32_t marker; /* 1: not a month's revenue: its month is the customer's cohort, whose
-                        months on the rank that sent it are counted already (direct) */
-} txa_cmrev;
-
-/* What the cohort table (cohort.c) takes from one rank's fold. When no other rank holds a
- * month as early as this rank's latest (the rank reading the earliest months, or the only
- * rank), every customer it folded has its first month here: the fold counts its
- * customer-months into direct[] at once (TX_NMONTHS x K counts, then as many revenues, by
- * cohort month and offset) and keeps no elements. Every other rank keeps one element per
- * (customer, month) within TX_COHORT_MAX_OFFSET months of the customer's first month on that
- * rank. With other ranks, the direct rank's rec holds one marker per customer (its cohort). */
+/* What the cohort table (cohort.c) takes from one rank's fold (fold.c). The rank whose months
+ * all come before every other rank's ("direct": the only rank, or the one reading the earliest
+ * months) sees each of its customers' first month, and counted its customer-months into
+ * direct[] as it folded: TX_NMONTHS x (TX_COHORT_MAX_OFFSET + 1) counts by cohort month and
+ * offset, then as many revenues (cents, reporting currency). Every other rank has one fixed
+ * record per customer it folded: the month of its first row there (first_month), the revenue of
+ * that month and the next TX_COHORT_MAX_OFFSET (rev, 13 per record), the bits of those with a
+ * row (mask), and its shared-month bits (shared, `words` per record: months cut by a source
+ * boundary, which another rank may hold too; shared_bit / shared_month map months and bits).
+ * All arrays malloc'd or NULL; txa_cohorts_compute consumes them. */
 typedef struct txa_cohort_in {
-    txa_cmrev *rec; /* n elements (malloc'd or NULL) */
+    int64_t *direct;
     size_t n;
-    int64_t *direct; /* malloc'd or NULL */
+    uint64_t *id;
+    int32_t *first_month;
+    int64_t *rev;
+    uint16_t *mask;
+    uint64_t *shared;
+    int words;
+    int16_t *shared_bit;
+    int32_t *shared_month;
 } txa_cohort_in;
 
 /* Local. After txa_fold_sources and before txa_fold_merge: this rank's input of the cohort
- * table, in no particular order; the caller owns *out's arrays (txa_cohorts_compute consumes
- * them); f keeps no reference. */
+ * table (*out overwritten; the caller owns its arrays); f keeps no reference. */
 void txa_fold_take_months(txa_fold *f, txa_cohort_in *out);
 
 /* Collective. The /cohorts table (snapshot.h), global and identical on every rank, from every
- * rank's cohort input (in: consumed: sorted in place and freed, *in zeroed) and the as-of
- * date. Exact integer sums: the same bits at any rank count. Free out with
+ * rank's cohort input (consumed: freed, *in zeroed), the merged partials of the customers this
+ * rank owns (txa_fold_merge: sorted by customer_id; their first purchase day gives a customer's
+ * cohort) and the as-of date. Exact integer sums: the same bits at any rank count. Free out with
  * tx_snapshot_table_free(&tx_snapshot_cohorts_table, out). */
-int txa_cohorts_compute(MPI_Comm comm, txa_cohort_in *in, int32_t as_of,
-                        tx_snapshot_cohorts *out, tx_error *err);
+int txa_cohorts_compute(MPI_Comm comm, txa_cohort_in *in, const txa_part *parts, size_t nparts,
+                        int32_t as_of, tx_snapshot_cohorts *out, tx_error *err);
 
 /* Local. Frees a cohort input's arrays (they may be NULL); *in zeroed. */
 void txa_cohort_in_free(txa_cohort_in *in);

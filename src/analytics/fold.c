@@ -12,15 +12,15 @@
  * each partial keeps a bit per shared month instead of counting it, the merge ors the bits and
  * counts each customer once. Every other month is in one source and counted as it streams.
  *
- * Cohorts (cohort.c): each partial also sums its latest month's revenue; when the customer's
- * rows move on to a later month, (customer, month, sum) of the month left behind is kept, and
- * txa_fold_take_months adds every partial's last month. A cut month may so come from two ranks:
- * cohort.c adds them up. The rank whose months all come before every other rank's (the only
+ * Cohorts (cohort.c). The rank whose months all come before every other rank's (the only
  * rank, or the one reading the earliest months) sees every one of its customers' first month:
- * it counts the month left behind into the (cohort, offset) table at once instead (direct),
- * so its memory does not grow with the months a customer is active in; with other ranks it
- * keeps one marker per customer instead, which tells the customer's cohort to the rank that
- * counts its later months. */
+ * each partial sums its latest month's revenue, and when the customer's rows move on to a
+ * later month (and at txa_fold_take_months for the last) that month is counted into the
+ * (cohort, offset) table at once ("direct"). Every other rank keeps, per partial, the revenue
+ * of the 13 months from the partial's first month on (a fixed record: a customer's cohort is
+ * no later than that month, so no later month counts) and the months among them with a row;
+ * cohort.c asks the customers' owners for their cohorts and counts them. Either way the memory
+ * is set by the customers, not by the months or rows they have. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -52,13 +52,13 @@ struct txa_fold {
      * figures. */
     tx_fx *fx;
     txa_fold_cur cur;
-    /* Cohorts (cohort.c): each partial's revenue in its latest month so far ([pcap], by
-     * partial index), and the (customer, month, revenue) of the months already left behind. */
+    /* Cohorts (cohort.c), by partial index ([pcap]): direct, each partial's revenue in its
+     * latest month so far and the (cohort, offset) table; otherwise the 13 months' revenues
+     * and the bits of those with a row. */
     int64_t *mrev;
-    txa_cmrev *cm;
-    size_t ncm, cmcap;
     int64_t *direct; /* NULL, or txa_cohort_in's direct table */
-    int markers;     /* direct with other ranks: one cohort marker per customer (cohort.c) */
+    int64_t *crev;   /* not direct: [pcap * COHORT_K] */
+    uint16_t *cmask; /* not direct: [pcap] */
 };
 
 enum { COHORT_K = TX_COHORT_MAX_OFFSET + 1 };
@@ -76,8 +76,9 @@ void txa_fold_free(txa_fold *f)
     free(f->dom_of);
     txa_fold_cur_free(&f->cur);
     free(f->mrev);
-    free(f->cm);
     free(f->direct);
+    free(f->crev);
+    free(f->cmask);
     free(f);
 }
 
@@ -118,6 +119,10 @@ static txa_part *part_get(txa_fold *f, uint64_t id)
         f->pcap = f->pcap ? 2 * f->pcap : (size_t)1 << 12;
         f->part = TX_XREALLOC(f->part, f->pcap * f->stride);
         f->mrev = TX_XREALLOC(f->mrev, f->pcap * sizeof *f->mrev);
+        if (!f->direct) {
+            f->crev = TX_XREALLOC(f->crev, f->pcap * COHORT_K * sizeof *f->crev);
+            f->cmask = TX_XREALLOC(f->cmask, f->pcap * sizeof *f->cmask);
+        }
     }
     f->slot[h] = (uint32_t)(f->n + 1);
     txa_part *p = part_at(f, f->n);
@@ -125,51 +130,51 @@ static txa_part *part_get(txa_fold *f, uint64_t id)
     return p;
 }
 
-/* A customer's month left behind (its rows come in ascending months): for the cohorts. A month
- * more than TX_COHORT_MAX_OFFSET months after the partial's first month is left out: the
- * customer's cohort (its first month over all sources) is no later than that, so the month is
- * beyond every offset the table counts - and most customer-months of a long history are. */
+/* Direct: a customer's month left behind (its rows come in ascending months) counted into the
+ * (cohort, offset) table; a month more than TX_COHORT_MAX_OFFSET months after the customer's
+ * first is beyond every offset the table counts. */
 static void cohort_emit(txa_fold *f, const txa_part *p, int64_t cents)
 {
     const int off = p->month - f->month_of[p->first];
-    if (off > TX_COHORT_MAX_OFFSET)
+    if (!f->direct || off > TX_COHORT_MAX_OFFSET)
         return;
-    if (f->direct) { /* p->first's month is the customer's cohort */
-        const size_t c = (size_t)f->month_of[p->first] * COHORT_K + (size_t)off;
-        f->direct[c] += 1;
-        f->direct[(size_t)TX_NMONTHS * COHORT_K + c] += cents;
-        return;
-    }
-    const uint64_t id = p->customer_id;
-    const int32_t month = p->month;
-    if (f->ncm == f->cmcap) {
-        f->cmcap = f->cmcap ? 2 * f->cmcap : (size_t)1 << 12;
-        f->cm = TX_XREALLOC(f->cm, f->cmcap * sizeof *f->cm);
-    }
-    f->cm[f->ncm++] = (txa_cmrev){.customer_id = id, .revenue = cents, .month = month};
+    const size_t c = (size_t)f->month_of[p->first] * COHORT_K + (size_t)off;
+    f->direct[c] += 1;
+    f->direct[(size_t)TX_NMONTHS * COHORT_K + c] += cents;
 }
 
 void txa_fold_take_months(txa_fold *f, txa_cohort_in *out)
 {
-    for (size_t i = 0; i < f->n; i++)
-        cohort_emit(f, part_at(f, i), f->mrev[i]);
-    if (f->markers) {
-        free(f->cm);
-        f->cm = TX_XMALLOC((f->n ? f->n : 1) * sizeof *f->cm);
-        for (size_t i = 0; i < f->n; i++) {
-            const txa_part *p = part_at(f, i);
-            f->cm[i] = (txa_cmrev){.customer_id = p->customer_id,
-                                   .month = f->month_of[p->first],
-                                   .marker = 1};
-        }
-        f->ncm = f->n;
+    memset(out, 0, sizeof *out);
+    out->words = f->words; /* the shared months: an owner counts them (cohort.c) */
+    out->shared_bit = TX_XMALLOC(TX_NMONTHS * sizeof *out->shared_bit);
+    memcpy(out->shared_bit, f->shared_bit, TX_NMONTHS * sizeof *out->shared_bit);
+    out->shared_month = TX_XMALLOC(((size_t)f->nshared ? (size_t)f->nshared : 1) *
+                                   sizeof *out->shared_month);
+    memcpy(out->shared_month, f->shared_month, (size_t)f->nshared * sizeof *out->shared_month);
+    if (f->direct) {
+        for (size_t i = 0; i < f->n; i++)
+            cohort_emit(f, part_at(f, i), f->mrev[i]);
+        out->direct = f->direct;
+        f->direct = NULL;
+        return;
     }
-    out->rec = f->cm;
-    out->n = f->ncm;
-    out->direct = f->direct;
-    f->cm = NULL;
-    f->ncm = f->cmcap = 0;
-    f->direct = NULL;
+    const size_t n = f->n, w = (size_t)f->words;
+    out->n = n;
+    out->id = TX_XMALLOC((n ? n : 1) * sizeof *out->id);
+    out->first_month = TX_XMALLOC((n ? n : 1) * sizeof *out->first_month);
+    out->shared = TX_XMALLOC((n * w > 0 ? n * w : 1) * sizeof *out->shared);
+    for (size_t i = 0; i < n; i++) {
+        const txa_part *p = part_at(f, i);
+        out->id[i] = p->customer_id;
+        out->first_month[i] = f->month_of[p->first];
+        if (w)
+            memcpy(out->shared + i * w, p + 1, w * sizeof *out->shared);
+    }
+    out->rev = f->crev;
+    out->mask = f->cmask;
+    f->crev = NULL;
+    f->cmask = NULL;
 }
 
 /* Collective. Whether this rank's months all come before every other rank's (no month in
@@ -241,6 +246,10 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
         p->last_cal = INT32_MIN;
         p->month = m;
         f->mrev[pi] = 0;
+        if (!f->direct) {
+            memset(f->crev + pi * COHORT_K, 0, COHORT_K * sizeof *f->crev);
+            f->cmask[pi] = 0;
+        }
         f->n++;
     } else if (m < p->month) {
         return tx_error_set(err, TX_ERR,
@@ -267,6 +276,13 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
     }
     if (date > p->last)
         p->last = date;
+    if (!f->direct) { /* the month's offset from the partial's first month */
+        const int off = m - f->month_of[p->first];
+        if (off <= TX_COHORT_MAX_OFFSET) {
+            f->crev[pi * COHORT_K + (size_t)off] += amount_cents;
+            f->cmask[pi] |= (uint16_t)(1u << off);
+        }
+    }
     f->acc[TXA_ACC_REV + date] += amount_cents;
     f->acc[(amount_cents < 0 ? TXA_ACC_REFUND : TXA_ACC_GROSS) + date] += amount_cents;
     f->acc[TXA_ACC_TXN + date] += 1;
@@ -364,12 +380,8 @@ int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32
     f->first = INT32_MAX;
     f->last = INT32_MIN;
     int st = shared_months(comm, f, src, nsrc, err);
-    if (earliest_rank(comm, src, nsrc)) {
-        int size = 1;
-        MPI_Comm_size(comm, &size);
+    if (earliest_rank(comm, src, nsrc))
         f->direct = TX_XCALLOC(2 * (size_t)TX_NMONTHS * COHORT_K, sizeof *f->direct);
-        f->markers = size > 1;
-    }
     f->acc = TX_XCALLOC(TXA_ACC_LEN, sizeof *f->acc);
     f->month_of = TX_XMALLOC(TX_NDAYS * sizeof *f->month_of);
     f->dom_of = TX_XMALLOC(TX_NDAYS);

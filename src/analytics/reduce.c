@@ -6,11 +6,12 @@
  *      partial per customer and source, and the daily revenue figures (txa_fold_sources, fold.c);
  *      as-of date = --as-of (later rows dropped while streaming) or the global latest date;
  *   3. partials to the customers' owners (sample sort by customer_id: contiguous, sorted
- *      customer ranges) and merged there (txa_fold_merge);
+ *      customer ranges) and merged there (txa_fold_merge); the cohort table
+ *      (txa_cohorts_compute: the fold's per-customer records, their cohorts asked of the
+ *      owners);
  *   4. per customer: orders, revenue, first/last purchase, recency, the lifetimes summary
  *      (frequency, recency, T, monetary_value); global rows via MPI_Exscan;
- *   5. RFM (txa_rfm), revenue tables (txa_revenue_compute), the cohort table
- *      (txa_cohorts_compute, from the fold's per customer and month revenues);
+ *   5. RFM (txa_rfm), revenue tables (txa_revenue_compute);
  *   6. BG/NBD and Gamma-Gamma fits (src/models, sums through MPI_Allreduce), predictions;
  *   6b. with --holdout-start H: the calibration / holdout check (holdout()): a separate BG/NBD
  *      fit on each customer's days before H, predicted vs actual purchase days in [H, as-of];
@@ -370,6 +371,16 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
         txa_cohort_in_free(&months);
         return st;
     }
+    tx_snapshot snap;
+    memset(&snap, 0, sizeof snap);
+    /* The cohort table (consumes months; the owners' partials give the cohorts). */
+    st = txa_cohorts_compute(comm, &months, parts, nparts, as_of, &snap.cohorts, err);
+    if (st != TX_OK) {
+        free(parts);
+        free(acc);
+        txa_currencies_free(&cur);
+        return st;
+    }
     double t_sort = MPI_Wtime();
 
     /* 4. Customers. */
@@ -381,8 +392,6 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
         free(parts);
         parts = NULL;
     }
-    tx_snapshot snap;
-    memset(&snap, 0, sizeof snap);
     if (st == TX_OK) {
         uint64_t nc = c.n;
         MPI_Exscan(&nc, &c.offset, 1, MPI_UINT64_T, MPI_SUM, comm);
@@ -396,10 +405,6 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
     snprintf(snap.revenue.reporting, sizeof snap.revenue.reporting, "%s", reporting);
     if (st == TX_OK)
         txa_revenue_compute(comm, acc, &cur, &snap.revenue);
-    if (st == TX_OK) /* 5b. the cohort table (consumes months) */
-        st = txa_cohorts_compute(comm, &months, as_of, &snap.cohorts, err);
-    else
-        txa_cohort_in_free(&months);
     free(acc);
     txa_currencies_free(&cur);
     double t_rfm = MPI_Wtime();
