@@ -58,7 +58,7 @@ trap 'bash "$ROOT/scripts/shards.sh" down "$work/shards" --wipe >/dev/null 2>&1 
 cnf=$work/shards/shards.cnf
 
 dump() { # dump OUT: every table of every shard (--across-formats: the rows'), canonical text
-  /usr/bin/python3 - "$cnf" "$1" "$across" <<'PY'
+  /usr/bin/python3 - "$cnf" "$1" "${across:-0}" <<'PY'
 import configparser, sys, MySQLdb
 cnf, out, across = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 cp = configparser.ConfigParser(allow_no_value=True, strict=False, interpolation=None)
