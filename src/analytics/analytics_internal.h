@@ -214,9 +214,10 @@ int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32
  * per-currency active customers counted in). Frees f. */
 int txa_fold_merge(MPI_Comm comm, txa_fold *f, txa_part **parts, size_t *nparts,
                    int64_t **acc, txa_currencies *cur, tx_error *err);
-/* What the cohort table (cohort.c) takes from one rank's fold (fold.c). The rank whose months
- * all come before every other rank's ("direct": the only rank, or the one reading the earliest
- * months) sees each of its customers' first month, and counted its customer-months into
+/* What the cohort table (cohort.c) takes from one rank's fold (fold.c). The rank, if any,
+ * whose months all come before every other rank's with none in common ("direct": the only
+ * rank; in the load's reduce the one reading the earliest months) sees each of its customers'
+ * first month, and counted its customer-months into
  * direct[] as it folded: TX_NMONTHS x (TX_COHORT_MAX_OFFSET + 1) counts by cohort month and
  * offset, then as many revenues (cents, reporting currency). Every other rank has one fixed
  * record per customer it folded: the month of its first row there (first_month), the revenue of

@@ -2,8 +2,9 @@
  * customers by month of first purchase, and for N = 0 .. TX_COHORT_MAX_OFFSET months later
  * how many of them bought in month cohort + N and their net revenue in it.
  *
- * Input (fold.c, txa_cohort_in): the rank reading the earliest months counted its customers
- * into a dense (cohort, offset) table as it folded. Every other rank holds, per customer it
+ * Input (fold.c, txa_cohort_in): the rank, if any, whose months all come before every other
+ * rank's (at one rank: the only one) counted its customers into a dense (cohort, offset) table
+ * as it folded. Every other rank holds, per customer it
  * folded, the revenue of the 13 months from its first month there and which of them had a row;
  * it does not know the customer's cohort (an earlier rank may have seen the customer first).
  * So it asks the customer's owner (the rank holding the customer's merged partial, whose first
@@ -93,7 +94,8 @@ static int ask_cohorts(MPI_Comm comm, const txa_cohort_in *in, const txa_part *p
             rank[nz++] = r;
         }
     /* The queries by owner: customer_id and its shared bits; perm[k] = the record of query k. */
-    size_t *scnt = TX_XCALLOC((size_t)size, sizeof *scnt), *at = TX_XCALLOC((size_t)size, sizeof *at);
+    size_t *scnt = TX_XCALLOC((size_t)size, sizeof *scnt);
+    size_t *at = TX_XCALLOC((size_t)size, sizeof *at);
     size_t *rcnt = TX_XCALLOC((size_t)size, sizeof *rcnt);
     int *own = TX_XMALLOC((in->n ? in->n : 1) * sizeof *own);
     int st = TX_OK;

@@ -12,8 +12,9 @@
  * each partial keeps a bit per shared month instead of counting it, the merge ors the bits and
  * counts each customer once. Every other month is in one source and counted as it streams.
  *
- * Cohorts (cohort.c). The rank whose months all come before every other rank's (the only
- * rank, or the one reading the earliest months) sees every one of its customers' first month:
+ * Cohorts (cohort.c). The rank, if any, whose months all come before every other rank's, with
+ * no month in common (the only rank; in the load's reduce, which cuts ranks at month starts,
+ * the one reading the earliest months) sees every one of its customers' first month:
  * each partial sums its latest month's revenue, and when the customer's rows move on to a
  * later month (and at txa_fold_take_months for the last) that month is counted into the
  * (cohort, offset) table at once ("direct"). Every other rank keeps, per partial, the revenue
@@ -53,9 +54,9 @@ struct txa_fold {
     tx_fx *fx;
     txa_fold_cur cur;
     /* Cohorts (cohort.c), by partial index ([pcap]): direct, each partial's revenue in its
-     * latest month so far and the (cohort, offset) table; otherwise the 13 months' revenues
-     * and the bits of those with a row. */
-    int64_t *mrev;
+     * latest month so far (mrev) and the (cohort, offset) table; otherwise the 13 months'
+     * revenues and the bits of those with a row. */
+    int64_t *mrev;   /* direct only */
     int64_t *direct; /* NULL, or txa_cohort_in's direct table */
     int64_t *crev;   /* not direct: [pcap * COHORT_K] */
     uint16_t *cmask; /* not direct: [pcap] */
@@ -118,8 +119,9 @@ static txa_part *part_get(txa_fold *f, uint64_t id)
     if (f->n == f->pcap) { /* grows in place mostly (large blocks are remapped) */
         f->pcap = f->pcap ? 2 * f->pcap : (size_t)1 << 12;
         f->part = TX_XREALLOC(f->part, f->pcap * f->stride);
-        f->mrev = TX_XREALLOC(f->mrev, f->pcap * sizeof *f->mrev);
-        if (!f->direct) {
+        if (f->direct) {
+            f->mrev = TX_XREALLOC(f->mrev, f->pcap * sizeof *f->mrev);
+        } else {
             f->crev = TX_XREALLOC(f->crev, f->pcap * COHORT_K * sizeof *f->crev);
             f->cmask = TX_XREALLOC(f->cmask, f->pcap * sizeof *f->cmask);
         }
@@ -171,8 +173,8 @@ void txa_fold_take_months(txa_fold *f, txa_cohort_in *out)
         if (w)
             memcpy(out->shared + i * w, p + 1, w * sizeof *out->shared);
     }
-    out->rev = f->crev;
-    out->mask = f->cmask;
+    out->rev = n ? TX_XREALLOC(f->crev, n * COHORT_K * sizeof *f->crev) : f->crev;
+    out->mask = n ? TX_XREALLOC(f->cmask, n * sizeof *f->cmask) : f->cmask;
     f->crev = NULL;
     f->cmask = NULL;
 }
@@ -245,8 +247,9 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
         p->first = p->last = date;
         p->last_cal = INT32_MIN;
         p->month = m;
-        f->mrev[pi] = 0;
-        if (!f->direct) {
+        if (f->direct) {
+            f->mrev[pi] = 0;
+        } else {
             memset(f->crev + pi * COHORT_K, 0, COHORT_K * sizeof *f->crev);
             f->cmask[pi] = 0;
         }
@@ -260,12 +263,15 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
         new_month = 0;
         new_day = !(p->mask & dbit);
     } else {
-        cohort_emit(f, p, f->mrev[pi]);
-        f->mrev[pi] = 0;
+        if (f->direct) {
+            cohort_emit(f, p, f->mrev[pi]);
+            f->mrev[pi] = 0;
+        }
         p->month = m;
         p->mask = 0;
     }
-    f->mrev[pi] += amount_cents;
+    if (f->direct)
+        f->mrev[pi] += amount_cents;
     p->orders++;
     p->revenue += amount_cents;
     if (date < p->first || p->orders == 1) {

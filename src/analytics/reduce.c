@@ -371,6 +371,7 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
         txa_cohort_in_free(&months);
         return st;
     }
+    double t_sort = MPI_Wtime(); /* the cohorts count with "rfm+revenue" (phase 5's tables) */
     tx_snapshot snap;
     memset(&snap, 0, sizeof snap);
     /* The cohort table (consumes months; the owners' partials give the cohorts). */
@@ -381,7 +382,6 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
         txa_currencies_free(&cur);
         return st;
     }
-    double t_sort = MPI_Wtime();
 
     /* 4. Customers. */
     txa_customers c;
