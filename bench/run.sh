@@ -536,7 +536,7 @@ bench_reduce_pipeline() {
     local s2="$DATA/tx-c$PIPE_CUST-s$((GEN_SEED + 1)).csv" off
     "$TXGEN" --customers "$PIPE_CUST" --out "$s2" --seed $((GEN_SEED + 1)) --shuffle >"$LOGS/txgen-2x.log" 2>&1 ||
       { cat "$LOGS/txgen-2x.log" >&2; die "txgen failed"; }
-    off=$(tail -n +2 "$f" | cut -d, -f1 | sort -n | tail -1)
+    off=$(awk -F, 'NR > 1 && $1 + 0 > m { m = $1 + 0 } END { print m + 0 }' "$f")
     { cat "$f"; tail -n +2 "$s2" | awk -F, -v OFS=, -v off="$off" '{ $1 += off; print }'; } >"$f2"
     rm -f "$s2"
     echo "$(($(wc -l <"$f2") - 1))" >"$f2.ok"
