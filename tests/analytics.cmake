@@ -31,3 +31,26 @@ add_test(NAME reduce_snapshot_reads_with_h5py
                  reduce-day-np2/latest.h5 reduce-empty-np2/latest.h5
          WORKING_DIRECTORY ${TX_TEST_WORK})
 set_tests_properties(reduce_snapshot_reads_with_h5py PROPERTIES FIXTURES_REQUIRED reduce_np2)
+
+# The fold's bounded buffer (TXETL_REDUCE_BUFFER, fold.c / fold_home.c): with room for 1
+# partial, every rank sends its buffer to the customers' home ranks at each month it passes,
+# so one customer's history arrives home in many pieces from every rank (and months cut between
+# ranks from two); test_reduce's own checks at 2 and 3 ranks, and the same snapshots as 1 rank.
+foreach(np 2 3)
+  set(_tx_buf ${TX_TEST_WORK}/small-buffer-np${np})
+  file(MAKE_DIRECTORY ${_tx_buf})
+  add_test(NAME reduce_small_buffer_np${np}
+           COMMAND ${TX_MPIEXEC} -n ${np} -x TXETL_REDUCE_BUFFER $<TARGET_FILE:test_reduce>
+           WORKING_DIRECTORY ${_tx_buf})
+  set_tests_properties(reduce_small_buffer_np${np} PROPERTIES TIMEOUT 300 LABELS analytics
+    FIXTURES_SETUP reduce_buf_np${np}
+    ENVIRONMENT "TXETL_REDUCE_BUFFER=1;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+  foreach(kind day week holdout empty)
+    add_test(NAME reduce_snapshot_${kind}_small_buffer_np${np}_equals_np1
+             COMMAND snapcmp reduce-${kind}-np1/snapshot-test-${kind}.h5
+                             small-buffer-np${np}/reduce-${kind}-np${np}/snapshot-test-${kind}.h5
+             WORKING_DIRECTORY ${TX_TEST_WORK})
+    set_tests_properties(reduce_snapshot_${kind}_small_buffer_np${np}_equals_np1 PROPERTIES
+                         LABELS analytics FIXTURES_REQUIRED "reduce_np1;reduce_buf_np${np}")
+  endforeach()
+endforeach()

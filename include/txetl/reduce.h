@@ -114,10 +114,11 @@ typedef struct tx_reduce_source {
 
 /* Collective over comm. Each rank passes its nsrc sources (any number, 0 included). Streams
  * each source once (a rank's sources in date order) and folds it into per-customer state as
- * rows arrive (memory: the customers of the sources plus fixed buffers, never the
- * transactions); rows after the as-of
- * date are ignored. Partials travel to the rank owning their customer (contiguous, sorted
- * customer_id ranges by sample sort) and merge there exactly; then docs/analytics.md and the snapshot
+ * rows arrive (memory: at one rank the customers, at more the customers whose home the rank
+ * is plus a bounded buffer, never the transactions; docs/analytics.md#memory); rows after the
+ * as-of date are ignored. Partials meet at their customer's home rank during the fold, then
+ * travel to the rank owning it (contiguous, sorted customer_id ranges by sample sort), merged
+ * exactly; then docs/analytics.md and the snapshot
  * `<dir>/snapshot-<run_id>.h5`, written collectively (temporary name, rename, then
  * `<dir>/latest.h5` symlink). On success *path_out (if not NULL) holds the final path. All
  * ranks return the same status (a source's error included); on error nothing is left at the

@@ -179,6 +179,9 @@ typedef struct txa_fold_cur {
 int txa_fold_cur_row(txa_fold_cur *c, tx_fx *fx, uint64_t customer_id, int64_t cents,
                      int32_t date, uint32_t currency, int month, int dom,
                      const int16_t *shared_bit, int *have_rate, tx_error *err);
+/* Local. The stream has passed to a later month: the (customer, currency) pairs, all of
+ * earlier months, are forgotten (their memory is one month's pairs). */
+void txa_fold_cur_month_done(txa_fold_cur *c);
 /* Collective. Gathers every rank's currencies (c->gcode); TX_EUSAGE, the same on every rank,
  * when some rows had no rate (the message names the currencies, their shares and the first
  * date without a rate, and what to do). */
@@ -195,7 +198,10 @@ typedef struct txa_fold txa_fold;
 
 /* Collective. Checks the sources' ranges (disjoint over all ranks), then streams every source
  * of this rank, in date order, into one partial per customer (rows after as_of dropped unless
- * as_of is INT32_MIN; holdout INT32_MIN = off) and the day / month accumulators. Each row's
+ * as_of is INT32_MIN; holdout INT32_MIN = off) and the day / month accumulators; at more than
+ * one rank the partials go to their customers' home ranks as the bounded buffer fills
+ * (fold.c, fold_home.c), so that every rank returns with the complete partials of the
+ * customers it is home to. Each row's
  * amount is converted to the reporting currency with fx (reduce.h's rule) for the partials and
  * the reporting-currency accumulators; the per-currency accumulators keep it as stored. When
  * some rows have no rate, TX_EUSAGE naming the currencies, their shares of the stored
@@ -206,52 +212,110 @@ int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32
                      int32_t holdout, tx_fx *fx, const char *fx_name, txa_fold **out,
                      int32_t *first, int32_t *last, tx_error *err);
 
-/* Collective. Sends the partials to the ranks owning their customers (sample sort by
- * customer_id), merges them there and counts new customers and the shared months' active
+/* Collective. Sends the partials (at more than one rank the home partials) to the ranks owning
+ * their customers (sample sort by customer_id), merges them there and counts new customers and the shared months' active
  * customers. *parts (malloc'd, caller frees) holds this rank's merged partials, one per
  * customer, sorted by customer_id, plain txa_part (no bits); *acc (malloc'd, TXA_ACC_LEN)
  * the rank's accumulators, *cur the currencies and their accumulators (the shared months'
  * per-currency active customers counted in). Frees f. */
 int txa_fold_merge(MPI_Comm comm, txa_fold *f, txa_part **parts, size_t *nparts,
                    int64_t **acc, txa_currencies *cur, tx_error *err);
-/* What the cohort table (cohort.c) takes from one rank's fold (fold.c). The rank, if any,
- * whose months all come before every other rank's with none in common ("direct": the only
- * rank; in the load's reduce the one reading the earliest months) sees each of its customers'
- * first month, and counted its customer-months into
- * direct[] as it folded: TX_NMONTHS x (TX_COHORT_MAX_OFFSET + 1) counts by cohort month and
- * offset, then as many revenues (cents, reporting currency). Every other rank has one fixed
- * record per customer it folded: the month of its first row there (first_month), the revenue of
- * that month and the next TX_COHORT_MAX_OFFSET (rev, 13 per record), the bits of those with a
- * row (mask), and its shared-month bits (shared, `words` per record: months cut by a source
- * boundary, which another rank may hold too; shared_bit / shared_month map months and bits).
- * All arrays malloc'd or NULL; txa_cohorts_compute consumes them. */
-typedef struct txa_cohort_in {
-    int64_t *direct;
-    size_t n;
-    uint64_t *id;
-    int32_t *first_month;
-    int64_t *rev;
-    uint16_t *mask;
-    uint64_t *shared;
-    int words;
-    int16_t *shared_bit;
-    int32_t *shared_month;
-} txa_cohort_in;
-
-/* Local. After txa_fold_sources and before txa_fold_merge: this rank's input of the cohort
- * table (*out overwritten; the caller owns its arrays); f keeps no reference. */
-void txa_fold_take_months(txa_fold *f, txa_cohort_in *out);
+/* Local. After txa_fold_sources and before txa_fold_merge: this rank's part of the cohort
+ * table (cohort.c), TX_NMONTHS x TXA_COHORT_K customer counts by cohort month and offset, then
+ * as many revenues (cents, reporting currency); malloc'd, the caller owns it. At one rank the
+ * fold counted them as it went (each customer's first month is its cohort); at more, they are
+ * counted from the complete home partials' windows (fold_home.c). */
+int64_t *txa_fold_take_cohorts(txa_fold *f);
 
 /* Collective. The /cohorts table (snapshot.h), global and identical on every rank, from every
- * rank's cohort input (consumed: freed, *in zeroed), the merged partials of the customers this
- * rank owns (txa_fold_merge: sorted by customer_id; their first purchase day gives a customer's
- * cohort) and the as-of date. Exact integer sums: the same bits at any rank count. Free out with
- * tx_snapshot_table_free(&tx_snapshot_cohorts_table, out). */
-int txa_cohorts_compute(MPI_Comm comm, txa_cohort_in *in, const txa_part *parts, size_t nparts,
-                        int32_t as_of, tx_snapshot_cohorts *out, tx_error *err);
+ * rank's part (consumed: freed) and the as-of date. Exact integer sums: the same at any rank
+ * count. Free out with tx_snapshot_table_free(&tx_snapshot_cohorts_table, out). */
+void txa_cohorts_compute(MPI_Comm comm, int64_t *part, int32_t as_of, tx_snapshot_cohorts *out);
 
-/* Local. Frees a cohort input's arrays (they may be NULL); *in zeroed. */
-void txa_cohort_in_free(txa_cohort_in *in);
+/* Local. Merges partial q of a customer into c, the same customer's partial of disjoint days:
+ * counts and sums add, first / last take min / max, first_sum comes from the earlier first day
+ * (added on a tie). Neither's shared-month bits, nor the latest-month fields. */
+static inline void txa_part_merge(txa_part *c, const txa_part *q)
+{
+    if (q->first < c->first) {
+        c->first = q->first;
+        c->first_sum = q->first_sum;
+    } else if (q->first == c->first) {
+        c->first_sum += q->first_sum;
+    }
+    c->revenue += q->revenue;
+    c->orders += q->orders;
+    c->ndays += q->ndays;
+    c->ncal += q->ncal;
+    c->nhold += q->nhold;
+    if (q->last > c->last)
+        c->last = q->last;
+    if (q->last_cal > c->last_cal)
+        c->last_cal = q->last_cal;
+}
+
+/* An element of the fold at more than one rank: a txa_part, its `words` u64 of shared-month
+ * bits, then its cohort window: the revenue (cents, reporting currency) of the month of its
+ * first purchase day and of the TX_COHORT_MAX_OFFSET months after (a customer's cohort is no
+ * later than that month, so no later month counts) and a u64 whose bit k says month k of
+ * them had a row. */
+enum { TXA_COHORT_K = TX_COHORT_MAX_OFFSET + 1 };
+static inline size_t txa_elem_size(int words)
+{
+    return txa_part_size(words) + (TXA_COHORT_K + 1) * sizeof(int64_t);
+}
+static inline int64_t *txa_elem_rev(void *e, int words)
+{
+    return (int64_t *)(void *)((char *)e + txa_part_size(words));
+}
+static inline const int64_t *txa_elem_crev(const void *e, int words)
+{
+    return (const int64_t *)(const void *)((const char *)e + txa_part_size(words));
+}
+static inline uint64_t *txa_elem_mask(void *e, int words)
+{
+    return (uint64_t *)(void *)((char *)e + txa_part_size(words) +
+                                TXA_COHORT_K * sizeof(int64_t));
+}
+static inline const uint64_t *txa_elem_cmask(const void *e, int words)
+{
+    return (const uint64_t *)(const void *)((const char *)e + txa_part_size(words) +
+                                            TXA_COHORT_K * sizeof(int64_t));
+}
+
+/* Local. Merges element src into dst (the same customer, disjoint months): txa_part_merge, the
+ * bits or-ed, the windows aligned on the earlier first month and added, their month bits
+ * or-ed. */
+void txa_elem_merge(void *dst, const void *src, int words);
+
+/* The home table (fold_home.c): at more than one rank, the partials a rank folds go to their
+ * customer's home rank during the fold and merge there. */
+typedef struct txa_home txa_home;
+
+/* Local. The home rank (0 .. size-1) of a customer. */
+int txa_home_of(uint64_t customer_id, int size);
+/* Collective: duplicates comm for the table's messages and posts the first receive. Elements
+ * of txa_elem_size(words) bytes (words the same on every rank). */
+txa_home *txa_home_new(MPI_Comm comm, int words);
+/* Local. Merges the messages that have arrived. */
+void txa_home_poll(txa_home *h);
+/* Local (point to point). Sends each of the n elements to its home rank (merged here when that
+ * is this rank), receiving meanwhile; elems stays the caller's and may be reused on return. */
+void txa_home_send(txa_home *h, const char *elems, size_t n);
+/* Every rank calls it once, after its last txa_home_send (also after an error, so no rank
+ * waits for ever): tells the others, receives until every rank has told, frees the messages'
+ * buffers and the communicator. The home table then holds the complete partials of the
+ * customers whose home this rank is. */
+void txa_home_finish(txa_home *h);
+/* Local. Whether the table outgrew 2^32 - 2 partials (some were not kept). */
+int txa_home_overflow(const txa_home *h);
+/* Local. The n home elements (the table keeps them) / moved out (the caller frees them). */
+const char *txa_home_elems(const txa_home *h, size_t *n);
+char *txa_home_take(txa_home *h, size_t *n);
+/* Local. Elements sent to other ranks and received from them, and data messages sent. */
+void txa_home_stats(const txa_home *h, uint64_t *sent, uint64_t *received, uint64_t *messages);
+/* Local. NULL is a no-op; after txa_home_finish. */
+void txa_home_free(txa_home *h);
 
 /* Local. Frees a fold (NULL is a no-op). */
 void txa_fold_free(txa_fold *f);

@@ -12,22 +12,31 @@
  * each partial keeps a bit per shared month instead of counting it, the merge ors the bits and
  * counts each customer once. Every other month is in one source and counted as it streams.
  *
- * Cohorts (cohort.c). The rank, if any, whose months all come before every other rank's, with
- * no month in common (the only rank; in the load's reduce, which cuts ranks at month starts,
- * the one reading the earliest months) sees every one of its customers' first month:
- * each partial sums its latest month's revenue, and when the customer's rows move on to a
- * later month (and at txa_fold_take_months for the last) that month is counted into the
- * (cohort, offset) table at once ("direct"). Every other rank keeps, per partial, the revenue
- * of the 13 months from the partial's first month on (a fixed record: a customer's cohort is
- * no later than that month, so no later month counts) and the months among them with a row;
- * cohort.c asks the customers' owners for their cohorts and counts them. Either way the memory
- * is set by the customers, not by the months or rows they have. */
+ * Memory. At one rank the hash table is every customer's partial. At more, a rank's table is
+ * a bounded buffer (TXETL_REDUCE_BUFFER partials, default 262144): when it is full, and at the
+ * end, every partial goes to its customer's home rank (fold_home.c) and the table starts
+ * empty. A customer whose partial went home in the middle of a month may have more rows in that
+ * month: the days it was seen on in the month (12 bytes a customer, until the stream's month
+ * ends) make its next partial count neither a day nor the month again. A rank then holds the
+ * customers it is home to, the buffer, those day bits, one month's (customer, currency) pairs
+ * (fold_cur.c) and one message each way, however many transactions each customer has or how
+ * many customers its months hold.
+ *
+ * Cohorts (cohort.c). At one rank each partial's first month is its customer's cohort: each
+ * partial sums its latest month's revenue, and when the customer's rows move on to a later
+ * month (and at txa_fold_take_cohorts for the last) that month is counted into the
+ * (cohort, offset) table at once. At more ranks, a rank cannot know whether another saw the
+ * customer earlier, so each element carries a window: the revenue of the 13 months from its
+ * first month on and which of them had a row. The home merge aligns and adds the windows
+ * (fold_home.c); at the end the home's window starts at the customer's cohort and is counted
+ * there. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analytics_internal.h"
+#include "txetl/log.h"
 #include "txetl/mpiutil.h"
 #include "txetl/record.h"
 
@@ -53,16 +62,29 @@ struct txa_fold {
      * figures. */
     tx_fx *fx;
     txa_fold_cur cur;
-    /* Cohorts (cohort.c), by partial index ([pcap]): direct, each partial's revenue in its
-     * latest month so far (mrev) and the (cohort, offset) table; otherwise the 13 months'
-     * revenues and the bits of those with a row. */
-    int64_t *mrev;   /* direct only */
-    int64_t *direct; /* NULL, or txa_cohort_in's direct table */
-    int64_t *crev;   /* not direct: [pcap * COHORT_K] */
-    uint16_t *cmask; /* not direct: [pcap] */
+    /* Cohorts (cohort.c). One rank: each partial's revenue in its latest month so far (mrev,
+     * by partial index, [pcap]) and the (cohort, offset) table; more: the elements' windows. */
+    int64_t *mrev;
+    int64_t *direct; /* one rank: TX_NMONTHS x COHORT_K counts, then revenues */
+    /* More than one rank: the home table, the buffer's size in partials, the stream's month
+     * (-1 before the first row), rows since the last look at arriving messages, the times the
+     * buffer was sent. */
+    txa_home *home;
+    size_t budget;
+    int stream_month;
+    unsigned since_poll;
+    uint64_t flushes;
+    /* ... and the days seen in the stream's month of the customers whose partial went home
+     * during that month (carry: dense id / mask, hash slots; emptied when the month ends). */
+    uint64_t *carry_id;
+    uint32_t *carry_mask;
+    size_t ncarry, carrycap;
+    uint32_t *carry_slot;
+    size_t carry_cap;
+    int carry_bits;
 };
 
-enum { COHORT_K = TX_COHORT_MAX_OFFSET + 1 };
+enum { COHORT_K = TXA_COHORT_K, DEFAULT_BUFFER = 262144, POLL_ROWS = 1024 };
 
 void txa_fold_free(txa_fold *f)
 {
@@ -78,8 +100,10 @@ void txa_fold_free(txa_fold *f)
     txa_fold_cur_free(&f->cur);
     free(f->mrev);
     free(f->direct);
-    free(f->crev);
-    free(f->cmask);
+    txa_home_free(f->home);
+    free(f->carry_id);
+    free(f->carry_mask);
+    free(f->carry_slot);
     free(f);
 }
 
@@ -119,12 +143,8 @@ static txa_part *part_get(txa_fold *f, uint64_t id)
     if (f->n == f->pcap) { /* grows in place mostly (large blocks are remapped) */
         f->pcap = f->pcap ? 2 * f->pcap : (size_t)1 << 12;
         f->part = TX_XREALLOC(f->part, f->pcap * f->stride);
-        if (f->direct) {
+        if (f->direct)
             f->mrev = TX_XREALLOC(f->mrev, f->pcap * sizeof *f->mrev);
-        } else {
-            f->crev = TX_XREALLOC(f->crev, f->pcap * COHORT_K * sizeof *f->crev);
-            f->cmask = TX_XREALLOC(f->cmask, f->pcap * sizeof *f->cmask);
-        }
     }
     f->slot[h] = (uint32_t)(f->n + 1);
     txa_part *p = part_at(f, f->n);
@@ -132,9 +152,9 @@ static txa_part *part_get(txa_fold *f, uint64_t id)
     return p;
 }
 
-/* Direct: a customer's month left behind (its rows come in ascending months) counted into the
- * (cohort, offset) table; a month more than TX_COHORT_MAX_OFFSET months after the customer's
- * first is beyond every offset the table counts. */
+/* One rank: a customer's month left behind (its rows come in ascending months) counted into
+ * the (cohort, offset) table; a month more than TX_COHORT_MAX_OFFSET months after the
+ * customer's first is beyond every offset the table counts. */
 static void cohort_emit(txa_fold *f, const txa_part *p, int64_t cents)
 {
     const int off = p->month - f->month_of[p->first];
@@ -145,68 +165,111 @@ static void cohort_emit(txa_fold *f, const txa_part *p, int64_t cents)
     f->direct[(size_t)TX_NMONTHS * COHORT_K + c] += cents;
 }
 
-void txa_fold_take_months(txa_fold *f, txa_cohort_in *out)
+int64_t *txa_fold_take_cohorts(txa_fold *f)
 {
-    memset(out, 0, sizeof *out);
-    out->words = f->words; /* the shared months: an owner counts them (cohort.c) */
-    out->shared_bit = TX_XMALLOC(TX_NMONTHS * sizeof *out->shared_bit);
-    memcpy(out->shared_bit, f->shared_bit, TX_NMONTHS * sizeof *out->shared_bit);
-    out->shared_month = TX_XMALLOC(((size_t)f->nshared ? (size_t)f->nshared : 1) *
-                                   sizeof *out->shared_month);
-    memcpy(out->shared_month, f->shared_month, (size_t)f->nshared * sizeof *out->shared_month);
     if (f->direct) {
         for (size_t i = 0; i < f->n; i++)
             cohort_emit(f, part_at(f, i), f->mrev[i]);
-        out->direct = f->direct;
+        int64_t *t = f->direct;
         f->direct = NULL;
-        return;
+        return t;
     }
-    const size_t n = f->n, w = (size_t)f->words;
-    out->n = n;
-    out->id = TX_XMALLOC((n ? n : 1) * sizeof *out->id);
-    out->first_month = TX_XMALLOC((n ? n : 1) * sizeof *out->first_month);
-    out->shared = TX_XMALLOC((n * w > 0 ? n * w : 1) * sizeof *out->shared);
-    for (size_t i = 0; i < n; i++) {
-        const txa_part *p = part_at(f, i);
-        out->id[i] = p->customer_id;
-        out->first_month[i] = f->month_of[p->first];
-        if (w)
-            memcpy(out->shared + i * w, p + 1, w * sizeof *out->shared);
+    int64_t *t = TX_XCALLOC(2 * (size_t)TX_NMONTHS * COHORT_K, sizeof *t);
+    size_t n = 0;
+    const char *e = f->home ? txa_home_elems(f->home, &n) : NULL;
+    const size_t stride = txa_elem_size(f->words);
+    for (size_t i = 0; i < n; i++) { /* complete: the window starts at the cohort */
+        const char *x = e + i * stride;
+        const txa_part *p = (const txa_part *)(const void *)x;
+        const size_t at = (size_t)f->month_of[p->first] * COHORT_K;
+        const int64_t *rev = txa_elem_crev(x, f->words);
+        for (uint64_t b = *txa_elem_cmask(x, f->words); b; b &= b - 1) {
+            const int k = __builtin_ctzll(b);
+            t[at + (size_t)k] += 1;
+            t[(size_t)TX_NMONTHS * COHORT_K + at + (size_t)k] += rev[k];
+        }
     }
-    out->rev = n ? TX_XREALLOC(f->crev, n * COHORT_K * sizeof *f->crev) : f->crev;
-    out->mask = n ? TX_XREALLOC(f->cmask, n * sizeof *f->cmask) : f->cmask;
-    f->crev = NULL;
-    f->cmask = NULL;
+    return t;
 }
 
-/* Collective. Whether this rank's months all come before every other rank's (no month in
- * common): then it counts its cohorts directly (the top of the file). */
-static int earliest_rank(MPI_Comm comm, const tx_reduce_source *src, int nsrc)
+/* The carry entry of customer id: its slot (0: none, and *h the free slot for it). */
+static uint32_t *carry_find(txa_fold *f, uint64_t id, size_t *h)
 {
-    int32_t r[2] = {INT32_MAX, INT32_MIN}; /* first and last month this rank reads */
-    for (int s = 0; s < nsrc; s++) {
-        if (src[s].lower >= src[s].upper)
-            continue;
-        const int32_t lo = src[s].lower < 0 ? 0 : src[s].lower;
-        const int32_t hi = src[s].upper > TX_NDAYS ? TX_NDAYS : src[s].upper;
-        if (lo >= hi)
-            continue;
-        if (tx_month_index(lo) < r[0])
-            r[0] = tx_month_index(lo);
-        if (tx_month_index(hi - 1) > r[1])
-            r[1] = tx_month_index(hi - 1);
+    for (*h = slot_hash(id, f->carry_bits);; *h = (*h + 1) & (f->carry_cap - 1)) {
+        uint32_t *k = &f->carry_slot[*h];
+        if (!*k || f->carry_id[*k - 1] == id)
+            return k;
     }
-    int size = 1, me = 0;
-    MPI_Comm_size(comm, &size);
-    MPI_Comm_rank(comm, &me);
-    int32_t *all = TX_XMALLOC(2 * (size_t)size * sizeof *all);
-    MPI_Allgather(r, 2, MPI_INT32_T, all, 2, MPI_INT32_T, comm);
-    int ok = r[0] <= r[1];
-    for (int k = 0; k < size && ok; k++)
-        if (k != me && all[2 * k] <= all[2 * k + 1] && all[2 * k] <= r[1])
-            ok = 0; /* rank k reads a month as early as this rank's last */
-    free(all);
-    return ok;
+}
+
+/* The days seen in the stream's month of customer id before its partial went home (0: none). */
+static uint32_t carried(txa_fold *f, uint64_t id)
+{
+    if (!f->ncarry)
+        return 0;
+    size_t h;
+    const uint32_t *k = carry_find(f, id, &h);
+    return *k ? f->carry_mask[*k - 1] : 0;
+}
+
+/* Remembers mask as the days seen in the stream's month of customer id. */
+static void carry_put(txa_fold *f, uint64_t id, uint32_t mask)
+{
+    if (4 * (f->ncarry + 1) > 3 * f->carry_cap) {
+        free(f->carry_slot);
+        f->carry_bits = f->carry_bits ? f->carry_bits + 1 : 10;
+        f->carry_cap = (size_t)1 << f->carry_bits;
+        f->carry_slot = TX_XCALLOC(f->carry_cap, sizeof *f->carry_slot);
+        for (size_t i = 0; i < f->ncarry; i++) {
+            size_t h;
+            carry_find(f, f->carry_id[i], &h);
+            f->carry_slot[h] = (uint32_t)(i + 1);
+        }
+    }
+    size_t h;
+    uint32_t *k = carry_find(f, id, &h);
+    if (*k) {
+        f->carry_mask[*k - 1] = mask;
+        return;
+    }
+    if (f->ncarry == f->carrycap) {
+        f->carrycap = f->carrycap ? 2 * f->carrycap : 4096;
+        f->carry_id = TX_XREALLOC(f->carry_id, f->carrycap * sizeof *f->carry_id);
+        f->carry_mask = TX_XREALLOC(f->carry_mask, f->carrycap * sizeof *f->carry_mask);
+    }
+    f->carry_id[f->ncarry] = id;
+    f->carry_mask[f->ncarry] = mask;
+    *k = (uint32_t)++f->ncarry;
+}
+
+/* More than one rank: the buffer to the customers' homes, and empty again. A customer with
+ * rows in the stream's month may have more of them after: the days seen in it are carried, so
+ * its next partial counts neither a day nor the month twice. */
+static void flush(txa_fold *f, int carry)
+{
+    for (size_t i = 0; carry && i < f->n; i++) {
+        const txa_part *p = part_at(f, i);
+        if (p->month == f->stream_month)
+            carry_put(f, p->customer_id, p->mask);
+    }
+    txa_home_send(f->home, f->part, f->n);
+    f->n = 0;
+    memset(f->slot, 0, f->cap * sizeof *f->slot);
+    f->flushes++;
+}
+
+/* The buffer's size in partials: TXETL_REDUCE_BUFFER when set (at least 1), else the
+ * default. */
+static size_t buffer_partials(void)
+{
+    const char *s = getenv("TXETL_REDUCE_BUFFER");
+    if (s && *s) {
+        char *end;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (!*end && v >= 1 && v < UINT32_MAX / 2)
+            return (size_t)v;
+    }
+    return DEFAULT_BUFFER;
 }
 
 static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int32_t date,
@@ -223,6 +286,24 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
                             "reduce: source %d holds a transaction of customer %llu dated day "
                             "%d, outside its date range",
                             f->source, (unsigned long long)customer_id, (int)date);
+    const int m = f->month_of[date];
+    if (m != f->stream_month) { /* every row of the months before is in */
+        if (m < f->stream_month)
+            return tx_error_set(err, TX_ERR,
+                                "reduce: source %d is not in month order: customer %llu day %d "
+                                "after a later month",
+                                f->source, (unsigned long long)customer_id, (int)date);
+        txa_fold_cur_month_done(&f->cur);
+        if (f->ncarry) { /* nothing carries into a later month */
+            f->ncarry = 0;
+            memset(f->carry_slot, 0, f->carry_cap * sizeof *f->carry_slot);
+        }
+        f->stream_month = m;
+    }
+    if (f->home && ++f->since_poll >= POLL_ROWS) { /* what other ranks sent meanwhile */
+        f->since_poll = 0;
+        txa_home_poll(f->home);
+    }
     if (f->as_of != INT32_MIN && date > f->as_of)
         return TX_OK;
     if (f->n >= UINT32_MAX - 1)
@@ -236,9 +317,10 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
     if (rc != TX_OK || !have_rate)
         return rc;
     amount_cents = f->cur.converted;
+    if (f->home && f->n >= f->budget)
+        flush(f, 1);
     txa_part *p = part_get(f, customer_id);
     const size_t pi = (size_t)((char *)p - f->part) / f->stride;
-    const int m = f->month_of[date];
     const uint32_t dbit = 1u << f->dom_of[date];
     int new_day = 1, new_month = 1;
     if (!p->orders) {
@@ -247,13 +329,15 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
         p->first = p->last = date;
         p->last_cal = INT32_MIN;
         p->month = m;
-        if (f->direct) {
-            f->mrev[pi] = 0;
-        } else {
-            memset(f->crev + pi * COHORT_K, 0, COHORT_K * sizeof *f->crev);
-            f->cmask[pi] = 0;
-        }
+        if (f->direct)
+            f->mrev[pi] = 0; /* else the window: zeroed with p */
         f->n++;
+        const uint32_t seen = carried(f, customer_id);
+        if (seen) { /* an earlier partial of this month went home: its days and month count */
+            p->mask = seen;
+            new_month = 0;
+            new_day = !(seen & dbit);
+        }
     } else if (m < p->month) {
         return tx_error_set(err, TX_ERR,
                             "reduce: source %d is not in month order: customer %llu day %d "
@@ -282,11 +366,11 @@ static int fold_row(void *sink, uint64_t customer_id, int64_t amount_cents, int3
     }
     if (date > p->last)
         p->last = date;
-    if (!f->direct) { /* the month's offset from the partial's first month */
+    if (!f->direct) { /* the window: the month's offset from the partial's first month */
         const int off = m - f->month_of[p->first];
         if (off <= TX_COHORT_MAX_OFFSET) {
-            f->crev[pi * COHORT_K + (size_t)off] += amount_cents;
-            f->cmask[pi] |= (uint16_t)(1u << off);
+            txa_elem_rev(p, f->words)[off] += amount_cents;
+            *txa_elem_mask(p, f->words) |= 1ull << off;
         }
     }
     f->acc[TXA_ACC_REV + date] += amount_cents;
@@ -386,8 +470,16 @@ int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32
     f->first = INT32_MAX;
     f->last = INT32_MIN;
     int st = shared_months(comm, f, src, nsrc, err);
-    if (earliest_rank(comm, src, nsrc))
+    int size = 1;
+    MPI_Comm_size(comm, &size);
+    if (size == 1) {
         f->direct = TX_XCALLOC(2 * (size_t)TX_NMONTHS * COHORT_K, sizeof *f->direct);
+    } else { /* elements with windows, sent home as the buffer fills */
+        f->stride = txa_elem_size(f->words);
+        f->home = txa_home_new(comm, f->words);
+        f->budget = buffer_partials();
+    }
+    f->stream_month = -1;
     f->acc = TX_XCALLOC(TXA_ACC_LEN, sizeof *f->acc);
     f->month_of = TX_XMALLOC(TX_NDAYS * sizeof *f->month_of);
     f->dom_of = TX_XMALLOC(TX_NDAYS);
@@ -418,6 +510,24 @@ int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32
         st = s->read(s->ctx, fold_row, f, err);
     }
     free(order);
+    if (f->home) { /* the rest home; every rank tells when it is done, also after an error */
+        if (st == TX_OK && f->n)
+            flush(f, 0);
+        txa_home_finish(f->home);
+        if (st == TX_OK && txa_home_overflow(f->home))
+            st = tx_error_set(err, TX_ERR, "reduce: over 2^32 customers at home on one rank");
+        uint64_t sent = 0, got = 0, msgs = 0;
+        txa_home_stats(f->home, &sent, &got, &msgs);
+        size_t nh = 0;
+        txa_home_elems(f->home, &nh);
+        TX_LOG(TX_LOG_DEBUG, "reduce: the fold's buffer went home %llu times: %llu partials "
+               "sent in %llu messages, %llu received, %zu customers at home",
+               (unsigned long long)f->flushes, (unsigned long long)sent,
+               (unsigned long long)msgs, (unsigned long long)got, nh);
+        free(f->part); /* the buffer */
+        f->part = NULL;
+        f->n = f->pcap = 0;
+    }
     st = tx_agree(comm, st, err);
     if (st == TX_OK) /* every rank's currencies; rows without a rate fail here */
         st = txa_fold_cur_agree(comm, &f->cur, fx, fx_name, err);
@@ -446,12 +556,20 @@ int txa_fold_merge(MPI_Comm comm, txa_fold *f, txa_part **parts, size_t *nparts,
 {
     memset(cur, 0, sizeof *cur);
     int cst = txa_fold_cur_merge(comm, &f->cur, cur, err);
-    const size_t stride = f->stride;
     const int words = f->words;
-    /* The partials, the unused room given back, sorted by customer. */
+    const size_t stride = txa_part_size(words);
+    /* The partials (at more than one rank the home table's, without their windows), the
+     * unused room given back, sorted by customer. */
     size_t n = f->n;
     char *p = f->part;
     f->part = NULL;
+    if (f->home) {
+        free(p);
+        p = txa_home_take(f->home, &n);
+        const size_t from = txa_elem_size(words);
+        for (size_t i = 0; i < n; i++) /* to the left: i * stride <= i * from */
+            memmove(p + i * stride, p + i * from, stride);
+    }
     free(f->slot);
     f->slot = NULL;
     if (n)
@@ -502,21 +620,7 @@ int txa_fold_merge(MPI_Comm comm, txa_fold *f, txa_part **parts, size_t *nparts,
                 memcpy(&b, m + j * stride + sizeof q + (size_t)w * sizeof b, sizeof b);
                 bits[w] |= b;
             }
-            if (q.first < c.first) {
-                c.first = q.first;
-                c.first_sum = q.first_sum;
-            } else if (q.first == c.first) {
-                c.first_sum += q.first_sum;
-            }
-            c.revenue += q.revenue;
-            c.orders += q.orders;
-            c.ndays += q.ndays;
-            c.ncal += q.ncal;
-            c.nhold += q.nhold;
-            if (q.last > c.last)
-                c.last = q.last;
-            if (q.last_cal > c.last_cal)
-                c.last_cal = q.last_cal;
+            txa_part_merge(&c, &q);
         }
         for (int w = 0; w < words; w++)
             for (uint64_t b = bits[w]; b; b &= b - 1)

@@ -86,6 +86,13 @@ static txa_pair *pair_get(txa_fold_cur *c, uint64_t id, uint32_t k)
     return p;
 }
 
+void txa_fold_cur_month_done(txa_fold_cur *c)
+{
+    c->npair = 0;
+    if (c->slot)
+        memset(c->slot, 0, c->cap * sizeof *c->slot);
+}
+
 int txa_fold_cur_row(txa_fold_cur *c, tx_fx *fx, uint64_t customer_id, int64_t cents,
                      int32_t date, uint32_t currency, int month, int dom,
                      const int16_t *shared_bit, int *have_rate, tx_error *err)

@@ -364,24 +364,16 @@ int tx_reduce_snapshot_stream(MPI_Comm comm, const tx_reduce_source *src, int ns
     size_t nparts = 0;
     int64_t *acc = NULL;
     txa_currencies cur;
-    txa_cohort_in months; /* what the fold kept for the cohorts */
-    txa_fold_take_months(fold, &months);
+    int64_t *cohorts = txa_fold_take_cohorts(fold); /* this rank's part of the table */
     st = txa_fold_merge(comm, fold, &parts, &nparts, &acc, &cur, err);
     if (st != TX_OK) {
-        txa_cohort_in_free(&months);
+        free(cohorts);
         return st;
     }
     double t_sort = MPI_Wtime(); /* the cohorts count with "rfm+revenue" (phase 5's tables) */
     tx_snapshot snap;
     memset(&snap, 0, sizeof snap);
-    /* The cohort table (consumes months; the owners' partials give the cohorts). */
-    st = txa_cohorts_compute(comm, &months, parts, nparts, as_of, &snap.cohorts, err);
-    if (st != TX_OK) {
-        free(parts);
-        free(acc);
-        txa_currencies_free(&cur);
-        return st;
-    }
+    txa_cohorts_compute(comm, cohorts, as_of, &snap.cohorts); /* consumes cohorts */
 
     /* 4. Customers. */
     txa_customers c;

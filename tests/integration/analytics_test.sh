@@ -40,6 +40,16 @@ $mpirun -n 2 "$build/txetl" snapshot --shards "$cnf" --snapshot-dir snap-asof --
 $ana customers "$cnf" snap-asof/latest.h5 fx.csv
 $ana revenue "$cnf" snap-asof/latest.h5 fx.csv
 $ana cohorts "$cnf" snap-asof/latest.h5 fx.csv
+# The fold's buffer full every 50 customers (docs/analytics.md#memory): partials go home in
+# the middle of months, many times per rank; the same snapshot as with the default buffer.
+step "txetl snapshot at 3 ranks, TXETL_REDUCE_BUFFER=50"
+$mpirun -n 3 "$build/txetl" snapshot --shards "$cnf" --snapshot-dir snap-def --quiet $fx
+TXETL_REDUCE_BUFFER=50 $mpirun -n 3 -x TXETL_REDUCE_BUFFER "$build/txetl" snapshot --shards "$cnf" \
+  --snapshot-dir snap-buf --verbose $fx 2>buf.log
+sent=$(grep -c "went home [1-9][0-9]* times" buf.log || true)
+[[ $sent == 3 ]] || fail "TXETL_REDUCE_BUFFER=50: $sent of 3 ranks sent their buffer home (buf.log)"
+$ana cohorts "$cnf" snap-buf/latest.h5 fx.csv
+"$snapcmp" snap-def/latest.h5 snap-buf/latest.h5
 
 # ---- 5: change batch = fresh load of the final state ----
 step "base load + change batch (3 ranks) vs a fresh load of the final state (2 ranks)"
