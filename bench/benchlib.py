@@ -112,10 +112,17 @@ def aggregate(results, meta):
         if key not in rows:
             rows[key] = {k: v for k, v in r.items() if k not in ("wall_s", "rss_kb", "rep", "internal_s")}
             rows[key]["_wall"], rows[key]["_rss"], rows[key]["_int"] = [], [], []
+            rows[key]["_each"] = []
             order.append(key)
         rows[key]["_wall"].append(r.get("wall_s"))
         rss = r.get("rss_kb") or []
         rows[key]["_rss"].append(max(rss) if rss else None)
+        each = rows[key]["_each"]  # per rank: the largest over reps
+        for k, v in enumerate(rss):
+            if k == len(each):
+                each.append(v)
+            elif v is not None and (each[k] is None or v > each[k]):
+                each[k] = v
         rows[key]["_int"].append(r.get("internal_s"))
     out = []
     for key in order:
@@ -128,6 +135,8 @@ def aggregate(results, meta):
         x["internal_s"] = it
         x["peak_rss_per_rank_mib"] = ({k: (v / 1024 if k != "n" else v) for k, v in rss.items()}
                                       if rss else None)
+        each = x.pop("_each")
+        x["peak_rss_each_rank_mib"] = [None if v is None else v / 1024 for v in each] or None
         scale = x.get("extrapolate_factor", 1.0) or 1.0
         med = w["median"] * scale if w else None
         x["wall_s_median_full"] = med  # at the full row count (extrapolated if scale != 1)
@@ -246,16 +255,22 @@ def ratios_and_targets(rows):
                   "> 1", None if v is None else v > 1.0, "speed-up of the whole reduce")
             v = div(med(num), med(den))
             ratio("  same, wall", num, den, v, "(info)", None, "incl. MPI start-up")
-    # the same customers with twice the transactions each (--pipeline-2x): peak RSS of the reduce
-    p1, p2 = by.get("pipeline_1r1s"), by.get("pipeline_1r1s_2x")
-    if p1 and p2 and p1.get("peak_rss_per_rank_mib") and p2.get("peak_rss_per_rank_mib"):
-        a, b = p1["peak_rss_per_rank_mib"]["max"], p2["peak_rss_per_rank_mib"]["max"]
-        g = b / a - 1
-        ratio(f"txetl snapshot peak RSS growth, {fmt(p1.get('rows'))} -> {fmt(p2.get('rows'))} rows, "
-              "same customers (%)", "pipeline_1r1s_2x", "pipeline_1r1s", 100 * g, "< +10%", g < 0.10,
-              f"{a:.1f} MiB -> {b:.1f} MiB (max over reps), x{p2['rows'] / p1['rows']:.2f} transactions")
-        v = div(imed("pipeline_1r1s_2x"), imed("pipeline_1r1s"))
-        ratio("  txetl snapshot own time, same comparison", "pipeline_1r1s_2x", "pipeline_1r1s", v,
+    # the same customers with twice the transactions each (--pipeline-2x): peak RSS of the reduce,
+    # rank by rank (each rank's largest over reps), at 1 and at 2 ranks on the 1-shard load
+    for one, two, nr in (("pipeline_1r1s", "pipeline_1r1s_2x", 1), ("pipeline_2r1s", "pipeline_2r1s_2x", 2)):
+        p1, p2 = by.get(one), by.get(two)
+        e1, e2 = (p1 or {}).get("peak_rss_each_rank_mib"), (p2 or {}).get("peak_rss_each_rank_mib")
+        if not (e1 and e2 and len(e1) == len(e2) and None not in e1 + e2):
+            continue
+        gs = [b / a - 1 for a, b in zip(e1, e2)]
+        g = max(gs)
+        ratio(f"txetl snapshot peak RSS growth per rank, {nr} rank(s), {fmt(p1.get('rows'))} -> "
+              f"{fmt(p2.get('rows'))} rows, same customers (%, the largest rank's)", two, one, 100 * g,
+              "< +10%", g < 0.10,
+              "per rank: " + ", ".join(f"{a:.1f} -> {b:.1f} MiB ({100 * x:+.1f}%)" for a, b, x in zip(e1, e2, gs)) +
+              f" (largest over reps), x{p2['rows'] / p1['rows']:.2f} transactions")
+        v = div(imed(two), imed(one))
+        ratio("  txetl snapshot own time, same comparison", two, one, v,
               "(info)", None, "the server streams twice the rows")
     # reshard (bench/reshard_bench.sh, --reshard-rows): rows moved/s against a fresh load's rows/s
     rs, fl = by.get("reshard_2to4"), by.get("fresh_load_4s")

@@ -25,8 +25,9 @@
 #   --skip-reduce   skip the reduce + snapshot rows and the clvfit microbench
 #   --pipeline-customers N  also the whole-reduce rows pipeline_1r1s / pipeline_2r2s on N
 #                   customers (issue #12: 1400000; off by default: loads take minutes)
-#   --pipeline-2x   with --pipeline-customers: also pipeline_1r1s_2x, the same customers with
-#                   twice the transactions each (peak RSS must grow < 10 %)
+#   --pipeline-2x   with --pipeline-customers: also pipeline_1r1s_2x / pipeline_2r1s_2x, the
+#                   same customers with twice the transactions each (peak RSS of each rank
+#                   must grow < 10 %)
 #   --reduce-customers N  customers of the reduce + snapshot extract (default --rows/7.04,
 #                   i.e. the main extract; 1 M customers ~ 7 M rows is NOT the default:
 #                   too slow for a 2-core box)
@@ -61,8 +62,10 @@
 #                     (its "reduce:" line) and peak RSS per rank; ratios 1 rank / 2 ranks
 #   pipeline_1r1s_2x  --pipeline-2x: the same N customers, twice the transactions each (txgen's
 #                     extract of seed S plus the one of seed S+1, its transaction ids moved past
-#                     the first's: same customer ids, two histories each), load + snapshot at
-#                     1 rank / 1 shard; ratio: peak RSS growth against pipeline_1r1s
+#                     the first's: same customer ids, two histories each), load at 1 rank /
+#                     1 shard, then snapshot at 1 rank (pipeline_1r1s_2x) and at 2 ranks
+#                     (pipeline_2r1s_2x); ratios: peak RSS growth of each rank against
+#                     pipeline_1r1s / pipeline_2r1s
 #   clvfit            build-bench/tests/clvfit_bench N (BG/NBD + Gamma-Gamma fits, 1 process)
 #   reshard_2to4 / fresh_load_4s   --reshard-rows N (opt-in): bench/reshard_bench.sh (its own
 #                     4 shards; report also in bench/results/reshard.md)
@@ -548,6 +551,7 @@ bench_reduce_pipeline() {
       1 "$S1" "$f2" "$r2" "$b2" "$rep" --no-snapshot
     ((RUN_RC == 0)) || continue
     pipeline_snapshot pipeline_1r1s_2x 1 1 "$S1" "$r2" "$b2" "$rep" ", twice the transactions per customer"
+    pipeline_snapshot pipeline_2r1s_2x 2 1 "$S1" "$r2" "$b2" "$rep" ", twice the transactions per customer"
   done
 }
 
