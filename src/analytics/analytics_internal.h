@@ -113,9 +113,10 @@ void txa_revenue_compute(MPI_Comm comm, int64_t *acc, txa_currencies *cur,
 void txa_revenue_free(tx_snapshot_revenue *r);
 
 /* One customer's purchases on one rank (before the merge), or over all ranks (after it).
- * Partials of one customer from disjoint date ranges merge exactly: counts and sums add,
- * first / last take min / max, first_sum comes from the partial with the earliest day, the
- * shared-month bits (fold.c) are or-ed. In memory a partial is followed by `words` u64 of
+ * Partials of one customer from disjoint rows, each purchase day and month counted by one of
+ * them (disjoint date ranges, or the pieces of one rank's stream, fold.c), merge exactly:
+ * counts and sums add, first / last take min / max, first_sum comes from the partial with the
+ * earliest day (added on a tie), the shared-month bits (fold.c) are or-ed. In memory a partial is followed by `words` u64 of
  * those bits: element stride txa_part_size(words). */
 typedef struct txa_part {
     uint64_t customer_id;
@@ -212,9 +213,9 @@ int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32
                      int32_t holdout, tx_fx *fx, const char *fx_name, txa_fold **out,
                      int32_t *first, int32_t *last, tx_error *err);
 
-/* Collective. Sends the partials (at more than one rank the home partials) to the ranks owning
- * their customers (sample sort by customer_id), merges them there and counts new customers and the shared months' active
- * customers. *parts (malloc'd, caller frees) holds this rank's merged partials, one per
+/* Collective. Sends the partials (at more than one rank the home partials) to the ranks
+ * owning their customers (sample sort by customer_id), merges them there and counts new
+ * customers and the shared months' active customers. *parts (malloc'd, caller frees) holds this rank's merged partials, one per
  * customer, sorted by customer_id, plain txa_part (no bits); *acc (malloc'd, TXA_ACC_LEN)
  * the rank's accumulators, *cur the currencies and their accumulators (the shared months'
  * per-currency active customers counted in). Frees f. */
@@ -232,8 +233,8 @@ int64_t *txa_fold_take_cohorts(txa_fold *f);
  * count. Free out with tx_snapshot_table_free(&tx_snapshot_cohorts_table, out). */
 void txa_cohorts_compute(MPI_Comm comm, int64_t *part, int32_t as_of, tx_snapshot_cohorts *out);
 
-/* Local. Merges partial q of a customer into c, the same customer's partial of disjoint days:
- * counts and sums add, first / last take min / max, first_sum comes from the earlier first day
+/* Local. Merges partial q of a customer into c, the same customer's partial of other rows
+ * (each day and month counted by one of them: txa_part's comment): counts and sums add, first / last take min / max, first_sum comes from the earlier first day
  * (added on a tie). Neither's shared-month bits, nor the latest-month fields. */
 static inline void txa_part_merge(txa_part *c, const txa_part *q)
 {
@@ -283,8 +284,8 @@ static inline const uint64_t *txa_elem_cmask(const void *e, int words)
                                             TXA_COHORT_K * sizeof(int64_t));
 }
 
-/* Local. Merges element src into dst (the same customer, disjoint months): txa_part_merge, the
- * bits or-ed, the windows aligned on the earlier first month and added, their month bits
+/* Local. Merges element src into dst (the same customer, other rows; a month may be in both):
+ * txa_part_merge, the bits or-ed, the windows aligned on the earlier first month and added, their month bits
  * or-ed. */
 void txa_elem_merge(void *dst, const void *src, int words);
 

@@ -16,11 +16,13 @@
  * a bounded buffer (TXETL_REDUCE_BUFFER partials, default 262144): when it is full, and at the
  * end, every partial goes to its customer's home rank (fold_home.c) and the table starts
  * empty. A customer whose partial went home in the middle of a month may have more rows in that
- * month: the days it was seen on in the month (12 bytes a customer, until the stream's month
- * ends) make its next partial count neither a day nor the month again. A rank then holds the
- * customers it is home to, the buffer, those day bits, one month's (customer, currency) pairs
- * (fold_cur.c) and one message each way, however many transactions each customer has or how
- * many customers its months hold.
+ * month: the days it was seen on in the month (12 bytes a customer and its hash slot, until
+ * the stream's month ends) make its next partial count neither a day nor the month again. A
+ * rank then holds the customers it is home to, the buffer, those day bits and one month's
+ * (customer, currency) pairs (fold_cur.c; both sized by the busiest month), the
+ * (customer, month, currency) triples of the months cut by a source boundary, and the
+ * messages, however many transactions each customer has or how many customers its months
+ * hold.
  *
  * Cohorts (cohort.c). At one rank each partial's first month is its customer's cohort: each
  * partial sums its latest month's revenue, and when the customer's rows move on to a later
@@ -524,9 +526,18 @@ int txa_fold_sources(MPI_Comm comm, const tx_reduce_source *src, int nsrc, int32
                "sent in %llu messages, %llu received, %zu customers at home",
                (unsigned long long)f->flushes, (unsigned long long)sent,
                (unsigned long long)msgs, (unsigned long long)got, nh);
-        free(f->part); /* the buffer */
+        free(f->part); /* the buffer, its slots and the carried days */
         f->part = NULL;
         f->n = f->pcap = 0;
+        free(f->slot);
+        f->slot = NULL;
+        free(f->carry_id);
+        free(f->carry_mask);
+        free(f->carry_slot);
+        f->carry_id = NULL;
+        f->carry_mask = NULL;
+        f->carry_slot = NULL;
+        f->ncarry = f->carrycap = f->carry_cap = 0;
     }
     st = tx_agree(comm, st, err);
     if (st == TX_OK) /* every rank's currencies; rows without a rate fail here */

@@ -1,8 +1,10 @@
 /* fold_home.c - the home table of the fold at more than one rank (fold.c, docs/analytics.md):
  * each customer has a home rank (a hash of its customer_id). A rank folds its rows into a
  * bounded table of partials; when that table is full, and once its sources are done, it
- * sends every partial to its customer's home, where it merges into the home table. So a rank holds the customers it is home to plus a fixed buffer, however many
- * transactions or months each customer has, and however many customers its months hold.
+ * sends every partial to its customer's home, where it merges into the home table. So a rank
+ * holds the customers it is home to plus a fixed buffer (and what fold.c keeps of the month
+ * it reads), however many transactions or months each customer has, and however many
+ * customers its months hold.
  *
  * Exactness. The partials of one customer that reach home hold disjoint rows. Each purchase
  * day and month is counted by one of them (fold.c carries the days of a month cut by a send
@@ -17,7 +19,10 @@
  * message is always posted; a rank tests it every few rows while it folds and waits on it
  * together with its own send, so two ranks sending to each other never block each other.
  * MPI keeps the order of messages from one sender, so a rank that has every other rank's
- * "done" has everything. */
+ * "done" has everything. A message small enough for MPI's eager protocol completes at once
+ * and may wait in the receiver's MPI until its next test; larger ones wait for the receive.
+ * A rank waiting for a send reads no rows meanwhile: its server connection waits (seconds at
+ * most, while the receiver runs a short query or folds up to 1024 rows). */
 #include <stdlib.h>
 #include <string.h>
 
