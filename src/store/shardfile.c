@@ -126,15 +126,36 @@ typedef struct opt_reader {
                   const char *e);
 } opt_reader;
 
+/* The files being read, outermost first: an !include of one of them (a cycle) is skipped,
+ * else a file that includes itself a few times is read exponentially often. */
+typedef struct opt_chain {
+    dev_t dev[9];
+    ino_t ino[9];
+} opt_chain;
+
 /* Hands rd the lines of the option file at path and of the files it names with !include (as
- * the client library does, up to 8 deep; a file named there that cannot be read is skipped).
- * Lines longer than the buffer are cut: their continuation is not a line. 0, 1 when the walk
- * was stopped, -1 when path cannot be read. */
-static int walk_option_file(const char *path, int depth, const opt_reader *rd, void *ctx)
+ * the client library does, up to 8 deep; a file named there that cannot be read, or that is
+ * already being read, is skipped). Lines longer than the buffer are cut: their continuation
+ * is not a line. 0, 1 when the walk was stopped, -1 when path cannot be read. */
+static int walk_chain(const char *path, int depth, opt_chain *chain, const opt_reader *rd,
+                      void *ctx)
 {
     FILE *fp = fopen(path, "r");
     if (!fp)
         return -1;
+    struct stat sb;
+    if (fstat(fileno(fp), &sb) == 0) {
+        for (int i = 0; i < depth; i++)
+            if (chain->dev[i] == sb.st_dev && chain->ino[i] == sb.st_ino) {
+                fclose(fp);
+                return 0;
+            }
+        chain->dev[depth] = sb.st_dev;
+        chain->ino[depth] = sb.st_ino;
+    } else {
+        chain->dev[depth] = 0;
+        chain->ino[depth] = 0;
+    }
     opt_file f = {.path = path};
     int rc = 0, at_line_start = 1;
     char line[4096];
@@ -153,7 +174,7 @@ static int walk_option_file(const char *path, int depth, const opt_reader *rd, v
             trim(&ib, &ie);
             char inc[4096];
             snprintf(inc, sizeof inc, "%.*s", (int)(ie - ib), ib);
-            if (depth < 8 && walk_option_file(inc, depth + 1, rd, ctx) == 1)
+            if (depth < 8 && walk_chain(inc, depth + 1, chain, rd, ctx) == 1)
                 rc = 1;
             continue;
         }
@@ -170,6 +191,12 @@ static int walk_option_file(const char *path, int depth, const opt_reader *rd, v
     }
     fclose(fp);
     return rc;
+}
+
+static int walk_option_file(const char *path, int depth, const opt_reader *rd, void *ctx)
+{
+    opt_chain chain;
+    return walk_chain(path, depth, &chain, rd, ctx);
 }
 
 /* Reading `database` of the groups of `mine` into out. */

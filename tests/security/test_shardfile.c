@@ -61,5 +61,36 @@ int main(void)
     strcpy(text + big - 8 - 4096 % 7, "[shard1]\n");
     CHECK(count(text, &n, msg, sizeof msg) == TX_OK && n == 1);
     free(text);
+    /* a file that !includes itself (six times) and another: each read once (before, a walk
+     * without an error reread the file 7^8 times: minutes), the other's options checked */
+    char self[64], other[64];
+    snprintf(self, sizeof self, "/tmp/test_shardfile_self.%d", (int)getpid());
+    snprintf(other, sizeof other, "/tmp/test_shardfile_other.%d", (int)getpid());
+    FILE *fo = fopen(other, "w"), *fs = fopen(self, "w");
+    CHECK(fo && fs);
+    if (fo && fs) {
+        fputs("[shard1]\nsocket=/b\n", fo);
+        fputs("[shard0]\nsocket=/a\n", fs);
+        for (int i = 0; i < 6; i++)
+            fprintf(fs, "!include %s\n", self);
+        fprintf(fs, "!include %s\n", other);
+    }
+    if (fo)
+        fclose(fo);
+    if (fs)
+        fclose(fs);
+    tx_error cerr = {0};
+    CHECK_MSG(tx_shardfile_check_options(self, &cerr) == TX_OK, "%s", cerr.msg);
+    fo = fopen(other, "w");
+    CHECK(fo);
+    if (fo) {
+        fputs("[shard1]\nsockett=/b\n", fo);
+        fclose(fo);
+    }
+    CHECK_MSG(tx_shardfile_check_options(self, &cerr) == TX_EUSAGE &&
+                  strstr(cerr.msg, "'sockett'") && strstr(cerr.msg, other),
+              "%s", cerr.msg);
+    unlink(self);
+    unlink(other);
     return check_report("test_shardfile");
 }
